@@ -1,0 +1,75 @@
+"""The typed values every stage passes along: records, where they came from, diagnostics.
+
+A record here is always canonical (absolute lower-case name without the trailing dot, as Cloudflare
+spells names; a value in the canonical text that `zonesync.rdata` produces), so equality is comparison.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+AUTO_TTL = 1
+"""Cloudflare's "automatic" TTL, as the API spells it."""
+
+PROXIABLE_TYPES = frozenset({"A", "AAAA", "CNAME"})
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a declaration lives, so every error and plan line can point at it."""
+
+    path: str
+    line: int | None = None
+    field: str | None = None
+    origin: str | None = None  # e.g. "mail:dkim" for records the mail block generated
+
+    def at(self, field: str | None = None, line: int | None = None) -> Source:
+        return Source(self.path, line if line is not None else self.line, field or self.field, self.origin)
+
+    def __str__(self) -> str:
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        return f"{where}: {self.field}" if self.field else where
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One DNS record in canonical form.
+
+    `value` is the comparison key: dnspython's canonical presentation (embedded names absolute and
+    lower-cased) or, for TXT, the joined text of all character strings. `ttl` 1 means automatic.
+    `proxied` is None for types Cloudflare cannot proxy. `id` is set for live records only and
+    `source` says where a desired record was declared; neither takes part in equality.
+    """
+
+    name: str
+    type: str
+    value: str
+    ttl: int = AUTO_TTL
+    proxied: bool | None = None
+    comment: str | None = None
+    tags: tuple[str, ...] = ()
+    id: str | None = field(default=None, compare=False)
+    source: Source | None = field(default=None, compare=False, repr=False)
+    pending: bool = field(default=False, compare=False)
+    """True when the value is not known until apply (a DKIM key that apply will generate)."""
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.name, self.type)
+
+    def settings(self) -> tuple[int, bool | None, str | None, tuple[str, ...]]:
+        """Everything but the identity (name, type, value): what an in-place update may change."""
+        return (self.ttl, self.proxied, self.comment, self.tags)
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """A finding of the offline checks; errors stop the run, warnings are printed."""
+
+    level: Literal["error", "warning"]
+    source: Source
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.level}: {self.message}"
