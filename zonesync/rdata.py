@@ -1,0 +1,130 @@
+"""Canonical record values, parsed and printed by dnspython.
+
+The differ compares `Record.value` strings, so everything that must not show a diff has to meet here in
+one spelling: hostnames absolute and lower-cased (RFC 4034 §6.2 canonical form, via dnspython's
+`to_digestable`), IPv6 compressed, and TXT as the joined text of its character strings.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import dns.exception
+import dns.ipv4
+import dns.ipv6
+import dns.name
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
+import dns.rdtypes.ANY.TXT
+
+SUPPORTED_TYPES: tuple[str, ...] = (
+    "A", "AAAA", "CNAME", "MX", "TXT", "SRV", "CAA", "NS", "PTR", "TLSA", "SSHFP", "HTTPS", "SVCB",
+    "CERT", "DNSKEY", "DS", "LOC", "NAPTR", "SMIMEA", "URI",
+)  # fmt: skip
+"""Record types Cloudflare's DNS API manages (and zonesync can recreate)."""
+
+TXT_CHUNK = 255
+"""RFC 1035 §3.3: a TXT character-string holds at most 255 bytes."""
+
+_HOST_TYPES = frozenset({"CNAME", "NS", "PTR"})
+
+
+class ValueError_(ValueError):
+    """A value that does not parse; the message is dnspython's, made readable."""
+
+
+@lru_cache(maxsize=256)
+def zone_origin(zone: str) -> dns.name.Name:
+    return dns.name.from_text(zone)
+
+
+def canonical_value(rdtype: str, text: str, zone: str) -> str:
+    """Parse a value written in zone-file presentation format (relative to `zone`) to canonical text.
+
+    TXT is the exception: its value is the plain text, which zonesync quotes and splits itself.
+    Raises ValueError_ with a readable reason.
+    """
+    if rdtype == "TXT":
+        return _check_txt(text)
+    try:
+        if rdtype == "A":
+            return dns.ipv4.canonicalize(text.strip())
+        if rdtype == "AAAA":
+            return dns.ipv6.canonicalize(text.strip())
+        origin = zone_origin(zone)
+        if rdtype in _HOST_TYPES:
+            return dns.name.from_text(text.strip(), origin).to_text().lower()
+        rd = dns.rdata.from_text(dns.rdataclass.IN, rdtype, text, origin=origin)
+        wire = rd.to_digestable()
+        canon = dns.rdata.from_wire(dns.rdataclass.IN, rd.rdtype, wire, 0, len(wire))
+        return canon.to_text()
+    except dns.exception.SyntaxError as exc:
+        raise ValueError_(f"invalid {rdtype} value {text!r}: {_reason(exc)}") from None
+    except dns.exception.DNSException as exc:
+        raise ValueError_(f"invalid {rdtype} value {text!r}: {_reason(exc)}") from None
+    except (ValueError, TypeError, UnicodeError) as exc:
+        raise ValueError_(f"invalid {rdtype} value {text!r}: {exc}") from None
+
+
+def _reason(exc: Exception) -> str:
+    msg = str(exc) or type(exc).__name__
+    return msg[0].lower() + msg[1:] if msg else msg
+
+
+def _check_txt(text: str) -> str:
+    if not isinstance(text, str):
+        raise ValueError_("a TXT value must be a string")
+    try:
+        text.encode("utf-8")
+    except UnicodeError:
+        raise ValueError_("TXT value is not valid UTF-8") from None
+    return text
+
+
+def txt_chunks(text: str) -> list[bytes]:
+    """Split joined TXT text into the 255-byte character strings DNS carries (never inside a UTF-8 char)."""
+    data = text.encode("utf-8")
+    chunks: list[bytes] = []
+    while len(data) > TXT_CHUNK:
+        cut = TXT_CHUNK
+        while cut > 0 and (data[cut] & 0xC0) == 0x80:  # do not split a multi-byte character
+            cut -= 1
+        chunks.append(data[:cut])
+        data = data[cut:]
+    chunks.append(data)
+    return chunks
+
+
+def txt_presentation(text: str) -> str:
+    """Joined text -> quoted, escaped, 255-byte-split presentation (`"part1" "part2"`)."""
+    rd = dns.rdtypes.ANY.TXT.TXT(dns.rdataclass.IN, dns.rdatatype.TXT, txt_chunks(text))
+    return rd.to_text()
+
+
+def txt_from_presentation(content: str) -> str:
+    """Cloudflare TXT content -> joined text. Quoted content is parsed as presentation; bare content is
+    taken literally, as Cloudflare stores a TXT value sent without quotes."""
+    stripped = content.strip()
+    if not stripped.startswith('"'):
+        return content
+    try:
+        rd = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.TXT, stripped)
+    except dns.exception.DNSException:
+        return content
+    return b"".join(rd.strings).decode("utf-8", errors="surrogateescape")
+
+
+def display_value(rdtype: str, value: str) -> str:
+    """How a canonical value is shown to people: TXT quoted as one string, others as-is."""
+    if rdtype == "TXT":
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return value
+
+
+def relative_name(fqdn: str, zone: str) -> str:
+    """'www.example.com' -> 'www'; the apex -> '@' (names in zone files are relative)."""
+    if fqdn == zone:
+        return "@"
+    suffix = "." + zone
+    return fqdn[: -len(suffix)] if fqdn.endswith(suffix) else fqdn + "."

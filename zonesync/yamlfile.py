@@ -1,0 +1,132 @@
+"""YAML loading that remembers line numbers, so every error can name file, line and field.
+
+PyYAML's composer already knows each node's position; these constructors keep it on the mappings and
+lists they build (`LineDict.line`, `LineDict.key_lines`, `LineList.item_lines`). The C parser is used
+when PyYAML was built with it: parsing is most of `validate`'s cost on a large zone.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from zonesync.errors import ZoneFileError
+from zonesync.model import Source
+
+_Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class LineDict(dict[str, Any]):
+    """A mapping from the file; `line` is where it starts, `key_lines[key]` where each key is (1-based)."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, self.line)
+
+
+class LineList(list[Any]):
+    """A sequence from the file; `item_lines[i]` is where item i starts (1-based)."""
+
+    line: int = 0
+    item_lines: list[int]
+
+    def line_of(self, index: int) -> int:
+        return self.item_lines[index] if index < len(self.item_lines) else self.line
+
+
+class _Loader(_Base):  # type: ignore[misc,valid-type]
+    pass
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> LineDict:
+    loader.flatten_mapping(node)
+    result = LineDict()
+    result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str | int | float | bool) or isinstance(key, bool):
+            raise yaml.constructor.ConstructorError(
+                None, None, "mapping keys must be plain strings", key_node.start_mark
+            )
+        key = str(key)
+        if key in result:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+def _construct_sequence(loader: yaml.SafeLoader, node: yaml.SequenceNode) -> LineList:
+    result = LineList(loader.construct_object(child, deep=True) for child in node.value)
+    result.line = node.start_mark.line + 1
+    result.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return result
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+def load(path: str | Path, text: str | None = None) -> Any:
+    """Parse a YAML file; syntax errors become a one-line ZoneFileError at the offending line."""
+    path_s = str(path)
+    try:
+        if text is None:
+            text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ZoneFileError(Source(path_s), f"cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ZoneFileError(Source(path_s), "not UTF-8 text") from None
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise ZoneFileError(Source(path_s, line), f"YAML syntax: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise ZoneFileError(Source(path_s), f"YAML syntax: {exc}") from None
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """The ' (did you mean X?)' suffix for an unknown key or value, or ''."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def check_keys(node: LineDict, allowed: Iterable[str], source: Source, prefix: str) -> None:
+    """Refuse unknown keys in a mapping, naming the line and suggesting the closest known key."""
+    allowed = tuple(allowed)
+    for key in node:
+        if key not in allowed:
+            field = f"{prefix}.{key}" if prefix else key
+            raise ZoneFileError(
+                source.at(field, node.line_of(key)), f"unknown key {key!r}{did_you_mean(key, allowed)}"
+            )
+
+
+def require_mapping(value: Any, source: Source, what: str) -> LineDict:
+    if not isinstance(value, LineDict):
+        raise ZoneFileError(source, f"{what} must be a mapping, not {type_name(value)}")
+    return value
+
+
+def type_name(value: Any) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, LineDict):
+        return "a mapping"
+    if isinstance(value, LineList):
+        return "a list"
+    if isinstance(value, bool):
+        return "true/false"
+    return type(value).__name__ if not isinstance(value, str) else "a string"
