@@ -55,7 +55,7 @@ def canonical_value(rdtype: str, text: str, zone: str) -> str:
         origin = zone_origin(zone)
         if rdtype in _HOST_TYPES:
             return dns.name.from_text(text.strip(), origin).to_text().lower()
-        rd = dns.rdata.from_text(dns.rdataclass.IN, rdtype, text, origin=origin)
+        rd = dns.rdata.from_text(dns.rdataclass.IN, rdtype, text, origin=origin, relativize=False)
         wire = rd.to_digestable()
         canon = dns.rdata.from_wire(dns.rdataclass.IN, rd.rdtype, wire, 0, len(wire))
         return canon.to_text()

@@ -1,0 +1,306 @@
+"""Zone file (v1) -> ZoneConfig: typed, canonical records, each remembering file, line and field.
+
+Everything a single record can get wrong is refused here, before any request is made: unknown keys
+(with a suggestion), values dnspython cannot parse, TTLs Cloudflare refuses, `proxied` on a type
+Cloudflare cannot proxy, names outside the zone. Checks that need the whole record set live in
+`zonesync.validate`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import dns.exception
+import dns.name
+
+from zonesync import rdata
+from zonesync.errors import ZoneFileError
+from zonesync.model import AUTO_TTL, PROXIABLE_TYPES, Record, Source
+from zonesync.yamlfile import LineDict, LineList, check_keys, did_you_mean, load, require_mapping, type_name
+
+TOP_KEYS = ("zone", "ttl", "proxied", "enterprise", "ignore", "records", "mail", "max_changes")
+RECORD_KEYS = ("type", "value", "values", "ttl", "proxied", "comment", "tags")
+IGNORE_KEYS = ("name", "type")
+
+MIN_TTL, MIN_TTL_ENTERPRISE, MAX_TTL = 60, 30, 86400
+"""Cloudflare: TTL 1 (automatic) or 60..86400 seconds; 30 on Enterprise (docs: dns/.../reference/ttl)."""
+
+
+@dataclass(frozen=True, slots=True)
+class IgnoreRule:
+    """Live records never touched: `name` is an fnmatch glob on the relative name ('@' = apex)."""
+
+    name: str
+    types: tuple[str, ...] = ()
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class ZoneConfig:
+    path: str
+    zone: str
+    ttl: int
+    proxied: bool
+    ignore: tuple[IgnoreRule, ...]
+    records: tuple[Record, ...]
+    mail: LineDict | None = None
+    mail_line: int = 0
+    max_changes: Any = None
+    max_changes_line: int = 0
+    enterprise: bool = False
+
+    @property
+    def base_dir(self) -> Path:
+        """Where relative key paths start: the folder that holds zones/ (or the file's own folder)."""
+        parent = Path(self.path).resolve().parent
+        return parent.parent if parent.name == "zones" else parent
+
+    def source(self, field: str | None = None, line: int | None = None) -> Source:
+        return Source(self.path, line, field)
+
+
+def find_zone_file(zone_or_path: str) -> Path:
+    """A zone file path as given, or `zones/<zone>.yaml` for a zone name."""
+    path = Path(zone_or_path)
+    if path.is_file():
+        return path
+    candidate = Path("zones") / f"{zone_or_path.rstrip('.')}.yaml"
+    if candidate.is_file():
+        return candidate
+    raise ZoneFileError(
+        Source(zone_or_path), f"no such zone file (looked for {zone_or_path} and {candidate})"
+    )
+
+
+def default_zone_files(directory: str | Path = "zones") -> list[Path]:
+    return sorted(p for p in Path(directory).glob("*.y*ml") if p.suffix in (".yaml", ".yml"))
+
+
+def load_zone_file(path: str | Path, text: str | None = None) -> ZoneConfig:
+    path_s = str(path)
+    src = Source(path_s)
+    doc = load(path_s, text)
+    if doc is None:
+        raise ZoneFileError(src, "the file is empty: it needs at least `zone:`")
+    top = require_mapping(doc, src.at(line=1), "the zone file")
+    check_keys(top, TOP_KEYS, src, "")
+
+    if "zone" not in top:
+        raise ZoneFileError(
+            src.at("zone", top.line), "missing `zone:` (the Cloudflare zone this file describes)"
+        )
+    zone = _zone_name(top["zone"], src.at("zone", top.line_of("zone")))
+
+    enterprise = _bool(top.get("enterprise", False), src.at("enterprise", top.line_of("enterprise")))
+    ttl = _ttl(top.get("ttl", "auto"), src.at("ttl", top.line_of("ttl")), enterprise)
+    proxied = _bool(top.get("proxied", False), src.at("proxied", top.line_of("proxied")))
+    ignore = _ignore_rules(top.get("ignore"), src.at("ignore", top.line_of("ignore")))
+
+    records: list[Record] = []
+    raw_records = top.get("records")
+    if raw_records is not None:
+        sets = require_mapping(raw_records, src.at("records", top.line_of("records")), "`records`")
+        for name, body in sets.items():
+            records.extend(_record_sets(name, body, sets.line_of(name), zone, ttl, proxied, enterprise, src))
+
+    mail = top.get("mail")
+    if mail is not None:
+        mail = require_mapping(mail, src.at("mail", top.line_of("mail")), "`mail`")
+    return ZoneConfig(
+        path=path_s,
+        zone=zone,
+        ttl=ttl,
+        proxied=proxied,
+        ignore=ignore,
+        records=tuple(records),
+        mail=mail,
+        mail_line=top.line_of("mail"),
+        max_changes=top.get("max_changes"),
+        max_changes_line=top.line_of("max_changes"),
+        enterprise=enterprise,
+    )
+
+
+def _zone_name(value: Any, src: Source) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ZoneFileError(src, f"must be a domain name like example.com, not {type_name(value)}")
+    try:
+        name = dns.name.from_text(value.strip())
+    except dns.exception.DNSException as exc:
+        raise ZoneFileError(src, f"{value!r} is not a valid domain name: {exc}") from None
+    if len(name) < 3:
+        raise ZoneFileError(src, f"{value!r} is not a zone Cloudflare can host (needs at least two labels)")
+    return name.to_text(omit_final_dot=True).lower()
+
+
+def _bool(value: Any, src: Source) -> bool:
+    if not isinstance(value, bool):
+        raise ZoneFileError(src, f"must be true or false, not {value!r}")
+    return value
+
+
+def _ttl(value: Any, src: Source, enterprise: bool) -> int:
+    if value == "auto" or value == AUTO_TTL:
+        return AUTO_TTL
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ZoneFileError(src, f'must be a number of seconds or "auto", not {value!r}')
+    low = MIN_TTL_ENTERPRISE if enterprise else MIN_TTL
+    if not low <= value <= MAX_TTL:
+        hint = (
+            " (30..59 only on Enterprise plans: add `enterprise: true` if yours is one)"
+            if MIN_TTL_ENTERPRISE <= value < MIN_TTL and not enterprise
+            else ""
+        )
+        raise ZoneFileError(
+            src, f'TTL {value} is refused by Cloudflare: use "auto" or {low}..{MAX_TTL}{hint}'
+        )
+    return value
+
+
+def _types(value: Any, src: Source) -> tuple[str, ...]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(t, str) for t in items):
+        raise ZoneFileError(src, f"must be a record type or a list of them, not {type_name(value)}")
+    types = tuple(t.upper() for t in items)
+    for t in types:
+        if t not in rdata.SUPPORTED_TYPES:
+            raise ZoneFileError(src, f"unknown record type {t!r}{did_you_mean(t, rdata.SUPPORTED_TYPES)}")
+    return types
+
+
+def _ignore_rules(value: Any, src: Source) -> tuple[IgnoreRule, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, LineList):
+        raise ZoneFileError(src, f"must be a list of {{name, type}} rules, not {type_name(value)}")
+    rules = []
+    for i, item in enumerate(value):
+        isrc = src.at(f"ignore[{i}]", value.line_of(i))
+        rule = require_mapping(item, isrc, "an ignore rule")
+        check_keys(rule, IGNORE_KEYS, isrc, f"ignore[{i}]")
+        name = rule.get("name")
+        if not isinstance(name, str) or not name:
+            raise ZoneFileError(isrc.at(f"ignore[{i}].name"), "needs `name:`, a glob on the relative name")
+        types = (
+            _types(rule["type"], isrc.at(f"ignore[{i}].type", rule.line_of("type"))) if "type" in rule else ()
+        )
+        rules.append(
+            IgnoreRule(name=name.lower().rstrip(".") if name != "@" else "@", types=types, line=rule.line)
+        )
+    return tuple(rules)
+
+
+def absolute_name(name: Any, zone: str, src: Source) -> str:
+    """Relative (or absolute, trailing dot) owner name -> canonical FQDN inside the zone."""
+    if not isinstance(name, str) or not name:
+        raise ZoneFileError(src, f"a record name must be a string, not {type_name(name)}")
+    origin = rdata.zone_origin(zone)
+    try:
+        fqdn = origin if name == "@" else dns.name.from_text(name, origin)
+    except dns.exception.DNSException as exc:
+        raise ZoneFileError(src, f"{name!r} is not a valid DNS name: {exc}") from None
+    if not fqdn.is_subdomain(origin):
+        raise ZoneFileError(src, f"{name!r} is outside the zone {zone}")
+    return fqdn.to_text(omit_final_dot=True).lower()
+
+
+def _record_sets(
+    name: str, body: Any, line: int, zone: str, ttl: int, proxied: bool, enterprise: bool, src: Source
+) -> list[Record]:
+    nsrc = src.at(f"records.{name}", line)
+    fqdn = absolute_name(name, zone, nsrc)
+    if isinstance(body, LineDict):
+        entries: list[tuple[Any, str, int]] = [(body, f"records.{name}", body.line)]
+    elif isinstance(body, LineList):
+        entries = [(item, f"records.{name}[{i}]", body.line_of(i)) for i, item in enumerate(body)]
+    else:
+        raise ZoneFileError(
+            nsrc, f"must be a record set (type, value...) or a list of them, not {type_name(body)}"
+        )
+    out: list[Record] = []
+    for item, field, item_line in entries:
+        out.extend(_record_set(fqdn, item, field, item_line, zone, ttl, proxied, enterprise, src))
+    return out
+
+
+def _record_set(
+    fqdn: str,
+    body: Any,
+    field: str,
+    line: int,
+    zone: str,
+    ttl: int,
+    proxied: bool,
+    enterprise: bool,
+    src: Source,
+) -> list[Record]:
+    ssrc = src.at(field, line)
+    rs = require_mapping(body, ssrc, "a record set")
+    check_keys(rs, RECORD_KEYS, ssrc, field)
+
+    def at(key: str) -> Source:
+        return src.at(f"{field}.{key}", rs.line_of(key))
+
+    if "type" not in rs:
+        raise ZoneFileError(ssrc, "missing `type:`")
+    if not isinstance(rs["type"], str):
+        raise ZoneFileError(at("type"), "must be one record type, like A or MX")
+    rtype = _types(rs["type"], at("type"))[0]
+
+    if ("value" in rs) == ("values" in rs):
+        raise ZoneFileError(ssrc, "needs exactly one of `value:` or `values:`")
+    if "value" in rs:
+        raw_values: list[tuple[Any, Source]] = [(rs["value"], at("value"))]
+    else:
+        vals = rs["values"]
+        if not isinstance(vals, LineList) or not vals:
+            raise ZoneFileError(at("values"), f"must be a non-empty list, not {type_name(vals)}")
+        raw_values = [(v, src.at(f"{field}.values[{i}]", vals.line_of(i))) for i, v in enumerate(vals)]
+
+    rproxied: bool | None = None
+    if "proxied" in rs:
+        rproxied = _bool(rs["proxied"], at("proxied"))
+        if rtype not in PROXIABLE_TYPES:
+            raise ZoneFileError(
+                at("proxied"), f"Cloudflare cannot proxy {rtype} records (only A, AAAA and CNAME): remove it"
+            )
+    elif rtype in PROXIABLE_TYPES:
+        rproxied = proxied
+
+    rttl = ttl
+    if "ttl" in rs:
+        rttl = _ttl(rs["ttl"], at("ttl"), enterprise)
+        if rproxied and rttl != AUTO_TTL:
+            raise ZoneFileError(
+                at("ttl"), "proxied records always use Cloudflare's automatic TTL: remove `ttl`"
+            )
+    if rproxied:
+        rttl = AUTO_TTL
+
+    comment = rs.get("comment")
+    if comment is not None and not isinstance(comment, str):
+        raise ZoneFileError(at("comment"), f"must be a string, not {type_name(comment)}")
+    tags: tuple[str, ...] = ()
+    if "tags" in rs:
+        raw_tags = rs["tags"]
+        if not isinstance(raw_tags, list) or not all(isinstance(t, str) and t for t in raw_tags):
+            raise ZoneFileError(at("tags"), "must be a list of strings (Cloudflare tags, `name:value`)")
+        tags = tuple(sorted(set(raw_tags)))
+
+    if rtype == "NS" and fqdn == zone:
+        raise ZoneFileError(
+            at("type"), "Cloudflare serves the apex NS records itself: declare NS only for subdomains"
+        )
+
+    records = []
+    for raw, vsrc in raw_values:
+        if isinstance(raw, bool) or raw is None or isinstance(raw, LineDict | LineList):
+            raise ZoneFileError(vsrc, f"a {rtype} value must be text, not {type_name(raw)}")
+        try:
+            value = rdata.canonical_value(rtype, str(raw), zone)
+        except rdata.ValueError_ as exc:
+            raise ZoneFileError(vsrc, str(exc)) from None
+        records.append(Record(fqdn, rtype, value, rttl, rproxied, comment or None, tags, source=vsrc))
+    return records

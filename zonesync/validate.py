@@ -1,0 +1,70 @@
+"""Checks that need the whole desired record set (user records and the mail expansion together).
+
+Per-record checks happen while loading (`zonesync.loader`); these are the ones no single record can
+fail alone. All are pure: records in, diagnostics out.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from zonesync.model import Diagnostic, Record, Source
+
+
+def _where(record: Record) -> Source:
+    return record.source or Source("<zone>")
+
+
+def _place(record: Record) -> str:
+    src = record.source
+    if src is None:
+        return "?"
+    where = f"line {src.line}" if src.line else src.path
+    return f"{where} ({src.origin})" if src.origin else where
+
+
+def check_record_set(records: Iterable[Record], zone: str) -> list[Diagnostic]:
+    """CNAME exclusivity (RFC 1034 §3.6.2; Cloudflare refuses it too) and duplicate values."""
+    by_name: dict[str, list[Record]] = defaultdict(list)
+    seen: dict[tuple[str, str, str], Record] = {}
+    out: list[Diagnostic] = []
+    for rec in records:
+        by_name[rec.name].append(rec)
+        key = (rec.name, rec.type, rec.value)
+        first = seen.get(key)
+        if first is not None:
+            out.append(
+                Diagnostic(
+                    "error",
+                    _where(rec),
+                    f"duplicate {rec.type} value at {rec.name} (already declared at {_place(first)}): "
+                    "DNS keeps one copy, remove the other",
+                )
+            )
+        else:
+            seen[key] = rec
+    for name, recs in by_name.items():
+        cnames = [r for r in recs if r.type == "CNAME"]
+        if not cnames:
+            continue
+        if len(cnames) > 1:
+            out.append(
+                Diagnostic(
+                    "error",
+                    _where(cnames[1]),
+                    f"{name} has more than one CNAME: a name can alias only one target",
+                )
+            )
+        others = [r for r in recs if r.type != "CNAME"]
+        if others:
+            other = others[0]
+            out.append(
+                Diagnostic(
+                    "error",
+                    _where(cnames[0]),
+                    f"CNAME at {name} cannot sit beside other records ({other.type} at {_place(other)}): "
+                    "a CNAME must be alone at its name (RFC 1034), move the other records or use A/AAAA",
+                )
+            )
+    return out
