@@ -1,0 +1,3 @@
+from zonesync.cli import main
+
+main()

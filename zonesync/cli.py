@@ -1,0 +1,252 @@
+"""The `zonesync` command line.
+
+Start-up is kept cheap: this module imports only click and zonesync's light modules; the Cloudflare SDK is
+imported by the commands that talk to the API, and sub-commands living elsewhere load on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from zonesync import __version__, exitcodes
+from zonesync.errors import ZonesyncError
+
+if TYPE_CHECKING:
+    from zonesync.loader import ZoneConfig
+    from zonesync.manager import ZoneWork
+    from zonesync.plan import Plan
+    from zonesync.providers.cloudflare import CloudflareProvider
+
+TOKEN_ENV = "CLOUDFLARE_API_TOKEN"
+
+
+class LazyGroup(click.Group):
+    """Sub-commands defined in other modules, imported only when listed or run (click docs, "Lazily
+    Loading Subcommands")."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy or {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:
+            module_name, attr = self.lazy[cmd_name].split(":")
+            return getattr(importlib.import_module(module_name), attr)
+        return super().get_command(ctx, cmd_name)
+
+
+def use_color() -> bool | None:
+    """Plain output when NO_COLOR is set (no-color.org); otherwise click colours only on a TTY."""
+    return False if os.environ.get("NO_COLOR") else None
+
+
+def echo(message: str = "", err: bool = False) -> None:
+    click.echo(message, err=err, color=use_color())
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy={
+        "emulator": "zonesync.emulator.command:emulator",
+        "dkim": "zonesync.mail.commands:dkim",
+        "mta-sts": "zonesync.mail.commands:mta_sts",
+        "explain": "zonesync.mail.commands:explain",
+    },
+    epilog=exitcodes.HELP,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.version_option(__version__, prog_name="zonesync")
+@click.option("-v", "--verbose", is_flag=True, help="Log each API request (method, path, status, time).")
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool) -> None:
+    """DNS-as-code for Cloudflare that knows mail.
+
+    Declare records in zones/<zone>.yaml, review with `zonesync plan`, publish with `zonesync apply`.
+    The API token comes from CLOUDFLARE_API_TOKEN; CLOUDFLARE_BASE_URL selects another API endpoint
+    (the bundled emulator, for instance).
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["verbose"] = verbose
+    if verbose:
+        logging.basicConfig(level=logging.INFO, format="zonesync: %(message)s", stream=sys.stderr)
+
+
+zone_files_argument = click.argument("zone_files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+
+
+def resolve_paths(zone_files: Sequence[Path]) -> list[Path]:
+    from zonesync.loader import default_zone_files
+
+    if zone_files:
+        return list(zone_files)
+    found = default_zone_files()
+    if not found:
+        raise ZonesyncError("no zone files given and none found under zones/ (zones/<zone>.yaml)")
+    return found
+
+
+def load(zone_files: Sequence[Path]) -> list[ZoneConfig]:
+    from zonesync.manager import load_configs
+
+    return load_configs(resolve_paths(zone_files))
+
+
+def make_provider(ctx: click.Context) -> CloudflareProvider:
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    if not token:
+        raise ZonesyncError(
+            f"{TOKEN_ENV} is not set: create an API token with Zone:Read and DNS:Edit permissions "
+            "at Cloudflare and export it"
+        )
+    from zonesync.providers.cloudflare import CloudflareProvider
+
+    return CloudflareProvider(token, verbose=bool(ctx.obj and ctx.obj.get("verbose")))
+
+
+def print_warnings(configs_desired: Sequence[Any]) -> None:
+    for desired in configs_desired:
+        for warning in desired.warnings:
+            echo(click.style(f"warning: {warning.source}: {warning.message}", fg="yellow"), err=True)
+
+
+@cli.command()
+@zone_files_argument
+def validate(zone_files: tuple[Path, ...]) -> None:
+    """Check zone files offline: no token, no network. Exit 1 on the first file with errors."""
+    from zonesync.manager import validate_offline
+
+    configs = load(zone_files)
+    desired = validate_offline(configs)
+    print_warnings(desired)
+    for cfg, d in zip(configs, desired, strict=True):
+        echo(f"{cfg.path}: {cfg.zone}: {len(d.records)} records OK")
+
+
+def make_plan(works: Sequence[ZoneWork]) -> Plan:
+    from zonesync.plan import Plan
+
+    return Plan(tuple(w.plan for w in works))
+
+
+@cli.command()
+@zone_files_argument
+@click.option("--exit-code", is_flag=True, help="Exit 2 when there are changes, 0 when there are none.")
+@click.pass_context
+def plan(ctx: click.Context, zone_files: tuple[Path, ...], exit_code: bool) -> None:
+    """Show what apply would change in each zone (default: every zones/*.yaml)."""
+    from zonesync.manager import plan_all
+    from zonesync.render.text import render
+
+    configs = load(zone_files)
+    provider = make_provider(ctx)
+    try:
+        works = plan_all(provider, configs)
+    finally:
+        provider.close()
+    the_plan = make_plan(works)
+    echo(render(the_plan))
+    if exit_code and the_plan.has_changes:
+        ctx.exit(exitcodes.CHANGES)
+
+
+@cli.command()
+@zone_files_argument
+@click.option("-y", "--yes", is_flag=True, help="Apply without asking (required when not on a terminal).")
+@click.option(
+    "--no-new-keys", is_flag=True, help="Refuse instead of generating missing DKIM keys (CI runners)."
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, 3500),
+    help="Operations per batch request (default: the zone plan's limit).",
+)
+@click.pass_context
+def apply(
+    ctx: click.Context, zone_files: tuple[Path, ...], yes: bool, no_new_keys: bool, batch_size: int | None
+) -> None:
+    """Plan, confirm, then make the changes through Cloudflare's batch endpoint."""
+    from zonesync.manager import plan_all, with_new_keys
+    from zonesync.render.text import render, summary
+
+    configs = load(zone_files)
+    provider = make_provider(ctx)
+    try:
+        works = plan_all(provider, configs)
+        the_plan = make_plan(works)
+        echo(render(the_plan))
+        if not the_plan.has_changes:
+            echo("Nothing to apply.")
+            return
+        pending = [r for w in works for r in w.desired.pending]
+        if pending and no_new_keys:
+            names = ", ".join(sorted({r.name for r in pending}))
+            raise ZonesyncError(
+                f"--no-new-keys: no DKIM key exists for {names}; generate it where the mail server can read it "
+                "(zonesync dkim generate) and commit the .pub file, or run apply without --no-new-keys"
+            )
+        confirm(yes, the_plan)
+        failed = False
+        for work in works:
+            if not work.plan.has_changes:
+                continue
+            if work.desired.pending:
+                work = with_new_keys(work)
+                for key in work.desired.generated:
+                    echo(
+                        f"{work.config.zone}: generated DKIM key '{key.selector}' ({key.algorithm}): private key "
+                        f"{key.private_key} (mode 0600) — copy it to the mail server; public key {key.public_key}"
+                    )
+            report = provider.apply(work.live.zone, work.plan.changes, batch_size)
+            if report.error:
+                failed = True
+                echo(
+                    f"{work.config.zone}: {report.error}\n"
+                    f"{work.config.zone}: applied {len(report.applied)} changes in {report.batches} batches; "
+                    f"NOT applied {len(report.not_applied)} changes. Run apply again to converge.",
+                    err=True,
+                )
+            else:
+                counts = work.plan.counts()
+                echo(f"{work.config.zone}: applied ({summary(counts)}) in {report.batches} batch requests")
+    finally:
+        provider.close()
+    if failed:
+        ctx.exit(exitcodes.ERROR)
+
+
+def confirm(yes: bool, the_plan: Plan) -> None:
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise ZonesyncError("not on a terminal: pass --yes to apply without confirmation")
+    if not click.confirm("Apply these changes?", default=False):
+        raise ZonesyncError("aborted, nothing applied")
+
+
+def main() -> None:
+    try:
+        cli(prog_name="zonesync")
+    except KeyboardInterrupt:  # pragma: no cover - interactive only
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:
+        # A bug, not bad input: still one line (set ZONESYNC_DEBUG=1 for the traceback).
+        if os.environ.get("ZONESYNC_DEBUG"):
+            raise
+        click.echo(f"Error: internal error: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(exitcodes.ERROR)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,105 @@
+"""desired + live -> changes. Pure and deterministic.
+
+Records are grouped by (name, type). Within a group, equal values are kept (an update only if a setting
+such as TTL, proxied, comment or tags differs); the remaining live records are turned into in-place
+updates of the remaining desired ones, keeping their Cloudflare ids, before anything is created or
+deleted. Output is sorted by name, type, action and value.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from zonesync.loader import IgnoreRule
+from zonesync.model import Record
+from zonesync.plan import Change
+from zonesync.rdata import relative_name
+
+
+@dataclass(frozen=True)
+class Diff:
+    changes: tuple[Change, ...]
+    ignored: tuple[Record, ...]
+
+
+def is_ignored(record: Record, rules: Sequence[IgnoreRule], zone: str) -> bool:
+    if not rules:
+        return False
+    rel = relative_name(record.name, zone)
+    return any(
+        fnmatch.fnmatchcase(rel, rule.name) and (not rule.types or record.type in rule.types)
+        for rule in rules
+    )
+
+
+def _group(records: Iterable[Record]) -> dict[tuple[str, str], list[Record]]:
+    groups: dict[tuple[str, str], list[Record]] = defaultdict(list)
+    for rec in records:
+        groups[rec.key].append(rec)
+    return groups
+
+
+def diff(
+    desired: Sequence[Record], live: Sequence[Record], zone: str, ignore: Sequence[IgnoreRule] = ()
+) -> Diff:
+    ignored = tuple(r for r in live if is_ignored(r, ignore, zone))
+    managed_live = [r for r in live if not is_ignored(r, ignore, zone)] if ignored else list(live)
+    want, have = _group(desired), _group(managed_live)
+    changes: list[Change] = []
+    for key in want.keys() | have.keys():
+        changes.extend(_diff_group(want.get(key, []), have.get(key, [])))
+    changes.sort(key=Change.sort_key)
+    return Diff(tuple(changes), ignored)
+
+
+def _diff_group(want: list[Record], have: list[Record]) -> list[Change]:
+    out: list[Change] = []
+    live_by_value: dict[str, list[Record]] = defaultdict(list)
+    for rec in have:
+        live_by_value[rec.value].append(rec)
+    unmatched_want: list[Record] = []
+    for rec in want:
+        matches = live_by_value.get(rec.value)
+        if matches and not rec.pending:
+            old = matches.pop(0)
+            if old.settings() != rec.settings():
+                out.append(Change("update", old, _with_id(rec, old)))
+        else:
+            unmatched_want.append(rec)
+    unmatched_have = sorted(
+        (r for rs in live_by_value.values() for r in rs), key=lambda r: (r.value, r.id or "")
+    )
+    unmatched_want.sort(key=lambda r: r.value)
+    for old, new in zip(unmatched_have, unmatched_want, strict=False):
+        out.append(Change("update", old, _with_id(new, old)))
+    n = min(len(unmatched_have), len(unmatched_want))
+    out.extend(Change("delete", before=old) for old in unmatched_have[n:])
+    out.extend(Change("create", after=new) for new in unmatched_want[n:])
+    return out
+
+
+def _with_id(new: Record, old: Record) -> Record:
+    return Record(
+        new.name, new.type, new.value, new.ttl, new.proxied, new.comment, new.tags,
+        id=old.id, source=new.source, pending=new.pending,
+    )  # fmt: skip
+
+
+def apply_changes(live: Sequence[Record], changes: Iterable[Change]) -> list[Record]:
+    """What the zone holds after `changes` (the model the provider's apply must match; used by tests)."""
+    by_id = {r.id: r for r in live}
+    extra: list[Record] = []
+    for change in changes:
+        if change.action == "delete":
+            assert change.before is not None
+            by_id.pop(change.before.id)
+        elif change.action == "update":
+            assert change.before is not None and change.after is not None
+            by_id[change.before.id] = change.after
+        else:
+            assert change.after is not None
+            extra.append(change.after)
+    return [*by_id.values(), *extra]

@@ -1,0 +1,127 @@
+"""The plan is a value: what would change in each zone, computed from the live records it was read from.
+
+Renderers (`zonesync.render`) print it; the provider applies it; nothing here talks to the network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from zonesync.model import Diagnostic, Record
+
+Action = Literal["create", "update", "delete"]
+ACTION_ORDER: dict[str, int] = {"delete": 0, "update": 1, "create": 2}
+"""Cloudflare's batch order (deletes, patches/puts, posts): applying in this order never conflicts."""
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    action: Action
+    before: Record | None = None
+    after: Record | None = None
+
+    @property
+    def record(self) -> Record:
+        rec = self.after or self.before
+        assert rec is not None
+        return rec
+
+    @property
+    def name(self) -> str:
+        return self.record.name
+
+    @property
+    def type(self) -> str:
+        return self.record.type
+
+    def changed_fields(self) -> list[tuple[str, object, object]]:
+        """(field, before, after) for each field an update changes."""
+        if self.before is None or self.after is None:
+            return []
+        out = []
+        for fname in ("value", "ttl", "proxied", "comment", "tags"):
+            old, new = getattr(self.before, fname), getattr(self.after, fname)
+            if old != new:
+                out.append((fname, old, new))
+        return out
+
+    def sort_key(self) -> tuple[str, str, int, str]:
+        return (self.name, self.type, ACTION_ORDER[self.action], self.record.value)
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedRecord:
+    """A live record left alone, with the reason (read-only, managed by Cloudflare, unsupported type)."""
+
+    name: str
+    type: str
+    content: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ZonePlan:
+    zone: str
+    path: str
+    zone_id: str
+    changes: tuple[Change, ...]
+    live_count: int
+    fingerprint: str
+    skipped: tuple[SkippedRecord, ...] = ()
+    ignored: int = 0
+    warnings: tuple[Diagnostic, ...] = ()
+    desired_count: int = 0
+
+    def counts(self) -> dict[str, int]:
+        out = {"create": 0, "update": 0, "delete": 0}
+        for change in self.changes:
+            out[change.action] += 1
+        return out
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes)
+
+
+@dataclass(frozen=True)
+class Plan:
+    zones: tuple[ZonePlan, ...] = field(default_factory=tuple)
+
+    @property
+    def has_changes(self) -> bool:
+        return any(z.has_changes for z in self.zones)
+
+    def counts(self) -> dict[str, int]:
+        total = {"create": 0, "update": 0, "delete": 0}
+        for zp in self.zones:
+            for key, n in zp.counts().items():
+                total[key] += n
+        return total
+
+
+def fingerprint(records: Iterable[Record]) -> str:
+    """A digest of every field of every live record a plan was computed from (ids included), so a saved
+    plan can tell whether the zone changed since."""
+    h = hashlib.sha256()
+    lines = sorted(
+        "\x1f".join(
+            (
+                r.id or "",
+                r.name,
+                r.type,
+                r.value,
+                str(r.ttl),
+                str(r.proxied),
+                r.comment or "",
+                ",".join(r.tags),
+            )
+        )
+        for r in records
+    )
+    for line in lines:
+        h.update(line.encode("utf-8", "surrogateescape"))
+        h.update(b"\x1e")
+    return "sha256:" + h.hexdigest()

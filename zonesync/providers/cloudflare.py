@@ -1,0 +1,220 @@
+"""Cloudflare through the official SDK: find zones, read a zone in one listing, apply a plan in batches.
+
+Transport, retries and `Retry-After` are the SDK's (`cloudflare.Cloudflare(max_retries=...)`); the API is
+selected by the SDK's own base URL (`CLOUDFLARE_BASE_URL`), so the bundled emulator needs no special
+case. Record listings and batch answers are read through the SDK's raw-response interface: building
+pydantic models for 10,000 records costs more than the request itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import cloudflare
+import httpx
+
+from zonesync.errors import ApiError
+from zonesync.model import Record
+from zonesync.plan import ACTION_ORDER, Change, SkippedRecord
+from zonesync.providers.cloudflare_records import Skipped, from_api, to_api
+
+log = logging.getLogger("zonesync.api")
+
+MAX_PER_PAGE = 5_000_000
+"""dns_records `per_page` maximum in Cloudflare's OpenAPI schema (record_list_params.py)."""
+ZONES_PER_PAGE = 50
+"""zones `per_page` maximum."""
+BATCH_LIMITS = {"free": 200}
+DEFAULT_PAID_BATCH_LIMIT = 3_500
+"""Operations per /dns_records/batch request: Free 200, Pro/Business/Enterprise 3,500
+(developers.cloudflare.com/dns/manage-dns-records/how-to/batch-record-changes/)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneInfo:
+    id: str
+    name: str
+    plan: str
+
+    @property
+    def batch_limit(self) -> int:
+        return BATCH_LIMITS.get(self.plan, DEFAULT_PAID_BATCH_LIMIT)
+
+
+@dataclass(frozen=True)
+class LiveZone:
+    zone: ZoneInfo
+    records: tuple[Record, ...]
+    skipped: tuple[SkippedRecord, ...]
+
+
+@dataclass
+class ApplyReport:
+    zone: str
+    batches: int = 0
+    applied: list[Change] = field(default_factory=list)
+    not_applied: list[Change] = field(default_factory=list)
+    error: str | None = None
+
+
+def describe_api_error(exc: Exception) -> str:
+    """One line from an SDK exception: HTTP status, Cloudflare's codes and messages, never headers/tokens."""
+    if isinstance(exc, cloudflare.APIStatusError):
+        parts = []
+        body = exc.body if isinstance(exc.body, dict) else {}
+        for err in body.get("errors") or []:
+            if not isinstance(err, dict):
+                continue
+            text = f"{err.get('code')} {err.get('message', '')}".strip()
+            chain = [f"{c.get('code')} {c.get('message', '')}".strip() for c in err.get("error_chain") or []]
+            parts.append(text + (f" ({'; '.join(chain)})" if chain else ""))
+        detail = "; ".join(parts) or exc.message
+        return f"HTTP {exc.status_code}: {detail}"
+    if isinstance(exc, cloudflare.APIConnectionError):
+        cause = exc.__cause__ or exc
+        return f"cannot reach the Cloudflare API: {type(cause).__name__}: {cause}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _auth_hint(exc: Exception) -> str:
+    if isinstance(exc, cloudflare.APIStatusError) and exc.status_code in (400, 401, 403):
+        body = exc.body if isinstance(exc.body, dict) else {}
+        codes = {e.get("code") for e in body.get("errors") or [] if isinstance(e, dict)}
+        if codes & {9106, 6003, 9109, 10000, 6111}:
+            return " — check CLOUDFLARE_API_TOKEN (it needs Zone:Read and DNS:Edit on this zone)"
+    return ""
+
+
+class CloudflareProvider:
+    """Everything zonesync asks of Cloudflare. Thread-safe: zones may be planned and applied concurrently."""
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        base_url: str | None = None,
+        max_retries: int = 4,
+        before_request: Callable[[], None] | None = None,
+        verbose: bool = False,
+    ) -> None:
+        hooks: dict[str, list[Callable[..., Any]]] = {"request": [], "response": []}
+        if before_request is not None:
+            hooks["request"].append(lambda request: before_request())
+        if verbose:
+            hooks["request"].append(_stamp)
+            hooks["response"].append(_log_response)
+        http_client = cloudflare.DefaultHttpxClient(event_hooks=hooks)
+        self._client = cloudflare.Cloudflare(
+            api_token=token, base_url=base_url, max_retries=max_retries, http_client=http_client
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    # -- zones -----------------------------------------------------------------------------------------
+
+    def find_zones(self, names: Sequence[str]) -> dict[str, ZoneInfo]:
+        """Zone ids, looked up once per run: one filtered request per zone, or the whole (paginated)
+        zone list when that takes fewer requests."""
+        wanted = sorted(set(names))
+        found: dict[str, ZoneInfo] = {}
+        try:
+            if len(wanted) <= 2:
+                for name in wanted:
+                    page = self._client.zones.list(name=name, per_page=ZONES_PER_PAGE)
+                    for z in page.result:
+                        found[z.name] = _zone_info(z)
+            else:
+                for z in self._client.zones.list(per_page=ZONES_PER_PAGE):
+                    if z.name in wanted:
+                        found[z.name] = _zone_info(z)
+        except cloudflare.APIError as exc:
+            raise ApiError(
+                f"looking up zones {', '.join(wanted)}: {describe_api_error(exc)}{_auth_hint(exc)}"
+            ) from None
+        return found
+
+    # -- records ---------------------------------------------------------------------------------------
+
+    def list_records(self, zone: ZoneInfo, per_page: int = MAX_PER_PAGE) -> LiveZone:
+        """The whole zone in ceil(records / per_page) requests (one, for any zone Cloudflare hosts today)."""
+        records: list[Record] = []
+        skipped: list[SkippedRecord] = []
+        page, total_pages = 1, 1
+        try:
+            while page <= total_pages:
+                raw = self._client.dns.records.with_raw_response.list(
+                    zone_id=zone.id, per_page=per_page, page=page
+                )
+                body = raw.http_response.json()
+                for item in body.get("result") or ():
+                    rec = from_api(item, zone.name)
+                    if isinstance(rec, Skipped):
+                        skipped.append(SkippedRecord(rec.name, rec.type, rec.content, rec.reason))
+                    else:
+                        records.append(rec)
+                info = body.get("result_info") or {}
+                total_pages = int(info.get("total_pages") or 1)
+                page += 1
+        except cloudflare.APIError as exc:
+            raise ApiError(
+                f"{zone.name}: reading records: {describe_api_error(exc)}{_auth_hint(exc)}"
+            ) from None
+        return LiveZone(zone, tuple(records), tuple(skipped))
+
+    def apply(self, zone: ZoneInfo, changes: Sequence[Change], batch_limit: int | None = None) -> ApplyReport:
+        """Apply changes through /dns_records/batch in Cloudflare's own order (deletes, puts, posts), chunked
+        to the per-batch limit. Each batch is atomic at Cloudflare; on a failure the report says exactly
+        which changes landed (earlier batches) and which did not."""
+        limit = batch_limit or zone.batch_limit
+        ordered = sorted(changes, key=lambda c: ACTION_ORDER[c.action])
+        report = ApplyReport(zone.name)
+        chunks = [ordered[i : i + limit] for i in range(0, len(ordered), limit)]
+        for index, chunk in enumerate(chunks):
+            deletes = [{"id": c.before.id} for c in chunk if c.action == "delete" and c.before]
+            puts = [
+                {"id": c.before.id, **to_api(c.after)}
+                for c in chunk
+                if c.action == "update" and c.before and c.after
+            ]
+            posts = [to_api(c.after) for c in chunk if c.action == "create" and c.after]
+            try:
+                self._client.dns.records.with_raw_response.batch(
+                    zone_id=zone.id,
+                    deletes=deletes or cloudflare.omit,
+                    puts=puts or cloudflare.omit,  # type: ignore[arg-type]
+                    posts=posts or cloudflare.omit,  # type: ignore[arg-type]
+                )
+            except cloudflare.APIError as exc:
+                report.error = (
+                    f"batch {index + 1} of {len(chunks)} failed: {describe_api_error(exc)}{_auth_hint(exc)}"
+                )
+                report.not_applied = [c for rest in chunks[index:] for c in rest]
+                return report
+            report.batches += 1
+            report.applied.extend(chunk)
+        return report
+
+
+def _zone_info(z: Any) -> ZoneInfo:
+    plan = getattr(z, "plan", None)
+    legacy = getattr(plan, "legacy_id", None) if plan is not None else None
+    return ZoneInfo(id=z.id, name=z.name, plan=str(legacy or "free"))
+
+
+def _stamp(request: httpx.Request) -> None:
+    request.extensions["zonesync_start"] = time.monotonic()
+
+
+def _log_response(response: httpx.Response) -> None:
+    start = response.request.extensions.get("zonesync_start")
+    elapsed = f" {math.ceil((time.monotonic() - start) * 1000)}ms" if start else ""
+    # Only method, path and status: headers (and so the token) are never logged.
+    log.info(
+        "%s %s -> %s%s", response.request.method, response.request.url.path, response.status_code, elapsed
+    )

@@ -1,0 +1,1 @@
+"""Plan renderers: the Plan is data; rendering never decides anything."""

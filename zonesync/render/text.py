@@ -1,0 +1,109 @@
+"""The plan as people read it in a terminal: one line per change, coloured on a TTY."""
+
+from __future__ import annotations
+
+import click
+
+from zonesync.model import Record
+from zonesync.plan import Change, Plan, ZonePlan
+from zonesync.rdata import display_value, relative_name
+
+_SIGN = {"create": ("+", "green"), "update": ("~", "yellow"), "delete": ("-", "red")}
+PENDING_VALUE = "(new key, value known after apply)"
+
+
+def _ttl(ttl: int) -> str:
+    return "auto" if ttl == 1 else str(ttl)
+
+
+def _value(rec: Record) -> str:
+    if rec.pending:
+        return PENDING_VALUE
+    return display_value(rec.type, rec.value)
+
+
+def _settings(rec: Record) -> str:
+    bits = [f"ttl {_ttl(rec.ttl)}"]
+    if rec.proxied:
+        bits.append("proxied")
+    if rec.comment:
+        bits.append(f"comment {rec.comment!r}")
+    if rec.tags:
+        bits.append("tags " + ",".join(rec.tags))
+    return ", ".join(bits)
+
+
+def _origin(rec: Record | None) -> str:
+    if rec is None or rec.source is None or not rec.source.origin:
+        return ""
+    return f"  [from {rec.source.origin}]"
+
+
+def _fmt_field(fname: str, value: object, rtype: str) -> str:
+    if fname == "value":
+        return display_value(rtype, str(value))
+    if fname == "ttl":
+        return _ttl(int(str(value)))
+    if fname == "tags":
+        return ",".join(value) if isinstance(value, tuple) and value else "(none)"
+    if value is None:
+        return "(none)"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def render_change(change: Change, zone: str) -> list[str]:
+    sign, colour = _SIGN[change.action]
+    rec = change.record
+    head = f"  {sign} {change.action:<6} {relative_name(rec.name, zone)} {rec.type}"
+    if change.action == "update":
+        lines = [click.style(head, fg=colour) + _origin(change.after)]
+        for fname, old, new in change.changed_fields():
+            if fname == "value" and change.after is not None and change.after.pending:
+                new_s = PENDING_VALUE
+            else:
+                new_s = _fmt_field(fname, new, rec.type)
+            lines.append(f"      {fname}: {_fmt_field(fname, old, rec.type)} -> {new_s}")
+        return lines
+    line = f"{head} {_value(rec)}  ({_settings(rec)})"
+    return [click.style(line, fg=colour) + _origin(change.after)]
+
+
+def summary(counts: dict[str, int]) -> str:
+    return f"{counts['create']} to create, {counts['update']} to update, {counts['delete']} to delete"
+
+
+def render_zone(zp: ZonePlan) -> list[str]:
+    lines = [click.style(f"{zp.zone}", bold=True) + f"  ({zp.path})"]
+    for warning in zp.warnings:
+        lines.append(click.style(f"  warning: {warning.source}: {warning.message}", fg="yellow"))
+    for change in zp.changes:
+        lines.extend(render_change(change, zp.zone))
+    for skipped in zp.skipped:
+        lines.append(
+            click.style(
+                f"  ! skip   {relative_name(skipped.name, zp.zone)} {skipped.type}: {skipped.reason}",
+                fg="cyan",
+            )
+        )
+    tail = f"{zp.live_count} live records"
+    if zp.ignored:
+        tail += f", {zp.ignored} ignored by rules"
+    if zp.skipped:
+        tail += f", {len(zp.skipped)} skipped"
+    if zp.changes:
+        lines.append(f"  {summary(zp.counts())} ({tail})")
+    else:
+        lines.append(f"  no changes ({tail})")
+    return lines
+
+
+def render(plan: Plan) -> str:
+    out: list[str] = []
+    for zp in plan.zones:
+        out.extend(render_zone(zp))
+        out.append("")
+    if len(plan.zones) > 1:
+        out.append(f"Total: {summary(plan.counts())} in {len(plan.zones)} zones")
+    elif out:
+        out.pop()
+    return "\n".join(out)
