@@ -1,0 +1,51 @@
+"""Canonical values: one spelling per value, whatever the input spelling; TXT split and joined."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from zonesync import rdata
+
+
+@pytest.mark.parametrize(
+    ("rtype", "a", "b"),
+    [
+        ("AAAA", "2001:DB8:0:0:0:0:0:1", "2001:db8::1"),
+        ("CNAME", "Target.Example.COM.", "target"),
+        ("MX", "10 MX.example.com.", "10 mx"),
+        ("SRV", "10 5 5060 SIP.example.com.", "10 5 5060 sip"),
+        ("CAA", '0 issue "letsencrypt.org"', '0   issue   "letsencrypt.org"'),
+    ],
+)
+def test_spellings_meet(rtype: str, a: str, b: str) -> None:
+    assert rdata.canonical_value(rtype, a, "example.com") == rdata.canonical_value(rtype, b, "example.com")
+
+
+def test_invalid_value_is_readable() -> None:
+    with pytest.raises(rdata.ValueError_) as exc:
+        rdata.canonical_value("SSHFP", "1 1 abcd", "example.com")
+    assert "invalid SSHFP value" in str(exc.value)
+
+
+@given(st.text(min_size=0, max_size=1200))
+def test_txt_presentation_round_trip(text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeError:
+        return
+    presentation = rdata.txt_presentation(text)
+    assert rdata.txt_from_presentation(presentation) == text
+    assert all(len(chunk) <= 255 for chunk in rdata.txt_chunks(text))
+
+
+@given(st.lists(st.integers(0, 65535), min_size=1, max_size=1), st.sampled_from(["mx", "mail.other.net."]))
+def test_mx_parse_render_parse(prio: list[int], host: str) -> None:
+    once = rdata.canonical_value("MX", f"{prio[0]} {host}", "example.com")
+    assert rdata.canonical_value("MX", once, "example.com") == once
+
+
+def test_relative_name() -> None:
+    assert rdata.relative_name("example.com", "example.com") == "@"
+    assert rdata.relative_name("a.b.example.com", "example.com") == "a.b"
