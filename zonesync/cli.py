@@ -45,7 +45,7 @@ class LazyGroup(click.Group):
             try:
                 module = importlib.import_module(module_name)
             except ModuleNotFoundError as exc:
-                if exc.name != module_name:
+                if not exc.name or not module_name.startswith(exc.name):
                     raise
                 return None  # an optional part that is not installed
             return getattr(module, attr)
