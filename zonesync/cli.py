@@ -51,6 +51,30 @@ class LazyGroup(click.Group):
             return getattr(module, attr)
         return super().get_command(ctx, cmd_name)
 
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        """click's standalone mode, with zonesync's exit codes: a usage error is bad input (1, not click's
+        2, which means "changes" here), and no exception ever reaches the user as a traceback."""
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            rv = super().main(*args, standalone_mode=False, **kwargs)
+        except click.UsageError as exc:
+            exc.show()
+            sys.exit(exitcodes.ERROR)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except (click.Abort, KeyboardInterrupt):
+            click.echo("Aborted.", err=True)
+            sys.exit(exitcodes.ERROR)
+        except Exception as exc:
+            # A bug, not bad input: still one line (set ZONESYNC_DEBUG=1 for the traceback).
+            if os.environ.get("ZONESYNC_DEBUG"):
+                raise
+            click.echo(f"Error: internal error: {type(exc).__name__}: {exc}", err=True)
+            sys.exit(exitcodes.ERROR)
+        sys.exit(rv if isinstance(rv, int) else exitcodes.OK)
+
 
 def use_color() -> bool | None:
     """Plain output when NO_COLOR is set (no-color.org); otherwise click colours only on a TTY."""
@@ -241,17 +265,7 @@ def confirm(yes: bool, the_plan: Plan) -> None:
 
 
 def main() -> None:
-    try:
-        cli(prog_name="zonesync")
-    except KeyboardInterrupt:  # pragma: no cover - interactive only
-        click.echo("interrupted", err=True)
-        sys.exit(130)
-    except Exception as exc:
-        # A bug, not bad input: still one line (set ZONESYNC_DEBUG=1 for the traceback).
-        if os.environ.get("ZONESYNC_DEBUG"):
-            raise
-        click.echo(f"Error: internal error: {type(exc).__name__}: {exc}", err=True)
-        sys.exit(exitcodes.ERROR)
+    cli.main(prog_name="zonesync")
 
 
 if __name__ == "__main__":  # pragma: no cover
