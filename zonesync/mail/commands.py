@@ -1,0 +1,163 @@
+"""CLI commands for mail: `dkim generate|show`, `mta-sts policy`, `explain`. All work offline.
+
+Only click is imported at module level (the CLI's --help must stay fast); everything else is imported
+inside the commands.
+"""
+
+from __future__ import annotations
+
+import click
+
+ZONE_HELP = "ZONE is a zone name (zones/<zone>.yaml) or a zone file path."
+
+
+def _load(zone: str):  # -> ZoneConfig
+    from zonesync.loader import find_zone_file, load_zone_file
+
+    return load_zone_file(find_zone_file(zone))
+
+
+def _spec(config):  # -> MailSpec
+    from zonesync.errors import ZonesyncError
+    from zonesync.mail import mail_spec
+
+    spec = mail_spec(config)
+    if spec is None or not spec.dkim:
+        raise ZonesyncError(
+            f"{config.path}: no DKIM selector: add a `mail:` block with `preset: maddy` or a `dkim:` list "
+            "(see README, Mail)"
+        )
+    return spec
+
+
+def _selected(spec, selector: str | None):
+    from zonesync.errors import ZonesyncError
+    from zonesync.yamlfile import did_you_mean
+
+    if selector is None:
+        return list(spec.dkim)
+    chosen = [d for d in spec.dkim if d.selector == selector.lower()]
+    if not chosen:
+        names = [d.selector for d in spec.dkim]
+        raise ZonesyncError(
+            f"selector {selector!r} is not in the zone file's mail.dkim ({', '.join(names)})"
+            f"{did_you_mean(selector, names)}: add it there first, so apply publishes it"
+        )
+    return chosen
+
+
+@click.group("dkim")
+def dkim() -> None:
+    """DKIM keys: generate them before the first apply, or show the record and where the key is."""
+
+
+@dkim.command("generate", epilog=ZONE_HELP)
+@click.argument("zone")
+@click.option("--selector", "-s", help="Only this selector (default: every selector in mail.dkim).")
+def dkim_generate(zone: str, selector: str | None) -> None:
+    """Generate the DKIM key pair for ZONE's selectors that have no key yet. Never overwrites a key."""
+    from zonesync.mail import dkim as dkim_mod
+    from zonesync.mail.keys import resolve
+
+    config = _load(zone)
+    spec = _spec(config)
+    failed = False
+    for d in _selected(spec, selector):
+        state = resolve(d, config.zone, None, generate=True)
+        for diag in state.diagnostics:
+            click.echo(str(diag), err=True)
+            failed = failed or diag.level == "error"
+        name = dkim_mod.record_name(d.selector, config.zone)
+        if state.generated is not None:
+            click.echo(f"selector {d.selector}: generated a new {d.algorithm} key pair")
+            click.echo(f"  private key: {state.generated.private_key} (mode 0600; keep it secret)")
+            click.echo(f"  public key:  {state.generated.public_key} (safe to commit: plan works without the secret)")
+            click.echo(f"  The private key must reach the mail server (for maddy: {_maddy_hint(config.zone, d.selector)}).")
+        elif not state.pending:
+            click.echo(f"selector {d.selector}: a key already exists ({state.origin}); left untouched")
+        click.echo(f"  record: {name} TXT \"{state.value}\"")
+    if failed:
+        raise SystemExit(1)
+
+
+def _maddy_hint(zone: str, selector: str) -> str:
+    from zonesync.mail.presets import KEY_FILE_TEMPLATE, MADDY_KEY_DIR
+
+    return f"{MADDY_KEY_DIR}/{KEY_FILE_TEMPLATE.format(domain=zone, selector=selector)}, owned by maddy, mode 0600"
+
+
+@dkim.command("show", epilog=ZONE_HELP)
+@click.argument("zone")
+def dkim_show(zone: str) -> None:
+    """Print each DKIM selector's record and where its key is (reads files only, no network)."""
+    from zonesync.mail import dkim as dkim_mod
+    from zonesync.mail.keys import pub_path, resolve
+
+    config = _load(zone)
+    spec = _spec(config)
+    for d in spec.dkim:
+        state = resolve(d, config.zone, None, generate=False)
+        name = dkim_mod.record_name(d.selector, config.zone)
+        click.echo(f"selector {d.selector} ({d.algorithm})")
+        exists = "exists" if d.private_key.exists() else "missing"
+        click.echo(f"  private key: {d.private_key} ({exists})")
+        pub = pub_path(d.private_key)
+        click.echo(f"  public key:  {pub} ({'exists' if pub.exists() else 'missing'})")
+        if state.pending:
+            click.echo(f"  record: {name} TXT: no key yet; `zonesync dkim generate {zone}` or `zonesync apply` creates it")
+        else:
+            click.echo(f"  key from: {state.origin}")
+            click.echo(f"  record: {name} TXT \"{state.value}\"")
+        for diag in state.diagnostics:
+            click.echo(f"  {diag}", err=True)
+
+
+@click.group("mta-sts")
+def mta_sts() -> None:
+    """MTA-STS: the policy file that must be served over HTTPS."""
+
+
+@mta_sts.command("policy", epilog=ZONE_HELP)
+@click.argument("zone")
+@click.option(
+    "--out-dir",
+    type=click.Path(file_okay=False),
+    help="Write DIR/<zone>/.well-known/mta-sts.txt instead of printing it.",
+)
+def mta_sts_policy(zone: str, out_dir: str | None) -> None:
+    """Print ZONE's MTA-STS policy (or write it, ready for any static host)."""
+    from pathlib import Path
+
+    from zonesync.errors import ZonesyncError
+    from zonesync.mail import policy_for
+    from zonesync.mail.mta_sts import policy_url
+
+    config = _load(zone)
+    policy = policy_for(config)
+    if policy is None:
+        raise ZonesyncError(f"{config.path}: the mail block has no `mta_sts:` (or `preset: maddy`)")
+    if out_dir is None:
+        click.echo(policy, nl=False)
+        return
+    target = Path(out_dir) / config.zone / ".well-known" / "mta-sts.txt"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(policy.encode("utf-8"))
+    click.echo(f"wrote {target}")
+    click.echo(f"serve it at {policy_url(config.zone)} with a valid certificate for mta-sts.{config.zone}")
+
+
+@click.command("explain", epilog=ZONE_HELP)
+@click.argument("zone")
+def explain(zone: str) -> None:
+    """Explain ZONE's mail records in plain words: what each does, who reads it, what breaks without it."""
+    from zonesync.mail import mail_records, mail_spec
+    from zonesync.mail.expand import mx_hosts, sts_policy
+    from zonesync.mail.explain import explain as explain_text
+
+    config = _load(zone)
+    result = mail_records(config, None, generate_keys=False)
+    spec = mail_spec(config)
+    records = [*config.records, *result.records]
+    hosts = mx_hosts(spec, records, config.zone)
+    policy = sts_policy(spec, config.records) if spec is not None else None
+    click.echo(explain_text(config.zone, records, hosts, policy, result.diagnostics), nl=False)
