@@ -1,0 +1,58 @@
+"""A local Cloudflare API v4 emulator (zones + dns_records) for tests and benchmarks.
+
+It models Cloudflare, not zonesync: nothing here imports zonesync code outside this package. The official
+``cloudflare`` SDK talks to it unchanged (``base_url=Emulator.url``); octoDNS's ``octodns-cloudflare``
+provider too (it reads ``/zones``, ``/zones/{id}/dns_records`` page by page and ``/zones/{id}/pagerules``).
+Behaviour follows ``/work/shared/cloudflare-api-facts.md`` (real answers, row numbers ``#n`` below),
+Cloudflare docs (``developers.cloudflare.com``) and the SDK (``cloudflare/types/dns/*.py``).
+
+Modules: ``server`` (HTTP, routing, ``Emulator``), ``store`` (state, indexes, transactions, persistence),
+``records`` (record shape, content <-> data), ``validation`` (Cloudflare's checks), ``ratelimit``,
+``faults``, ``errors`` (codes), ``command`` (the click command).
+
+Decisions where no real answer was found (the facts file says "not found"):
+
+* **Well-formed but unknown zone id** (#10b): ``404`` code ``1001 "Invalid zone identifier"`` (the code and
+  text are quoted in terraform-provider-cloudflare#192, there with 400 for page rules; 404 because nothing
+  exists at that URL). Malformed ids (not 32 lowercase hex) give ``404 7003 Could not route to <path>,
+  perhaps your object identifier is invalid?`` (#10a) with the full request path, also for a malformed
+  record id in ``/dns_records/<id>``; unknown well-formed record ids give ``404 81044`` (#9).
+* **NS beside other records** (#2d): only below the apex (a delegation). Adding a record other than NS/DS
+  where NS records exist: ``400 81056 "NS records with that host already exist."`` (the documented error
+  title); adding NS where other records (other than DS) exist: ``400 81055``. Apex NS are unrestricted.
+* **CNAME beside anything**: a CNAME where any record of that name exists -> ``81053`` (#2a/2b, also for
+  non-A/AAAA/CNAME records: RFC 1034 forbids it); any record where a CNAME exists -> ``81054`` (#2c).
+  The identical-record check (``81058``, #1) runs first; identity is type + name + content (case-folded
+  except TXT) + priority.
+* **Invalid content of other types** (parsed with dnspython; CNAME/NS/PTR/MX must be hostnames, not IPs):
+  ``400 1004 "DNS Validation Error"`` with ``error_chain`` ``9007 "Content for <TYPE> record is invalid. ..."``.
+  Invalid names use the same code; unknown ``type`` -> chain ``9000``; missing ``type``/``name``/``content``/
+  ``priority``/``data.*`` -> chain ``9100 "<field> is a required field."`` (#5a's form); priority out of
+  0..65535 -> chain ``9008`` (#5a older text). Malformed JSON / wrong field types -> ``400 9207 "Request body
+  is invalid."``.
+* **TXT length** (#6): more than 4,080 characters in one record, or more than 8,192 combined for the TXT
+  records of one name -> ``400 1004`` chain ``9102`` (message states the limit). Content is kept as sent.
+* **Read-only records**: records whose ``meta`` has ``read_only`` or ``managed_by_apps`` true refuse
+  PUT/PATCH/DELETE (also in a batch) with ``400 81046 "This record is managed by Cloudflare or an app and is
+  read-only."``. ``auto_added`` alone does not lock a record.
+* **Batch over the limit** (#15): ``400 81070 "Too many operations in one batch: N; the maximum for this
+  zone's plan is L."``, nothing applied. Limit 200 on Free, 3,500 on paid plans, ``batch_limit`` overrides.
+* **Failing batch operation** (#16): all changes rolled back; the answer is the failing operation's own
+  status and error with its message prefixed by the operation, e.g. ``posts[3]: An identical record
+  already exists.`` (``error_chain`` unchanged). Operations run deletes -> patches -> puts -> posts, each
+  seeing the effect of the earlier ones; ``deletes`` in the result are the records as they were.
+* **Pagination out of range** (#18): ``per_page`` is clamped (dns_records 1..5,000,000, zones 5..50) and the
+  effective value is reported in ``result_info.per_page``; ``page < 1`` is treated as 1; a page past the end
+  is an empty list; non-integers -> ``400 1002``. ``total_pages`` is at least 1 (#19). Default record order
+  is type, then name, then content.
+* **Proxied records** get ``ttl`` 1 (automatic); only A/AAAA/CNAME are ``proxiable``.
+* **Rate limit** (#14): fixed window per token from its first request; headers ``x-ratelimit-limit``,
+  ``x-ratelimit-remaining``, ``x-ratelimit-reset`` (seconds), ``ratelimit``/``ratelimit-policy`` on every
+  authenticated answer, ``retry-after`` (seconds, rounded up) on the 429. Unauthenticated requests are not
+  counted against a token.
+* **Order of checks** per request: stats, latency, injected fault, auth, rate limit, routing.
+* ``GET /zones/{id}/pagerules`` and ``/settings`` answer an empty list; ``POST /zones`` creates a zone
+  (``400 1061 "<name> already exists"`` if present). Other methods on known routes: ``405 10405``.
+* State: with ``state_path``, an existing file is loaded (and ``seed`` ignored), then ``zones`` are ensured;
+  the whole state is written atomically after each successful mutation.
+"""

@@ -1,0 +1,137 @@
+"""``zonesync emulator``: run the Cloudflare API emulator in the foreground.
+
+Only click is imported at module level so that ``zonesync --help`` stays fast; the server is imported inside
+the command.
+"""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+
+def _rate_limit(value: str | None) -> tuple[int, float] | int | None:
+    if value is None:
+        return None
+    if value.lower() in ("off", "0", "none"):
+        return 0
+    try:
+        requests, _, window = value.partition("/")
+        return int(requests), float(window or 300)
+    except ValueError:
+        raise click.BadParameter(
+            "expected N/SECONDS (e.g. 1200/300) or 'off'", param_hint="--rate-limit"
+        ) from None
+
+
+def _fault(spec: str) -> dict:
+    """``status=500,code=10001,method=POST,path=dns_records/batch,times=1,every=3,retry_after=1``."""
+    out: dict = {}
+    for item in spec.split(","):
+        key, sep, value = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep:
+            raise click.BadParameter(f"expected key=value, got {item!r}", param_hint="--fail")
+        if key in ("path", "path_pattern"):
+            out["path_pattern"] = value
+        elif key in ("status", "code", "times", "every"):
+            out[key] = int(value)
+        elif key == "retry_after":
+            out[key] = float(value)
+        elif key in ("method", "message"):
+            out[key] = value
+        else:
+            raise click.BadParameter(f"unknown key {key!r}", param_hint="--fail")
+    return out
+
+
+@click.command("emulator")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=0, type=int, show_default=True, help="Port (0 = a free port).")
+@click.option(
+    "--token", "tokens", multiple=True, help="Accepted API token (repeatable; default $CLOUDFLARE_API_TOKEN)."
+)
+@click.option("--zone", "zones", multiple=True, help="Zone to create (repeatable).")
+@click.option(
+    "--plan",
+    type=click.Choice(["free", "pro", "business", "enterprise"]),
+    default="free",
+    show_default=True,
+    help="Plan of the zones created here (TTL minimum, batch limit).",
+)
+@click.option(
+    "--state",
+    "state",
+    type=click.Path(dir_okay=False),
+    help="JSON state file: loaded if present, saved after each change.",
+)
+@click.option(
+    "--seed",
+    type=click.Path(exists=True, dir_okay=False),
+    help="JSON file of zones and records to start with.",
+)
+@click.option(
+    "--latency", type=float, default=0.0, show_default=True, help="Seconds added to every API request."
+)
+@click.option("--rate-limit", "rate_limit", help="N/SECONDS per token (default 1200/300) or 'off'.")
+@click.option(
+    "--batch-limit", type=int, help="Operations per batch request (default: 200 on Free, 3500 otherwise)."
+)
+@click.option(
+    "--fail",
+    "fails",
+    multiple=True,
+    help="Inject a fault: status=500,method=POST,path=REGEX,times=N,every=N,code=C.",
+)
+def emulator(
+    host: str,
+    port: int,
+    tokens: tuple[str, ...],
+    zones: tuple[str, ...],
+    plan: str,
+    state: str | None,
+    seed: str | None,
+    latency: float,
+    rate_limit: str | None,
+    batch_limit: int | None,
+    fails: tuple[str, ...],
+) -> None:
+    """Run a local Cloudflare API v4 emulator (zones and DNS records) for tests and benchmarks."""
+    if not tokens:
+        env = os.environ.get("CLOUDFLARE_API_TOKEN")
+        if not env:
+            raise click.UsageError("give --token or set CLOUDFLARE_API_TOKEN")
+        tokens = (env,)
+    limit = _rate_limit(rate_limit)
+    faults = [_fault(spec) for spec in fails]
+
+    import threading
+
+    from zonesync.emulator.server import Emulator
+
+    emu = Emulator(
+        tokens=tokens,
+        zones=zones,
+        plan=plan,
+        latency=latency,
+        rate_limit=limit,
+        seed=seed,
+        state_path=state,
+        batch_limit=batch_limit,
+        host=host,
+        port=port,
+    )
+    for spec in faults:
+        emu.inject_fault(**spec)
+    emu.start()
+    click.echo(f"Cloudflare API emulator listening on {emu.url}")
+    import sys
+
+    sys.stdout.flush()
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emu.stop()

@@ -1,0 +1,56 @@
+"""Per-token request rate limit, like Cloudflare's client API limit (facts #14).
+
+Docs ``fundamentals/api/reference/limits.mdx``: 1,200 requests per 5 minutes per token; over the limit the
+API answers ``429`` code 971 with ``retry-after`` (seconds, rounded up). Modelled as a fixed window per
+token that starts at the token's first request; once exceeded, requests are refused until the window ends.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+
+DEFAULT = (1200, 300.0)
+
+
+class RateLimiter:
+    def __init__(self, requests: int, window: float) -> None:
+        self.requests = requests
+        self.window = float(window)
+        self._lock = threading.Lock()
+        self._windows: dict[str, tuple[float, int]] = {}
+
+    @property
+    def enabled(self) -> bool:
+        return self.requests > 0 and self.window > 0
+
+    def configure(self, requests: int, window: float) -> None:
+        with self._lock:
+            self.requests, self.window = requests, float(window)
+            self._windows.clear()
+
+    def hit(self, token: str) -> tuple[bool, dict[str, str]]:
+        """Count one request; ``(allowed, headers)`` where headers carry the x-ratelimit-* values."""
+        with self._lock:
+            now = time.monotonic()
+            start, used = self._windows.get(token, (now, 0))
+            if now - start >= self.window:
+                start, used = now, 0
+            allowed = used < self.requests
+            if allowed:
+                used += 1
+            self._windows[token] = (start, used)
+            reset = max(0.0, start + self.window - now)
+        reset_s = str(max(1, math.ceil(reset)))
+        remaining = max(0, self.requests - used)
+        headers = {
+            "x-ratelimit-limit": str(self.requests),
+            "x-ratelimit-remaining": str(remaining),
+            "x-ratelimit-reset": reset_s,
+            "ratelimit": f'"default";r={remaining};t={reset_s}',
+            "ratelimit-policy": f'"default";q={self.requests};w={math.ceil(self.window)}',
+        }
+        if not allowed:
+            headers["retry-after"] = reset_s
+        return allowed, headers

@@ -1,0 +1,426 @@
+"""HTTP front end of the emulator: routing, auth, rate limit, faults, latency, stats, and the ``Emulator`` API.
+
+Speaks the Cloudflare API v4 envelope (``{"result", "success", "errors", "messages"[, "result_info"]}``) under
+``/client/v4`` so the official ``cloudflare`` SDK works unchanged with ``base_url=emu.url``. Control endpoints
+live under ``/__emulator/`` (no auth, not counted, no latency) for out-of-process tests and benchmarks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from . import errors
+from .faults import Faults
+from .ratelimit import DEFAULT as DEFAULT_RATE_LIMIT
+from .ratelimit import RateLimiter
+from .store import Store, Zone, is_identifier
+
+PREFIX = "/client/v4"
+_BEARER = re.compile(r"Bearer ([A-Za-z0-9._~+/=-]+)")
+
+
+class _Answer:
+    """A response ready to send: status, body text, extra headers."""
+
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self, status: int, body: str, headers: dict[str, str] | None = None) -> None:
+        self.status, self.body, self.headers = status, body, headers or {}
+
+
+def _ok(result: Any, info: dict[str, int] | None = None) -> _Answer:
+    env: dict[str, Any] = {"result": result, "success": True, "errors": [], "messages": []}
+    if info is not None:
+        env["result_info"] = info
+    return _Answer(200, json.dumps(env, separators=(",", ":")))
+
+
+def _ok_records(zone: Zone, recs: list[dict[str, Any]], info: dict[str, int]) -> _Answer:
+    """A page of records from the per-record JSON cache (fast for 10k-record pages)."""
+    body = (
+        '{"result":['
+        + ",".join(zone.record_json(r) for r in recs)
+        + '],"success":true,"errors":[],"messages":[],"result_info":'
+        + json.dumps(info, separators=(",", ":"))
+        + "}"
+    )
+    return _Answer(200, body)
+
+
+def _fail(exc: errors.ApiError) -> _Answer:
+    env = {"result": None, "success": False, "errors": [exc.error()], "messages": []}
+    return _Answer(exc.status, json.dumps(env, separators=(",", ":")), dict(exc.headers))
+
+
+def route_of(method: str, path: str) -> str:
+    """The route template used as the stats key, e.g. ``GET /zones/:id/dns_records``."""
+    parts = [p for p in path[len(PREFIX) :].split("/") if p]
+    if not parts:
+        return f"{method} /"
+    out = []
+    for i, part in enumerate(parts):
+        if parts[0] == "zones" and i in (1, 3) and not (i == 3 and part == "batch"):
+            out.append(":id")
+        else:
+            out.append(part)
+    return f"{method} /" + "/".join(out)
+
+
+class Emulator:
+    """A local Cloudflare API v4 (zones + dns_records) for tests and benchmarks."""
+
+    def __init__(
+        self,
+        tokens: tuple[str, ...] | list[str] = ("test-token",),
+        zones: tuple[str, ...] | list[str] = ("example.com",),
+        plan: str = "free",
+        latency: float = 0.0,
+        rate_limit: int | tuple[int, float] | None = None,
+        seed: str | Path | dict | list | None = None,
+        state_path: str | Path | None = None,
+        batch_limit: int | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.tokens = frozenset(tokens)
+        self.latency = float(latency)
+        self.host, self._port = host, port
+        if rate_limit is None:
+            rate_limit = DEFAULT_RATE_LIMIT
+        if not rate_limit:
+            rate_limit = (0, 0.0)
+        self.limiter = RateLimiter(int(rate_limit[0]), float(rate_limit[1]))
+        self.faults = Faults()
+        self.store = Store(
+            plan=plan, batch_limit=batch_limit, state_path=str(state_path) if state_path else None
+        )
+        self._stats_lock = threading.Lock()
+        self._total = 0
+        self._by_route: dict[str, int] = {}
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+        if state_path and Path(state_path).exists():
+            self.store.load_state(json.loads(Path(state_path).read_text(encoding="utf-8")))
+        elif seed is not None:
+            data = (
+                json.loads(Path(seed).read_text(encoding="utf-8")) if isinstance(seed, str | Path) else seed
+            )
+            self.store.load_seed(data)
+        for name in zones:
+            self.store.create_zone(name)
+        self.store.save()
+
+    # -- lifecycle ------------------------------------------------------------------------------------
+    def start(self) -> Emulator:
+        server = ThreadingHTTPServer((self.host, self._port), _Handler, bind_and_activate=False)
+        server.daemon_threads = True
+        server.request_queue_size = 256
+        server.allow_reuse_address = True
+        server.server_bind()
+        server.server_activate()
+        server.emulator = self  # type: ignore[attr-defined]
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> Emulator:
+        return self.start() if self._server is None else self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            return self._port
+        return self._server.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}{PREFIX}"
+
+    # -- state helpers (behind the client's back) ----------------------------------------------------
+    def zone_id(self, name: str) -> str:
+        return self.store.zone_named(name).id
+
+    def add_zone(self, name: str, plan: str | None = None) -> str:
+        with self.store.lock:
+            zone = self.store.create_zone(name, plan)
+            self.store.save()
+            return zone.id
+
+    def records(self, zone: str) -> list[dict[str, Any]]:
+        with self.store.lock:
+            z = self.store.zone_named(zone)
+            return [json.loads(z.record_json(r)) for r in z.records.values()]
+
+    def add_record(self, zone: str, record: dict[str, Any]) -> dict[str, Any]:
+        rec = self.store.add(self.store.zone_named(zone), record)
+        return json.loads(json.dumps(rec))
+
+    # -- knobs -------------------------------------------------------------------------------------------
+    def stats(self) -> dict[str, Any]:
+        with self._stats_lock:
+            return {"total": self._total, "by_route": dict(self._by_route)}
+
+    def reset_stats(self) -> None:
+        with self._stats_lock:
+            self._total = 0
+            self._by_route.clear()
+
+    def inject_fault(
+        self,
+        status: int = 500,
+        code: int | None = None,
+        method: str | None = None,
+        path_pattern: str = "",
+        times: int | None = None,
+        every: int | None = None,
+        message: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.faults.add(
+            status=status,
+            code=code,
+            method=method,
+            path_pattern=path_pattern,
+            times=times,
+            every=every,
+            message=message,
+            retry_after=retry_after,
+        )
+
+    def clear_faults(self) -> None:
+        self.faults.clear()
+
+    def set_rate_limit(self, requests: int, window_seconds: float) -> None:
+        """``requests <= 0`` turns rate limiting off."""
+        self.limiter.configure(int(requests), float(window_seconds))
+
+    def set_latency(self, seconds: float) -> None:
+        self.latency = float(seconds)
+
+    # -- request handling -----------------------------------------------------------------------------
+    def _count(self, route: str) -> None:
+        with self._stats_lock:
+            self._total += 1
+            self._by_route[route] = self._by_route.get(route, 0) + 1
+
+    def handle(self, method: str, raw_path: str, headers: Any, body: bytes) -> _Answer:
+        split = urlsplit(raw_path)
+        path = split.path.rstrip("/") or "/"
+        if path.startswith("/__emulator/"):
+            return self._control(method, path, split.query, body)
+        self._count(route_of(method, path) if path.startswith(PREFIX) else f"{method} {path}")
+        if self.latency > 0:
+            time.sleep(self.latency)
+        extra: dict[str, str] = {}
+        try:
+            fault = self.faults.check(method, path)
+            if fault is not None:
+                raise fault
+            token = self._authenticate(headers)
+            if isinstance(token, _Answer):
+                return token
+            if self.limiter.enabled:
+                allowed, extra = self.limiter.hit(token)
+                if not allowed:
+                    raise errors.ApiError(429, errors.RATE_LIMITED, errors.RATE_LIMITED_MSG)
+            query = {k: v[-1] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
+            answer = self._dispatch(method, path, query, body)
+        except errors.ApiError as exc:
+            answer = _fail(exc)
+        except Exception:  # no tracebacks to clients
+            answer = _fail(errors.ApiError(500, errors.INTERNAL, errors.INTERNAL_MSG))
+        answer.headers = {**extra, **answer.headers}
+        return answer
+
+    def _authenticate(self, headers: Any) -> str | _Answer:
+        """Bearer token check, facts #11 (missing), #12a (malformed), #12b (unknown)."""
+        auth = headers.get("Authorization")
+        if auth is None:
+            env = {
+                "success": False,
+                "errors": [{"code": errors.MISSING_AUTH, "message": errors.MISSING_AUTH_MSG}],
+            }
+            return _Answer(400, json.dumps(env, separators=(",", ":")))
+        match = _BEARER.fullmatch(auth.strip())
+        if match is None:
+            chain = [{"code": errors.BAD_AUTH_FORMAT, "message": errors.BAD_AUTH_FORMAT_MSG}]
+            raise errors.ApiError(400, errors.BAD_HEADERS, errors.BAD_HEADERS_MSG, chain)
+        token = match.group(1)
+        if token not in self.tokens:
+            raise errors.ApiError(403, errors.INVALID_TOKEN, errors.INVALID_TOKEN_MSG)
+        return token
+
+    def _dispatch(self, method: str, path: str, query: dict[str, str], body: bytes) -> _Answer:
+        if not path.startswith(PREFIX + "/") and path != PREFIX:
+            raise errors.ApiError(404, errors.NO_ROUTE_URI, "No route for that URI")
+        parts = [p for p in path[len(PREFIX) :].split("/") if p]
+        n = len(parts)
+        store = self.store
+        if n == 0 or parts[0] != "zones":
+            raise errors.ApiError(404, errors.NO_ROUTE_URI, "No route for that URI")
+        if n == 1:
+            if method == "GET":
+                zones, info = store.list_zones(query)
+                return _ok(zones, info)
+            if method == "POST":
+                return _ok(self._create_zone(_json_body(body)))
+            raise _not_allowed()
+        with store.lock:
+            zone = store.zone(parts[1], path)
+        if n == 2:
+            if method == "GET":
+                return _ok(zone.obj())
+            raise _not_allowed()
+        if parts[2] in ("pagerules", "settings") and n == 3:  # octodns-cloudflare reads pagerules (URLFWD)
+            if method == "GET":
+                return _ok([])
+            raise _not_allowed()
+        if parts[2] != "dns_records":
+            raise errors.ApiError(
+                404, errors.NO_ROUTE, f"Could not route to {path}, perhaps your object identifier is invalid?"
+            )
+        if n == 3:
+            if method == "GET":
+                recs, info = store.list_records(zone, query)
+                with store.lock:
+                    return _ok_records(zone, recs, info)
+            if method == "POST":
+                return _ok(store.create(zone, _json_body(body)))
+            raise _not_allowed()
+        if n == 4 and parts[3] == "batch":
+            if method == "POST":
+                return _ok(store.batch(zone, _json_body(body)))
+            raise _not_allowed()
+        if n != 4 or not is_identifier(parts[3]):
+            raise errors.ApiError(
+                404, errors.NO_ROUTE, f"Could not route to {path}, perhaps your object identifier is invalid?"
+            )
+        rid = parts[3]
+        if method == "GET":
+            with store.lock:
+                return _ok(store._existing(zone, rid))
+        if method in ("PUT", "PATCH"):
+            return _ok(store.update(zone, rid, _json_body(body), patch=method == "PATCH"))
+        if method == "DELETE":
+            store.delete(zone, rid)
+            return _ok({"id": rid})
+        raise _not_allowed()
+
+    def _create_zone(self, body: Any) -> dict[str, Any]:
+        """``POST /zones`` (octoDNS creates missing zones this way)."""
+        name = body.get("name") if isinstance(body, dict) else None
+        if not isinstance(name, str) or "." not in name.strip(". "):
+            raise errors.ApiError(400, 1099, "Invalid or missing zone name.")
+        with self.store.lock:
+            if name.strip().rstrip(".").lower() in self.store.zone_by_name:
+                raise errors.ApiError(400, 1061, f"{name} already exists")
+            zone = self.store.create_zone(name)
+            self.store.save()
+            return zone.obj()
+
+    # -- control endpoints --------------------------------------------------------------------------------
+    def _control(self, method: str, path: str, query: str, body: bytes) -> _Answer:
+        action = path[len("/__emulator/") :]
+        try:
+            data = json.loads(body) if body else {}
+            params = {k: v[-1] for k, v in parse_qs(query).items()}
+            result: Any = {"ok": True}
+            if action == "stats" and method == "GET":
+                result = self.stats()
+            elif action == "reset-stats" and method == "POST":
+                self.reset_stats()
+            elif action == "faults" and method == "POST":
+                for spec in data if isinstance(data, list) else [data]:
+                    self.inject_fault(**spec)
+            elif action == "faults" and method == "DELETE":
+                self.clear_faults()
+            elif action == "rate-limit" and method == "POST":
+                self.set_rate_limit(int(data.get("requests", 0)), float(data.get("window", 0)))
+            elif action == "latency" and method == "POST":
+                self.set_latency(float(data.get("seconds", 0)))
+            elif action == "zones" and method == "GET":
+                result = [{"id": z.id, "name": z.name, "plan": z.plan} for z in self.store.zones.values()]
+            elif action == "zones" and method == "POST":
+                result = {"id": self.add_zone(data["name"], data.get("plan"))}
+            elif action == "records" and method == "GET":
+                result = self.records(params["zone"])
+            elif action == "records" and method == "POST":
+                result = self.add_record(data["zone"], data["record"])
+            else:
+                return _Answer(404, json.dumps({"error": f"unknown control endpoint {method} {path}"}))
+            return _Answer(200, json.dumps(result))
+        except errors.ApiError as exc:
+            return _fail(exc)
+        except Exception as exc:
+            return _Answer(400, json.dumps({"error": f"{type(exc).__name__}: {exc}"}))
+
+
+def _json_body(body: bytes) -> Any:
+    if not body:
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        raise errors.ApiError(400, errors.BAD_BODY, errors.BAD_BODY_MSG) from None
+
+
+def _not_allowed() -> errors.ApiError:
+    return errors.ApiError(405, errors.METHOD_NOT_ALLOWED, "Method not allowed")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "cloudflare"
+    sys_version = ""
+
+    def setup(self) -> None:
+        super().setup()
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, format: str, *args: Any) -> None:  # never log (requests carry tokens)
+        return
+
+    def _run(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        emulator: Emulator = self.server.emulator  # type: ignore[attr-defined]
+        try:
+            answer = emulator.handle(self.command, self.path, self.headers, body)
+        except Exception:
+            answer = _fail(errors.ApiError(500, errors.INTERNAL, errors.INTERNAL_MSG))
+        data = answer.body.encode("utf-8")
+        self.send_response(answer.status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for key, value in answer.headers.items():
+            self.send_header(key, value)
+        self._headers_buffer.append(b"\r\n" + data)  # one write: headers and body together
+        self.flush_headers()
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _run
