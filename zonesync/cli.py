@@ -92,14 +92,21 @@ def echo(message: str = "", err: bool = False) -> None:
         "dkim": "zonesync.mail.commands:dkim",
         "mta-sts": "zonesync.mail.commands:mta_sts",
         "explain": "zonesync.mail.commands:explain",
+        "import": "zonesync.importer_command:import_",
     },
     epilog=exitcodes.HELP,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 @click.version_option(__version__, prog_name="zonesync")
 @click.option("-v", "--verbose", is_flag=True, help="Log each API request (method, path, status, time).")
+@click.option(
+    "--rate-limit",
+    envvar="ZONESYNC_RATE_LIMIT",
+    metavar="N/SECONDS",
+    help="Client-side API rate limit shared by all zones of a run [default: 1200/300, Cloudflare's; 'off'].",
+)
 @click.pass_context
-def cli(ctx: click.Context, verbose: bool) -> None:
+def cli(ctx: click.Context, verbose: bool, rate_limit: str | None) -> None:
     """DNS-as-code for Cloudflare that knows mail.
 
     Declare records in zones/<zone>.yaml, review with `zonesync plan`, publish with `zonesync apply`.
@@ -108,6 +115,7 @@ def cli(ctx: click.Context, verbose: bool) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["verbose"] = verbose
+    ctx.obj["rate_limit"] = rate_limit
     if verbose:
         logging.basicConfig(level=logging.INFO, format="zonesync: %(message)s", stream=sys.stderr)
 
@@ -140,8 +148,10 @@ def make_provider(ctx: click.Context) -> CloudflareProvider:
             "at Cloudflare and export it"
         )
     from zonesync.providers.cloudflare import CloudflareProvider
+    from zonesync.ratelimit import from_setting
 
-    return CloudflareProvider(token, verbose=bool(ctx.obj and ctx.obj.get("verbose")))
+    limiter = from_setting(ctx.obj.get("rate_limit") if ctx.obj else None)
+    return CloudflareProvider(token, verbose=bool(ctx.obj and ctx.obj.get("verbose")), before_request=limiter)
 
 
 def print_warnings(configs_desired: Sequence[Any]) -> None:
@@ -172,11 +182,26 @@ def make_plan(works: Sequence[ZoneWork]) -> Plan:
 @cli.command()
 @zone_files_argument
 @click.option("--exit-code", is_flag=True, help="Exit 2 when there are changes, 0 when there are none.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="json: the saved-plan document (schema zonesync/schemas/plan.schema.json); markdown: a PR comment.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Save the plan as JSON, to apply exactly it later with `zonesync apply FILE`.",
+)
 @click.pass_context
-def plan(ctx: click.Context, zone_files: tuple[Path, ...], exit_code: bool) -> None:
+def plan(
+    ctx: click.Context, zone_files: tuple[Path, ...], exit_code: bool, fmt: str, out: Path | None
+) -> None:
     """Show what apply would change in each zone (default: every zones/*.yaml)."""
     from zonesync.manager import plan_all
-    from zonesync.render.text import render
+    from zonesync.planfile import emit
 
     configs = load(zone_files)
     provider = make_provider(ctx)
@@ -185,7 +210,7 @@ def plan(ctx: click.Context, zone_files: tuple[Path, ...], exit_code: bool) -> N
     finally:
         provider.close()
     the_plan = make_plan(works)
-    echo(render(the_plan))
+    emit(the_plan, configs, fmt, out)
     if exit_code and the_plan.has_changes:
         ctx.exit(exitcodes.CHANGES)
 
@@ -201,13 +226,28 @@ def plan(ctx: click.Context, zone_files: tuple[Path, ...], exit_code: bool) -> N
     type=click.IntRange(1, 3500),
     help="Operations per batch request (default: the zone plan's limit).",
 )
+@click.option("--force", is_flag=True, help="Apply even beyond the safety thresholds (max_changes).")
 @click.pass_context
 def apply(
-    ctx: click.Context, zone_files: tuple[Path, ...], yes: bool, no_new_keys: bool, batch_size: int | None
+    ctx: click.Context,
+    zone_files: tuple[Path, ...],
+    yes: bool,
+    no_new_keys: bool,
+    batch_size: int | None,
+    force: bool,
 ) -> None:
-    """Plan, confirm, then make the changes through Cloudflare's batch endpoint."""
+    """Plan, confirm, then make the changes through Cloudflare's batch endpoint.
+
+    Given one saved plan (PLAN.json from `plan --out`), apply exactly that plan, refusing it if any
+    zone changed since or the file was altered."""
     from zonesync.manager import plan_all, with_new_keys
     from zonesync.render.text import render, summary
+    from zonesync.safety import enforce, limits_for
+
+    if len(zone_files) == 1 and zone_files[0].suffix.lower() == ".json":
+        from zonesync.planfile import apply_saved
+
+        return apply_saved(ctx, zone_files[0], yes=yes, force=force, batch_size=batch_size)
 
     configs = load(zone_files)
     provider = make_provider(ctx)
@@ -218,6 +258,7 @@ def apply(
         if not the_plan.has_changes:
             echo("Nothing to apply.")
             return
+        enforce(((w.plan, limits_for(w.config)) for w in works), force)
         pending = [r for w in works for r in w.desired.pending]
         if pending and no_new_keys:
             names = ", ".join(sorted({r.name for r in pending}))

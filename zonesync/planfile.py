@@ -1,0 +1,368 @@
+"""Saved plans: `zonesync plan --out plan.json` writes one, `zonesync apply plan.json` applies exactly it.
+
+The file is the JSON document of `zonesync.render.json` (schema: zonesync/schemas/plan.schema.json) plus
+a `digest` of its body. Applying it
+
+1. verifies the digest: a plan file edited after it was written is refused (exit 3);
+2. looks the zones up once and re-reads every zone the plan changes (one listing each), recomputes the
+   fingerprint of its managed live records (ignored and skipped records aside, with the ignore rules
+   the plan was made with) and refuses, naming the zone, if anything changed: a record added, removed
+   or edited in any field, by anyone (exit 3);
+3. checks the safety thresholds the plan was made with (exit 4 unless `--force`);
+4. only then applies the saved changes, ids included, through the batch endpoint.
+
+Nothing is written when 3 or 4 is returned: every zone is checked before the first change is sent.
+
+The digest is SHA-256 over the canonical JSON of the body (sorted keys, no spaces). It catches edits
+made after review, by hand or by a merge; it does not stop someone who can rewrite the file and
+recompute it. For that, set ZONESYNC_PLAN_KEY (a CI secret) in both the plan and the apply job: the
+digest becomes an HMAC-SHA256 keyed by it, and apply then refuses unsigned plans and plans signed
+with another key.
+
+No secret is ever in a plan: not the API token (requests are made with it, nothing records it), not a
+DKIM private key. A plan that still waits for a DKIM key to be generated cannot be saved: generate the
+key first (`zonesync dkim generate`), commit the .pub file, then plan again; applying such a plan would
+publish a value nobody reviewed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from zonesync import exitcodes, safety
+from zonesync.errors import StalePlanError, ZonesyncError
+from zonesync.loader import IgnoreRule
+from zonesync.model import Diagnostic, Source
+from zonesync.plan import Plan, SkippedRecord, ZonePlan, fingerprint
+from zonesync.render import json as json_render
+
+if TYPE_CHECKING:
+    from zonesync.loader import ZoneConfig
+    from zonesync.providers.cloudflare import CloudflareProvider, LiveZone, ZoneInfo
+
+KEY_ENV = "ZONESYNC_PLAN_KEY"
+
+
+class PlanFileError(ZonesyncError):
+    """Not a zonesync plan, or one this version cannot read (exit 1)."""
+
+
+# -- digest ------------------------------------------------------------------------------------------------
+
+
+def canonical(body: Mapping[str, Any]) -> bytes:
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8", "surrogateescape"
+    )
+
+
+def _plan_key(key: str | bytes | None = None) -> bytes | None:
+    if key is None:
+        key = os.environ.get(KEY_ENV) or None
+    if key is None:
+        return None
+    return key.encode() if isinstance(key, str) else key
+
+
+def digest(body: Mapping[str, Any], key: bytes | None = None) -> str:
+    data = canonical({k: v for k, v in body.items() if k != "digest"})
+    if key:
+        return "hmac-sha256:" + hmac.new(key, data, hashlib.sha256).hexdigest()
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def seal(doc: Mapping[str, Any], key: str | bytes | None = None) -> dict[str, Any]:
+    """The document with its digest (an HMAC when ZONESYNC_PLAN_KEY or `key` is set)."""
+    body = {k: v for k, v in doc.items() if k != "digest"}
+    return {**body, "digest": digest(body, _plan_key(key))}
+
+
+def verify(doc: Mapping[str, Any], path: str, key: str | bytes | None = None) -> None:
+    """Raise StalePlanError (exit 3) unless the digest matches the body."""
+    stored = doc.get("digest")
+    k = _plan_key(key)
+    if not isinstance(stored, str) or ":" not in stored:
+        raise StalePlanError(
+            f"{path}: the plan has no digest: it was not written by zonesync, or was altered"
+        )
+    scheme = stored.split(":", 1)[0]
+    if scheme == "hmac-sha256" and not k:
+        raise StalePlanError(
+            f"{path}: the plan is signed (HMAC): set {KEY_ENV} to the key the plan job used to verify it"
+        )
+    if scheme == "sha256" and k:
+        raise StalePlanError(
+            f"{path}: {KEY_ENV} is set but the plan is not signed with it: refusing an unsigned plan"
+        )
+    if scheme not in ("sha256", "hmac-sha256"):
+        raise StalePlanError(f"{path}: unknown digest scheme {scheme!r}")
+    if not hmac.compare_digest(stored, digest(doc, k)):
+        raise StalePlanError(
+            f"{path}: the plan file was altered after it was written (digest mismatch); "
+            "run `zonesync plan --out` again and review the new plan"
+        )
+
+
+# -- writing -------------------------------------------------------------------------------------------------
+
+
+def refuse_pending(plan: Plan) -> None:
+    pending = sorted(
+        {
+            f"{c.record.name} {c.record.type}"
+            for zp in plan.zones
+            for c in zp.changes
+            if c.after and c.after.pending
+        }
+    )
+    if pending:
+        raise ZonesyncError(
+            "cannot save a plan that waits for new DKIM keys ("
+            + ", ".join(pending)
+            + "): its value would be known only at apply, so nobody could review it. Generate the keys "
+            "first with `zonesync dkim generate`, commit the .pub files, then run `zonesync plan --out` again"
+        )
+
+
+def write_text(path: str | Path, text: str) -> None:
+    """Write atomically: a reader (or a failed run) never sees half a plan."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save(
+    path: str | Path,
+    plan: Plan,
+    configs: Mapping[str, ZoneConfig] | Sequence[ZoneConfig] = (),
+    *,
+    key: str | bytes | None = None,
+) -> dict[str, Any]:
+    refuse_pending(plan)
+    doc = seal(json_render.document(plan, configs), key)
+    write_text(path, json_render.dumps(doc))
+    return doc
+
+
+# -- reading -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SavedZone:
+    plan: ZonePlan
+    ignore: tuple[IgnoreRule, ...]
+    limits: safety.Limits
+
+
+@dataclass(frozen=True)
+class SavedPlan:
+    path: str
+    zones: tuple[SavedZone, ...]
+    doc: dict[str, Any]
+
+    def as_plan(self) -> Plan:
+        return Plan(tuple(z.plan for z in self.zones))
+
+
+def _zone_from_json(data: Mapping[str, Any]) -> SavedZone:
+    zp = ZonePlan(
+        zone=data["zone"],
+        path=data["path"],
+        zone_id=data["zone_id"],
+        changes=tuple(json_render.change_from_json(c) for c in data["changes"]),
+        live_count=int(data["live_records"]),
+        fingerprint=data["fingerprint"],
+        skipped=tuple(
+            SkippedRecord(s["name"], s["type"], s["content"], s["reason"]) for s in data.get("skipped", ())
+        ),
+        ignored=int(data.get("ignored", 0)),
+        warnings=tuple(
+            Diagnostic("warning", Source(w["source"]), w["message"]) for w in data.get("warnings", ())
+        ),
+    )
+    ignore = tuple(IgnoreRule(r["name"], tuple(r.get("types") or ())) for r in data.get("ignore", ()))
+    limits = safety.Limits.from_json(data.get("safety", {}).get("limits", {}))
+    return SavedZone(zp, ignore, limits)
+
+
+def parse(doc: Mapping[str, Any], path: str, key: str | bytes | None = None) -> SavedPlan:
+    if not isinstance(doc, dict) or doc.get("format") != json_render.FORMAT:
+        raise PlanFileError(f'{path}: not a zonesync plan (expected "format": "{json_render.FORMAT}")')
+    version = doc.get("version")
+    if version != json_render.VERSION:
+        raise PlanFileError(
+            f"{path}: plan format version {version!r}; this zonesync reads version {json_render.VERSION}"
+        )
+    verify(doc, path, key)
+    try:
+        zones = tuple(_zone_from_json(z) for z in doc["zones"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PlanFileError(f"{path}: malformed plan: {type(exc).__name__}: {exc}") from None
+    for z in zones:
+        for change in z.plan.changes:
+            if change.after is not None and change.after.pending:
+                raise PlanFileError(
+                    f"{path}: {z.plan.zone}: the plan waits for a new DKIM key ({change.name}); generate keys "
+                    "with `zonesync dkim generate` and plan again"
+                )
+    return SavedPlan(path, zones, dict(doc))
+
+
+def load(path: str | Path, key: str | bytes | None = None) -> SavedPlan:
+    p = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="surrogateescape")
+    except OSError as exc:
+        raise PlanFileError(f"{p}: cannot read the plan: {exc.strerror or exc}") from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise StalePlanError(f"{p}: the plan file is not valid JSON (altered or truncated?): {exc}") from None
+    return parse(doc, p, key)
+
+
+def is_plan_file(path: str | Path) -> bool:
+    """`apply` takes zone files or one saved plan: a .json file is a plan."""
+    return Path(path).suffix.lower() == ".json"
+
+
+# -- staleness -------------------------------------------------------------------------------------------------
+
+
+def stale_reason(saved: SavedZone, zone: ZoneInfo | None, live: LiveZone | None) -> str | None:
+    """Why the saved zone plan no longer matches the live zone, or None."""
+    from zonesync.differ import is_ignored
+
+    zp = saved.plan
+    if zone is None:
+        return f"{zp.zone}: the zone no longer exists in the account (or the token cannot see it)"
+    if zone.id != zp.zone_id:
+        return (
+            f"{zp.zone}: the zone was re-created since the plan was made (id {zp.zone_id} is now {zone.id})"
+        )
+    assert live is not None
+    managed = [r for r in live.records if not is_ignored(r, saved.ignore, zp.zone)]
+    if fingerprint(managed) != zp.fingerprint:
+        return (
+            f"{zp.zone}: the live zone changed since the plan was made (someone applied or edited records); "
+            "run `zonesync plan --out` again and review the new plan"
+        )
+    return None
+
+
+def check_stale(provider: CloudflareProvider, saved: SavedPlan) -> dict[str, ZoneInfo]:
+    """Re-read every zone the plan changes; raise StalePlanError naming each stale zone."""
+    from zonesync.manager import parallel
+
+    todo = [z for z in saved.zones if z.plan.has_changes]
+    if not todo:
+        return {}
+    found = provider.find_zones([z.plan.zone for z in todo])
+
+    def one(z: SavedZone) -> str | None:
+        info = found.get(z.plan.zone)
+        if info is None or info.id != z.plan.zone_id:
+            return stale_reason(z, info, None)
+        return stale_reason(z, info, provider.list_records(info))
+
+    problems = [p for p in parallel(one, todo) if p]
+    if problems:
+        raise StalePlanError("\n".join(problems) + f"\n{saved.path}: refused; nothing was applied.")
+    return found
+
+
+# -- the `apply PLAN.json` command -------------------------------------------------------------------------------
+
+
+def apply_saved(
+    ctx: click.Context, path: Path, *, yes: bool, force: bool = False, batch_size: int | None = None
+) -> None:
+    """`zonesync apply plan.json`: verify, check staleness and safety for every zone, confirm, apply."""
+    from zonesync.cli import confirm, echo, make_provider
+    from zonesync.manager import parallel
+    from zonesync.render.text import render, summary
+
+    saved = load(path)
+    the_plan = saved.as_plan()
+    echo(render(the_plan))
+    if not the_plan.has_changes:
+        echo("Nothing to apply.")
+        return
+    provider = make_provider(ctx)
+    try:
+        zones = check_stale(provider, saved)
+        safety.enforce(((z.plan, z.limits) for z in saved.zones), force)
+        confirm(yes, the_plan)
+        todo = [z for z in saved.zones if z.plan.has_changes]
+        reports = parallel(lambda z: provider.apply(zones[z.plan.zone], z.plan.changes, batch_size), todo)
+    finally:
+        provider.close()
+    failed = False
+    for z, report in zip(todo, reports, strict=True):
+        name = z.plan.zone
+        if report.error:
+            failed = True
+            echo(
+                f"{name}: {report.error}\n{name}: applied {len(report.applied)} changes in {report.batches} "
+                f"batches; NOT applied {len(report.not_applied)} changes. Plan again to converge.",
+                err=True,
+            )
+        else:
+            echo(f"{name}: applied ({summary(z.plan.counts())}) in {report.batches} batch requests")
+    if failed:
+        ctx.exit(exitcodes.ERROR)
+
+
+# -- the `plan` command's output -------------------------------------------------------------------------------
+
+
+def emit(
+    plan: Plan,
+    configs: Sequence[ZoneConfig],
+    fmt: str = "text",
+    out: Path | None = None,
+) -> None:
+    """Print the plan in `fmt`, warn about zones apply would refuse as unsafe, save it to `out`."""
+    from zonesync.cli import echo
+
+    if out is not None:
+        refuse_pending(plan)
+    by_zone = {c.zone: c for c in configs}
+    unsafe = [
+        p
+        for zp in plan.zones
+        if zp.has_changes and (p := safety.check(zp, safety.limits_for(by_zone.get(zp.zone))))
+    ]
+    if fmt == "json":
+        click.echo(json_render.render(plan, by_zone), nl=False)
+    elif fmt == "markdown":
+        from zonesync.render.markdown import render as render_md
+
+        echo(render_md(plan, by_zone))
+    else:
+        from zonesync.render.text import render
+
+        echo(render(plan))
+    for problem in unsafe:
+        echo(click.style(f"warning: {problem}; apply will refuse it", fg="yellow"), err=True)
+    if out is not None:
+        save(out, plan, by_zone)
+        echo(f"Saved the plan to {out}: apply it with `zonesync apply {out}`", err=True)
