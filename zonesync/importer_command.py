@@ -1,0 +1,81 @@
+"""`zonesync import ZONE`: write zones/<zone>.yaml from the live zone (or a BIND zone file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from zonesync.errors import ZonesyncError
+
+
+@click.command("import")
+@click.argument("zone")
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="Where to write the zone file ('-' for stdout) [default: zones/ZONE.yaml].",
+)
+@click.option(
+    "--from-bind",
+    "bind_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Import this BIND zone file (parsed by dnspython) instead of the live zone: no token needed.",
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing zone file.")
+@click.pass_context
+def import_(ctx: click.Context, zone: str, out: Path | None, bind_file: Path | None, force: bool) -> None:
+    """Write a zone file for ZONE whose plan is empty: records grouped into record sets, Cloudflare
+    comments and tags kept, apex NS as an ignore rule. Reads the live zone through the API, or a BIND
+    zone file with --from-bind."""
+    from zonesync.cli import echo, make_provider
+    from zonesync.importer import import_records, records_from_bind
+
+    zone = zone.strip().rstrip(".").lower()
+    target = out if out is not None else Path("zones") / f"{zone}.yaml"
+    to_stdout = str(target) == "-"
+    if not to_stdout and target.exists() and not force:
+        raise ZonesyncError(f"{target} exists: pass --force to overwrite it, or -o - to print the zone file")
+
+    warnings: list[str] = []
+    skipped: tuple = ()
+    if bind_file is not None:
+        records, warnings = records_from_bind(bind_file, zone)
+        header = [f"Imported by `zonesync import --from-bind {bind_file.name}`."]
+    else:
+        provider = make_provider(ctx)
+        try:
+            info = provider.find_zones([zone]).get(zone)
+            if info is None:
+                raise ZonesyncError(
+                    f"zone {zone} does not exist in this Cloudflare account (or the API token cannot see it)"
+                )
+            live = provider.list_records(info)
+        finally:
+            provider.close()
+        records, skipped = list(live.records), live.skipped
+        header = [f"Imported from Cloudflare by `zonesync import {zone}`."]
+
+    result = import_records(zone, records, skipped, header, str(target))
+    for w in warnings:
+        echo(click.style(f"warning: {w}", fg="yellow"), err=True)
+    for note in result.notes:
+        echo(f"note: {note}", err=True)
+    if result.differences:
+        from zonesync.render.text import render_change
+
+        lines = [click.unstyle(line) for c in result.differences for line in render_change(c, zone)]
+        raise ZonesyncError(
+            "the generated zone file would not plan empty (a zonesync bug; please report it):\n"
+            + "\n".join(lines)
+        )
+    if to_stdout:
+        click.echo(result.text, nl=False)
+        return
+    from zonesync.planfile import write_text
+
+    write_text(target, result.text)
+    echo(f"Wrote {target}: {len(result.records)} records", err=True)
+    if skipped:
+        echo(f"{len(skipped)} records left alone (listed as comments in the file)", err=True)
