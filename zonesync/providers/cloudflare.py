@@ -130,9 +130,17 @@ class CloudflareProvider:
                     for z in page.result:
                         found[z.name] = _zone_info(z)
             else:
-                for z in self._client.zones.list(per_page=ZONES_PER_PAGE):
-                    if z.name in wanted:
-                        found[z.name] = _zone_info(z)
+                # Page by page rather than the SDK's auto-pagination, which always asks for one more
+                # (empty) page: stop once every zone is found or a page comes back short.
+                page_no = 1
+                while True:
+                    page = self._client.zones.list(per_page=ZONES_PER_PAGE, page=page_no)
+                    for z in page.result:
+                        if z.name in wanted:
+                            found[z.name] = _zone_info(z)
+                    if len(found) == len(wanted) or len(page.result) < ZONES_PER_PAGE:
+                        break
+                    page_no += 1
         except cloudflare.APIError as exc:
             raise ApiError(
                 f"looking up zones {', '.join(wanted)}: {describe_api_error(exc)}{_auth_hint(exc)}"

@@ -1,0 +1,42 @@
+"""The fewest API requests Cloudflare allows for a run, the yardstick printed beside every count.
+
+Per run: the zone lookup (one filtered `GET /zones?name=` per zone, or the paginated zone list when that is
+fewer: ceil(account zones / 50)); per zone, ceil(records / max page size) listings (at least one) and
+ceil(changes / batch limit) batch writes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+MAX_PER_PAGE = 5_000_000
+"""dns_records `per_page` maximum (Cloudflare's OpenAPI schema)."""
+ZONES_PER_PAGE = 50
+"""zones `per_page` maximum."""
+BATCH_LIMITS = {"free": 200, "paid": 3_500}
+"""Operations per /dns_records/batch request: Free 200, Pro/Business/Enterprise 3,500."""
+
+
+@dataclass(frozen=True)
+class ZoneLoad:
+    records: int
+    changes: int = 0
+
+
+def zone_lookups(zones: int, account_zones: int | None = None) -> int:
+    pages = math.ceil((account_zones if account_zones is not None else zones) / ZONES_PER_PAGE)
+    return min(zones, max(1, pages))
+
+
+def minimum_requests(
+    zones: Sequence[ZoneLoad], batch_limit: int, account_zones: int | None = None, apply: bool = False
+) -> int:
+    """A plan (apply=False) or an apply run, which reads the zones before writing them."""
+    total = zone_lookups(len(zones), account_zones)
+    for z in zones:
+        total += max(1, math.ceil(z.records / MAX_PER_PAGE))
+        if apply:
+            total += math.ceil(z.changes / batch_limit)
+    return total
