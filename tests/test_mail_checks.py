@@ -407,3 +407,10 @@ def test_tlsrpt_scheme(tmp_path):
 def test_tlsrpt_user_record(tmp_path):
     r = run(tmp_path, "zone: example.com\nrecords:\n  _smtp._tls: {type: TXT, value: 'v=TLSRPTv1; rua=reports@example.com'}\n")
     only(r, "error", "is neither mailto: nor https:")
+
+
+def test_spf_a_and_mx_matching_nothing(tmp_path):
+    r = run(tmp_path, "zone: example.com\nmail:\n  spf: {allow: [a, mx]}\n")
+    d = only(r, "warning", "`a` allows this name's own addresses, but example.com has no A or AAAA record")
+    assert "remove `a`" in d.message
+    only(r, "warning", "`mx` allows this name's MX servers, but example.com has no MX record")

@@ -78,6 +78,7 @@ def check_all(
     out += check_user_records(user_records, zone)
     out += check_single_per_name(everything)
     out += check_mx(spec, everything, zone)
+    out += check_spf_targets(everything, zone)
     if spec is not None:
         out += check_spf_spec(spec, expansion)
         out += check_dkim_spec(spec, key_states)
@@ -227,6 +228,28 @@ def check_mx(spec: MailSpec | None, records: Sequence[Record], zone: str) -> lis
                 "deliver mail to this domain; add `mx: [{host: mx, priority: 10}]`",
             )
         )
+    return out
+
+
+def check_spf_targets(records: Sequence[Record], zone: str) -> list[Diagnostic]:
+    """A bare `a` / `mx` in an SPF record at a name of this zone that has no A/AAAA / MX: matches nothing."""
+    out = []
+    types: dict[str, set[str]] = defaultdict(set)
+    for rec in records:
+        types[rec.name].add(rec.type)
+    for rec in records:
+        if rec.type != "TXT" or not spf.is_spf(rec.value) or not in_zone(rec.name, zone):
+            continue
+        for term in rec.value.split()[1:]:
+            name = term.lstrip("+-~?").split("/")[0].lower()
+            if name == "a" and not types[rec.name] & {"A", "AAAA"}:
+                out.append(Diagnostic("warning", _src(rec), f"SPF at {rec.name}: `{term}` allows this name's own "
+                                      f"addresses, but {rec.name} has no A or AAAA record, so it allows nobody "
+                                      "and costs a lookup; add the address or remove `a`"))
+            elif name == "mx" and "MX" not in types[rec.name]:
+                out.append(Diagnostic("warning", _src(rec), f"SPF at {rec.name}: `{term}` allows this name's MX "
+                                      f"servers, but {rec.name} has no MX record, so it allows nobody; add `mx:` "
+                                      "to the mail block or remove `mx`"))
     return out
 
 
