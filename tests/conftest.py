@@ -1,0 +1,42 @@
+"""Shared fixtures: a local Cloudflare API emulator (``zonesync.emulator``) per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from zonesync.emulator.server import Emulator
+
+
+@pytest.fixture
+def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
+    """A running emulator: token ``test-token``, zone ``example.com``, no rate limit; env points the SDK at it."""
+    emu = Emulator(tokens=("test-token",), zones=("example.com",), rate_limit=0).start()
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "test-token")
+    monkeypatch.setenv("CLOUDFLARE_BASE_URL", emu.url)
+    try:
+        yield emu
+    finally:
+        emu.stop()
+
+
+@pytest.fixture
+def cf(emulator: Emulator) -> Iterator[object]:
+    """The official SDK pointed at the emulator (no retries, so errors surface at once)."""
+    import cloudflare
+
+    client = cloudflare.Cloudflare(api_token="test-token", base_url=emulator.url, max_retries=0)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def api(emulator: Emulator) -> Iterator[object]:
+    """A raw ``httpx`` client with the bearer token, for status codes, headers and exact bodies."""
+    import httpx
+
+    with httpx.Client(base_url=emulator.url, headers={"Authorization": "Bearer test-token"}, timeout=10) as client:
+        yield client
