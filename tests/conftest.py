@@ -38,5 +38,7 @@ def api(emulator: Emulator) -> Iterator[object]:
     """A raw ``httpx`` client with the bearer token, for status codes, headers and exact bodies."""
     import httpx
 
-    with httpx.Client(base_url=emulator.url, headers={"Authorization": "Bearer test-token"}, timeout=10) as client:
+    with httpx.Client(
+        base_url=emulator.url, headers={"Authorization": "Bearer test-token"}, timeout=10
+    ) as client:
         yield client

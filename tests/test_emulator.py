@@ -75,7 +75,9 @@ def test_wrong_token(emulator):
 def test_several_tokens_accepted():
     with Emulator(tokens=("a", "b"), rate_limit=0) as emu:
         for token in ("a", "b"):
-            assert httpx.get(emu.url + "/zones", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+            assert (
+                httpx.get(emu.url + "/zones", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+            )
 
 
 # -- zones ---------------------------------------------------------------------------------------------------
@@ -99,7 +101,9 @@ def test_zone_filters_and_pagination():
         assert [z.name for z in client.zones.list(name="z3.test")] == ["z3.test"]
         assert len(list(client.zones.list(status="active"))) == 7
         assert list(client.zones.list(name="nothing.test")) == []
-        raw = httpx.get(emu.url + "/zones", params={"per_page": 500}, headers={"Authorization": "Bearer test-token"})
+        raw = httpx.get(
+            emu.url + "/zones", params={"per_page": 500}, headers={"Authorization": "Bearer test-token"}
+        )
         assert raw.json()["result_info"]["per_page"] == 50  # clamped to the documented maximum
         assert client.zones.get(zone_id=emu.zone_id("z0.test")).plan.legacy_id == "enterprise"
 
@@ -138,9 +142,20 @@ def test_record_shape(emulator, cf):
     rec = cf.dns.records.create(zone_id=zid(emulator), type="A", name="www", content="192.0.2.1", ttl=300)
     raw = emulator.records("example.com")[0]
     assert list(raw) == [
-        "id", "name", "type", "content", "proxiable", "proxied", "ttl",
-        "settings", "comment", "tags", "meta", "created_on", "modified_on",
-    ]  # fmt: skip
+        "id",
+        "name",
+        "type",
+        "content",
+        "proxiable",
+        "proxied",
+        "ttl",
+        "settings",
+        "comment",
+        "tags",
+        "meta",
+        "created_on",
+        "modified_on",
+    ]
     assert raw["id"] == rec.id and HEX32.match(rec.id)
     assert raw["name"] == "www.example.com" and raw["proxiable"] is True and raw["proxied"] is False
     assert raw["settings"] == {} and raw["meta"] == {} and raw["comment"] is None and raw["tags"] == []
@@ -148,9 +163,13 @@ def test_record_shape(emulator, cf):
 
 
 def test_comment_and_tags_timestamps(emulator, api):
-    rec = post(api, emulator, {"type": "TXT", "name": "c", "content": "x", "comment": "hi", "tags": ["a:b"]}).json()
+    rec = post(
+        api, emulator, {"type": "TXT", "name": "c", "content": "x", "comment": "hi", "tags": ["a:b"]}
+    ).json()
     rec = rec["result"]
-    assert rec["comment"] == "hi" and TS.match(rec["comment_modified_on"]) and TS.match(rec["tags_modified_on"])
+    assert (
+        rec["comment"] == "hi" and TS.match(rec["comment_modified_on"]) and TS.match(rec["tags_modified_on"])
+    )
     patched = api.patch(f"/zones/{zid(emulator)}/dns_records/{rec['id']}", json={"comment": None, "tags": []})
     result = patched.json()["result"]
     assert "comment_modified_on" not in result and "tags_modified_on" not in result
@@ -179,10 +198,14 @@ def test_crud_round_trip(emulator, cf, api):
     z = zid(emulator)
     rec = cf.dns.records.create(zone_id=z, type="A", name="h", content="192.0.2.1", ttl=60, comment="one")
     assert cf.dns.records.get(dns_record_id=rec.id, zone_id=z).content == "192.0.2.1"
-    put = cf.dns.records.update(dns_record_id=rec.id, zone_id=z, type="A", name="h", content="192.0.2.2", ttl=120)
+    put = cf.dns.records.update(
+        dns_record_id=rec.id, zone_id=z, type="A", name="h", content="192.0.2.2", ttl=120
+    )
     assert put.content == "192.0.2.2" and put.ttl == 120 and put.comment is None  # PUT overwrites everything
     patched = cf.dns.records.edit(dns_record_id=rec.id, zone_id=z, type="A", name="h", ttl=300, proxied=True)
-    assert patched.content == "192.0.2.2" and patched.proxied is True and patched.ttl == 1  # proxied = auto TTL
+    assert (
+        patched.content == "192.0.2.2" and patched.proxied is True and patched.ttl == 1
+    )  # proxied = auto TTL
     assert patched.id == rec.id and patched.created_on == rec.created_on
     deleted = api.delete(f"/zones/{z}/dns_records/{rec.id}")
     assert deleted.status_code == 200 and deleted.json()["result"] == {"id": rec.id}
@@ -213,8 +236,12 @@ def test_pagination_across_pages(emulator, api, cf):
         body = api.get(f"/zones/{z}/dns_records", params={"page": page, "per_page": 10}).json()
         count = 10 if page < 3 else 5
         assert body["result_info"] == {
-            "page": page, "per_page": 10, "count": count, "total_count": 25, "total_pages": 3,
-        }  # fmt: skip
+            "page": page,
+            "per_page": 10,
+            "count": count,
+            "total_count": 25,
+            "total_pages": 3,
+        }
         seen += [r["name"] for r in body["result"]]
     assert seen == sorted(seen) and len(set(seen)) == 25
     past = api.get(f"/zones/{z}/dns_records", params={"page": 4, "per_page": 10}).json()
@@ -234,7 +261,9 @@ def test_list_filters_and_order(emulator, cf, api):
     z = zid(emulator)
 
     def names(**params):
-        return [(r["type"], r["name"]) for r in api.get(f"/zones/{z}/dns_records", params=params).json()["result"]]
+        return [
+            (r["type"], r["name"]) for r in api.get(f"/zones/{z}/dns_records", params=params).json()["result"]
+        ]
 
     assert names(type="A") == [("A", "api.example.com"), ("A", "www.example.com")]
     assert names(name="www.example.com") == [("A", "www.example.com"), ("TXT", "www.example.com")]
@@ -242,9 +271,14 @@ def test_list_filters_and_order(emulator, cf, api):
     assert names(content="192.0.2.2") == [("A", "api.example.com")]
     assert names(**{"name.startswith": "ap"}) == [("A", "api.example.com")]
     assert names(**{"comment.contains": "note"}) == [("TXT", "www.example.com")]
-    assert names(type="MX", content="192.0.2.2", match="any") == [("A", "api.example.com"), ("MX", "example.com")]
+    assert names(type="MX", content="192.0.2.2", match="any") == [
+        ("A", "api.example.com"),
+        ("MX", "example.com"),
+    ]
     assert names(order="ttl", direction="desc")[0] == ("A", "api.example.com")
-    assert [r.name for r in cf.dns.records.list(zone_id=z, name={"exact": "api.example.com"})] == ["api.example.com"]
+    assert [r.name for r in cf.dns.records.list(zone_id=z, name={"exact": "api.example.com"})] == [
+        "api.example.com"
+    ]
     assert [r.type for r in cf.dns.records.list(zone_id=z, type="MX")] == ["MX"]
 
 
@@ -263,7 +297,11 @@ def test_identical_record_81058(emulator, api):
     ("existing", "new", "code"),
     [
         ({"type": "A", "content": "192.0.2.1"}, {"type": "CNAME", "content": "target.example.net"}, 81053),
-        ({"type": "AAAA", "content": "2001:db8::1"}, {"type": "CNAME", "content": "target.example.net"}, 81053),
+        (
+            {"type": "AAAA", "content": "2001:db8::1"},
+            {"type": "CNAME", "content": "target.example.net"},
+            81053,
+        ),
         ({"type": "CNAME", "content": "a.example.net"}, {"type": "CNAME", "content": "b.example.net"}, 81053),
         ({"type": "CNAME", "content": "a.example.net"}, {"type": "A", "content": "192.0.2.1"}, 81054),
         ({"type": "CNAME", "content": "a.example.net"}, {"type": "TXT", "content": "x"}, 81054),
@@ -278,7 +316,10 @@ def test_same_name_conflicts(emulator, api, existing, new, code):
     if code == 81054:
         assert resp.json()["errors"][0]["message"].startswith("A CNAME record with that host already exists.")
     if code == 81053:
-        assert resp.json()["errors"][0]["message"] == "An A, AAAA, or CNAME record with that host already exists."
+        assert (
+            resp.json()["errors"][0]["message"]
+            == "An A, AAAA, or CNAME record with that host already exists."
+        )
 
 
 def test_ns_with_ds_at_delegation_and_apex_ns_allowed(emulator, api):
@@ -292,9 +333,13 @@ def test_ns_with_ds_at_delegation_and_apex_ns_allowed(emulator, api):
 def test_invalid_a_and_aaaa(emulator, api):
     resp = post(api, emulator, {"type": "A", "name": "x", "content": "300.1.1.1"})
     assert resp.status_code == 400
-    assert resp.json()["errors"] == [{"code": 9005, "message": "Content for A record must be a valid IPv4 address."}]
+    assert resp.json()["errors"] == [
+        {"code": 9005, "message": "Content for A record must be a valid IPv4 address."}
+    ]
     resp = post(api, emulator, {"type": "AAAA", "name": "x", "content": "192.0.2.1"})
-    assert resp.json()["errors"] == [{"code": 9006, "message": "Content for AAAA record must be a valid IPv6 address."}]
+    assert resp.json()["errors"] == [
+        {"code": 9006, "message": "Content for AAAA record must be a valid IPv6 address."}
+    ]
     ok = post(api, emulator, {"type": "AAAA", "name": "x", "content": "2001:DB8:0:0::1"})
     assert ok.json()["result"]["content"] == "2001:db8::1"
 
@@ -311,17 +356,29 @@ def test_mx_priority_missing_and_ip_content(emulator, api):
     ]
     resp = post(api, emulator, {"type": "MX", "name": "@", "content": "192.0.2.1", "priority": 10})
     assert error_of(resp) == (400, 1004, [9009])
-    assert resp.json()["errors"][0]["error_chain"][0]["message"].startswith("Change the content of your MX record")
-    assert error_of(post(api, emulator, {"type": "MX", "name": "@", "content": "m.example.com", "priority": 70000})) == (
-        400, 1004, [9008],
-    )  # fmt: skip
+    assert resp.json()["errors"][0]["error_chain"][0]["message"].startswith(
+        "Change the content of your MX record"
+    )
+    assert error_of(
+        post(api, emulator, {"type": "MX", "name": "@", "content": "m.example.com", "priority": 70000})
+    ) == (
+        400,
+        1004,
+        [9008],
+    )
 
 
-@pytest.mark.parametrize("rtype,content", [("TXT", "x"), ("MX", "mail.example.com"), ("NS", "ns.example.net")])
+@pytest.mark.parametrize(
+    "rtype,content", [("TXT", "x"), ("MX", "mail.example.com"), ("NS", "ns.example.net")]
+)
 def test_proxied_on_unproxiable_type(emulator, api, rtype, content):
-    resp = post(api, emulator, {"type": rtype, "name": "p", "content": content, "proxied": True, "priority": 1})
+    resp = post(
+        api, emulator, {"type": rtype, "name": "p", "content": content, "proxied": True, "priority": 1}
+    )
     assert resp.status_code == 400
-    assert resp.json()["errors"][0]["error_chain"] == [{"code": 9004, "message": "This kind of record cannot be proxied"}]
+    assert resp.json()["errors"][0]["error_chain"] == [
+        {"code": 9004, "message": "This kind of record cannot be proxied"}
+    ]
 
 
 @pytest.mark.parametrize("ttl", [0, 2, 30, 59, 86401, 1.5, "300"])
@@ -335,16 +392,23 @@ def test_ttl_out_of_range(emulator, api, ttl):
 
 @pytest.mark.parametrize("ttl", [1, 60, 86400])
 def test_ttl_in_range(emulator, api, ttl):
-    assert post(api, emulator, {"type": "A", "name": "t", "content": "192.0.2.1", "ttl": ttl}).status_code == 200
+    assert (
+        post(api, emulator, {"type": "A", "name": "t", "content": "192.0.2.1", "ttl": ttl}).status_code == 200
+    )
 
 
 def test_enterprise_ttl_minimum_is_30():
     with Emulator(plan="enterprise", rate_limit=0) as emu:
         client = httpx.Client(base_url=emu.url, headers={"Authorization": "Bearer test-token"})
         url = f"/zones/{emu.zone_id('example.com')}/dns_records"
-        assert client.post(url, json={"type": "A", "name": "a", "content": "192.0.2.1", "ttl": 30}).status_code == 200
+        assert (
+            client.post(url, json={"type": "A", "name": "a", "content": "192.0.2.1", "ttl": 30}).status_code
+            == 200
+        )
         bad = client.post(url, json={"type": "A", "name": "b", "content": "192.0.2.1", "ttl": 29})
-        assert bad.json()["errors"][0]["error_chain"][0]["message"].startswith("TTL must be between 30 and 86400")
+        assert bad.json()["errors"][0]["error_chain"][0]["message"].startswith(
+            "TTL must be between 30 and 86400"
+        )
 
 
 @pytest.mark.parametrize(
@@ -365,7 +429,9 @@ def test_enterprise_ttl_minimum_is_30():
 def test_invalid_content_other_types(emulator, api, body):
     resp = post(api, emulator, body)
     assert error_of(resp) == (400, 1004, [9007])
-    assert resp.json()["errors"][0]["error_chain"][0]["message"].startswith(f"Content for {body['type']} record is invalid")
+    assert resp.json()["errors"][0]["error_chain"][0]["message"].startswith(
+        f"Content for {body['type']} record is invalid"
+    )
 
 
 @pytest.mark.parametrize(
@@ -388,17 +454,32 @@ def test_bad_json_body(emulator, api):
 
 def test_txt_kept_as_sent_and_length_limits(emulator, api):
     chunks = '"' + "a" * 255 + '" "' + "b" * 10 + '"'
-    assert post(api, emulator, {"type": "TXT", "name": "t", "content": chunks}).json()["result"]["content"] == chunks
+    assert (
+        post(api, emulator, {"type": "TXT", "name": "t", "content": chunks}).json()["result"]["content"]
+        == chunks
+    )
     assert post(api, emulator, {"type": "TXT", "name": "big", "content": "x" * 4080}).status_code == 200
-    assert error_of(post(api, emulator, {"type": "TXT", "name": "big2", "content": "x" * 4081})) == (400, 1004, [9102])
+    assert error_of(post(api, emulator, {"type": "TXT", "name": "big2", "content": "x" * 4081})) == (
+        400,
+        1004,
+        [9102],
+    )
     assert post(api, emulator, {"type": "TXT", "name": "big", "content": "y" * 4080}).status_code == 200
-    assert error_of(post(api, emulator, {"type": "TXT", "name": "big", "content": "z" * 100})) == (400, 1004, [9102])
+    assert error_of(post(api, emulator, {"type": "TXT", "name": "big", "content": "z" * 100})) == (
+        400,
+        1004,
+        [9102],
+    )
 
 
 def test_hostnames_lose_trailing_dot(emulator, api):
-    rec = post(api, emulator, {"type": "CNAME", "name": "c", "content": "target.example.net."}).json()["result"]
+    rec = post(api, emulator, {"type": "CNAME", "name": "c", "content": "target.example.net."}).json()[
+        "result"
+    ]
     assert rec["content"] == "target.example.net"
-    rec = post(api, emulator, {"type": "MX", "name": "@", "content": "mx.example.net.", "priority": 5}).json()["result"]
+    rec = post(
+        api, emulator, {"type": "MX", "name": "@", "content": "mx.example.net.", "priority": 5}
+    ).json()["result"]
     assert rec["content"] == "mx.example.net" and rec["priority"] == 5
 
 
@@ -411,7 +492,9 @@ def test_update_validation_and_identical_on_update(emulator, api):
     resp = api.put(f"/zones/{z}/dns_records/{a['id']}", json={"type": "A", "name": "h", "content": "bad"})
     assert error_of(resp) == (400, 9005, [])
     assert {r["content"] for r in emulator.records("example.com")} == {"192.0.2.1", "192.0.2.2"}
-    same = api.patch(f"/zones/{z}/dns_records/{a['id']}", json={"ttl": 300})  # unchanged content is not a conflict
+    same = api.patch(
+        f"/zones/{z}/dns_records/{a['id']}", json={"ttl": 300}
+    )  # unchanged content is not a conflict
     assert same.status_code == 200
 
 
@@ -420,15 +503,18 @@ def test_update_validation_and_identical_on_update(emulator, api):
 
 @pytest.mark.parametrize("meta", [{"read_only": True}, {"managed_by_apps": True}])
 def test_read_only_records_refuse_changes(emulator, api, meta):
-    rec = emulator.add_record("example.com", {"type": "MX", "name": "@", "content": "mx.example.net", "priority": 1,
-                                              "meta": meta})  # fmt: skip
+    rec = emulator.add_record(
+        "example.com", {"type": "MX", "name": "@", "content": "mx.example.net", "priority": 1, "meta": meta}
+    )
     z = zid(emulator)
     listed = api.get(f"/zones/{z}/dns_records").json()["result"][0]
     assert listed["meta"] == meta
     for resp in (
         api.patch(f"/zones/{z}/dns_records/{rec['id']}", json={"ttl": 300}),
-        api.put(f"/zones/{z}/dns_records/{rec['id']}", json={"type": "MX", "name": "@", "content": "x.example.net",
-                                                             "priority": 1}),  # fmt: skip
+        api.put(
+            f"/zones/{z}/dns_records/{rec['id']}",
+            json={"type": "MX", "name": "@", "content": "x.example.net", "priority": 1},
+        ),
         api.delete(f"/zones/{z}/dns_records/{rec['id']}"),
         api.post(f"/zones/{z}/dns_records/batch", json={"deletes": [{"id": rec["id"]}]}),
     ):
@@ -437,7 +523,9 @@ def test_read_only_records_refuse_changes(emulator, api, meta):
 
 
 def test_auto_added_records_are_editable(emulator, api):
-    rec = emulator.add_record("example.com", {"type": "A", "name": "a", "content": "192.0.2.1", "meta": {"auto_added": True}})
+    rec = emulator.add_record(
+        "example.com", {"type": "A", "name": "a", "content": "192.0.2.1", "meta": {"auto_added": True}}
+    )
     resp = api.patch(f"/zones/{zid(emulator)}/dns_records/{rec['id']}", json={"content": "192.0.2.9"})
     assert resp.status_code == 200 and resp.json()["result"]["meta"] == {"auto_added": True}
 
