@@ -200,7 +200,9 @@ def _loc_content(d: dict[str, Any]) -> str:
 
 def _parse(rtype: str, text: str) -> Any:
     try:
-        return dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.from_text(rtype), text, dns.name.root)
+        return dns.rdata.from_text(
+            dns.rdataclass.IN, dns.rdatatype.from_text(rtype), text, dns.name.root, relativize=False
+        )
     except (dns.exception.DNSException, ValueError, TypeError, UnicodeError) as exc:
         raise errors.invalid_content(rtype, str(exc).rstrip(".") + ".") from None
 
@@ -255,14 +257,14 @@ def data_from_content(rtype: str, content: str, priority: int | None) -> tuple[d
         return {"algorithm": rd.algorithm, "type": rd.fp_type, "fingerprint": _tail(text, 2)}, None
     if rtype == "CERT":
         return {
-            "type": rd.certificate_type,
+            "type": int(rd.certificate_type),
             "key_tag": rd.key_tag,
-            "algorithm": rd.algorithm,
+            "algorithm": int(rd.algorithm),
             "certificate": base64.b64encode(rd.certificate).decode(),
         }, None
     if rtype == "DNSKEY":
         return {
-            "flags": rd.flags,
+            "flags": int(rd.flags),
             "protocol": rd.protocol,
             "algorithm": int(rd.algorithm),
             "public_key": base64.b64encode(rd.key).decode(),
