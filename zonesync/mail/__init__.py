@@ -1,83 +1,40 @@
 """The `mail:` block: expands a few lines into a checked MX/SPF/DKIM/DMARC/MTA-STS/TLS-RPT record set.
 
-Entry point for the manager: `mail_records(config, live, generate_keys=...)`. Parsing (`spec`),
-expansion (`expand`) and checks (`checks`) are pure; only `keys` touches the disk (DKIM key files).
+Entry point for the manager: `mail_records(config, live, generate_keys=...)` -> MailResult. Parsing
+(`spec`), expansion (`expand`) and checks (`checks`) are pure; only `keys` touches the disk.
+
+The heavy parts (cryptography, dnspython) load on first use of `mail_records` & co. (PEP 562), so
+importing `zonesync.mail.commands` for `zonesync --help` stays cheap.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from zonesync.mail.checks import check_all
-from zonesync.mail.expand import DkimValue, expand, sts_policy
-from zonesync.mail.keys import GeneratedKey, KeyState, resolve
-from zonesync.mail.spec import MailSpec, parse_mail
-from zonesync.model import Diagnostic, Record
+from zonesync.mail.result import GeneratedKey, MailResult
 
 if TYPE_CHECKING:
-    from zonesync.loader import ZoneConfig
+    from zonesync.mail.api import mail_records, mail_spec, policy_for
+    from zonesync.mail.keys import KeyState
+    from zonesync.mail.spec import MailSpec
 
-__all__ = [
-    "GeneratedKey",
-    "KeyState",
-    "MailResult",
-    "MailSpec",
-    "mail_records",
-    "mail_spec",
-    "policy_for",
-]
+__all__ = ["GeneratedKey", "KeyState", "MailResult", "MailSpec", "mail_records", "mail_spec", "policy_for"]
 
-
-@dataclass(frozen=True)
-class MailResult:
-    records: tuple[Record, ...]
-    """The expansion; each Record.source has origin "mail:<section>" (mail:mx, mail:hosts, mail:spf,
-    mail:dkim, mail:dmarc, mail:mta_sts, mail:tls_rpt). A DKIM record whose key apply would generate
-    has pending=True and a placeholder value."""
-    diagnostics: tuple[Diagnostic, ...]
-    """Errors and warnings of every mail check (including collisions with config.records)."""
-    generated: tuple[GeneratedKey, ...]
-    """Key pairs written by this call (only with generate_keys=True)."""
-    key_states: tuple[KeyState, ...] = ()
-    """Per selector: where its public key came from (for `dkim show` and `explain`)."""
-
-    @property
-    def pending(self) -> tuple[Record, ...]:
-        return tuple(r for r in self.records if r.pending)
-
-    @property
-    def errors(self) -> tuple[Diagnostic, ...]:
-        return tuple(d for d in self.diagnostics if d.level == "error")
+_LAZY = {
+    "mail_records": "zonesync.mail.api",
+    "mail_spec": "zonesync.mail.api",
+    "policy_for": "zonesync.mail.api",
+    "KeyState": "zonesync.mail.keys",
+    "MailSpec": "zonesync.mail.spec",
+}
 
 
-def mail_spec(config: ZoneConfig) -> MailSpec | None:
-    """The parsed block (ZoneFileError on malformed structure), None without one."""
-    return parse_mail(config.mail, config.zone, config.path, config.mail_line, config.base_dir, config.ttl)
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
 
-
-def mail_records(config: ZoneConfig, live: Sequence[Record] | None, *, generate_keys: bool) -> MailResult:
-    """The records the `mail:` block expands to, every mail check, and (at apply) new DKIM keys.
-
-    `live` is the zone as published (canonical records) or None offline. DKIM public keys come from the
-    key file, `<key>.pub`, maddy's `.dns` file, then the live record; a live record holding the same key
-    (SPKI or PKCS#1) is returned verbatim so it shows no change. With no key anywhere, the record is
-    `pending` unless `generate_keys`, which writes a new pair (never over an existing file).
-    """
-    spec = mail_spec(config)
-    states: tuple[KeyState, ...] = ()
-    records: tuple[Record, ...] = ()
-    if spec is not None:
-        states = tuple(resolve(d, config.zone, live, generate=generate_keys) for d in spec.dkim)
-        values = {s.spec.selector: DkimValue(s.value, s.pending) for s in states}
-        records = expand(spec, values, config.records)
-    diagnostics = check_all(spec, records, config.records, config.zone, states)
-    generated = tuple(s.generated for s in states if s.generated is not None)
-    return MailResult(records, tuple(diagnostics), generated, states)
-
-
-def policy_for(config: ZoneConfig) -> str | None:
-    """The MTA-STS policy file for a zone, or None when its block has no `mta_sts`."""
-    spec = mail_spec(config)
-    return None if spec is None else sts_policy(spec, config.records)
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

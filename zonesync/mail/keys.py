@@ -25,19 +25,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from zonesync.mail import dkim
+from zonesync.mail.result import GeneratedKey
 from zonesync.mail.spec import DkimSpec
 from zonesync.model import Diagnostic, Record
 
 PRIVATE_MODE = 0o600
 PUBLIC_MODE = 0o644
-
-
-@dataclass(frozen=True)
-class GeneratedKey:
-    selector: str
-    algorithm: str
-    private_key: Path
-    public_key: Path
 
 
 @dataclass(frozen=True)

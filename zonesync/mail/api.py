@@ -1,0 +1,47 @@
+"""`mail_records`: the manager's entry point (re-exported by `zonesync.mail`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from zonesync.mail.checks import check_all
+from zonesync.mail.expand import DkimValue, expand, sts_policy
+from zonesync.mail.keys import KeyState, resolve
+from zonesync.mail.result import MailResult
+from zonesync.mail.spec import MailSpec, parse_mail
+from zonesync.model import Record
+
+if TYPE_CHECKING:
+    from zonesync.loader import ZoneConfig
+
+
+def mail_spec(config: ZoneConfig) -> MailSpec | None:
+    """The parsed block (ZoneFileError on malformed structure), None without one."""
+    return parse_mail(config.mail, config.zone, config.path, config.mail_line, config.base_dir, config.ttl)
+
+
+def mail_records(config: ZoneConfig, live: Sequence[Record] | None, *, generate_keys: bool) -> MailResult:
+    """The records the `mail:` block expands to, every mail check, and (at apply) new DKIM keys.
+
+    `live` is the zone as published (canonical records) or None offline. DKIM public keys come from the
+    key file, `<key>.pub`, maddy's `.dns` file, then the live record; a live record holding the same key
+    (SPKI or PKCS#1) is returned verbatim so it shows no change. With no key anywhere, the record is
+    `pending` unless `generate_keys`, which writes a new pair (never over an existing file).
+    """
+    spec = mail_spec(config)
+    states: tuple[KeyState, ...] = ()
+    records: tuple[Record, ...] = ()
+    if spec is not None:
+        states = tuple(resolve(d, config.zone, live, generate=generate_keys) for d in spec.dkim)
+        values = {s.spec.selector: DkimValue(s.value, s.pending) for s in states}
+        records = expand(spec, values, config.records)
+    diagnostics = check_all(spec, records, config.records, config.zone, states)
+    generated = tuple(s.generated for s in states if s.generated is not None)
+    return MailResult(records, tuple(diagnostics), generated, states)
+
+
+def policy_for(config: ZoneConfig) -> str | None:
+    """The MTA-STS policy file for a zone, or None when its block has no `mta_sts`."""
+    spec = mail_spec(config)
+    return None if spec is None else sts_policy(spec, config.records)
