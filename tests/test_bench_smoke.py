@@ -1,0 +1,70 @@
+"""The benchmark harness, tiny: zonesync only, no added latency, a few hundred records.
+
+A benchmark is a measurement, not a test; this only keeps the harness working and checks the one thing
+that must hold at any size: zonesync makes exactly the minimum number of API requests Cloudflare allows
+(zone lookup, ceil(records / page size) listings, ceil(changes / batch limit) batch writes), and the
+zone holds the desired records afterwards.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/ is not installed: run from the tree
+
+from bench import scenarios
+from bench.minimum import ZoneLoad, minimum_requests
+from bench.scenarios import Settings
+from bench.zonedata import ChangeMix, desired_after, make_records
+
+pytest.importorskip("zonesync.emulator.server")
+
+
+def _settings(tmp_path: Path, **kwargs: object) -> Settings:
+    return Settings(workdir=tmp_path, latency=0.0, octodns=False, rate_limited="skip", **kwargs)  # type: ignore[arg-type]
+
+
+def _by_step(rows: list[scenarios.Row]) -> dict[str, scenarios.Row]:
+    return {f"{r.scenario}/{r.step}": r for r in rows}
+
+
+def test_minimum_formula() -> None:
+    assert minimum_requests([ZoneLoad(10_000)], 200) == 2  # zone lookup + one listing
+    assert minimum_requests([ZoneLoad(10_000, 1_000)], 200, apply=True) == 7  # + 5 batches of 200
+    assert minimum_requests([ZoneLoad(10_000, 1_000)], 3_500, apply=True) == 3
+    # 200 zones: the zone list in 4 pages of 50 beats 200 filtered lookups
+    assert minimum_requests([ZoneLoad(50, 5)] * 200, 200, account_zones=200, apply=True) == 4 + 200 + 200
+
+
+def test_change_mix_is_exact() -> None:
+    base = make_records(200)
+    mix = ChangeMix.split(20)
+    want = desired_after(base, mix)
+    assert (mix.creates, mix.updates, mix.deletes) == (8, 6, 6)
+    assert len(want) == 200 - mix.deletes + mix.creates
+    changed = {(r.name, r.value) for r in want} ^ {(r.name, r.value) for r in base}
+    assert len({name for name, _ in changed}) == mix.total
+
+
+def test_plan_and_apply_at_the_minimum(tmp_path: Path) -> None:
+    # batch size 7 so that 20 changes take ceil(20 / 7) = 3 batch requests
+    s = _settings(tmp_path, records=200, changes=20, batch_size=7)
+    rows = _by_step(scenarios.plan_unchanged(s, 200, "1", octodns=False) + scenarios.big_zone(s))
+    assert rows["1/plan"].ok and rows["1/plan"].requests == rows["1/plan"].minimum == 2
+    assert rows["2/plan"].ok and rows["2/plan"].requests == rows["2/plan"].minimum == 2
+    apply = rows["2/apply"]
+    assert apply.ok, apply.note  # ok includes: the zone now holds exactly the desired records
+    assert apply.requests == apply.minimum == 2 + 3
+    assert apply.by_route.get("POST /zones/:id/dns_records/batch") == 3
+
+
+def test_many_zones_at_the_minimum(tmp_path: Path) -> None:
+    s = _settings(tmp_path, zones=3, zone_records=10, zone_changes=5)
+    rows = _by_step(scenarios.many_zones(s))
+    plan, apply = rows["3/plan"], rows["3/apply"]
+    assert plan.ok and plan.requests == plan.minimum == 1 + 3  # one zone-list page, 3 listings
+    assert apply.ok, apply.note
+    assert apply.requests == apply.minimum == 1 + 3 + 3
