@@ -181,7 +181,9 @@ def test_user_spf_without_all_and_plus_all(tmp_path):
 def write_key(path: Path, key) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
     )
 
 
@@ -207,7 +209,9 @@ def test_dkim_ed25519_alone_warned(tmp_path):
     r = run(tmp_path, "zone: example.com\nmail:\n  dkim: [{selector: ed, algorithm: ed25519}]\n")
     d = only(r, "warning", "only Ed25519 DKIM keys: many receivers do not verify Ed25519 yet")
     assert "add an rsa2048 selector" in d.message
-    r = run(tmp_path, "zone: example.com\nmail:\n  dkim: [{selector: ed, algorithm: ed25519}, {selector: rsa}]\n")
+    r = run(
+        tmp_path, "zone: example.com\nmail:\n  dkim: [{selector: ed, algorithm: ed25519}, {selector: rsa}]\n"
+    )
     assert not [d for d in r.diagnostics if "Ed25519" in d.message]
 
 
@@ -222,7 +226,10 @@ def test_dkim_key_unreadable(tmp_path, monkeypatch):
         return real(self)
 
     monkeypatch.setattr(Path, "read_bytes", deny)
-    r = run(tmp_path, "zone: example.com\nmail:\n  dkim: [{selector: default, algorithm: ed25519}, {selector: b}]\n")
+    r = run(
+        tmp_path,
+        "zone: example.com\nmail:\n  dkim: [{selector: default, algorithm: ed25519}, {selector: b}]\n",
+    )
     d = only(r, "error", "cannot read DKIM private key")
     assert "permission denied" in d.message and ".pub" in d.message
 
@@ -253,7 +260,9 @@ def test_dkim_pub_file_not_matching_private(tmp_path):
 
     key = tmp_path / "keys" / "example.com_default.key"
     write_key(key, rsa.generate_private_key(65537, 2048))
-    (key.parent / (key.name + ".pub")).write_bytes(public_pem(rsa.generate_private_key(65537, 2048).public_key()))
+    (key.parent / (key.name + ".pub")).write_bytes(
+        public_pem(rsa.generate_private_key(65537, 2048).public_key())
+    )
     r = run(tmp_path, "zone: example.com\nmail:\n  dkim: [{selector: default}]\n")
     only(r, "error", "public key file")
     only(r, "error", "does not match private key")
@@ -286,7 +295,9 @@ def test_dkim_collision_with_user_record(tmp_path):
 
 
 def dmarc(tmp_path, body: str):
-    return run(tmp_path, "zone: example.com\nmail:\n  dmarc:\n" + textwrap.indent(textwrap.dedent(body), "    "))
+    return run(
+        tmp_path, "zone: example.com\nmail:\n  dmarc:\n" + textwrap.indent(textwrap.dedent(body), "    ")
+    )
 
 
 def test_dmarc_bare_address(tmp_path):
@@ -296,17 +307,26 @@ def test_dmarc_bare_address(tmp_path):
 
 
 def test_dmarc_bad_mailto(tmp_path):
-    only(dmarc(tmp_path, "policy: none\nruf: ['mailto:nobody']\n"), "error", "'nobody' is not an email address")
+    only(
+        dmarc(tmp_path, "policy: none\nruf: ['mailto:nobody']\n"), "error", "'nobody' is not an email address"
+    )
 
 
 def test_dmarc_bad_size_and_comma(tmp_path):
-    r = dmarc(tmp_path, "policy: none\nrua: ['mailto:a@example.com!10x', 'mailto:a@example.com,mailto:b@example.com']\n")
+    r = dmarc(
+        tmp_path,
+        "policy: none\nrua: ['mailto:a@example.com!10x', 'mailto:a@example.com,mailto:b@example.com']\n",
+    )
     only(r, "error", "the size limit after `!`")
     only(r, "error", "a comma separates report URIs")
 
 
 def test_dmarc_external_report_domain(tmp_path):
-    d = only(dmarc(tmp_path, "policy: none\nrua: ['mailto:reports@dmarc.example.net']\n"), "warning", "another domain")
+    d = only(
+        dmarc(tmp_path, "policy: none\nrua: ['mailto:reports@dmarc.example.net']\n"),
+        "warning",
+        "another domain",
+    )
     assert "example.com._report._dmarc.dmarc.example.net" in d.message and "RFC 7489 §7.1" in d.message
 
 
@@ -325,7 +345,10 @@ def test_dmarc_user_record_checked(tmp_path):
     only(r, "error", "`pct=200` must be a whole number 0..100")
     only(r, "error", "`foo` is not a DMARC tag")
     only(r, "error", "is not a mailto: URI")
-    r = run(tmp_path, "zone: example.com\nrecords:\n  _dmarc: {type: TXT, value: 'v=DMARC1; rua=mailto:a@example.com'}\n")
+    r = run(
+        tmp_path,
+        "zone: example.com\nrecords:\n  _dmarc: {type: TXT, value: 'v=DMARC1; rua=mailto:a@example.com'}\n",
+    )
     only(r, "error", "no `p=` policy")
 
 
@@ -355,20 +378,32 @@ def test_sts_ok(tmp_path):
 
 
 def test_sts_max_age_bounds(tmp_path):
-    d = only(sts(tmp_path, "mode: enforce\nmax_age: 40000000\n"), "error", "max_age 40000000 is outside 0..31557600")
+    d = only(
+        sts(tmp_path, "mode: enforce\nmax_age: 40000000\n"),
+        "error",
+        "max_age 40000000 is outside 0..31557600",
+    )
     assert d.source.field == "mail.mta_sts.max_age"
     only(sts(tmp_path, "mode: enforce\nmax_age: 3600\n"), "warning", "max_age 3600 is under a day")
 
 
 def test_sts_mx_not_covered(tmp_path):
-    d = only(sts(tmp_path, "mode: enforce\nmx: [mail.example.com]\n"), "error", "MX host mx.example.com matches no `mx` pattern")
+    d = only(
+        sts(tmp_path, "mode: enforce\nmx: [mail.example.com]\n"),
+        "error",
+        "MX host mx.example.com matches no `mx` pattern",
+    )
     assert "senders refuse to deliver to it" in d.message
     only(sts(tmp_path, "mode: testing\nmx: ['*.other.example.com']\n"), "warning", "matches no `mx` pattern")
     assert sts(tmp_path, "mode: enforce\nmx: ['*.example.com']\n").diagnostics == ()
 
 
 def test_sts_bad_pattern(tmp_path):
-    only(sts(tmp_path, "mode: testing\nmx: ['mx.*.example.com', mx.example.com]\n"), "error", "is not a host name or `*.`-wildcard")
+    only(
+        sts(tmp_path, "mode: testing\nmx: ['mx.*.example.com', mx.example.com]\n"),
+        "error",
+        "is not a host name or `*.`-wildcard",
+    )
 
 
 def test_sts_policy_host_missing(tmp_path):
@@ -380,14 +415,18 @@ def test_sts_policy_host_missing(tmp_path):
 def test_sts_without_tlsrpt(tmp_path):
     r = run(
         tmp_path,
-        "zone: example.com\nrecords:\n  mta-sts: {type: A, value: 192.0.2.1}\nmail:\n" + HOSTS + "  mta_sts: {mode: enforce}\n",
+        "zone: example.com\nrecords:\n  mta-sts: {type: A, value: 192.0.2.1}\nmail:\n"
+        + HOSTS
+        + "  mta_sts: {mode: enforce}\n",
     )
     d = only(r, "warning", "MTA-STS without TLS-RPT")
     assert "tls_rpt" in d.message
 
 
 def test_sts_user_record_id(tmp_path):
-    r = run(tmp_path, "zone: example.com\nrecords:\n  _mta-sts: {type: TXT, value: 'v=STSv1; id=2026-01-01'}\n")
+    r = run(
+        tmp_path, "zone: example.com\nrecords:\n  _mta-sts: {type: TXT, value: 'v=STSv1; id=2026-01-01'}\n"
+    )
     d = only(r, "error", "id '2026-01-01' must be 1 to 32 letters or digits (RFC 8461 §3.1)")
     assert "never fetched" in d.message
     r = run(tmp_path, "zone: example.com\nrecords:\n  _mta-sts: {type: TXT, value: 'v=STSv1;'}\n")
@@ -398,14 +437,19 @@ def test_sts_user_record_id(tmp_path):
 
 
 def test_tlsrpt_scheme(tmp_path):
-    r = run(tmp_path, "zone: example.com\nmail:\n  tls_rpt: {rua: ['ftp://reports.example.com', 'mailto:x']}\n")
+    r = run(
+        tmp_path, "zone: example.com\nmail:\n  tls_rpt: {rua: ['ftp://reports.example.com', 'mailto:x']}\n"
+    )
     d = only(r, "error", "is neither mailto: nor https: (RFC 8460 §3)")
     assert d.source.field == "mail.tls_rpt.rua[0]"
     only(r, "error", "'x' is not an email address")
 
 
 def test_tlsrpt_user_record(tmp_path):
-    r = run(tmp_path, "zone: example.com\nrecords:\n  _smtp._tls: {type: TXT, value: 'v=TLSRPTv1; rua=reports@example.com'}\n")
+    r = run(
+        tmp_path,
+        "zone: example.com\nrecords:\n  _smtp._tls: {type: TXT, value: 'v=TLSRPTv1; rua=reports@example.com'}\n",
+    )
     only(r, "error", "is neither mailto: nor https:")
 
 

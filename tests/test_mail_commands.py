@@ -42,7 +42,10 @@ def test_dkim_generate_then_show(workdir):
     gen = invoke(dkim, "generate", "example.com")
     assert gen.exit_code == 0, gen.output
     assert "generated a new rsa2048 key pair" in gen.output
-    assert "must reach the mail server" in gen.output and "/var/lib/maddy/dkim_keys/example.com_default.key" in gen.output
+    assert (
+        "must reach the mail server" in gen.output
+        and "/var/lib/maddy/dkim_keys/example.com_default.key" in gen.output
+    )
     key = workdir / "keys" / "example.com_default.key"
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
     pem = key.read_bytes()
@@ -74,12 +77,17 @@ def test_dkim_without_mail_block(workdir):
 def test_mta_sts_policy_print_and_write(workdir):
     printed = invoke(mta_sts, "policy", "example.com")
     assert printed.exit_code == 0
-    assert printed.output.replace("\r\n", "\n") == "version: STSv1\nmode: enforce\nmx: mx.example.com\nmax_age: 604800\n"
+    assert (
+        printed.output.replace("\r\n", "\n")
+        == "version: STSv1\nmode: enforce\nmx: mx.example.com\nmax_age: 604800\n"
+    )
     out = workdir / "site"
     written = invoke(mta_sts, "policy", "example.com", "--out-dir", str(out))
     assert written.exit_code == 0
     target = out / "example.com" / ".well-known" / "mta-sts.txt"
-    assert target.read_bytes() == b"version: STSv1\r\nmode: enforce\r\nmx: mx.example.com\r\nmax_age: 604800\r\n"
+    assert (
+        target.read_bytes() == b"version: STSv1\r\nmode: enforce\r\nmx: mx.example.com\r\nmax_age: 604800\r\n"
+    )
     assert "https://mta-sts.example.com/.well-known/mta-sts.txt" in written.output
 
 
@@ -96,7 +104,7 @@ def test_explain(workdir):
     for needle in (
         "Says which machine receives email for example.com",
         "SPF: lists the servers allowed to send email as @example.com",
-        "DKIM: publishes the public key for selector \"default\"",
+        'DKIM: publishes the public key for selector "default"',
         "The key does not exist yet",
         "DMARC: tells receivers what to do",
         "put mail that fails the checks into the spam folder",
@@ -129,5 +137,7 @@ def test_commands_module_imports_only_click():
         "bad = [m for m in ('cryptography', 'dns', 'cloudflare', 'yaml') if m in sys.modules]; "
         "print(','.join(bad))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert out == ""

@@ -97,7 +97,11 @@ def test_existing_private_key_not_regenerated(tmp_path):
     key = rsa.generate_private_key(65537, 2048)
     # PKCS#1 ("RSA PRIVATE KEY"): maddy reads it too (docs/reference/modifiers/dkim.md, key_path)
     private.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption())
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
     )
     result = mail_records(config(tmp_path), [], generate_keys=True)
     assert result.generated == ()
@@ -110,7 +114,9 @@ def test_pub_file_alone_is_enough(tmp_path):
     pub = key_path(tmp_path).with_name("example.com_default.key.pub")
     pub.parent.mkdir()
     pub.write_bytes(keys.public_pem(key.public_key()))
-    result = mail_records(config(tmp_path, "[{selector: default, algorithm: ed25519}]"), [], generate_keys=True)
+    result = mail_records(
+        config(tmp_path, "[{selector: default, algorithm: ed25519}]"), [], generate_keys=True
+    )
     assert result.generated == () and not key_path(tmp_path).exists()
     rec = dkim_record(result)
     assert not rec.pending and rec.value == dkim.txt_value(key.public_key())
@@ -162,7 +168,9 @@ def test_live_record_same_key_other_form_no_change(tmp_path, live_form):
 
 def test_pkcs1_pem_public_file(tmp_path):
     key = rsa.generate_private_key(65537, 2048)
-    text = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.PKCS1).decode()
+    text = (
+        key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.PKCS1).decode()
+    )
     assert text.startswith("-----BEGIN RSA PUBLIC KEY-----")
     assert dkim.same_key(dkim.public_key_from_text(text), key.public_key())
 
@@ -191,8 +199,9 @@ def test_record_parse_errors():
             dkim.public_key_from_record(text)
 
 
-MESSAGE = textwrap.dedent(
-    """\
+MESSAGE = (
+    textwrap.dedent(
+        """\
     From: Alice <alice@example.com>
     To: Bob <bob@example.net>
     Subject: DKIM test
@@ -201,15 +210,22 @@ MESSAGE = textwrap.dedent(
 
     Hello from zonesync.
     """
-).replace("\n", "\r\n").encode()
+    )
+    .replace("\n", "\r\n")
+    .encode()
+)
 
 
 def sign_and_verify(private_pem: bytes, txt_value: str) -> bool:
     """Sign with dkimpy using the key file and verify against the TXT value (no DNS)."""
     key = serialization.load_pem_private_key(private_pem, None)
     if isinstance(key, ed25519.Ed25519PrivateKey):
-        raw = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
-        sig = dkimpy.sign(MESSAGE, b"default", b"example.com", base64.b64encode(raw), signature_algorithm=b"ed25519-sha256")
+        raw = key.private_bytes(
+            serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+        )
+        sig = dkimpy.sign(
+            MESSAGE, b"default", b"example.com", base64.b64encode(raw), signature_algorithm=b"ed25519-sha256"
+        )
     else:
         sig = dkimpy.sign(MESSAGE, b"default", b"example.com", private_pem)
 

@@ -67,8 +67,12 @@ MESSAGE = (
 def verifies(private_pem: bytes, emulator) -> bool:
     key = serialization.load_pem_private_key(private_pem, None)
     if isinstance(key, ed25519.Ed25519PrivateKey):
-        raw = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
-        sig = dkimpy.sign(MESSAGE, b"default", b"example.com", base64.b64encode(raw), signature_algorithm=b"ed25519-sha256")
+        raw = key.private_bytes(
+            serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+        )
+        sig = dkimpy.sign(
+            MESSAGE, b"default", b"example.com", base64.b64encode(raw), signature_algorithm=b"ed25519-sha256"
+        )
     else:
         sig = dkimpy.sign(MESSAGE, b"default", b"example.com", private_pem)
 
@@ -127,14 +131,17 @@ def test_live_record_in_pkcs1_form_is_the_same_key(emulator, workdir):
     key = rsa.generate_private_key(65537, 2048)
     (workdir / "keys").mkdir()
     (workdir / KEY).write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
     )
     pkcs1 = base64.b64encode(
         key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
     ).decode()
     live_value = f"v=DKIM1; k=rsa; p={pkcs1}"
     emulator.add_record(
-        "example.com", {"type": "TXT", "name": DKIM_NAME, "content": rdata.txt_presentation(live_value), "ttl": 1}
+        "example.com",
+        {"type": "TXT", "name": DKIM_NAME, "content": rdata.txt_presentation(live_value), "ttl": 1},
     )
     assert run("apply", "--yes").exit_code == 0
     assert live_txt(emulator, DKIM_NAME) == [live_value]  # untouched
@@ -147,7 +154,8 @@ def test_published_key_without_local_file_is_kept(emulator, workdir):
     write_zone(workdir)
     live_value = dkim.txt_value(rsa.generate_private_key(65537, 2048).public_key())
     emulator.add_record(
-        "example.com", {"type": "TXT", "name": DKIM_NAME, "content": rdata.txt_presentation(live_value), "ttl": 1}
+        "example.com",
+        {"type": "TXT", "name": DKIM_NAME, "content": rdata.txt_presentation(live_value), "ttl": 1},
     )
     result = run("apply", "--yes", "--no-new-keys")
     assert result.exit_code == 0, result.output

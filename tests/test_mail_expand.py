@@ -73,13 +73,19 @@ def test_mta_sts_policy_and_id(tmp_path):
     config = load(tmp_path, MADDY)
     policy = policy_for(config)
     assert policy == "version: STSv1\r\nmode: enforce\r\nmx: mx.example.com\r\nmax_age: 604800\r\n"
-    rec = next(r for r in mail_records(config, None, generate_keys=False).records if r.name.startswith("_mta-sts"))
+    rec = next(
+        r for r in mail_records(config, None, generate_keys=False).records if r.name.startswith("_mta-sts")
+    )
     assert rec.value == f"v=STSv1; id={policy_id(policy)}"
     # the id follows the policy: another max_age, another id; same policy, same id
     other = load(tmp_path, MADDY + "  mta_sts: {max_age: 1209600}\n")
-    rec2 = next(r for r in mail_records(other, None, generate_keys=False).records if r.name.startswith("_mta-sts"))
+    rec2 = next(
+        r for r in mail_records(other, None, generate_keys=False).records if r.name.startswith("_mta-sts")
+    )
     assert rec2.value != rec.value
-    again = next(r for r in mail_records(config, None, generate_keys=False).records if r.name.startswith("_mta-sts"))
+    again = next(
+        r for r in mail_records(config, None, generate_keys=False).records if r.name.startswith("_mta-sts")
+    )
     assert again.value == rec.value
 
 
@@ -119,8 +125,12 @@ def test_full_block(tmp_path):
         """,
     )
     result = mail_records(config, None, generate_keys=False)
-    by = {(r.name, r.value.split(";")[0].split()[0] if r.type == "TXT" else r.type): r for r in result.records}
-    assert by[("example.com", "v=spf1")].value == "v=spf1 mx ip4:198.51.100.0/24 include:_spf.example.net -all"
+    by = {
+        (r.name, r.value.split(";")[0].split()[0] if r.type == "TXT" else r.type): r for r in result.records
+    }
+    assert (
+        by[("example.com", "v=spf1")].value == "v=spf1 mx ip4:198.51.100.0/24 include:_spf.example.net -all"
+    )
     assert ("mx1.example.com", "v=spf1") not in by  # on_mx_hosts is off without the preset
     mx = [r.value for r in result.records if r.type == "MX"]
     assert mx == ["10 mx1.example.com.", "20 mx.backup.example.net."]
@@ -149,8 +159,13 @@ def test_expand_is_pure(tmp_path):
 
 
 def test_preset_sections_merge_key_by_key(tmp_path):
-    config = load(tmp_path, MADDY + '  dmarc: {rua: ["mailto:agg@example.com"]}\n  tls_rpt: {rua: ["mailto:tls@example.com"]}\n')
-    values = {r.name: r.value for r in mail_records(config, None, generate_keys=False).records if r.type == "TXT"}
+    config = load(
+        tmp_path,
+        MADDY + '  dmarc: {rua: ["mailto:agg@example.com"]}\n  tls_rpt: {rua: ["mailto:tls@example.com"]}\n',
+    )
+    values = {
+        r.name: r.value for r in mail_records(config, None, generate_keys=False).records if r.type == "TXT"
+    }
     assert values["_dmarc.example.com"] == (
         "v=DMARC1; p=quarantine; rua=mailto:agg@example.com; ruf=mailto:postmaster@example.com"
     )
@@ -175,7 +190,10 @@ def test_absolute_mx_outside_zone_and_apex(tmp_path):
         """,
     )
     result = mail_records(config, None, generate_keys=False)
-    assert [r.value for r in result.records if r.type == "MX"] == ["5 example.com.", "10 mail.provider.example."]
+    assert [r.value for r in result.records if r.type == "MX"] == [
+        "5 example.com.",
+        "10 mail.provider.example.",
+    ]
     # no host SPF for the apex (it has the domain's) nor for a host outside the zone
     assert [r.name for r in result.records if r.type == "TXT"] == ["example.com"]
     assert [d for d in result.diagnostics if d.level == "error"] == []
@@ -185,10 +203,26 @@ def test_absolute_mx_outside_zone_and_apex(tmp_path):
     ("block", "line", "message"),
     [
         ("  spff: {}\n", 3, "mail.spff: unknown key 'spff' (did you mean 'spf'?)"),
-        ("  spf: {all: sofftail}\n", 3, "mail.spf.all: 'sofftail' is not one of fail, softfail, neutral (did you mean 'softfail'?)"),
-        ("  dkim: [{selector: a, algorithm: rsa1024}]\n", 3, "mail.dkim[0].algorithm: 'rsa1024' is not one of rsa2048, rsa4096, ed25519"),
-        ("  dmarc: {policy: quarantine, percnt: 5}\n", 3, "mail.dmarc.percnt: unknown key 'percnt' (did you mean 'percent'?)"),
-        ("  mta_sts: {mode: enforcing}\n", 3, "'enforcing' is not one of none, testing, enforce (did you mean 'enforce'?)"),
+        (
+            "  spf: {all: sofftail}\n",
+            3,
+            "mail.spf.all: 'sofftail' is not one of fail, softfail, neutral (did you mean 'softfail'?)",
+        ),
+        (
+            "  dkim: [{selector: a, algorithm: rsa1024}]\n",
+            3,
+            "mail.dkim[0].algorithm: 'rsa1024' is not one of rsa2048, rsa4096, ed25519",
+        ),
+        (
+            "  dmarc: {policy: quarantine, percnt: 5}\n",
+            3,
+            "mail.dmarc.percnt: unknown key 'percnt' (did you mean 'percent'?)",
+        ),
+        (
+            "  mta_sts: {mode: enforcing}\n",
+            3,
+            "'enforcing' is not one of none, testing, enforce (did you mean 'enforce'?)",
+        ),
         ("  mx: [{host: 203.0.113.25}]\n", 3, "is an IP address, but an MX record must name a host"),
         ("  mx: [{host: mx, priority: 70000}]\n", 3, "priority 70000 is outside 0..65535"),
         ("  hosts: {mx: {ipv4: [2001:db8::1]}}\n", 3, "invalid A value"),

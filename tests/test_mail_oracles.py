@@ -89,7 +89,11 @@ def offline(monkeypatch, expansion):
         return [r.value for r in records if r.name == name and r.type == rtype]
 
     for mod in (cd_spf, cd_dmarc):
-        for attr, fn in (("get_a_records", a_records), ("get_mx_records", mx_records), ("query_dns", query_dns)):
+        for attr, fn in (
+            ("get_a_records", a_records),
+            ("get_mx_records", mx_records),
+            ("query_dns", query_dns),
+        ):
             if hasattr(mod, attr):
                 monkeypatch.setattr(mod, attr, fn)
 

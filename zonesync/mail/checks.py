@@ -60,7 +60,9 @@ def _src(rec: Record) -> Source:
     return rec.source or Source("<zone>")
 
 
-def _add(out: list[Diagnostic], source: Source, findings: Iterable[tuple[str, str]], prefix: str = "") -> None:
+def _add(
+    out: list[Diagnostic], source: Source, findings: Iterable[tuple[str, str]], prefix: str = ""
+) -> None:
     for level, msg in findings:
         out.append(Diagnostic("error" if level == "error" else "warning", source, prefix + msg))
 
@@ -143,13 +145,25 @@ def check_user_records(user_records: Sequence[Record], zone: str) -> list[Diagno
             try:
                 key = dkim.public_key_from_record(rec.value)
             except dkim.DkimParseError as exc:
-                out.append(Diagnostic("error", _src(rec), f"DKIM: the key record does not parse ({exc}): "
-                                      "receivers cannot verify signatures with this selector"))
+                out.append(
+                    Diagnostic(
+                        "error",
+                        _src(rec),
+                        f"DKIM: the key record does not parse ({exc}): "
+                        "receivers cannot verify signatures with this selector",
+                    )
+                )
             else:
                 bits = dkim.key_bits(key)
                 if bits is not None and bits < dkim.MIN_RSA_BITS:
-                    out.append(Diagnostic("error", _src(rec), f"DKIM: RSA {bits}-bit key: receivers treat keys "
-                                          "under 2048 bits as weak (RFC 8301 §3.2); publish a 2048-bit key"))
+                    out.append(
+                        Diagnostic(
+                            "error",
+                            _src(rec),
+                            f"DKIM: RSA {bits}-bit key: receivers treat keys "
+                            "under 2048 bits as weak (RFC 8301 §3.2); publish a 2048-bit key",
+                        )
+                    )
     return out
 
 
@@ -243,13 +257,25 @@ def check_spf_targets(records: Sequence[Record], zone: str) -> list[Diagnostic]:
         for term in rec.value.split()[1:]:
             name = term.lstrip("+-~?").split("/")[0].lower()
             if name == "a" and not types[rec.name] & {"A", "AAAA"}:
-                out.append(Diagnostic("warning", _src(rec), f"SPF at {rec.name}: `{term}` allows this name's own "
-                                      f"addresses, but {rec.name} has no A or AAAA record, so it allows nobody "
-                                      "and costs a lookup; add the address or remove `a`"))
+                out.append(
+                    Diagnostic(
+                        "warning",
+                        _src(rec),
+                        f"SPF at {rec.name}: `{term}` allows this name's own "
+                        f"addresses, but {rec.name} has no A or AAAA record, so it allows nobody "
+                        "and costs a lookup; add the address or remove `a`",
+                    )
+                )
             elif name == "mx" and "MX" not in types[rec.name]:
-                out.append(Diagnostic("warning", _src(rec), f"SPF at {rec.name}: `{term}` allows this name's MX "
-                                      f"servers, but {rec.name} has no MX record, so it allows nobody; add `mx:` "
-                                      "to the mail block or remove `mx`"))
+                out.append(
+                    Diagnostic(
+                        "warning",
+                        _src(rec),
+                        f"SPF at {rec.name}: `{term}` allows this name's MX "
+                        f"servers, but {rec.name} has no MX record, so it allows nobody; add `mx:` "
+                        "to the mail block or remove `mx`",
+                    )
+                )
     return out
 
 
@@ -274,7 +300,9 @@ def check_spf_spec(spec: MailSpec, expansion: Sequence[Record]) -> list[Diagnost
     for rec in expansion:
         if rec.type == "TXT" and spf.is_spf(rec.value):
             findings = [f for f in spf.check_record(rec.value, with_terms=False) if "comes after" not in f[1]]
-            _add(out, spec.spf.source if rec.name == spec.zone else _src(rec), findings, f"SPF at {rec.name}: ")
+            _add(
+                out, spec.spf.source if rec.name == spec.zone else _src(rec), findings, f"SPF at {rec.name}: "
+            )
     return out
 
 
@@ -321,7 +349,9 @@ def check_dmarc_spec(spec: MailSpec) -> list[Diagnostic]:
     if d is None:
         return out
     if d.percent is not None and not 0 <= d.percent <= 100:
-        out.append(Diagnostic("error", d.source, f"DMARC: percent {d.percent} must be 0..100 (RFC 7489 §6.3 pct)"))
+        out.append(
+            Diagnostic("error", d.source, f"DMARC: percent {d.percent} must be 0..100 (RFC 7489 §6.3 pct)")
+        )
     if d.failure_options and not all(o in ("0", "1", "d", "s") for o in d.failure_options.split(":")):
         out.append(
             Diagnostic(
@@ -339,7 +369,9 @@ def check_dmarc_spec(spec: MailSpec) -> list[Diagnostic]:
     return out
 
 
-def check_mta_sts_spec(spec: MailSpec, records: Sequence[Record], user_records: Sequence[Record]) -> list[Diagnostic]:
+def check_mta_sts_spec(
+    spec: MailSpec, records: Sequence[Record], user_records: Sequence[Record]
+) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     s = spec.mta_sts
     if s is None:
@@ -388,7 +420,7 @@ def check_mta_sts_spec(spec: MailSpec, records: Sequence[Record], user_records: 
                     "warning",
                     s.source,
                     "MTA-STS without TLS-RPT: when senders fail to reach you over TLS nobody tells you, and with "
-                    "MTA-STS that means mail silently stops; add `tls_rpt: {rua: [\"mailto:...\"]}` (RFC 8461 §8, RFC 8460)",
+                    'MTA-STS that means mail silently stops; add `tls_rpt: {rua: ["mailto:..."]}` (RFC 8461 §8, RFC 8460)',
                 )
             )
     return out

@@ -71,11 +71,15 @@ def dkim_generate(zone: str, selector: str | None) -> None:
         if state.generated is not None:
             click.echo(f"selector {d.selector}: generated a new {d.algorithm} key pair")
             click.echo(f"  private key: {state.generated.private_key} (mode 0600; keep it secret)")
-            click.echo(f"  public key:  {state.generated.public_key} (safe to commit: plan works without the secret)")
-            click.echo(f"  The private key must reach the mail server (for maddy: {_maddy_hint(config.zone, d.selector)}).")
+            click.echo(
+                f"  public key:  {state.generated.public_key} (safe to commit: plan works without the secret)"
+            )
+            click.echo(
+                f"  The private key must reach the mail server (for maddy: {_maddy_hint(config.zone, d.selector)})."
+            )
         elif not state.pending:
             click.echo(f"selector {d.selector}: a key already exists ({state.origin}); left untouched")
-        click.echo(f"  record: {name} TXT \"{state.value}\"")
+        click.echo(f'  record: {name} TXT "{state.value}"')
     if failed:
         raise SystemExit(1)
 
@@ -104,10 +108,12 @@ def dkim_show(zone: str) -> None:
         pub = pub_path(d.private_key)
         click.echo(f"  public key:  {pub} ({'exists' if pub.exists() else 'missing'})")
         if state.pending:
-            click.echo(f"  record: {name} TXT: no key yet; `zonesync dkim generate {zone}` or `zonesync apply` creates it")
+            click.echo(
+                f"  record: {name} TXT: no key yet; `zonesync dkim generate {zone}` or `zonesync apply` creates it"
+            )
         else:
             click.echo(f"  key from: {state.origin}")
-            click.echo(f"  record: {name} TXT \"{state.value}\"")
+            click.echo(f'  record: {name} TXT "{state.value}"')
         for diag in state.diagnostics:
             click.echo(f"  {diag}", err=True)
 

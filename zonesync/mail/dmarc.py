@@ -13,7 +13,9 @@ TAGS = ("v", "p", "sp", "pct", "adkim", "aspf", "rua", "ruf", "fo", "rf", "ri")
 """RFC 7489 §6.3."""
 _ALIGN = {"relaxed": "r", "strict": "s"}
 _POLICIES = ("none", "quarantine", "reject")
-_ADDR = re.compile(r"^[^@\s]+@([a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)+)$", re.I)
+_ADDR = re.compile(
+    r"^[^@\s]+@([a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)+)$", re.I
+)
 _SIZE = re.compile(r"^\d+[kmgt]?$", re.I)
 
 
@@ -53,7 +55,9 @@ def uri_problem(uri: str) -> str | None:
         if not _SIZE.match(size):
             return f"{uri!r}: the size limit after `!` must be a number with k, m, g or t (RFC 7489 §6.2)"
     if "," in base:
-        return f"{uri!r}: a comma separates report URIs, so it must not appear inside one: list them separately"
+        return (
+            f"{uri!r}: a comma separates report URIs, so it must not appear inside one: list them separately"
+        )
     scheme = base.split(":", 1)[0].lower() if ":" in base else ""
     if scheme == "mailto":
         addr = unquote(base[len("mailto:") :])
@@ -84,7 +88,7 @@ def external_report_warning(uri: str, zone: str) -> str | None:
         return None
     return (
         f"reports to {uri} go to another domain: receivers send them only if {dom} publishes "
-        f"`{zone}._report._dmarc.{dom}` TXT \"v=DMARC1\" (RFC 7489 §7.1); ask its owner to add it, or use "
+        f'`{zone}._report._dmarc.{dom}` TXT "v=DMARC1" (RFC 7489 §7.1); ask its owner to add it, or use '
         f"an address at {zone}"
     )
 
@@ -102,7 +106,9 @@ def check_record(text: str, zone: str) -> list[Finding]:
             continue
         name, value = (s.strip() for s in part.split("=", 1))
         if i == 0 and (name != "v" or value != "DMARC1"):
-            return [("error", "a DMARC record must start with `v=DMARC1` (RFC 7489 §6.4), or receivers ignore it")]
+            return [
+                ("error", "a DMARC record must start with `v=DMARC1` (RFC 7489 §6.4), or receivers ignore it")
+            ]
         if name not in TAGS:
             out.append(("error", f"`{name}` is not a DMARC tag (RFC 7489 §6.3 defines {', '.join(TAGS)})"))
             continue

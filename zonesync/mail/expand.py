@@ -67,7 +67,11 @@ def expand(
                 out.append(Record(host.name, rtype, addr, ttl, False, source=_src(asrc, "hosts")))
     if spec.spf is not None:
         terms = [t for t, _ in spec.spf.allow]
-        out.append(Record(zone, "TXT", spf.record_text(terms, spec.spf.all), ttl, source=_src(spec.spf.source, "spf")))
+        out.append(
+            Record(
+                zone, "TXT", spf.record_text(terms, spec.spf.all), ttl, source=_src(spec.spf.source, "spf")
+            )
+        )
         if spec.spf.on_mx_hosts:
             # maddy's tutorial: "It is recommended to serve SPF record for both domain and MX hostname"
             for host in mx_hosts(spec, user_records, zone):
@@ -88,7 +92,13 @@ def expand(
         )  # fmt: skip
     if spec.dmarc is not None:
         out.append(
-            Record(dmarc.record_name(zone), "TXT", dmarc.record_text(spec.dmarc), ttl, source=_src(spec.dmarc.source, "dmarc"))
+            Record(
+                dmarc.record_name(zone),
+                "TXT",
+                dmarc.record_text(spec.dmarc),
+                ttl,
+                source=_src(spec.dmarc.source, "dmarc"),
+            )
         )
     if spec.mta_sts is not None:
         policy = sts_policy(spec, user_records)
@@ -101,6 +111,12 @@ def expand(
         )  # fmt: skip
     if spec.tls_rpt is not None:
         out.append(
-            Record(tlsrpt.record_name(zone), "TXT", tlsrpt.record_text(spec.tls_rpt), ttl, source=_src(spec.tls_rpt.source, "tls_rpt"))
+            Record(
+                tlsrpt.record_name(zone),
+                "TXT",
+                tlsrpt.record_text(spec.tls_rpt),
+                ttl,
+                source=_src(spec.tls_rpt.source, "tls_rpt"),
+            )
         )
     return tuple(out)

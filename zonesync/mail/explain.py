@@ -33,7 +33,7 @@ def explain_record(rec: Record, zone: str, mx_hosts: Sequence[str]) -> tuple[str
             f"Says which machine receives email for {zone}: {host} (priority {rec.value.split()[0]}; "
             "lower numbers are tried first).",
             "Every mail server that has a message for an @" + zone + " address.",
-            f"Nobody can deliver email to {zone}: senders get \"no mail server\" and bounce the message.",
+            f'Nobody can deliver email to {zone}: senders get "no mail server" and bounce the message.',
         )
     if rec.type in ("A", "AAAA") and rec.name in mx_hosts:
         ver = "IPv4" if rec.type == "A" else "IPv6"
@@ -61,13 +61,17 @@ def explain_record(rec: Record, zone: str, mx_hosts: Sequence[str]) -> tuple[str
         )
     if k == "dkim":
         sel = rec.name.split("._domainkey.")[0]
-        pending = " The key does not exist yet: `zonesync apply` (or `zonesync dkim generate`) creates it." if rec.pending else ""
+        pending = (
+            " The key does not exist yet: `zonesync apply` (or `zonesync dkim generate`) creates it."
+            if rec.pending
+            else ""
+        )
         try:
             what = dkim.describe(dkim.public_key_from_record(rec.value)) + " "
         except dkim.DkimParseError:
             what = ""
         return (
-            f"DKIM: publishes the {what}public key for selector \"{sel}\". Your mail server signs every "
+            f'DKIM: publishes the {what}public key for selector "{sel}". Your mail server signs every '
             f"message with the matching private key; this record lets anyone check the signature.{pending}",
             "Receiving mail servers, for every message that carries a DKIM signature with s=" + sel + ".",
             "Signatures cannot be checked, so your mail looks forged or unsigned: DMARC fails and mail goes to "
@@ -141,7 +145,9 @@ def explain(
         if not what:
             continue
         shown += 1
-        origin = f"from {rec.source.origin.replace(':', '.')}" if rec.source and rec.source.origin else "declared"
+        origin = (
+            f"from {rec.source.origin.replace(':', '.')}" if rec.source and rec.source.origin else "declared"
+        )
         lines.append(f"{rec.name}  {rec.type}  {rdata.display_value(rec.type, rec.value)}")
         lines.append(f"    ({origin}, {place(rec)})")
         lines.append(f"  What it does:  {what}")
@@ -149,10 +155,12 @@ def explain(
         lines.append(f"  Without it:    {without}")
         lines.append("")
     if not shown:
-        lines.append("This zone file declares no mail records. Add a `mail:` block (see README, \"Mail\").")
+        lines.append('This zone file declares no mail records. Add a `mail:` block (see README, "Mail").')
         lines.append("")
     if policy is not None:
-        lines.append(f"MTA-STS policy (must be served at {mta_sts.policy_url(zone)} with a valid certificate):")
+        lines.append(
+            f"MTA-STS policy (must be served at {mta_sts.policy_url(zone)} with a valid certificate):"
+        )
         lines.extend("    " + line for line in policy.splitlines())
         lines.append("  `zonesync mta-sts policy " + zone + " --out-dir DIR` writes it for a static host.")
         lines.append("")
@@ -160,4 +168,3 @@ def explain(
         lines.append("Problems:")
         lines.extend(f"  {d}" for d in diagnostics)
     return "\n".join(lines).rstrip() + "\n"
-
