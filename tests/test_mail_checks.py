@@ -458,3 +458,28 @@ def test_spf_a_and_mx_matching_nothing(tmp_path):
     d = only(r, "warning", "`a` allows this name's own addresses, but example.com has no A or AAAA record")
     assert "remove `a`" in d.message
     only(r, "warning", "`mx` allows this name's MX servers, but example.com has no MX record")
+
+
+def test_mx_and_host_collisions(tmp_path):
+    r = run(
+        tmp_path,
+        "zone: example.com\nrecords:\n  '@': {type: MX, value: 20 backup.example.net.}\n"
+        "  mx: {type: A, value: 203.0.113.99}\nmail:\n" + HOSTS,
+    )
+    d = only(r, "error", "this MX record at example.com collides with the one `mail:` generates")
+    assert "mail.mx" in d.message and d.source.line == 3
+    d = only(r, "error", "this A record at mx.example.com collides")
+    assert "mail.hosts" in d.message and d.source.line == 4
+
+
+def test_dkim_unusable_live_record_blocks_generation(tmp_path):
+    from zonesync.loader import load_zone_file
+    from zonesync.model import Record
+
+    zones = tmp_path / "zones"
+    zones.mkdir()
+    (zones / "example.com.yaml").write_text("zone: example.com\nmail:\n  dkim: [{selector: default}]\n")
+    live = [Record("default._domainkey.example.com", "TXT", "v=DKIM1; p=%%%")]
+    r = mail_records(load_zone_file(zones / "example.com.yaml"), live, generate_keys=True)
+    assert r.generated == () and not (tmp_path / "keys").exists()
+    only(r, "error", "is unusable")

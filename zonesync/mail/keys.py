@@ -253,7 +253,7 @@ def resolve(spec: DkimSpec, zone: str, live: Sequence[Record] | None, *, generat
             value = dkim.txt_value(local_key)
     elif live_key is not None:
         local_key, origin, value = live_key, f"the record published at {name}", live_rec.value  # type: ignore[union-attr]
-    elif generate and not unreadable and not private.exists():
+    elif generate and not unreadable and not private.exists() and live_rec is None:
         try:
             local_key, generated = generate_key_pair(spec)
             origin = f"new key {private}"
