@@ -306,8 +306,8 @@ class Emulator:
             )
         if n == 3:
             if method == "GET":
-                recs, info = store.list_records(zone, query)
-                with store.lock:
+                with store.lock:  # list and encode under one lock: the JSON cache must not see a stale record
+                    recs, info = store.list_records(zone, query)
                     return _ok_records(zone, recs, info)
             if method == "POST":
                 return _ok(store.create(zone, _json_body(body)))
