@@ -301,3 +301,25 @@ def test_large_zone_listing_is_fast():
             )
         assert len(names) == 10_000
         assert time.perf_counter() - start < 3.0
+
+
+def test_concurrent_clients(emulator):
+    from concurrent.futures import ThreadPoolExecutor
+
+    url = f"/zones/{emulator.zone_id('example.com')}/dns_records"
+
+    def work(n: int) -> list[int]:
+        with client(emulator) as raw:
+            codes = []
+            for i in range(25):
+                codes.append(
+                    raw.post(url, json={"type": "A", "name": f"t{n}-{i}", "content": "192.0.2.1"}).status_code
+                )
+                codes.append(raw.get(url, params={"per_page": 50}).status_code)
+            return codes
+
+    with ThreadPoolExecutor(8) as pool:
+        codes = [c for result in pool.map(work, range(8)) for c in result]
+    assert set(codes) == {200}
+    assert len(emulator.records("example.com")) == 200
+    assert emulator.stats()["total"] == 400
