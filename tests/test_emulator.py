@@ -142,20 +142,9 @@ def test_record_shape(emulator, cf):
     rec = cf.dns.records.create(zone_id=zid(emulator), type="A", name="www", content="192.0.2.1", ttl=300)
     raw = emulator.records("example.com")[0]
     assert list(raw) == [
-        "id",
-        "name",
-        "type",
-        "content",
-        "proxiable",
-        "proxied",
-        "ttl",
-        "settings",
-        "comment",
-        "tags",
-        "meta",
-        "created_on",
-        "modified_on",
-    ]
+        "id", "name", "type", "content", "proxiable", "proxied", "ttl",
+        "settings", "meta", "comment", "tags", "created_on", "modified_on",
+    ]  # fmt: skip
     assert raw["id"] == rec.id and HEX32.match(rec.id)
     assert raw["name"] == "www.example.com" and raw["proxiable"] is True and raw["proxied"] is False
     assert raw["settings"] == {} and raw["meta"] == {} and raw["comment"] is None and raw["tags"] == []

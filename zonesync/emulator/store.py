@@ -215,8 +215,14 @@ class Store:
     def _stamp(self, fields: dict[str, Any], old: dict[str, Any] | None, meta: dict[str, Any] | None) -> dict:
         ts = now()
         rec: dict[str, Any] = {"id": old["id"] if old else new_id()}
-        rec.update(fields)
+        for key in ("name", "type", "content", "priority", "data"):
+            if key in fields:
+                rec[key] = fields[key]
+        for key in ("proxiable", "proxied", "ttl", "settings"):
+            rec[key] = fields[key]
         rec["meta"] = dict(meta if meta is not None else (old["meta"] if old else {}))
+        rec["comment"] = fields["comment"]
+        rec["tags"] = fields["tags"]
         rec["created_on"] = old["created_on"] if old else ts
         rec["modified_on"] = ts
         if rec["comment"] is not None:
