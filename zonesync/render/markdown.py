@@ -119,4 +119,4 @@ def render(plan: Plan, configs: Mapping[str, ZoneConfig] | Sequence[ZoneConfig] 
     unchanged = [zp.zone for zp in plan.zones if not (zp.has_changes or zp.warnings)]
     if unchanged and plan.has_changes:
         out += [f"No changes in {', '.join(_code(z) for z in unchanged)}.", ""]
-    return "\n".join(out).rstrip() + "\n"
+    return "\n".join(out).rstrip()
