@@ -72,6 +72,17 @@ def test_wrong_token(emulator):
         client.zones.list().result  # noqa: B018
 
 
+def test_legacy_key_headers(emulator):
+    ok = httpx.get(
+        emulator.url + "/zones", headers={"X-Auth-Email": "a@example.com", "X-Auth-Key": "test-token"}
+    )
+    assert ok.status_code == 200
+    bad = httpx.get(emulator.url + "/zones", headers={"X-Auth-Email": "a@example.com", "X-Auth-Key": "nope"})
+    assert bad.status_code == 403 and bad.json()["errors"] == [
+        {"code": 9103, "message": "Unknown X-Auth-Key or X-Auth-Email"}
+    ]
+
+
 def test_several_tokens_accepted():
     with Emulator(tokens=("a", "b"), rate_limit=0) as emu:
         for token in ("a", "b"):

@@ -50,6 +50,8 @@ Decisions where no real answer was found (the facts file says "not found"):
   ``x-ratelimit-remaining``, ``x-ratelimit-reset`` (seconds), ``ratelimit``/``ratelimit-policy`` on every
   authenticated answer, ``retry-after`` (seconds, rounded up) on the 429. Unauthenticated requests are not
   counted against a token.
+* **Legacy key auth**: ``X-Auth-Email`` + ``X-Auth-Key`` (octoDNS's ``email``/``token`` form) is accepted when
+  the key is one of the configured tokens, else ``403 9103 "Unknown X-Auth-Key or X-Auth-Email"``.
 * **Order of checks** per request: stats, latency, injected fault, auth, rate limit, routing.
 * ``GET /zones/{id}/pagerules`` and ``/settings`` answer an empty list; ``POST /zones`` creates a zone
   (``400 1061 "<name> already exists"`` if present). Other methods on known routes: ``405 10405``.

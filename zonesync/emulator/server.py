@@ -260,6 +260,11 @@ class Emulator:
     def _authenticate(self, headers: Any) -> str | _Answer:
         """Bearer token check, facts #11 (missing), #12a (malformed), #12b (unknown)."""
         auth = headers.get("Authorization")
+        if auth is None and headers.get("X-Auth-Key") is not None and headers.get("X-Auth-Email") is not None:
+            key = headers.get("X-Auth-Key")  # legacy global API key auth: the configured tokens act as keys
+            if key not in self.tokens:
+                raise errors.ApiError(403, errors.UNKNOWN_AUTH_KEY, errors.UNKNOWN_AUTH_KEY_MSG)
+            return key
         if auth is None:
             env = {
                 "success": False,
