@@ -232,6 +232,20 @@ def test_dkim_key_unreadable(tmp_path, monkeypatch):
     )
     d = only(r, "error", "cannot read DKIM private key")
     assert "permission denied" in d.message and ".pub" in d.message
+    # with the key published, the live record is kept and the problem is only a warning
+    from zonesync.mail.dkim import txt_value
+    from zonesync.model import Record
+
+    published = txt_value(ed25519.Ed25519PrivateKey.generate().public_key())
+    live = [Record("default._domainkey.example.com", "TXT", published)]
+    r = run(
+        tmp_path,
+        "zone: example.com\nmail:\n  dkim: [{selector: default, algorithm: ed25519}, {selector: b}]\n",
+        live,
+    )
+    assert errors(r) == []
+    only(r, "warning", "cannot read DKIM private key")
+    assert next(x for x in r.records if x.name.startswith("default.")).value == published
 
 
 def test_dkim_key_garbage(tmp_path):

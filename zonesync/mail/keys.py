@@ -230,7 +230,17 @@ def resolve(spec: DkimSpec, zone: str, live: Sequence[Record] | None, *, generat
             )
         break  # the first public file found is the one used
 
-    if unreadable and local_key is None:
+    if unreadable and local_key is None and live_key is not None:
+        diags.append(
+            Diagnostic(
+                "warning",
+                src,
+                f"cannot read DKIM private key {private} (permission denied): the record published at {name} is "
+                "kept as it is, unchecked against the key; copy the public key to "
+                f"{pub_path(private)} so zonesync can check it",
+            )
+        )
+    elif unreadable and local_key is None:
         err(
             f"cannot read DKIM private key {private} (permission denied), and there is no {pub_path(private).name} "
             "beside it: zonesync needs the public half to publish the record. Run as a user that can read the "
