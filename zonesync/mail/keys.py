@@ -122,7 +122,18 @@ def write_new_file(path: Path, data: bytes, mode: int) -> None:
 def generate_key_pair(spec: DkimSpec) -> tuple[dkim.PublicKey, GeneratedKey]:
     """Generate and write `<key>` (0600) and `<key>.pub`; refuses if the private key file exists."""
     private = generate_private_key(spec.algorithm)
+    folder = spec.private_key.parent
+    new_folder = not folder.exists()
     write_new_file(spec.private_key, private_pem(private), PRIVATE_MODE)
+    if new_folder:  # a folder zonesync made: keep the secrets out of git, let the .pub files in
+        with contextlib.suppress(OSError):
+            patterns = {"*.key", spec.private_key.name}
+            write_new_file(
+                folder / ".gitignore",
+                ("# DKIM private keys: never commit them (the .pub files are safe to commit)\n"
+                 + "".join(f"{p}\n" for p in sorted(patterns))).encode(),
+                PUBLIC_MODE,
+            )  # fmt: skip
     pub = pub_path(spec.private_key)
     if not pub.exists():
         write_new_file(pub, public_pem(private.public_key()), PUBLIC_MODE)
