@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from zonesync.cli import cli
-from zonesync.providers.cloudflare import BATCH_LIMITS
+from zonesync.providers.cloudflare import BATCH_LIMITS, MAX_RETRIES
 
 ZONE = "example.com"
 
@@ -67,7 +67,7 @@ def test_create_from_empty_then_plan_is_empty(emulator, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert live(emulator) == {
         ("example.com", "A", "203.0.113.10", 3600, False, None),
-        ("example.com", "MX", "mx.example.com", 3600, None, None),
+        ("example.com", "MX", "mx.example.com", 3600, False, None),
         ("www.example.com", "CNAME", "example.com", 1, True, "public site"),
         ("mx.example.com", "A", "203.0.113.25", 3600, False, None),
     }
@@ -192,7 +192,7 @@ def test_every_record_type_round_trips_to_an_empty_plan(emulator, tmp_path: Path
 
 def test_failed_batch_changes_nothing_and_rerun_converges(emulator, tmp_path: Path) -> None:
     path = write_zone(tmp_path, BASIC)
-    emulator.inject_fault(status=500, method="POST", path_pattern="dns_records/batch", times=10)
+    emulator.inject_fault(status=500, method="POST", path_pattern="dns_records/batch", times=MAX_RETRIES + 1)
     result = run("apply", "--yes", path)
     assert result.exit_code == 1
     assert "batch 1 of 1 failed" in result.output

@@ -29,6 +29,8 @@ MAX_PER_PAGE = 5_000_000
 """dns_records `per_page` maximum in Cloudflare's OpenAPI schema (record_list_params.py)."""
 ZONES_PER_PAGE = 50
 """zones `per_page` maximum."""
+MAX_RETRIES = 4
+"""SDK retries for 429/5xx/connection errors (exponential back-off, `Retry-After` honoured up to 60 s)."""
 BATCH_LIMITS = {"free": 200}
 DEFAULT_PAID_BATCH_LIMIT = 3_500
 """Operations per /dns_records/batch request: Free 200, Pro/Business/Enterprise 3,500
@@ -98,7 +100,7 @@ class CloudflareProvider:
         token: str,
         *,
         base_url: str | None = None,
-        max_retries: int = 4,
+        max_retries: int = MAX_RETRIES,
         before_request: Callable[[], None] | None = None,
         verbose: bool = False,
     ) -> None:
