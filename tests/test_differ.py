@@ -77,7 +77,7 @@ def test_output_order_is_stable() -> None:
     first = diff(desired, live, Z).changes
     second = diff(list(reversed(desired)), list(reversed(live)), Z).changes
     assert first == second
-    assert [c.name for c in first] == sorted(c.name for c in first)
+    assert [c.name for c in first] == sorted((c.name for c in first), key=lambda n: n.split(".")[::-1])
 
 
 names = st.sampled_from([Z, f"a.{Z}", f"b.{Z}", f"c.d.{Z}"])

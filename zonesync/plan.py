@@ -48,8 +48,15 @@ class Change:
                 out.append((fname, old, new))
         return out
 
-    def sort_key(self) -> tuple[str, str, int, str]:
-        return (self.name, self.type, ACTION_ORDER[self.action], self.record.value)
+    def sort_key(self) -> tuple[tuple[str, ...], str, int, str]:
+        """DNS order (RFC 4034 §6.1: labels compared from the right, so the apex comes first and a name's
+        children follow it), then type, action and value."""
+        return (
+            tuple(reversed(self.name.split("."))),
+            self.type,
+            ACTION_ORDER[self.action],
+            self.record.value,
+        )
 
 
 @dataclass(frozen=True, slots=True)
