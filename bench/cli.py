@@ -47,6 +47,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--plan", choices=("free", "paid"), default="free", help="Cloudflare plan of the zones")
     p.add_argument("--batch-size", type=int, help="zonesync apply --batch-size (default: the plan's limit)")
     p.add_argument("--repeat", type=int, default=5, help="runs of `zonesync --help` (median)")
+    p.add_argument("--plan-repeat", type=int, default=3, help="runs of each unchanged zonesync plan (median)")
+    p.add_argument(
+        "--octodns-workers", type=int, default=8, help="octoDNS manager.max_workers (8, like zonesync)"
+    )
     p.add_argument("--keep", action="store_true", help="keep the generated files (path printed)")
     p.add_argument("--output", type=Path, help="JSON file (default: bench/results/bench-<time>.json)")
     return p.parse_args(argv)
@@ -276,6 +280,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         octodns=not args.no_octodns,
         rate_limited=args.octodns_rate_limit,
         repeat=args.repeat,
+        zonesync_repeat=args.plan_repeat,
+        octodns_workers=args.octodns_workers,
         plan=args.plan,
         batch_size=args.batch_size,
     )
