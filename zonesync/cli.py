@@ -240,8 +240,8 @@ def apply(
 
     Given one saved plan (PLAN.json from `plan --out`), apply exactly that plan, refusing it if any
     zone changed since or the file was altered."""
-    from zonesync.manager import plan_all, with_new_keys
-    from zonesync.render.text import render, summary
+    from zonesync.manager import apply_zone, parallel, plan_all
+    from zonesync.render.text import render
     from zonesync.safety import enforce, limits_for
 
     if len(zone_files) == 1 and zone_files[0].suffix.lower() == ".json":
@@ -267,29 +267,11 @@ def apply(
                 "(zonesync dkim generate) and commit the .pub file, or run apply without --no-new-keys"
             )
         confirm(yes, the_plan)
-        failed = False
-        for work in works:
-            if not work.plan.has_changes:
-                continue
-            if work.desired.pending:
-                work = with_new_keys(work)
-                for key in work.desired.generated:
-                    echo(
-                        f"{work.config.zone}: generated DKIM key '{key.selector}' ({key.algorithm}): private key "
-                        f"{key.private_key} (mode 0600) — copy it to the mail server; public key {key.public_key}"
-                    )
-            report = provider.apply(work.live.zone, work.plan.changes, batch_size)
-            if report.error:
-                failed = True
-                echo(
-                    f"{work.config.zone}: {report.error}\n"
-                    f"{work.config.zone}: applied {len(report.applied)} changes in {report.batches} batches; "
-                    f"NOT applied {len(report.not_applied)} changes. Run apply again to converge.",
-                    err=True,
-                )
-            else:
-                counts = work.plan.counts()
-                echo(f"{work.config.zone}: applied ({summary(counts)}) in {report.batches} batch requests")
+        outcomes = parallel(lambda work: apply_zone(provider, work, batch_size), works)
+        for outcome in outcomes:
+            for line in outcome.lines:
+                echo(line, err=outcome.failed)
+        failed = any(o.failed for o in outcomes)
     finally:
         provider.close()
     if failed:

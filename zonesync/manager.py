@@ -156,3 +156,40 @@ def with_new_keys(work: ZoneWork) -> ZoneWork:
     """Generate the DKIM keys a plan is waiting for, then re-plan the zone against the same live records."""
     desired = build_desired(work.config, work.live.records, generate_keys=True)
     return ZoneWork(work.config, work.live, desired, make_zone_plan(work.config, work.live, desired))
+
+
+@dataclass(frozen=True)
+class ZoneOutcome:
+    """What applying one zone did, as lines for the user (printed in zone order once all are done)."""
+
+    zone: str
+    lines: tuple[str, ...]
+    failed: bool
+
+
+def apply_zone(provider: CloudflareProvider, work: ZoneWork, batch_size: int | None) -> ZoneOutcome:
+    """Generate the DKIM keys the plan waits for (kept even if publishing then fails, so the next apply
+    publishes them), then apply the zone's changes batch by batch."""
+    zone = work.config.zone
+    if not work.plan.has_changes:
+        return ZoneOutcome(zone, (), False)
+    lines: list[str] = []
+    if work.desired.pending:
+        work = with_new_keys(work)
+        lines.extend(
+            f"{zone}: generated DKIM key '{key.selector}' ({key.algorithm}): private key {key.private_key} "
+            f"(mode 0600) — copy it to the mail server; public key {key.public_key}"
+            for key in work.desired.generated
+        )
+    report = provider.apply(work.live.zone, work.plan.changes, batch_size)
+    if report.error:
+        lines.append(f"{zone}: {report.error}")
+        lines.append(
+            f"{zone}: applied {len(report.applied)} changes in {report.batches} batches; "
+            f"NOT applied {len(report.not_applied)} changes. Run apply again to converge."
+        )
+        return ZoneOutcome(zone, tuple(lines), True)
+    from zonesync.render.text import summary
+
+    lines.append(f"{zone}: applied ({summary(work.plan.counts())}) in {report.batches} batch requests")
+    return ZoneOutcome(zone, tuple(lines), False)
