@@ -244,7 +244,9 @@ def apply(
     from zonesync.render.text import render
     from zonesync.safety import enforce, limits_for
 
-    if len(zone_files) == 1 and zone_files[0].suffix.lower() == ".json":
+    if any(f.suffix.lower() == ".json" for f in zone_files):
+        if len(zone_files) > 1:
+            raise ZonesyncError("a saved plan (.json) is applied alone: zonesync apply PLAN.json")
         from zonesync.planfile import apply_saved
 
         return apply_saved(ctx, zone_files[0], yes=yes, force=force, batch_size=batch_size)
