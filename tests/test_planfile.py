@@ -329,6 +329,16 @@ def test_plan_waiting_for_a_dkim_key_cannot_be_saved(emulator, workdir: Path) ->
     assert result.exit_code == 1 and "waits for a new DKIM key" in result.output
     assert emulator.records(ZONE) == []
 
+    # Generate the key first, as the message says: the plan saves, with the public key only.
+    assert run("dkim", "generate", ZONE).exit_code == 0
+    [private] = Path("keys").glob("*.key")
+    assert run("plan", "--out", "plan.json").exit_code == 0
+    saved = Path("plan.json").read_text()
+    pem_body = "".join(line for line in private.read_text().splitlines() if not line.startswith("-----"))
+    assert "PRIVATE KEY" not in saved and pem_body[:64] not in saved and "v=DKIM1; k=rsa; p=" in saved
+    assert run("apply", "--yes", "plan.json").exit_code == 0
+    assert run("plan", "--exit-code").exit_code == 0
+
 
 def test_unknown_zone_is_a_clear_error(emulator, workdir: Path) -> None:
     write_zone("records: {}\n", "missing.example")
