@@ -483,3 +483,13 @@ def test_recipes_run_the_documented_commands() -> None:
     text = (CI / "github-actions.yml").read_text() + (CI / "gitlab-ci.yml").read_text()
     assert text.count("zonesync plan --exit-code --format markdown --out plan.json > plan.md") == 3
     assert text.count("zonesync apply --yes plan.json") == 2
+
+
+def test_markdown_fences_survive_backticks_in_values() -> None:
+    from zonesync.model import Record
+    from zonesync.plan import Change, Plan, ZonePlan
+    from zonesync.render.markdown import render
+
+    rec = Record("odd.example.com", "TXT", "```| <b>", 300)
+    md = render(Plan((ZonePlan(ZONE, "z.yaml", "zid", (Change("create", after=rec),), 0, "sha256:x"),)))
+    assert '````diff\n+ create odd TXT "```| <b>"  (ttl 300)\n````' in md

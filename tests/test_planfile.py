@@ -346,3 +346,39 @@ def test_unknown_zone_is_a_clear_error(emulator, workdir: Path) -> None:
     assert result.exit_code == 1
     assert "zone missing.example does not exist in this Cloudflare account" in result.output
     assert not Path("plan.json").exists()
+
+
+# -- pure: the document round-trips ------------------------------------------------------------------------
+
+
+def test_document_round_trips_every_field() -> None:
+    from zonesync.model import Record, Source
+    from zonesync.plan import Change, Plan, SkippedRecord, ZonePlan
+    from zonesync.render import json as json_render
+
+    src = Source("zones/example.com.yaml", 7, "records.www.value", "mail:spf")
+    old = Record("www.example.com", "TXT", 'a "quoted" ü\\x', 300, None, "c", ("a:b",), id="r1")
+    new = Record("www.example.com", "TXT", "x" * 600, 1, None, None, (), id="r1", source=src)
+    cname = Record("cdn.example.com", "CNAME", "example.net.", 1, True, "cdn", ("t:1", "u:2"), source=src)
+    zp = ZonePlan(
+        "example.com", "zones/example.com.yaml", "zid",
+        (Change("update", old, new), Change("create", after=cname), Change("delete", before=old)),
+        12, "sha256:" + "1" * 64, (SkippedRecord("ro.example.com", "A", "192.0.2.1", "read only"),), 2,
+    )  # fmt: skip
+    doc = planfile.seal(json_render.document(Plan((zp,))))
+    jsonschema.validate(doc, SCHEMA)
+    saved = planfile.parse(json.loads(json_render.dumps(doc)), "p.json")
+    [z] = saved.zones
+    assert z.plan.changes == zp.changes
+    for got, want in zip(z.plan.changes, zp.changes, strict=True):
+        for g, w in ((got.before, want.before), (got.after, want.after)):
+            assert (g and (g.id, g.source)) == (w and (w.id, w.source))
+    assert (z.plan.live_count, z.plan.ignored, z.plan.skipped, z.plan.fingerprint) == (
+        12, 2, zp.skipped, zp.fingerprint,
+    )  # fmt: skip
+    assert doc["zones"][0]["changes"][0]["fields"] == [
+        {"field": "value", "before": 'a "quoted" ü\\x', "after": "x" * 600},
+        {"field": "ttl", "before": 300, "after": 1},
+        {"field": "comment", "before": "c", "after": None},
+        {"field": "tags", "before": ["a:b"], "after": []},
+    ]
