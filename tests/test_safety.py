@@ -124,3 +124,18 @@ def test_enforce_lists_every_unsafe_zone_and_exits_4() -> None:
     assert err.value.exit_code == 4
     assert err.value.message.count("unsafe plan") == 1 and "Nothing was applied" in err.value.message
     safety.enforce(items, force=True)
+
+
+def test_validate_checks_max_changes_offline(tmp_path, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from zonesync.cli import cli
+
+    monkeypatch.delenv("CLOUDFLARE_API_TOKEN", raising=False)
+    path = tmp_path / "example.com.yaml"
+    path.write_text("zone: example.com\nmax_changes: lots\n")
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    assert result.exit_code == 1
+    assert f"{path}:2: max_changes: must be a count (20), a percentage (50%) or off" in result.output
+    path.write_text("zone: example.com\nmax_changes: 10%\n")
+    assert CliRunner().invoke(cli, ["validate", str(path)]).exit_code == 0

@@ -166,9 +166,12 @@ def print_warnings(configs_desired: Sequence[Any]) -> None:
 def validate(zone_files: tuple[Path, ...]) -> None:
     """Check zone files offline: no token, no network. Exit 1 on the first file with errors."""
     from zonesync.manager import validate_offline
+    from zonesync.safety import limits_for
 
     configs = load(zone_files)
     desired = validate_offline(configs)
+    for cfg in configs:
+        limits_for(cfg)  # a malformed max_changes is bad input too
     print_warnings(desired)
     for cfg, d in zip(configs, desired, strict=True):
         echo(f"{cfg.path}: {cfg.zone}: {len(d.records)} records OK")
