@@ -158,6 +158,7 @@ records:
     - {type: CAA, values: ['0 issue "letsencrypt.org"', '128 iodef "mailto:sec@example.com"']}
     - {type: HTTPS, value: '1 . alpn="h2,h3"'}
     - {type: TXT, values: ["v=spf1 mx -all", "google-site-verification=abc"]}
+  mx: {type: A, value: 203.0.113.25}
   long: {type: TXT, value: "%s"}
   quoted: {type: TXT, value: 'he said "hi" \\ back'}
   alias: {type: CNAME, value: www.example.net.}

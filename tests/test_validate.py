@@ -63,3 +63,10 @@ def test_same_zone_in_two_files(tmp_path: Path) -> None:
     (tmp_path / "b.yaml").write_text("zone: example.com\n")
     result = CliRunner().invoke(cli, ["validate", str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml")])
     assert result.exit_code == 1 and "is also declared in" in result.output
+
+
+def test_hand_written_mail_records_are_checked_with_warnings(tmp_path: Path) -> None:
+    body = "records:\n  '@':\n    type: TXT\n    values: ['v=spf1 mx -all', 'v=spf1 a -all']\n"
+    result, path = validate(tmp_path, body)
+    assert result.exit_code == 0, result.output
+    assert f"warning: {path}:" in result.output and "SPF" in result.output

@@ -68,13 +68,18 @@ def build_desired(
     records = list(config.records)
     diagnostics: list[Diagnostic] = []
     generated: tuple[GeneratedKey, ...] = ()
-    if config.mail is not None:
-        from zonesync.mail import mail_records
+    # Always: without a `mail:` block this still checks hand-written SPF, DKIM, DMARC, MTA-STS and MX
+    # records, where a typo silently breaks mail.
+    from zonesync.mail import mail_records
 
-        result = mail_records(config, live, generate_keys=generate_keys)
-        records.extend(result.records)
+    # Without the block those records are the user's own (often imported as they are live): warn only.
+    result = mail_records(config, live, generate_keys=generate_keys)
+    records.extend(result.records)
+    if config.mail is None:
+        diagnostics.extend(Diagnostic("warning", d.source, d.message) for d in result.diagnostics)
+    else:
         diagnostics.extend(result.diagnostics)
-        generated = result.generated
+    generated = result.generated
     diagnostics.extend(check_record_set(records, config.zone))
     for rec in config.records:
         if is_ignored(rec, config.ignore, config.zone):
