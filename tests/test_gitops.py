@@ -493,3 +493,10 @@ def test_markdown_fences_survive_backticks_in_values() -> None:
     rec = Record("odd.example.com", "TXT", "```| <b>", 300)
     md = render(Plan((ZonePlan(ZONE, "z.yaml", "zid", (Change("create", after=rec),), 0, "sha256:x"),)))
     assert '````diff\n+ create odd TXT "```| <b>"  (ttl 300)\n````' in md
+
+
+def test_published_schema_is_valid_and_packaged() -> None:
+    from importlib.resources import files
+
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+    assert json.loads(files("zonesync").joinpath("schemas/plan.schema.json").read_text()) == SCHEMA
