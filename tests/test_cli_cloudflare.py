@@ -198,6 +198,7 @@ def test_failed_batch_changes_nothing_and_rerun_converges(emulator, tmp_path: Pa
     assert result.exit_code == 1
     assert "batch 1 of 1 failed" in result.output
     assert "NOT applied 4 changes" in result.output
+    assert "example.com: not applied:  + create www CNAME example.com." in result.output
     assert emulator.records(ZONE) == []
     assert "Traceback" not in result.output
     result = run("apply", "--yes", path)

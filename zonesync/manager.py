@@ -191,8 +191,12 @@ def apply_zone(provider: CloudflareProvider, work: ZoneWork, batch_size: int | N
         lines.append(f"{zone}: {report.error}")
         lines.append(
             f"{zone}: applied {len(report.applied)} changes in {report.batches} batches; "
-            f"NOT applied {len(report.not_applied)} changes. Run apply again to converge."
+            f"NOT applied {len(report.not_applied)} changes (below). Run apply again to converge."
         )
+        from zonesync.render.text import render_change
+
+        for change in report.not_applied:
+            lines.extend(f"{zone}: not applied:{line}" for line in render_change(change, zone))
         return ZoneOutcome(zone, tuple(lines), True)
     from zonesync.render.text import summary
 
