@@ -193,7 +193,9 @@ def test_every_record_type_round_trips_to_an_empty_plan(emulator, tmp_path: Path
 
 def test_failed_batch_changes_nothing_and_rerun_converges(emulator, tmp_path: Path) -> None:
     path = write_zone(tmp_path, BASIC)
-    emulator.inject_fault(status=500, method="POST", path_pattern="dns_records/batch", times=MAX_RETRIES + 1)
+    emulator.inject_fault(
+        status=500, method="POST", path_pattern="dns_records/batch", times=MAX_RETRIES + 1, retry_after=0.01
+    )
     result = run("apply", "--yes", path)
     assert result.exit_code == 1
     assert "batch 1 of 1 failed" in result.output
