@@ -119,6 +119,7 @@ def cli(ctx: click.Context, verbose: bool, rate_limit: str | None) -> None:
     ctx.obj["rate_limit"] = rate_limit
     if verbose:
         logging.basicConfig(level=logging.INFO, format="zonesync: %(message)s", stream=sys.stderr)
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # ours already logs each request once
 
 
 zone_files_argument = click.argument("zone_files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
