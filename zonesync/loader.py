@@ -8,6 +8,7 @@ Cloudflare cannot proxy, names outside the zone. Checks that need the whole reco
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -192,10 +193,16 @@ def _ignore_rules(value: Any, src: Source) -> tuple[IgnoreRule, ...]:
     return tuple(rules)
 
 
+_SIMPLE_NAME = re.compile(r"(?:\*|[A-Za-z0-9_-]{1,63})(?:\.[A-Za-z0-9_-]{1,63})*")
+"""A relative name of letters, digits, '-' and '_': its FQDN is plain text, no need for dnspython."""
+
+
 def absolute_name(name: Any, zone: str, src: Source) -> str:
     """Relative (or absolute, trailing dot) owner name -> canonical FQDN inside the zone."""
     if not isinstance(name, str) or not name:
         raise ZoneFileError(src, f"a record name must be a string, not {type_name(name)}")
+    if len(name) + len(zone) < 253 and _SIMPLE_NAME.fullmatch(name):
+        return f"{name}.{zone}".lower()  # what dnspython gives for such a name, ~10x faster
     origin = rdata.zone_origin(zone)
     try:
         fqdn = origin if name == "@" else dns.name.from_text(name, origin)
