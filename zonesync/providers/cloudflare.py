@@ -2,8 +2,10 @@
 
 Transport, retries and `Retry-After` are the SDK's (`cloudflare.Cloudflare(max_retries=...)`); the API is
 selected by the SDK's own base URL (`CLOUDFLARE_BASE_URL`), so the bundled emulator needs no special
-case. Record listings and batch answers are read through the SDK's raw-response interface: building
-pydantic models for 10,000 records costs more than the request itself.
+case. Requests go through the SDK client's generic methods with `cast_to=httpx.Response` (its raw-response
+interface: same auth, base URL, retries and error classes) and the JSON is read as is: building pydantic
+models for 10,000 records costs more than the request itself (0.79 s against 0.1 s, bench/), and loading
+the typed `zones` and `dns.records` resource modules costs another 0.12 s per run.
 """
 
 from __future__ import annotations
@@ -118,6 +120,12 @@ class CloudflareProvider:
     def close(self) -> None:
         self._client.close()
 
+    def _get(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
+        """GET through the SDK client (auth, base URL, retries, `Retry-After`, API errors), JSON as is."""
+        response = self._client.get(path, options={"params": params}, cast_to=httpx.Response)
+        body = response.json()
+        return body if isinstance(body, dict) else {}
+
     # -- zones -----------------------------------------------------------------------------------------
 
     def find_zones(self, names: Sequence[str]) -> dict[str, ZoneInfo]:
@@ -128,19 +136,20 @@ class CloudflareProvider:
         try:
             if len(wanted) <= 2:
                 for name in wanted:
-                    page = self._client.zones.list(name=name, per_page=ZONES_PER_PAGE)
-                    for z in page.result:
-                        found[z.name] = _zone_info(z)
+                    body = self._get("/zones", {"name": name, "per_page": ZONES_PER_PAGE})
+                    for z in body.get("result") or ():
+                        found[z["name"]] = _zone_info(z)
             else:
-                # Page by page rather than the SDK's auto-pagination, which always asks for one more
-                # (empty) page: stop once every zone is found or a page comes back short.
+                # Page by page, stopping once every zone is found or a page comes back short (the SDK's
+                # auto-pagination always asks for one more, empty, page).
                 page_no = 1
                 while True:
-                    page = self._client.zones.list(per_page=ZONES_PER_PAGE, page=page_no)
-                    for z in page.result:
-                        if z.name in wanted:
-                            found[z.name] = _zone_info(z)
-                    if len(found) == len(wanted) or len(page.result) < ZONES_PER_PAGE:
+                    body = self._get("/zones", {"per_page": ZONES_PER_PAGE, "page": page_no})
+                    result = body.get("result") or []
+                    for z in result:
+                        if z["name"] in wanted:
+                            found[z["name"]] = _zone_info(z)
+                    if len(found) == len(wanted) or len(result) < ZONES_PER_PAGE:
                         break
                     page_no += 1
         except cloudflare.APIError as exc:
@@ -158,10 +167,7 @@ class CloudflareProvider:
         page, total_pages = 1, 1
         try:
             while page <= total_pages:
-                raw = self._client.dns.records.with_raw_response.list(
-                    zone_id=zone.id, per_page=per_page, page=page
-                )
-                body = raw.http_response.json()
+                body = self._get(f"/zones/{zone.id}/dns_records", {"per_page": per_page, "page": page})
                 for item in body.get("result") or ():
                     rec = from_api(item, zone.name)
                     if isinstance(rec, Skipped):
@@ -194,11 +200,11 @@ class CloudflareProvider:
             ]
             posts = [to_api(c.after) for c in chunk if c.action == "create" and c.after]
             try:
-                self._client.dns.records.with_raw_response.batch(
-                    zone_id=zone.id,
-                    deletes=deletes or cloudflare.omit,
-                    puts=puts or cloudflare.omit,  # type: ignore[arg-type]
-                    posts=posts or cloudflare.omit,  # type: ignore[arg-type]
+                body = {"deletes": deletes, "puts": puts, "posts": posts}
+                self._client.post(
+                    f"/zones/{zone.id}/dns_records/batch",
+                    body={k: v for k, v in body.items() if v},
+                    cast_to=httpx.Response,
                 )
             except cloudflare.APIError as exc:
                 report.error = (
@@ -211,10 +217,10 @@ class CloudflareProvider:
         return report
 
 
-def _zone_info(z: Any) -> ZoneInfo:
-    plan = getattr(z, "plan", None)
-    legacy = getattr(plan, "legacy_id", None) if plan is not None else None
-    return ZoneInfo(id=z.id, name=z.name, plan=str(legacy or "free"))
+def _zone_info(z: dict[str, Any]) -> ZoneInfo:
+    plan = z.get("plan")
+    legacy = plan.get("legacy_id") if isinstance(plan, dict) else None
+    return ZoneInfo(id=z["id"], name=z["name"], plan=str(legacy or "free"))
 
 
 def _stamp(request: httpx.Request) -> None:
