@@ -10,6 +10,7 @@ the typed `zones` and `dns.records` resource modules costs another 0.12 s per ru
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import time
@@ -167,9 +168,15 @@ class CloudflareProvider:
         page, total_pages = 1, 1
         try:
             while page <= total_pages:
-                body = self._get(f"/zones/{zone.id}/dns_records", {"per_page": per_page, "page": page})
+                response = self._client.get(
+                    f"/zones/{zone.id}/dns_records",
+                    options={"params": {"per_page": per_page, "page": page}},
+                    cast_to=httpx.Response,
+                )
+                body = json.loads(response.content, object_hook=lambda obj: _record_hook(obj, zone.name))
+                del response
                 for item in body.get("result") or ():
-                    rec = from_api(item, zone.name)
+                    rec = item if isinstance(item, Record | Skipped) else from_api(item, zone.name)
                     if isinstance(rec, Skipped):
                         skipped.append(SkippedRecord(rec.name, rec.type, rec.content, rec.reason))
                     else:
@@ -215,6 +222,14 @@ class CloudflareProvider:
             report.batches += 1
             report.applied.extend(chunk)
         return report
+
+
+def _record_hook(obj: dict[str, Any], zone: str) -> Any:
+    """json.loads object_hook: each record object becomes a Record (or Skipped) as soon as it is decoded, so
+    a 100,000-record listing never holds all its dicts at once (about 130 MB)."""
+    if "id" in obj and "type" in obj and "name" in obj:
+        return from_api(obj, zone)
+    return obj
 
 
 def _zone_info(z: dict[str, Any]) -> ZoneInfo:
