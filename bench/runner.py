@@ -1,13 +1,14 @@
 """Run a command as a user would (a fresh process), measuring wall time and that process's peak memory.
 
-Peak memory is the child's own maximum resident set size, from `os.wait4(pid)` (Linux `ru_maxrss`, KiB):
-the rusage of exactly that process (and any children it waited for), never the bench process, which hosts
-the emulator's threads.
+Peak memory is the tool process's own maximum resident set size (`os.wait4` rusage, Linux `ru_maxrss`),
+taken by a tiny wrapper process (bench/_measure.py) that spawns the tool: never the bench process, which
+hosts the emulator and its seeded zones (Linux would otherwise pass the bench's RSS on through exec).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -19,6 +20,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+MEASURE = Path(__file__).resolve().with_name("_measure.py")
 
 
 @dataclass
@@ -60,11 +63,17 @@ def run(
     stderr; when the callback returns True the process is stopped (used to cut octoDNS's 300 s rate-limit
     sleep short and project it)."""
     with tempfile.TemporaryDirectory(prefix="zonesync-bench-") as tmp:
-        out_path, err_path = Path(tmp, "stdout"), Path(tmp, "stderr")
+        out_path, err_path, report = Path(tmp, "stdout"), Path(tmp, "stderr"), Path(tmp, "measure.json")
         with out_path.open("wb") as out, err_path.open("wb") as err:
             start = time.perf_counter()
             proc = subprocess.Popen(
-                list(cmd), stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env, cwd=cwd
+                [sys.executable, "-S", str(MEASURE), str(report), *cmd],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                env=env,
+                cwd=cwd,
+                start_new_session=True,  # one process group: a kill stops the wrapper and the tool
             )
             state = {"killed": False}
             events: dict[str, float] = {}
@@ -74,7 +83,7 @@ def run(
                 if not done.is_set():
                     state["killed"] = True
                     with contextlib.suppress(ProcessLookupError):  # exited meanwhile
-                        os.kill(proc.pid, signal.SIGKILL)
+                        os.killpg(proc.pid, signal.SIGKILL)
 
             timer = threading.Timer(timeout, kill) if timeout else None
             if timer:
@@ -94,11 +103,12 @@ def run(
                 timer.cancel()
             if watcher:
                 watcher.join()
+        measured = json.loads(report.read_text()) if report.exists() else {}
         return Measured(
             cmd=list(cmd),
-            returncode=proc.returncode,
-            wall_s=wall,
-            peak_mb=usage.ru_maxrss / 1024,
+            returncode=measured.get("returncode", proc.returncode),
+            wall_s=measured.get("wall_s", wall),
+            peak_mb=measured.get("maxrss_kb", usage.ru_maxrss) / 1024,
             stdout=out_path.read_text(errors="replace"),
             stderr=err_path.read_text(errors="replace"),
             killed=state["killed"],
