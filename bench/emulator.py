@@ -63,7 +63,8 @@ def _plan_kwargs(cls: Any, plan: str) -> dict[str, Any]:
     import inspect
 
     params = inspect.signature(cls).parameters
-    return {"plan": plan} if "plan" in params else {}
+    legacy_id = "pro" if plan == "paid" else plan  # Cloudflare's `plan.legacy_id`: free, pro, business...
+    return {"plan": legacy_id} if "plan" in params else {}
 
 
 def env_offline() -> dict[str, str]:
