@@ -11,7 +11,7 @@ take the composer's path.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +95,12 @@ class _Unsupported(Exception):
     """A construct the event builder leaves to PyYAML's composer (merge keys, explicit collection tags)."""
 
 
-def _load_events(text: str) -> Any:
+EntryHook = Callable[[LineDict, str, str, Any, int], Any]
+"""(root so far, section, key, value, line) -> the value to keep for `root[section][key]`: lets a caller
+turn each entry of a top-level section into its final form while the rest of the file is still being read."""
+
+
+def _load_events(text: str, hook: EntryHook | None = None) -> Any:
     """The document built from parser events, with the same results and errors as `_Loader`."""
     loader = _Loader(text)
     try:
@@ -105,7 +110,7 @@ def _load_events(text: str) -> Any:
         if isinstance(event, StreamEndEvent):
             return None
         start = event.start_mark
-        value = _build(loader, get, get(), {})
+        value = _build(loader, get, get(), {}, hook)
         get()  # DocumentEndEvent
         event = get()
         if not isinstance(event, StreamEndEvent):
@@ -120,7 +125,17 @@ def _load_events(text: str) -> Any:
         loader.dispose()
 
 
-def _build(loader: Any, get: Any, event: Any, anchors: dict[str, Any]) -> Any:
+def _build(
+    loader: Any,
+    get: Any,
+    event: Any,
+    anchors: dict[str, Any],
+    hook: EntryHook | None = None,
+    root: LineDict | None = None,
+    section: str | None = None,
+) -> Any:
+    """One value from the event stream. `hook` is called for each entry of a mapping that is the value of
+    a top-level key (`root[section]`)."""
     cls = type(event)
     value: Any
     if cls is ScalarEvent:
@@ -157,8 +172,15 @@ def _build(loader: Any, get: Any, event: Any, anchors: dict[str, Any]) -> Any:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"duplicate key {key!r}", key_event.start_mark
                 )
-            value[key] = _build(loader, get, get(), anchors)
-            key_lines[key] = key_event.start_mark.line + 1
+            line = key_event.start_mark.line + 1
+            if hook is None:
+                value[key] = _build(loader, get, get(), anchors)
+            elif root is None:  # the document's top-level mapping: its values are the sections
+                value[key] = _build(loader, get, get(), anchors, hook, value, key)
+            else:
+                assert section is not None
+                value[key] = hook(root, section, key, _build(loader, get, get(), anchors), line)
+            key_lines[key] = line
     elif cls is SequenceStartEvent:
         if event.tag not in _SEQ_TAGS:
             raise _Unsupported
@@ -186,8 +208,11 @@ def _build(loader: Any, get: Any, event: Any, anchors: dict[str, Any]) -> Any:
     return value
 
 
-def load(path: str | Path, text: str | None = None) -> Any:
-    """Parse a YAML file; syntax errors become a one-line ZoneFileError at the offending line."""
+def load(path: str | Path, text: str | None = None, hook: EntryHook | None = None) -> Any:
+    """Parse a YAML file; syntax errors become a one-line ZoneFileError at the offending line.
+
+    `hook` (see EntryHook) is an optimisation the caller must not depend on: the rare documents PyYAML's
+    composer builds (merge keys, explicit collection tags) come back without it having been called."""
     path_s = str(path)
     try:
         if text is None:
@@ -198,7 +223,7 @@ def load(path: str | Path, text: str | None = None) -> Any:
         raise ZoneFileError(Source(path_s), "not UTF-8 text") from None
     try:
         try:
-            return _load_events(text)
+            return _load_events(text, hook)
         except _Unsupported:
             return yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
