@@ -79,52 +79,10 @@ def default_zone_files(directory: str | Path = "zones") -> list[Path]:
     return sorted(p for p in Path(directory).glob("*.y*ml") if p.suffix in (".yaml", ".yml"))
 
 
-class _Converted(list[Record]):
-    """A record set already turned into records while the file was read (see _EagerRecords)."""
-
-
-class _EagerRecords:
-    """Turns each `records:` entry into Records as soon as the parser has read it, so a large zone file is
-    never whole in memory as YAML (100,000 record sets: about 110 MB) next to the records it becomes.
-
-    Only an optimisation: it needs `zone:` (and `ttl:`, `proxied:`, `enterprise:` if set) before
-    `records:`, leaves any entry that fails as it is (load_zone_file then reports the error in its usual
-    order), and load_zone_file reads the file again without it if the settings turn out different."""
-
-    def __init__(self, src: Source) -> None:
-        self.src = src
-        self.settings: tuple[str, int, bool, bool] | None = None
-        self.unusable = False
-
-    def __call__(self, root: LineDict, section: str, key: str, value: Any, line: int) -> Any:
-        if section != "records" or self.unusable:
-            return value
-        if self.settings is None:
-            try:
-                self.settings = _settings(root, self.src)
-            except Exception:
-                self.unusable = True
-                return value
-        try:
-            return _Converted(_record_sets(key, value, line, *self.settings, self.src))
-        except Exception:
-            return value
-
-
-def _settings(top: LineDict, src: Source) -> tuple[str, int, bool, bool]:
-    """(zone, default ttl, default proxied, enterprise) from the top-level keys."""
-    zone = _zone_name(top["zone"], src.at("zone", top.line_of("zone")))
-    enterprise = _bool(top.get("enterprise", False), src.at("enterprise", top.line_of("enterprise")))
-    ttl = _ttl(top.get("ttl", "auto"), src.at("ttl", top.line_of("ttl")), enterprise)
-    proxied = _bool(top.get("proxied", False), src.at("proxied", top.line_of("proxied")))
-    return zone, ttl, proxied, enterprise
-
-
 def load_zone_file(path: str | Path, text: str | None = None) -> ZoneConfig:
     path_s = str(path)
     src = Source(path_s)
-    eager = _EagerRecords(src)
-    doc = load(path_s, text, eager)
+    doc = load(path_s, text)
     if doc is None:
         raise ZoneFileError(src, "the file is empty: it needs at least `zone:`")
     top = require_mapping(doc, src.at(line=1), "the zone file")
@@ -134,10 +92,11 @@ def load_zone_file(path: str | Path, text: str | None = None) -> ZoneConfig:
         raise ZoneFileError(
             src.at("zone", top.line), "missing `zone:` (the Cloudflare zone this file describes)"
         )
-    zone, ttl, proxied, enterprise = _settings(top, src)
-    if eager.settings is not None and eager.settings != (zone, ttl, proxied, enterprise):
-        # a setting came after `records:`: read the file again, converting records only below
-        top = require_mapping(load(path_s, text), src.at(line=1), "the zone file")
+    zone = _zone_name(top["zone"], src.at("zone", top.line_of("zone")))
+
+    enterprise = _bool(top.get("enterprise", False), src.at("enterprise", top.line_of("enterprise")))
+    ttl = _ttl(top.get("ttl", "auto"), src.at("ttl", top.line_of("ttl")), enterprise)
+    proxied = _bool(top.get("proxied", False), src.at("proxied", top.line_of("proxied")))
     ignore = _ignore_rules(top.get("ignore"), src.at("ignore", top.line_of("ignore")))
 
     records: list[Record] = []
@@ -148,12 +107,7 @@ def load_zone_file(path: str | Path, text: str | None = None) -> ZoneConfig:
         # becomes are never both whole in memory (a 100,000-record zone: about 100 MB less at the peak).
         for name in list(sets):
             body = sets.pop(name)
-            if isinstance(body, _Converted):
-                records.extend(body)
-            else:
-                records.extend(
-                    _record_sets(name, body, sets.line_of(name), zone, ttl, proxied, enterprise, src)
-                )
+            records.extend(_record_sets(name, body, sets.line_of(name), zone, ttl, proxied, enterprise, src))
 
     mail = top.get("mail")
     if mail is not None:

@@ -11,7 +11,7 @@ take the composer's path.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -95,12 +95,7 @@ class _Unsupported(Exception):
     """A construct the event builder leaves to PyYAML's composer (merge keys, explicit collection tags)."""
 
 
-EntryHook = Callable[[LineDict, str, str, Any, int], Any]
-"""(root so far, section, key, value, line) -> the value to keep for `root[section][key]`: lets a caller
-turn each entry of a top-level section into its final form while the rest of the file is still being read."""
-
-
-def _load_events(text: str, hook: EntryHook | None = None) -> Any:
+def _load_events(text: str) -> Any:
     """The document built from parser events, with the same results and errors as `_Loader`."""
     loader = _Loader(text)
     try:
@@ -110,7 +105,7 @@ def _load_events(text: str, hook: EntryHook | None = None) -> Any:
         if isinstance(event, StreamEndEvent):
             return None
         start = event.start_mark
-        value = _build(loader, get, get(), {}, hook)
+        value = _build(loader, get, get(), {})
         get()  # DocumentEndEvent
         event = get()
         if not isinstance(event, StreamEndEvent):
@@ -125,17 +120,7 @@ def _load_events(text: str, hook: EntryHook | None = None) -> Any:
         loader.dispose()
 
 
-def _build(
-    loader: Any,
-    get: Any,
-    event: Any,
-    anchors: dict[str, Any],
-    hook: EntryHook | None = None,
-    root: LineDict | None = None,
-    section: str | None = None,
-) -> Any:
-    """One value from the event stream. `hook` is called for each entry of a mapping that is the value of
-    a top-level key (`root[section]`)."""
+def _build(loader: Any, get: Any, event: Any, anchors: dict[str, Any]) -> Any:
     cls = type(event)
     value: Any
     if cls is ScalarEvent:
@@ -172,15 +157,8 @@ def _build(
                 raise yaml.constructor.ConstructorError(
                     None, None, f"duplicate key {key!r}", key_event.start_mark
                 )
-            line = key_event.start_mark.line + 1
-            if hook is None:
-                value[key] = _build(loader, get, get(), anchors)
-            elif root is None:  # the document's top-level mapping: its values are the sections
-                value[key] = _build(loader, get, get(), anchors, hook, value, key)
-            else:
-                assert section is not None
-                value[key] = hook(root, section, key, _build(loader, get, get(), anchors), line)
-            key_lines[key] = line
+            value[key] = _build(loader, get, get(), anchors)
+            key_lines[key] = key_event.start_mark.line + 1
     elif cls is SequenceStartEvent:
         if event.tag not in _SEQ_TAGS:
             raise _Unsupported
@@ -208,11 +186,8 @@ def _build(
     return value
 
 
-def load(path: str | Path, text: str | None = None, hook: EntryHook | None = None) -> Any:
-    """Parse a YAML file; syntax errors become a one-line ZoneFileError at the offending line.
-
-    `hook` (see EntryHook) is an optimisation the caller must not depend on: the rare documents PyYAML's
-    composer builds (merge keys, explicit collection tags) come back without it having been called."""
+def load(path: str | Path, text: str | None = None) -> Any:
+    """Parse a YAML file; syntax errors become a one-line ZoneFileError at the offending line."""
     path_s = str(path)
     try:
         if text is None:
@@ -223,7 +198,7 @@ def load(path: str | Path, text: str | None = None, hook: EntryHook | None = Non
         raise ZoneFileError(Source(path_s), "not UTF-8 text") from None
     try:
         try:
-            return _load_events(text, hook)
+            return _load_events(text)
         except _Unsupported:
             return yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
