@@ -5,6 +5,8 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from zonesync.errors import ZoneFileError
 from zonesync.loader import load_zone_file
@@ -154,3 +156,16 @@ def test_missing_file_is_one_line(tmp_path) -> None:
     with pytest.raises(ZoneFileError) as exc:
         load_zone_file(tmp_path / "nope.yaml")
     assert "cannot read" in exc.value.message
+
+
+@given(st.from_regex(r"(\*|[A-Za-z0-9_-]{1,20})(\.[A-Za-z0-9_-]{1,20}){0,3}", fullmatch=True))
+def test_plain_names_agree_with_dnspython(name: str) -> None:
+    import dns.name
+
+    from zonesync.loader import absolute_name
+    from zonesync.model import Source
+
+    expected = (
+        dns.name.from_text(name, dns.name.from_text("example.com")).to_text(omit_final_dot=True).lower()
+    )
+    assert absolute_name(name, "example.com", Source("x")) == expected

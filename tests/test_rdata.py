@@ -49,3 +49,22 @@ def test_mx_parse_render_parse(prio: list[int], host: str) -> None:
 def test_relative_name() -> None:
     assert rdata.relative_name("example.com", "example.com") == "@"
     assert rdata.relative_name("a.b.example.com", "example.com") == "a.b"
+
+
+hosts = st.from_regex(r"[A-Za-z0-9_-]{1,20}(\.[A-Za-z0-9_-]{1,20}){0,3}\.?", fullmatch=True)
+
+
+@given(hosts, st.integers(0, 65535))
+def test_fast_paths_agree_with_dnspython(host: str, prio: int) -> None:
+    """The plain-hostname shortcut must give exactly what dnspython gives."""
+    import dns.name
+    import dns.rdata
+
+    origin = dns.name.from_text("example.com")
+    for rtype in ("CNAME", "NS", "PTR"):
+        expected = dns.name.from_text(host, origin).to_text().lower()
+        assert rdata.canonical_value(rtype, host, "example.com") == expected
+    rd = dns.rdata.from_text("IN", "MX", f"{prio} {host}", origin=origin, relativize=False)
+    wire = rd.to_digestable()
+    expected_mx = dns.rdata.from_wire("IN", "MX", wire, 0, len(wire)).to_text()
+    assert rdata.canonical_value("MX", f"{prio} {host}", "example.com") == expected_mx
