@@ -9,6 +9,7 @@ Cloudflare cannot proxy, names outside the zone. Checks that need the whole reco
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -167,7 +168,7 @@ def _types(value: Any, src: Source) -> tuple[str, ...]:
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not all(isinstance(t, str) for t in items):
         raise ZoneFileError(src, f"must be a record type or a list of them, not {type_name(value)}")
-    types = tuple(t.upper() for t in items)
+    types = tuple(sys.intern(t.upper()) for t in items)
     for t in types:
         if t not in rdata.SUPPORTED_TYPES:
             raise ZoneFileError(src, f"unknown record type {t!r}{did_you_mean(t, rdata.SUPPORTED_TYPES)}")

@@ -11,6 +11,7 @@ take the composer's path.
 from __future__ import annotations
 
 import difflib
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -33,10 +34,15 @@ _Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class LineDict(dict[str, Any]):
-    """A mapping from the file; `line` is where it starts, `key_lines[key]` where each key is (1-based)."""
+    """A mapping from the file; `line` is where it starts, `key_lines[key]` where each key is (1-based).
+    Slotted: a 100,000-record zone file is 100,000 of these at once."""
 
-    line: int = 0
-    key_lines: dict[str, int]
+    __slots__ = ("key_lines", "line")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.line = 0
+        self.key_lines: dict[str, int] = {}
 
     def line_of(self, key: str) -> int:
         return self.key_lines.get(key, self.line)
@@ -45,8 +51,12 @@ class LineDict(dict[str, Any]):
 class LineList(list[Any]):
     """A sequence from the file; `item_lines[i]` is where item i starts (1-based)."""
 
-    line: int = 0
-    item_lines: list[int]
+    __slots__ = ("item_lines", "line")
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.line = 0
+        self.item_lines: list[int] = []
 
     def line_of(self, index: int) -> int:
         return self.item_lines[index] if index < len(self.item_lines) else self.line
@@ -152,7 +162,7 @@ def _build(loader: Any, get: Any, event: Any, anchors: dict[str, Any]) -> Any:
                 raise yaml.constructor.ConstructorError(
                     None, None, "mapping keys must be plain strings", key_event.start_mark
                 )
-            key = str(key)
+            key = sys.intern(str(key))  # "type", "value"... once, not once per record set
             if key in value:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"duplicate key {key!r}", key_event.start_mark
