@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import fnmatch
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import groupby
 
 from zonesync.loader import IgnoreRule
 from zonesync.model import Record
@@ -35,22 +36,35 @@ def is_ignored(record: Record, rules: Sequence[IgnoreRule], zone: str) -> bool:
     )
 
 
-def _group(records: Iterable[Record]) -> dict[tuple[str, str], list[Record]]:
-    groups: dict[tuple[str, str], list[Record]] = defaultdict(list)
-    for rec in records:
-        groups[rec.key].append(rec)
-    return groups
+def _key(record: Record) -> tuple[str, str]:
+    return (record.name, record.type)
+
+
+def _groups(records: Iterable[Record]) -> Iterator[tuple[tuple[str, str], list[Record]]]:
+    """(name, type) groups in key order: sorting and walking holds far less than a dict of lists."""
+    for key, group in groupby(sorted(records, key=_key), key=_key):
+        yield key, list(group)
 
 
 def diff(
     desired: Sequence[Record], live: Sequence[Record], zone: str, ignore: Sequence[IgnoreRule] = ()
 ) -> Diff:
     ignored = tuple(r for r in live if is_ignored(r, ignore, zone))
-    managed_live = [r for r in live if not is_ignored(r, ignore, zone)] if ignored else list(live)
-    want, have = _group(desired), _group(managed_live)
+    managed_live = [r for r in live if not is_ignored(r, ignore, zone)] if ignored else live
     changes: list[Change] = []
-    for key in want.keys() | have.keys():
-        changes.extend(_diff_group(want.get(key, []), have.get(key, [])))
+    want, have = _groups(desired), _groups(managed_live)
+    w, h = next(want, None), next(have, None)
+    while w is not None or h is not None:  # merge the two key-ordered walks
+        if h is None or (w is not None and w[0] < h[0]):
+            assert w is not None
+            changes.extend(_diff_group(w[1], []))
+            w = next(want, None)
+        elif w is None or h[0] < w[0]:
+            changes.extend(_diff_group([], h[1]))
+            h = next(have, None)
+        else:
+            changes.extend(_diff_group(w[1], h[1]))
+            w, h = next(want, None), next(have, None)
     changes.sort(key=Change.sort_key)
     return Diff(tuple(changes), ignored)
 

@@ -6,8 +6,9 @@ fail alone. All are pure: records in, diagnostics out.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
+from itertools import groupby, pairwise
+from operator import attrgetter
 
 from zonesync.model import Diagnostic, Record, Source
 
@@ -25,26 +26,24 @@ def _place(record: Record) -> str:
 
 
 def check_record_set(records: Iterable[Record], zone: str) -> list[Diagnostic]:
-    """CNAME exclusivity (RFC 1034 §3.6.2; Cloudflare refuses it too) and duplicate values."""
-    by_name: dict[str, list[Record]] = defaultdict(list)
-    seen: dict[tuple[str, str, str], Record] = {}
+    """CNAME exclusivity (RFC 1034 §3.6.2; Cloudflare refuses it too) and duplicate values.
+
+    Walks the records sorted by (name, type, value): duplicates are neighbours, and the stable sort keeps
+    the first declaration first, so it is the one the error points back to."""
     out: list[Diagnostic] = []
-    for rec in records:
-        by_name[rec.name].append(rec)
-        key = (rec.name, rec.type, rec.value)
-        first = seen.get(key)
-        if first is not None:
-            out.append(
-                Diagnostic(
-                    "error",
-                    _where(rec),
-                    f"duplicate {rec.type} value at {rec.name} (already declared at {_place(first)}): "
-                    "DNS keeps one copy, remove the other",
+    ordered = sorted(records, key=lambda r: (r.name, r.type, r.value))
+    for name, group in groupby(ordered, key=attrgetter("name")):
+        recs = list(group)
+        for first, rec in pairwise(recs):
+            if (first.type, first.value) == (rec.type, rec.value):
+                out.append(
+                    Diagnostic(
+                        "error",
+                        _where(rec),
+                        f"duplicate {rec.type} value at {rec.name} (already declared at {_place(first)}): "
+                        "DNS keeps one copy, remove the other",
+                    )
                 )
-            )
-        else:
-            seen[key] = rec
-    for name, recs in by_name.items():
         cnames = [r for r in recs if r.type == "CNAME"]
         if not cnames:
             continue

@@ -30,6 +30,8 @@ log = logging.getLogger("zonesync.api")
 
 MAX_PER_PAGE = 5_000_000
 """dns_records `per_page` maximum in Cloudflare's OpenAPI schema (record_list_params.py)."""
+STREAM_HEADERS = {"X-Stainless-Raw-Response": "stream"}
+"""What the SDK's `.with_streaming_response` sends: the SDK then returns the response unread."""
 ZONES_PER_PAGE = 50
 """zones `per_page` maximum."""
 MAX_RETRIES = 4
@@ -168,13 +170,21 @@ class CloudflareProvider:
         page, total_pages = 1, 1
         try:
             while page <= total_pages:
+                # Streamed, as the SDK's `with_streaming_response` does, so the body is ours to drop as
+                # soon as it is decoded (a buffered httpx response keeps it until the cyclic GC runs).
                 response = self._client.get(
                     f"/zones/{zone.id}/dns_records",
-                    options={"params": {"per_page": per_page, "page": page}},
+                    options={"params": {"per_page": per_page, "page": page}, "headers": STREAM_HEADERS},
                     cast_to=httpx.Response,
                 )
-                body = json.loads(response.content, object_hook=lambda obj: _record_hook(obj, zone.name))
-                del response
+                try:
+                    # iter_bytes, not read(): read() caches the body on the response, which sits in a
+                    # reference cycle; decoded here, the bytes go before the JSON is parsed.
+                    text = b"".join(response.iter_bytes()).decode("utf-8")
+                finally:
+                    response.close()
+                body = json.loads(text, object_hook=lambda obj: _record_hook(obj, zone.name))
+                del text
                 for item in body.get("result") or ():
                     rec = item if isinstance(item, Record | Skipped) else from_api(item, zone.name)
                     if isinstance(rec, Skipped):
