@@ -61,7 +61,9 @@ class LazyGroup(click.Group):
             rv = super().main(*args, standalone_mode=False, **kwargs)
         except click.UsageError as exc:
             exc.show()
-            sys.exit(exitcodes.ERROR)
+            # bare `zonesync` shows the help: that is not an error
+            no_args = getattr(click.exceptions, "NoArgsIsHelpError", ())
+            sys.exit(exitcodes.OK if isinstance(exc, no_args) else exitcodes.ERROR)
         except click.ClickException as exc:
             exc.show()
             sys.exit(exc.exit_code)

@@ -1,0 +1,36 @@
+"""CLI conventions: exit codes for help and usage errors, fast start-up without the SDK."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from click.testing import CliRunner
+
+from zonesync.cli import cli
+
+
+def test_bare_command_shows_help_and_succeeds() -> None:
+    result = CliRunner().invoke(cli, [])
+    assert result.exit_code == 0
+    assert "Commands:" in result.output and "Exit codes:" in result.output
+
+
+def test_usage_error_is_exit_1_not_2() -> None:
+    result = CliRunner().invoke(cli, ["plan", "--no-such-flag"])
+    assert result.exit_code == 1  # 2 means "plan found changes"
+    assert "No such option '--no-such-flag'" in result.output
+
+
+def test_help_and_validate_do_not_import_the_sdk() -> None:
+    code = (
+        "import sys\n"
+        "from zonesync.cli import cli\n"
+        "try:\n"
+        "    cli.main(['--help'], prog_name='zonesync')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "assert 'cloudflare' not in sys.modules and 'httpx' not in sys.modules, 'SDK imported'\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
