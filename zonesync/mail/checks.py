@@ -93,9 +93,11 @@ def check_all(
 def check_collisions(expansion: Sequence[Record], user_records: Sequence[Record]) -> list[Diagnostic]:
     """A user record of the same kind at a name the block publishes: two sources for one thing."""
     out = []
+    names = {gen.name for gen in expansion}  # index only those: a zone may hold 100,000 other records
     by_name: dict[str, list[Record]] = defaultdict(list)
     for rec in user_records:
-        by_name[rec.name].append(rec)
+        if rec.name in names:
+            by_name[rec.name].append(rec)
     reported: set[tuple[int, str]] = set()
     for gen in expansion:
         gkind = kind(gen)
@@ -193,10 +195,13 @@ def check_single_per_name(records: Sequence[Record]) -> list[Diagnostic]:
 def check_mx(spec: MailSpec | None, records: Sequence[Record], zone: str) -> list[Diagnostic]:
     """Each in-zone MX host: exists, is not a CNAME (RFC 2181 §10.3), is not proxied, has A or AAAA."""
     out = []
-    by_name: dict[str, list[Record]] = defaultdict(list)
+    mxs = [r for r in records if r.name == zone and r.type == "MX"]
+    hosts = {mx.value.split()[-1].rstrip(".") for mx in mxs}
+    by_name: dict[str, list[Record]] = defaultdict(list)  # only the MX hosts' records
     for rec in records:
-        by_name[rec.name].append(rec)
-    for mx in (r for r in records if r.name == zone and r.type == "MX"):
+        if rec.name in hosts:
+            by_name[rec.name].append(rec)
+    for mx in mxs:
         host = mx.value.split()[-1].rstrip(".")
         if not host or not in_zone(host, zone):
             continue  # outside the zone (or a null MX, RFC 7505): nothing to check offline
@@ -248,12 +253,13 @@ def check_mx(spec: MailSpec | None, records: Sequence[Record], zone: str) -> lis
 def check_spf_targets(records: Sequence[Record], zone: str) -> list[Diagnostic]:
     """A bare `a` / `mx` in an SPF record at a name of this zone that has no A/AAAA / MX: matches nothing."""
     out = []
-    types: dict[str, set[str]] = defaultdict(set)
+    spf_records = [r for r in records if r.type == "TXT" and spf.is_spf(r.value) and in_zone(r.name, zone)]
+    names = {r.name for r in spf_records}
+    types: dict[str, set[str]] = defaultdict(set)  # only at names with SPF
     for rec in records:
-        types[rec.name].add(rec.type)
-    for rec in records:
-        if rec.type != "TXT" or not spf.is_spf(rec.value) or not in_zone(rec.name, zone):
-            continue
+        if rec.name in names:
+            types[rec.name].add(rec.type)
+    for rec in spf_records:
         for term in rec.value.split()[1:]:
             name = term.lstrip("+-~?").split("/")[0].lower()
             if name == "a" and not types[rec.name] & {"A", "AAAA"}:
