@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import groupby
+from operator import attrgetter
 
 from zonesync.loader import IgnoreRule
 from zonesync.model import Record
@@ -36,14 +37,16 @@ def is_ignored(record: Record, rules: Sequence[IgnoreRule], zone: str) -> bool:
     )
 
 
-def _key(record: Record) -> tuple[str, str]:
-    return (record.name, record.type)
-
-
 def _groups(records: Iterable[Record]) -> Iterator[tuple[tuple[str, str], list[Record]]]:
-    """(name, type) groups in key order: sorting and walking holds far less than a dict of lists."""
-    for key, group in groupby(sorted(records, key=_key), key=_key):
-        yield key, list(group)
+    """(name, type) groups in key order. Sorted by name alone, whose keys are the records' own strings, then
+    split by type within each name: far less memory than a dict of lists or a tuple key per record."""
+    by_name = attrgetter("name")
+    for name, group in groupby(sorted(records, key=by_name), key=by_name):
+        by_type: dict[str, list[Record]] = defaultdict(list)
+        for rec in group:
+            by_type[rec.type].append(rec)
+        for rtype in sorted(by_type):
+            yield (name, rtype), by_type[rtype]
 
 
 def diff(

@@ -206,7 +206,7 @@ def absolute_name(name: Any, zone: str, src: Source) -> str:
     if not isinstance(name, str) or not name:
         raise ZoneFileError(src, f"a record name must be a string, not {type_name(name)}")
     if len(name) + len(zone) < 253 and _SIMPLE_NAME.fullmatch(name):
-        return f"{name}.{zone}".lower()  # what dnspython gives for such a name, ~10x faster
+        return sys.intern(f"{name}.{zone}".lower())  # what dnspython gives for such a name, ~10x faster
     origin = rdata.zone_origin(zone)
     try:
         fqdn = origin if name == "@" else dns.name.from_text(name, origin)
@@ -214,7 +214,8 @@ def absolute_name(name: Any, zone: str, src: Source) -> str:
         raise ZoneFileError(src, f"{name!r} is not a valid DNS name: {exc}") from None
     if not fqdn.is_subdomain(origin):
         raise ZoneFileError(src, f"{name!r} is outside the zone {zone}")
-    return fqdn.to_text(omit_final_dot=True).lower()
+    # Interned: the live zone's records then share these strings instead of holding copies.
+    return sys.intern(fqdn.to_text(omit_final_dot=True).lower())
 
 
 def _record_sets(

@@ -7,7 +7,7 @@ fail alone. All are pure: records in, diagnostics out.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from itertools import groupby, pairwise
+from itertools import groupby
 from operator import attrgetter
 
 from zonesync.model import Diagnostic, Record, Source
@@ -28,14 +28,16 @@ def _place(record: Record) -> str:
 def check_record_set(records: Iterable[Record], zone: str) -> list[Diagnostic]:
     """CNAME exclusivity (RFC 1034 §3.6.2; Cloudflare refuses it too) and duplicate values.
 
-    Walks the records sorted by (name, type, value): duplicates are neighbours, and the stable sort keeps
-    the first declaration first, so it is the one the error points back to."""
+    Walks the records grouped by name (a stable sort, so within a name the first declaration comes first
+    and is the one an error points back to)."""
     out: list[Diagnostic] = []
-    ordered = sorted(records, key=lambda r: (r.name, r.type, r.value))
+    ordered = sorted(records, key=attrgetter("name"))  # keys are the records' own strings: no copies
     for name, group in groupby(ordered, key=attrgetter("name")):
         recs = list(group)
-        for first, rec in pairwise(recs):
-            if (first.type, first.value) == (rec.type, rec.value):
+        first_of: dict[tuple[str, str], Record] = {}
+        for rec in recs:
+            first = first_of.setdefault((rec.type, rec.value), rec)
+            if first is not rec:
                 out.append(
                     Diagnostic(
                         "error",

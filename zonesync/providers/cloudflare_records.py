@@ -10,6 +10,7 @@ on how Cloudflare spells `content` for them.
 from __future__ import annotations
 
 import base64
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,10 +118,13 @@ def managed_reason(item: dict[str, Any]) -> str | None:
     return None
 
 
+_TTLS: dict[int, int] = {}
+
+
 def from_api(item: dict[str, Any], zone: str) -> Record | Skipped:
     """A record as the API lists it -> canonical Record, or Skipped with the reason."""
-    rtype = str(item.get("type", "")).upper()
-    name = str(item.get("name", "")).rstrip(".").lower()
+    rtype = sys.intern(str(item.get("type", "")).upper())  # one "A", not one per record
+    name = sys.intern(str(item.get("name", "")).rstrip(".").lower())  # shared with the zone file's records
     rid = str(item.get("id", ""))
     content = str(item.get("content") or "")
     reason = managed_reason(item)
@@ -141,7 +145,7 @@ def from_api(item: dict[str, Any], zone: str) -> Record | Skipped:
         name=name,
         type=rtype,
         value=value,
-        ttl=int(item.get("ttl") or 1),
+        ttl=_TTLS.setdefault(ttl := int(item.get("ttl") or 1), ttl),  # one int object per distinct TTL
         proxied=proxied,
         comment=item.get("comment") or None,
         tags=tags,
