@@ -107,8 +107,9 @@ def load_zone_file(path: str | Path, text: str | None = None) -> ZoneConfig:
         # Each record set's YAML mapping is dropped once converted: the parsed file and the records it
         # becomes are never both whole in memory (a 100,000-record zone: about 100 MB less at the peak).
         for name in list(sets):
+            line = sets.line_of(name)
             body = sets.pop(name)
-            records.extend(_record_sets(name, body, sets.line_of(name), zone, ttl, proxied, enterprise, src))
+            records.extend(_record_sets(name, body, line, zone, ttl, proxied, enterprise, src))
 
     mail = top.get("mail")
     if mail is not None:

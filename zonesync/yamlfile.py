@@ -33,19 +33,39 @@ from zonesync.model import Source
 _Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+SMALL_MAPPING = 8
+
+
 class LineDict(dict[str, Any]):
-    """A mapping from the file; `line` is where it starts, `key_lines[key]` where each key is (1-based).
-    Slotted: a 100,000-record zone file is 100,000 of these at once."""
+    """A mapping from the file; `line` is where it starts, `line_of(key)` where each key is (1-based).
+
+    Compact, because a 100,000-record zone file is 100,000 of these at once: slotted, and a small mapping
+    keeps its keys' lines as a tuple of offsets from `line`, in key order (small ints are shared objects),
+    where a large one keeps a dict of lines.
+    """
 
     __slots__ = ("key_lines", "line")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.line = 0
-        self.key_lines: dict[str, int] = {}
+        self.key_lines: dict[str, int] | tuple[int, ...] = {}
+
+    def set_key_lines(self, lines: list[int]) -> None:
+        """The lines of the keys, in insertion order (call once the mapping is complete)."""
+        if len(lines) <= SMALL_MAPPING:
+            self.key_lines = tuple(line - self.line for line in lines)
+        else:
+            self.key_lines = dict(zip(self, lines, strict=True))
 
     def line_of(self, key: str) -> int:
-        return self.key_lines.get(key, self.line)
+        lines = self.key_lines
+        if isinstance(lines, dict):
+            return lines.get(key, self.line)
+        for index, name in enumerate(self):
+            if name == key:
+                return self.line + lines[index] if index < len(lines) else self.line
+        return self.line
 
 
 class LineList(list[Any]):
@@ -70,7 +90,7 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> LineD
     loader.flatten_mapping(node)
     result = LineDict()
     result.line = node.start_mark.line + 1
-    result.key_lines = {}
+    lines: list[int] = []
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, str | int | float | bool) or isinstance(key, bool):
@@ -81,7 +101,8 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> LineD
         if key in result:
             raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
         result[key] = loader.construct_object(value_node, deep=True)
-        result.key_lines[key] = key_node.start_mark.line + 1
+        lines.append(key_node.start_mark.line + 1)
+    result.set_key_lines(lines)
     return result
 
 
@@ -150,12 +171,13 @@ def _build(loader: Any, get: Any, event: Any, anchors: dict[str, Any]) -> Any:
             raise _Unsupported
         value = LineDict()
         value.line = event.start_mark.line + 1
-        value.key_lines = key_lines = {}
+        key_lines: list[int] = []
         if event.anchor is not None:
             anchors[event.anchor] = value
         while True:
             key_event = get()
             if type(key_event) is MappingEndEvent:
+                value.set_key_lines(key_lines)
                 return value
             key = _build(loader, get, key_event, anchors)
             if not isinstance(key, str | int | float) or isinstance(key, bool):
@@ -168,7 +190,7 @@ def _build(loader: Any, get: Any, event: Any, anchors: dict[str, Any]) -> Any:
                     None, None, f"duplicate key {key!r}", key_event.start_mark
                 )
             value[key] = _build(loader, get, get(), anchors)
-            key_lines[key] = key_event.start_mark.line + 1
+            key_lines.append(key_event.start_mark.line + 1)
     elif cls is SequenceStartEvent:
         if event.tag not in _SEQ_TAGS:
             raise _Unsupported
