@@ -34,3 +34,10 @@ def test_help_and_validate_do_not_import_the_sdk() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_plan_and_apply_help_list_the_exit_codes() -> None:
+    for command in ("plan", "apply"):
+        result = CliRunner().invoke(cli, [command, "--help"])
+        assert result.exit_code == 0
+        assert "3  a saved plan was refused as stale or altered" in result.output

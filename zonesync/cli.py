@@ -191,7 +191,7 @@ def make_plan(works: Sequence[ZoneWork]) -> Plan:
     return Plan(tuple(w.plan for w in works))
 
 
-@cli.command()
+@cli.command(epilog=exitcodes.HELP)
 @zone_files_argument
 @click.option("--exit-code", is_flag=True, help="Exit 2 when there are changes, 0 when there are none.")
 @click.option(
@@ -227,7 +227,7 @@ def plan(
         ctx.exit(exitcodes.CHANGES)
 
 
-@cli.command()
+@cli.command(epilog=exitcodes.HELP)
 @zone_files_argument
 @click.option("-y", "--yes", is_flag=True, help="Apply without asking (required when not on a terminal).")
 @click.option(
