@@ -25,6 +25,8 @@ from zonesync.rdata import relative_name
 class Diff:
     changes: tuple[Change, ...]
     ignored: tuple[Record, ...]
+    managed: Sequence[Record]
+    """The live records the changes were computed against (the plan's fingerprint covers exactly these)."""
 
 
 def is_ignored(record: Record, rules: Sequence[IgnoreRule], zone: str) -> bool:
@@ -49,11 +51,23 @@ def _groups(records: Iterable[Record]) -> Iterator[tuple[tuple[str, str], list[R
             yield (name, rtype), by_type[rtype]
 
 
+def split_ignored(
+    live: Sequence[Record], rules: Sequence[IgnoreRule], zone: str
+) -> tuple[Sequence[Record], tuple[Record, ...]]:
+    """(the live records zonesync manages, those the ignore rules protect)."""
+    if not rules:
+        return live, ()
+    managed: list[Record] = []
+    ignored: list[Record] = []
+    for rec in live:
+        (ignored if is_ignored(rec, rules, zone) else managed).append(rec)
+    return managed, tuple(ignored)
+
+
 def diff(
     desired: Sequence[Record], live: Sequence[Record], zone: str, ignore: Sequence[IgnoreRule] = ()
 ) -> Diff:
-    ignored = tuple(r for r in live if is_ignored(r, ignore, zone))
-    managed_live = [r for r in live if not is_ignored(r, ignore, zone)] if ignored else live
+    managed_live, ignored = split_ignored(live, ignore, zone)
     changes: list[Change] = []
     want, have = _groups(desired), _groups(managed_live)
     w, h = next(want, None), next(have, None)
@@ -69,7 +83,7 @@ def diff(
             changes.extend(_diff_group(w[1], h[1]))
             w, h = next(want, None), next(have, None)
     changes.sort(key=Change.sort_key)
-    return Diff(tuple(changes), ignored)
+    return Diff(tuple(changes), ignored, managed_live)
 
 
 def _diff_group(want: list[Record], have: list[Record]) -> list[Change]:

@@ -131,14 +131,13 @@ class ZoneWork:
 
 def make_zone_plan(config: ZoneConfig, live: LiveZone, desired: Desired) -> ZonePlan:
     result = diff(desired.records, live.records, config.zone, config.ignore)
-    managed = [r for r in live.records if not is_ignored(r, config.ignore, config.zone)]
     return ZonePlan(
         zone=config.zone,
         path=config.path,
         zone_id=live.zone.id,
         changes=result.changes,
         live_count=len(live.records) + len(live.skipped),
-        fingerprint=fingerprint(managed),
+        fingerprint=fingerprint(result.managed),
         skipped=live.skipped,
         ignored=len(result.ignored),
         warnings=desired.warnings,
@@ -187,18 +186,7 @@ def apply_zone(provider: CloudflareProvider, work: ZoneWork, batch_size: int | N
             for key in work.desired.generated
         )
     report = provider.apply(work.live.zone, work.plan.changes, batch_size)
-    if report.error:
-        lines.append(f"{zone}: {report.error}")
-        lines.append(
-            f"{zone}: applied {len(report.applied)} changes in {report.batches} batches; "
-            f"NOT applied {len(report.not_applied)} changes (below). Run apply again to converge."
-        )
-        from zonesync.render.text import render_change
+    from zonesync.render.text import render_apply
 
-        for change in report.not_applied:
-            lines.extend(f"{zone}: not applied:{line}" for line in render_change(change, zone))
-        return ZoneOutcome(zone, tuple(lines), True)
-    from zonesync.render.text import summary
-
-    lines.append(f"{zone}: applied ({summary(work.plan.counts())}) in {report.batches} batch requests")
-    return ZoneOutcome(zone, tuple(lines), False)
+    lines.extend(render_apply(report, work.plan.counts(), "Run apply again to converge."))
+    return ZoneOutcome(zone, tuple(lines), report.error is not None)

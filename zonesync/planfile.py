@@ -249,7 +249,7 @@ def is_plan_file(path: str | Path) -> bool:
 
 def stale_reason(saved: SavedZone, zone: ZoneInfo | None, live: LiveZone | None) -> str | None:
     """Why the saved zone plan no longer matches the live zone, or None."""
-    from zonesync.differ import is_ignored
+    from zonesync.differ import split_ignored
 
     zp = saved.plan
     if zone is None:
@@ -259,7 +259,7 @@ def stale_reason(saved: SavedZone, zone: ZoneInfo | None, live: LiveZone | None)
             f"{zp.zone}: the zone was re-created since the plan was made (id {zp.zone_id} is now {zone.id})"
         )
     assert live is not None
-    managed = [r for r in live.records if not is_ignored(r, saved.ignore, zp.zone)]
+    managed, _ = split_ignored(live.records, saved.ignore, zp.zone)
     if fingerprint(managed) != zp.fingerprint:
         return (
             f"{zp.zone}: the live zone changed since the plan was made (someone applied or edited records); "
@@ -298,7 +298,7 @@ def apply_saved(
     """`zonesync apply plan.json`: verify, check staleness and safety for every zone, confirm, apply."""
     from zonesync.cli import confirm, echo, make_provider
     from zonesync.manager import parallel
-    from zonesync.render.text import render, summary
+    from zonesync.render.text import render, render_apply
 
     saved = load(path)
     the_plan = saved.as_plan()
@@ -315,18 +315,10 @@ def apply_saved(
         reports = parallel(lambda z: provider.apply(zones[z.plan.zone], z.plan.changes, batch_size), todo)
     finally:
         provider.close()
-    failed = False
     for z, report in zip(todo, reports, strict=True):
-        name = z.plan.zone
-        if report.error:
-            failed = True
-            echo(
-                f"{name}: {report.error}\n{name}: applied {len(report.applied)} changes in {report.batches} "
-                f"batches; NOT applied {len(report.not_applied)} changes. Plan again to converge.",
-                err=True,
-            )
-        else:
-            echo(f"{name}: applied ({summary(z.plan.counts())}) in {report.batches} batch requests")
+        for line in render_apply(report, z.plan.counts(), "Plan again to converge."):
+            echo(line, err=report.error is not None)
+    failed = any(report.error for report in reports)
     if failed:
         ctx.exit(exitcodes.ERROR)
 

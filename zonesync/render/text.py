@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from zonesync.model import Record
 from zonesync.plan import Change, Plan, ZonePlan
+
+if TYPE_CHECKING:
+    from zonesync.providers.cloudflare import ApplyReport
 from zonesync.rdata import display_value, relative_name
 
 _SIGN = {"create": ("+", "green"), "update": ("~", "yellow"), "delete": ("-", "red")}
@@ -107,3 +112,18 @@ def render(plan: Plan) -> str:
     elif out:
         out.pop()
     return "\n".join(out)
+
+
+def render_apply(report: ApplyReport, counts: dict[str, int], retry: str) -> list[str]:
+    """What applying one zone did: the summary, or exactly which changes landed and which did not."""
+    zone = report.zone
+    if not report.error:
+        return [f"{zone}: applied ({summary(counts)}) in {report.batches} batch requests"]
+    lines = [
+        f"{zone}: {report.error}",
+        f"{zone}: applied {len(report.applied)} changes in {report.batches} batches; "
+        f"NOT applied {len(report.not_applied)} changes (below). {retry}",
+    ]
+    for change in report.not_applied:
+        lines.extend(f"{zone}: not applied:{line}" for line in render_change(change, zone))
+    return lines
