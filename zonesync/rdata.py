@@ -146,7 +146,7 @@ def txt_from_presentation(content: str) -> str:
 def display_value(rdtype: str, value: str) -> str:
     """How a canonical value is shown to people: TXT quoted as one string, others as-is."""
     if rdtype == "TXT":
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return quote(value)
     return value
 
 
@@ -156,3 +156,8 @@ def relative_name(fqdn: str, zone: str) -> str:
         return "@"
     suffix = "." + zone
     return fqdn[: -len(suffix)] if fqdn.endswith(suffix) else fqdn + "."
+
+
+def quote(text: str) -> str:
+    """A zone-file quoted string (RFC 1035 §5.1): backslashes and double quotes escaped."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -46,10 +46,6 @@ def _host(name: str) -> str:
     return name if name.endswith(".") else name + "."
 
 
-def _q(text: Any) -> str:
-    return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def _loc_text(d: dict[str, Any]) -> str:
     def m(v: Any) -> str:
         return f"{float(v or 0):.2f}m"
@@ -67,7 +63,7 @@ def _data_text(rtype: str, d: dict[str, Any], priority: Any) -> str:
         prio = d.get("priority", priority)
         return f"{prio} {d['weight']} {d['port']} {_host(d['target'])}"
     if rtype == "CAA":
-        return f"{d['flags']} {d['tag']} {_q(d['value'])}"
+        return f"{d['flags']} {d['tag']} {rdata.quote(str(d['value']))}"
     if rtype in ("TLSA", "SMIMEA"):
         return f"{d['usage']} {d['selector']} {d['matching_type']} {d['certificate']}"
     if rtype == "SSHFP":
@@ -82,13 +78,13 @@ def _data_text(rtype: str, d: dict[str, Any], priority: Any) -> str:
         return f"{d['key_tag']} {d['algorithm']} {d['digest_type']} {d['digest']}"
     if rtype == "NAPTR":
         return (
-            f"{d['order']} {d['preference']} {_q(d.get('flags', ''))} {_q(d.get('service', ''))} "
-            f"{_q(d.get('regex', ''))} {_host(d.get('replacement') or '.')}"
+            f"{d['order']} {d['preference']} {rdata.quote(str(d.get('flags', '')))} {rdata.quote(str(d.get('service', '')))} "
+            f"{rdata.quote(str(d.get('regex', '')))} {_host(d.get('replacement') or '.')}"
         )
     if rtype in ("HTTPS", "SVCB"):
         return f"{d['priority']} {_host(d.get('target') or '.')} {d.get('value', '')}".rstrip()
     if rtype == "URI":
-        return f"{priority} {d['weight']} {_q(d['target'])}"
+        return f"{priority} {d['weight']} {rdata.quote(str(d['target']))}"
     raise KeyError(rtype)
 
 
