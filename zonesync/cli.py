@@ -253,13 +253,13 @@ def apply(
     Given one saved plan (PLAN.json from `plan --out`), apply exactly that plan, refusing it if any
     zone changed since or the file was altered."""
     from zonesync.manager import apply_zone, parallel, plan_all
+    from zonesync.planfile import apply_saved, is_plan_file
     from zonesync.render.text import render
     from zonesync.safety import enforce, limits_for
 
-    if any(f.suffix.lower() == ".json" for f in zone_files):
+    if any(is_plan_file(f) for f in zone_files):
         if len(zone_files) > 1:
             raise ZonesyncError("a saved plan (.json) is applied alone: zonesync apply PLAN.json")
-        from zonesync.planfile import apply_saved
 
         return apply_saved(ctx, zone_files[0], yes=yes, force=force, batch_size=batch_size)
 

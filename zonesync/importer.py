@@ -93,10 +93,6 @@ def _name_key(name: str, zone: str) -> tuple[int, tuple[str, ...]]:
     return (1, tuple(reversed(rel.split("."))))
 
 
-def _set_key(r: Record) -> tuple:
-    return (r.ttl, bool(r.proxied), r.comment or "", r.tags)
-
-
 @dataclass(frozen=True)
 class _Set:
     name: str

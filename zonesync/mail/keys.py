@@ -49,10 +49,6 @@ class KeyState:
     def private_key(self) -> Path:
         return self.spec.private_key
 
-    @property
-    def public_key_file(self) -> Path:
-        return pub_path(self.spec.private_key)
-
 
 def pub_path(private: Path) -> Path:
     return private.with_name(private.name + ".pub")
