@@ -54,10 +54,6 @@ class Record:
     pending: bool = field(default=False, compare=False)
     """True when the value is not known until apply (a DKIM key that apply will generate)."""
 
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.name, self.type)
-
     def settings(self) -> tuple[int, bool | None, str | None, tuple[str, ...]]:
         """Everything but the identity (name, type, value): what an in-place update may change."""
         return (self.ttl, self.proxied, self.comment, self.tags)
