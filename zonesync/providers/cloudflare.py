@@ -348,9 +348,9 @@ class CloudflareProvider:
 
                 def add(item: Any) -> None:
                     nonlocal items
-                    schema.check_record(item, items)
+                    schema.check_record(item, items, zone.name)
                     items += 1
-                    listing.item_id(item["id"])
+                    listing.item_id(item["id"], page)
                     rec = from_api(item, zone.name)
                     if isinstance(rec, Skipped):
                         skipped.append(SkippedRecord(rec.name, rec.type, rec.content, rec.reason))

@@ -152,10 +152,10 @@ class Listing:
             return 1
         return max(1, math.ceil(self.first.total_count / self.first.per_page))
 
-    def item_id(self, item_id: str) -> None:
+    def item_id(self, item_id: str, page: int) -> None:
         """An item's id: an id seen before means pages overlap or the answer repeats a record."""
         if item_id in self.ids:
-            raise AnswerError(f"{self.what}: id {item_id} appears twice")
+            raise AnswerError(f"{self.what}, page {page}: id {item_id} appears twice")
         self.ids.add(item_id)
 
     def page(self, page: int, info: ResultInfo, items: int) -> None:
@@ -253,8 +253,14 @@ _DATA: dict[str, dict[str, tuple[str, bool]]] = {
 """`data` of the structured types, after the SDK's `cloudflare/types/dns/<type>_record.py`."""
 
 
-def check_record(item: Any, index: int) -> dict[str, Any]:
-    """One element of a dns_records listing; errors name the record id (or its index) and field."""
+MAX_TTL = 2**31 - 1
+"""RFC 2181 §8; Cloudflare accepts 1 (automatic) or 30/60..86400 today, and once took up to this."""
+
+
+def check_record(item: Any, index: int, zone: str) -> dict[str, Any]:
+    """One element of zone `zone`'s dns_records listing; errors name the record id (or its index) and
+    field. Besides types: a name inside the zone and a TTL DNS allows (a record outside the zone or with
+    TTL 0 cannot exist at Cloudflare, and planned against it would become a delete or an update)."""
     if not isinstance(item, dict):
         raise AnswerError(f"record #{index + 1} of the listing is {_kind(item)}, not an object")
     rid = item.get("id")
@@ -262,6 +268,12 @@ def check_record(item: Any, index: int) -> dict[str, Any]:
     check_fields(item, _RECORD, what)
     if not rid:
         raise AnswerError(f"{what}: `id` is empty")
+    name = item["name"].rstrip(".").lower()
+    if name != zone and not name.endswith("." + zone):
+        raise AnswerError(f"{what}: `name` {item['name']!r} is not in zone {zone}")
+    ttl = item["ttl"]
+    if not (ttl == 1 or 30 <= ttl <= MAX_TTL):
+        raise AnswerError(f"{what}: `ttl` is {ttl}, not 1 (automatic) or 30..{MAX_TTL}")
     meta = item.get("meta")
     if meta:
         check_fields(meta, dict.fromkeys(_META_FLAGS, ("a boolean", False)), f"{what}: meta")

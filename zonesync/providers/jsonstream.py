@@ -59,7 +59,7 @@ class _Buffer:
             try:
                 part = self._utf8.decode(chunk or b"", final=chunk is None)
             except UnicodeDecodeError as exc:
-                raise InvalidJSON(f"not UTF-8 text ({exc.reason})") from None
+                raise InvalidJSON(f"not valid JSON: not UTF-8 text ({exc.reason})") from None
             parts.append(part)
             got += len(part)
             if chunk is None:
@@ -81,7 +81,9 @@ class _Buffer:
         char = self.skip_ws()
         if not char or char not in chars:
             found = repr(char) if char else "the end"
-            raise InvalidJSON(f"expected {' or '.join(map(repr, chars))} {where}, found {found} {self.at()}")
+            raise InvalidJSON(
+                f"not valid JSON: expected {' or '.join(map(repr, chars))} {where}, found {found} {self.at()}"
+            )
         self.pos += 1
         return char
 
@@ -96,7 +98,7 @@ class _Buffer:
                 # Cut by a chunk boundary, or invalid: only more bytes tell. Retry after doubling.
                 if self.more(max(buffered, 1)):
                     continue
-                raise InvalidJSON(f"{exc.msg} at character {self.offset + exc.pos}") from None
+                raise InvalidJSON(f"not valid JSON: {exc.msg} at character {self.offset + exc.pos}") from None
             cut = end == len(self.text) or self.text[end] in _NUMBER_CHARS
             if not (cut and isinstance(obj, int | float) and not isinstance(obj, bool)) or not self.more(
                 max(buffered, 1)
@@ -122,7 +124,7 @@ def parse_object(chunks: Iterable[bytes], stream_key: str, on_item: Callable[[An
             try:
                 kind = type(buf.value()).__name__
             except InvalidJSON as exc:
-                raise InvalidJSON(f"the body is not JSON: {exc}") from None
+                raise InvalidJSON(f"the body is {exc}") from None
             names = {
                 "list": "a JSON list",
                 "NoneType": "JSON null",
@@ -142,7 +144,7 @@ def parse_object(chunks: Iterable[bytes], stream_key: str, on_item: Callable[[An
                 buf.expect('"', "(a member name)")
             key = buf.value()
             if key in out:
-                raise InvalidJSON(f"member {key!r} appears twice {buf.at()}")
+                raise InvalidJSON(f"not valid JSON: member {key!r} appears twice {buf.at()}")
             buf.expect(":", f"after {key!r}")
             if key == stream_key and buf.skip_ws() == "[":
                 out[key] = Streamed(_stream_list(buf, on_item))
@@ -151,7 +153,7 @@ def parse_object(chunks: Iterable[bytes], stream_key: str, on_item: Callable[[An
             if buf.expect(",}", f"after the value of {key!r}") == "}":
                 break
     if buf.skip_ws():
-        raise InvalidJSON(f"extra data after the object {buf.at()}")
+        raise InvalidJSON(f"not valid JSON: extra data after the object {buf.at()}")
     return out
 
 
