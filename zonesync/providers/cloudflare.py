@@ -346,7 +346,7 @@ class CloudflareProvider:
             while True:
                 items = 0
 
-                def add(item: Any) -> None:
+                def add(item: Any, page: int = page) -> None:
                     nonlocal items
                     schema.check_record(item, items, zone.name)
                     items += 1
