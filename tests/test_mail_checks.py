@@ -296,6 +296,24 @@ def test_dkim_live_record_unusable(tmp_path):
     only(r, "error", "the DKIM record published at default._domainkey.example.com is unusable")
 
 
+def test_dkim_live_record_unusable_is_replaced_when_key_known(tmp_path):
+    from zonesync.mail import dkim
+    from zonesync.model import Record
+
+    key = rsa.generate_private_key(65537, 2048)
+    write_key(tmp_path / "keys" / "example.com_default.key", key)
+    live = [Record("default._domainkey.example.com", "TXT", '"v=DKIM1; k=rsa; p=abc')]
+    r = run(tmp_path, "zone: example.com\nmail:\n  dkim: [{selector: default}]\n", live)
+    assert errors(r) == []
+    d = only(r, "warning", "the DKIM record published at default._domainkey.example.com is unusable")
+    assert (
+        "'\"v' is not a valid tag name" in d.message
+        and "replaces it with the key from private key" in d.message
+    )
+    (rec,) = [x for x in r.records if x.name == "default._domainkey.example.com"]
+    assert rec.value == dkim.txt_value(key.public_key())
+
+
 def test_dkim_collision_with_user_record(tmp_path):
     r = run(
         tmp_path,
