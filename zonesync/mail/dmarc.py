@@ -9,6 +9,10 @@ Finding = tuple[str, str]
 
 TAGS = ("v", "p", "sp", "pct", "adkim", "aspf", "rua", "ruf", "fo", "rf", "ri")
 """RFC 7489 §6.3."""
+NO_RUA = (
+    "no `rua=` report address: receivers send their daily aggregate reports only there, so no report will "
+    "ever reach you and you cannot see who sends mail as your domain; add rua=mailto:dmarc@{zone}"
+)
 _ALIGN = {"relaxed": "r", "strict": "s"}
 _POLICIES = ("none", "quarantine", "reject")
 
@@ -110,6 +114,8 @@ def check_record(text: str, zone: str) -> list[Finding]:
         out.append(("error", f"`ri={tags['ri']}` must be a number of seconds"))
     if "rf" in tags and tags["rf"].lower() != "afrf":
         out.append(("error", f"`rf={tags['rf']}`: the only report format is afrf"))
+    if "p" in tags and "rua" not in tags:
+        out.append(("warning", NO_RUA.format(zone=zone)))
     for tag in ("rua", "ruf"):
         if tag not in tags:
             continue
