@@ -15,7 +15,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import cloudflare
@@ -23,7 +23,7 @@ import httpx
 import ijson
 
 from zonesync.errors import ApiError
-from zonesync.model import Record
+from zonesync.model import ApplyReport, Record
 from zonesync.plan import ACTION_ORDER, Change, SkippedRecord
 from zonesync.providers.cloudflare_records import Skipped, from_api, to_api
 
@@ -61,15 +61,6 @@ class LiveZone:
     zone: ZoneInfo
     records: tuple[Record, ...]
     skipped: tuple[SkippedRecord, ...]
-
-
-@dataclass
-class ApplyReport:
-    zone: str
-    batches: int = 0
-    applied: list[Change] = field(default_factory=list)
-    not_applied: list[Change] = field(default_factory=list)
-    error: str | None = None
 
 
 def describe_api_error(exc: Exception) -> str:
