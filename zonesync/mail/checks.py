@@ -142,6 +142,7 @@ def check_all(
 ) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     out += check_collisions(expansion, user_records)
+    out += check_user_dkim(user_records, zone)
     everything = [*user_records, *expansion]
     out += check_single_per_name(everything)
     out += check_mx(spec, everything, zone)
@@ -207,7 +208,7 @@ def check_user_records(
     published = {(r.name, r.value) for r in live or () if r.type == "TXT"}
     for rec in user_records:
         k = looks_like(rec)
-        if k is None:
+        if k is None or k == "dkim":  # a DKIM key is checked with the other mail findings (check_user_dkim)
             continue
         findings = record_problems(k, rec, zone)
         if live is not None and (rec.name, rec.value) in published:
@@ -218,6 +219,15 @@ def check_user_records(
                 for lvl, msg in findings
             ]
         _add(out, _src(rec), findings)
+    return out
+
+
+def check_user_dkim(user_records: Sequence[Record], zone: str) -> list[Diagnostic]:
+    """Hand-written DKIM key records: the key must parse and be strong enough."""
+    out: list[Diagnostic] = []
+    for rec in user_records:
+        if looks_like(rec) == "dkim":
+            _add(out, _src(rec), record_problems("dkim", rec, zone))
     return out
 
 
