@@ -16,7 +16,7 @@ import dns.name
 
 from zonesync import rdata
 from zonesync.errors import ZoneFileError
-from zonesync.mail.presets import KEY_FILE_TEMPLATE, PRESETS, preset_defaults
+from zonesync.mail.presets import KEY_FILE_TEMPLATE, NO_MAIL, PRESETS, key_file, preset_defaults
 from zonesync.model import Source
 from zonesync.yamlfile import LineDict, LineList, check_keys, did_you_mean, type_name
 
@@ -62,6 +62,7 @@ class SpfSpec:
     all: str
     on_mx_hosts: bool
     source: Source
+    host_all: str | None = None  # the MX hosts' own `all` when it differs (mox, Stalwart: -all)
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class DkimSpec:
     private_key: Path  # resolved against ZoneConfig.base_dir
     source: Source
     algorithm_given: bool = True
+    generate: bool = True  # False when the mail server makes its own keys (Stalwart, mox)
 
 
 @dataclass(frozen=True)
@@ -233,6 +235,8 @@ def parse_mail(
 
     preset = _enum(node["preset"], PRESETS, at("preset")) if "preset" in node else None
     defaults = preset_defaults(preset, zone)
+    if preset == NO_MAIL:
+        _refuse_with_no_mail(node, at)
     key_dir = _key_dir(node.get("key_dir", defaults.get("key_dir", DEFAULT_KEY_DIR)), at("key_dir"), base_dir)
 
     def section(name: str, keys: tuple[str, ...]) -> _Section | None:
@@ -244,9 +248,9 @@ def parse_mail(
         )
 
     if "dkim" in node:
-        dkim = _parse_dkim(node["dkim"], zone, at("dkim"), key_dir, base_dir)
+        dkim = _parse_dkim(node["dkim"], zone, at("dkim"), key_dir, base_dir, preset)
     elif "dkim" in defaults:  # the preset's selectors: errors point at `preset:`
-        dkim = _parse_dkim(defaults["dkim"], zone, at("preset"), key_dir, base_dir)
+        dkim = _parse_dkim(defaults["dkim"], zone, at("preset"), key_dir, base_dir, preset)
     else:
         dkim = ()
     return MailSpec(
@@ -265,6 +269,17 @@ def parse_mail(
     )
 
 
+def _refuse_with_no_mail(node: LineDict, at: Any) -> None:
+    """`preset: no-mail` says the domain has no mail: a section that publishes mail records contradicts it."""
+    for key in ("mx", "hosts", "spf", "dkim", "mta_sts", "tls_rpt"):
+        if key in node:
+            raise ZoneFileError(
+                at(key),
+                f"`preset: no-mail` publishes the records of a domain without mail (null MX, `v=spf1 -all`, "
+                f"DMARC reject, empty DKIM keys); `mail.{key}` contradicts it: remove it, or use another preset",
+            )
+
+
 def _key_dir(text: Any, src: Source, base_dir: Path) -> Path:
     if not isinstance(text, str) or not text.strip():
         raise ZoneFileError(src, f"must be a directory path, not {type_name(text)}")
@@ -274,11 +289,16 @@ def _key_dir(text: Any, src: Source, base_dir: Path) -> Path:
 def _parse_spf(sec: _Section | None) -> SpfSpec | None:
     if sec is None:
         return None
+    on_hosts = sec.get("on_mx_hosts", False)
+    host_all = None
+    if isinstance(on_hosts, str):  # `on_mx_hosts: fail`: yes, with its own `all`
+        host_all, on_hosts = _enum(on_hosts, SPF_ALL, sec.at("on_mx_hosts")), True
     return SpfSpec(
         allow=_strings(sec.get("allow", ["mx"]), sec.at("allow"), "mail.spf.allow"),
         all=_enum(sec.get("all", "softfail"), SPF_ALL, sec.at("all")),
-        on_mx_hosts=_bool(sec.get("on_mx_hosts", False), sec.at("on_mx_hosts")),
+        on_mx_hosts=_bool(on_hosts, sec.at("on_mx_hosts")),
         source=sec.at(),
+        host_all=host_all,
     )
 
 
@@ -390,7 +410,10 @@ def _parse_hosts(value: Any, zone: str, src: Source) -> tuple[HostSpec, ...]:
     return tuple(out)
 
 
-def _parse_dkim(value: Any, zone: str, src: Source, key_dir: Path, base_dir: Path) -> tuple[DkimSpec, ...]:
+def _parse_dkim(
+    value: Any, zone: str, src: Source, key_dir: Path, base_dir: Path, preset: str | None = None
+) -> tuple[DkimSpec, ...]:
+    template = key_file(preset)
     if isinstance(value, LineDict):
         value = LineList([value])
         value.line = src.line or 0
@@ -426,9 +449,11 @@ def _parse_dkim(value: Any, zone: str, src: Source, key_dir: Path, base_dir: Pat
             if not isinstance(pk, str) or not pk.strip():
                 raise ZoneFileError(at("private_key"), f"must be a file path, not {type_name(pk)}")
             path = _resolve(pk, base_dir)
-        else:
-            path = key_dir / KEY_FILE_TEMPLATE.format(domain=zone, selector=selector.lower())
-        out.append(DkimSpec(selector.lower(), algorithm, path, at("selector"), "algorithm" in item))
+        else:  # a server that names its own key files: the `.pub` is looked for under zonesync's name
+            name = (template or KEY_FILE_TEMPLATE).format(domain=zone, selector=selector.lower())
+            path = key_dir / name
+        generate = "private_key" in item or template is not None
+        out.append(DkimSpec(selector.lower(), algorithm, path, at("selector"), "algorithm" in item, generate))
     return tuple(out)
 
 
