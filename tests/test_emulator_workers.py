@@ -351,3 +351,30 @@ def test_edge_certificate_is_not_trusted_without_the_ca(emu, sdk):
             fetch(HOST, emu.edge_port, other.ca_pem)
     finally:
         other.stop()
+
+
+def test_emulator_command_runs_the_edge(tmp_path):
+    """``zonesync emulator --edge-port 0 --ca-file F``: the edge and its CA from the command line."""
+    import subprocess
+    import sys
+
+    ca = tmp_path / "ca.pem"
+    cmd = [sys.executable, "-m", "zonesync", "emulator", "--token", "t", "--zone", "example.com"]
+    cmd += ["--dns-only-token", "d", "--edge-port", "0", "--ca-file", str(ca), "--rate-limit", "off"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().split()[-1]
+        edge_line = proc.stdout.readline()
+        assert edge_line.startswith("Workers edge (HTTPS) on 127.0.0.1:") and str(ca) in edge_line
+        port = int(edge_line.split("127.0.0.1:")[1].split(";")[0])
+        client = cloudflare.Cloudflare(api_token="t", base_url=url, max_retries=0)
+        upload(client)
+        client.workers.domains.update(account_id=ACCOUNT_ID, hostname=HOST, service=NAME)
+        assert fetch(HOST, port, ca.read_text()).body == b"hello from the worker\n"
+        denied = cloudflare.Cloudflare(api_token="d", base_url=url, max_retries=0)
+        with pytest.raises(cloudflare.PermissionDeniedError):
+            denied.workers.scripts.list(account_id=ACCOUNT_ID)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
