@@ -5,7 +5,9 @@ by the SDK's own base URL (`CLOUDFLARE_BASE_URL`), so the bundled emulator needs
 SDK does not do is done here: every answer is checked against the API's schema before it is used
 (`cloudflare_schema`), each response has an overall deadline, `Retry-After` is honoured up to Cloudflare's
 5-minute window, and a batch write is never retried blind: when its answer does not say whether it
-landed, the zone is read back and the live state decides (`batch_outcome`). Requests go through the SDK client's generic methods with `cast_to=httpx.Response` (its raw-response
+landed, the zone is read back and the live state decides (`batch_outcome`).
+
+Requests go through the SDK client's generic methods with `cast_to=httpx.Response` (its raw-response
 interface: same auth, base URL, retries and error classes) and the JSON is read as is: building pydantic
 models for 10,000 records costs more than the request itself (0.79 s against 0.1 s, bench/), and loading
 the typed `zones` and `dns.records` resource modules costs another 0.12 s per run.
@@ -18,14 +20,15 @@ import logging
 import math
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import cloudflare
 import httpx
 
 from zonesync.errors import ApiError
-from zonesync.model import Record
+from zonesync.model import ApplyReport, Record
 from zonesync.plan import ACTION_ORDER, Change, SkippedRecord
 from zonesync.providers import cloudflare_schema as schema
 from zonesync.providers.batch_outcome import batch_state
@@ -41,6 +44,10 @@ STREAM_HEADERS = {"X-Stainless-Raw-Response": "stream"}
 parses it as it arrives (a 100,000-record listing, 27 MB of JSON, is never whole in memory)."""
 ZONES_PER_PAGE = 50
 """zones `per_page` maximum."""
+LOOKUP_WORKERS = 8
+"""Zone-list pages or filtered zone lookups in flight at once (as many as zones planned at once)."""
+T = TypeVar("T")
+R = TypeVar("R")
 MAX_RETRIES = 4
 """SDK retries of reads after a 5xx or a connection error (exponential back-off)."""
 RESPONSE_DEADLINE = 120.0
@@ -77,21 +84,6 @@ class LiveZone:
     zone: ZoneInfo
     records: tuple[Record, ...]
     skipped: tuple[SkippedRecord, ...]
-
-
-@dataclass
-class ApplyReport:
-    zone: str
-    batches: int = 0
-    applied: list[Change] = field(default_factory=list)
-    not_applied: list[Change] = field(default_factory=list)
-    error: str | None = None
-    unknown: list[Change] = field(default_factory=list)
-    """Changes of a batch whose answer was lost and whose zone could not be read back."""
-    notes: list[str] = field(default_factory=list)
-    """Answers lost and settled by reading the zone back (the batch landed)."""
-    stale: bool = False
-    """Someone else changed the zone during the apply (another run): the error says how."""
 
 
 class RateLimitedError(ApiError):
@@ -299,30 +291,31 @@ class CloudflareProvider:
     # -- zones -----------------------------------------------------------------------------------------
 
     def find_zones(self, names: Sequence[str]) -> dict[str, ZoneInfo]:
-        """Zone ids, looked up once per run: one filtered request per zone, or the whole (paginated)
-        zone list when that takes fewer requests. A zone name found in two accounts is an error."""
+        """Zone ids, looked up once per run in min(zones wanted, pages of the account's zone list) requests.
+
+        One zone: one filtered `GET /zones?name=`. More: the first page of the zone list, whose
+        `result_info.total_count` says how many pages the account has; the zones it did not hold are then
+        fetched the cheaper way, the remaining pages or one filtered lookup each (`lookup_by_pages`).
+        Without knowing the account's size beforehand, that first page is the one request that can be
+        wasted: when fewer zones are wanted than the account has pages and none is on page 1. Every page
+        is checked, and a zone name found in two accounts is an error."""
         wanted = sorted(set(names))
         found: dict[str, ZoneInfo] = {}
         try:
-            if len(wanted) <= 2:
-                for name in wanted:
-                    result, _ = self._get_list(
-                        "/zones", {"name": name, "per_page": ZONES_PER_PAGE}, "zone list"
-                    )
-                    for index, z in enumerate(result):
-                        _add_zone(found, wanted, schema.check_zone(z, index))
-            else:
-                # Page by page, stopping once every zone is found or the last page (by total_count) is read.
-                page_no = 1
-                while True:
-                    result, info = self._get_list(
-                        "/zones", {"per_page": ZONES_PER_PAGE, "page": page_no}, "zone list"
-                    )
-                    for index, z in enumerate(result):
-                        _add_zone(found, wanted, schema.check_zone(z, index))
-                    if len(found) == len(wanted) or page_no >= math.ceil(info.total_count / info.per_page):
-                        break
-                    page_no += 1
+            if len(wanted) == 1:
+                self._collect(found, wanted, [self._zones_page(1, wanted[0])])
+                return found
+            first = self._zones_page(1)
+            self._collect(found, wanted, [first])
+            missing = [n for n in wanted if n not in found]
+            info = first[1]
+            pages = max(1, math.ceil(info.total_count / info.per_page))  # consistent with total_pages
+            if missing and pages > 1:
+                if lookup_by_pages(len(missing), pages - 1):
+                    more = _map(self._zones_page, range(2, pages + 1))
+                else:
+                    more = _map(lambda name: self._zones_page(1, name), missing)
+                self._collect(found, wanted, more)
         except cloudflare.APIError as exc:
             raise ApiError(
                 f"looking up zones {', '.join(wanted)}: {describe_api_error(exc)}{_auth_hint(exc)}"
@@ -332,6 +325,23 @@ class CloudflareProvider:
                 f"looking up zones {', '.join(wanted)}: bad answer: {_describe_bad(exc)}"
             ) from None
         return found
+
+    def _zones_page(self, page: int, name: str | None = None) -> tuple[list[Any], schema.ResultInfo]:
+        params: dict[str, Any] = {"per_page": ZONES_PER_PAGE, "page": page}
+        if name is not None:
+            params["name"] = name
+        return self._get_list("/zones", params, "zone list")
+
+    @staticmethod
+    def _collect(
+        found: dict[str, ZoneInfo],
+        wanted: Sequence[str],
+        pages: Sequence[tuple[list[Any], schema.ResultInfo]],
+    ) -> None:
+        keep = set(wanted)
+        for result, _ in pages:
+            for index, z in enumerate(result):
+                _add_zone(found, keep, schema.check_zone(z, index))
 
     # -- records ---------------------------------------------------------------------------------------
 
@@ -491,7 +501,22 @@ class CloudflareProvider:
         return False
 
 
-def _add_zone(found: dict[str, ZoneInfo], wanted: Sequence[str], z: dict[str, Any]) -> None:
+def lookup_by_pages(missing: int, pages_left: int) -> bool:
+    """After the zone list's first page: read its other pages (True) or look the missing zones up one by
+    one (False), whichever takes fewer requests; pages on a tie (they also settle zones that do not exist)."""
+    return pages_left <= missing
+
+
+def _map(func: Callable[[T], R], items: Sequence[T] | range) -> list[R]:
+    """`func` over `items` with up to LOOKUP_WORKERS requests in flight (the run's limiter still paces
+    them), results in order."""
+    if len(items) <= 1:
+        return [func(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(LOOKUP_WORKERS, len(items))) as pool:
+        return list(pool.map(func, items))
+
+
+def _add_zone(found: dict[str, ZoneInfo], wanted: set[str], z: dict[str, Any]) -> None:
     """A checked zone object into `found` if it is wanted; the same name twice is an error."""
     if z["name"] not in wanted:
         return

@@ -10,7 +10,8 @@ from zonesync.model import Record
 from zonesync.plan import Change, Plan, ZonePlan
 
 if TYPE_CHECKING:
-    from zonesync.providers.cloudflare import ApplyReport
+    from zonesync.model import ApplyReport
+    from zonesync.orchestrate import ZoneOutcome
 from zonesync.rdata import display_value, relative_name
 
 _SIGN = {"create": ("+", "green"), "update": ("~", "yellow"), "delete": ("-", "red")}
@@ -115,15 +116,32 @@ def render(plan: Plan) -> str:
 
 
 def render_apply(report: ApplyReport, counts: dict[str, int], retry: str) -> list[str]:
-    """What applying one zone did: the summary, or exactly which changes landed and which did not."""
+    """What applying one zone did: the summary, or exactly which changes landed and which did not (and,
+    after a lost answer the zone could not be read back to settle, which are unknown)."""
     zone = report.zone
+    notes = [f"{zone}: {note}" for note in report.notes]
     if not report.error:
-        return [f"{zone}: applied ({summary(counts)}) in {report.batches} batch requests"]
+        return [*notes, f"{zone}: applied ({summary(counts)}) in {report.batches} batch requests"]
+    unknown = f"; UNKNOWN whether {len(report.unknown)} changes landed" if report.unknown else ""
     lines = [
+        *notes,
         f"{zone}: {report.error}",
         f"{zone}: applied {len(report.applied)} changes in {report.batches} batches; "
-        f"NOT applied {len(report.not_applied)} changes (below). {retry}",
+        f"NOT applied {len(report.not_applied)} changes (below){unknown}. {retry}",
     ]
     for change in report.not_applied:
         lines.extend(f"{zone}: not applied:{line}" for line in render_change(change, zone))
+    for change in report.unknown:
+        lines.extend(f"{zone}: unknown:{line}" for line in render_change(change, zone))
     return lines
+
+
+def render_outcome(outcome: ZoneOutcome, retry: str) -> list[str]:
+    """What applying one zone did, the DKIM keys generated for it first."""
+    zone = outcome.zone
+    lines = [
+        f"{zone}: generated DKIM key '{key.selector}' ({key.algorithm}): private key {key.private_key} "
+        f"(mode 0600) — copy it to the mail server; public key {key.public_key}"
+        for key in outcome.generated
+    ]
+    return lines + render_apply(outcome.report, outcome.counts, retry)
