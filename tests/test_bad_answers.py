@@ -166,7 +166,7 @@ RECORD_CASES: dict[str, tuple[Callable[[FakeApi], Callable[[int, int], Any]], tu
     "hidden behind total_count": (lying_total_pages_hides_records, ("page 2",)),
     "success false": (
         lambda f: lambda p, n: {**page_of(f.records, p, n), "success": False},
-        ("success: false",),
+        ("`success` is false",),
     ),
     "empty object": (lambda f: lambda p, n: {}, ("`success` is missing",)),
     "result null": (
@@ -242,7 +242,7 @@ ZONE_CASES: dict[str, tuple[Callable[[], Any], tuple[str, ...]]] = {
     ),
     "zone list success false": (
         lambda: {"success": False, "errors": [{"code": 1000, "message": "x"}]},
-        ("success: false",),
+        ("`success` is false",),
     ),
     "zone list result an object": (lambda: envelope({"id": ZONE_ID}, None), ("`result` is an object",)),
     "same zone twice": (lambda: page_of([zone(), zone()], 1, 50), ("appears twice",)),

@@ -84,7 +84,7 @@ def check_envelope(body: Mapping[str, Any]) -> None:
             for e in (errors if isinstance(errors, list) else [])
             if isinstance(e, dict)
         ]
-        raise AnswerError("HTTP 200 but `success: false`" + (f" ({'; '.join(codes)})" if codes else ""))
+        raise AnswerError("HTTP 200 but `success` is false" + (f" ({'; '.join(codes)})" if codes else ""))
     raise AnswerError(f"`success` is {_kind(success) if 'success' in body else 'missing'}, not true")
 
 
