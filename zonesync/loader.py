@@ -8,7 +8,6 @@ Cloudflare cannot proxy, names outside the zone. Checks that need the whole reco
 
 from __future__ import annotations
 
-import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any
 import dns.exception
 import dns.name
 
-from zonesync import rdata
+from zonesync import names, rdata
 from zonesync.errors import ZoneFileError
 from zonesync.model import AUTO_TTL, PROXIABLE_TYPES, Record, Source
 from zonesync.yamlfile import LineDict, LineList, check_keys, did_you_mean, load, require_mapping, type_name
@@ -136,8 +135,9 @@ def _zone_name(value: Any, src: Source) -> str:
         name = dns.name.from_text(value.strip())
     except dns.exception.DNSException as exc:
         raise ZoneFileError(src, f"{value!r} is not a valid domain name: {exc}") from None
-    if len(name) < 3:
-        raise ZoneFileError(src, f"{value!r} is not a zone Cloudflare can host (needs at least two labels)")
+    problem = names.zone_problem(name)
+    if problem is not None:
+        raise ZoneFileError(src, f"{value!r} is not a zone Cloudflare can host: {problem}")
     return name.to_text(omit_final_dot=True).lower()
 
 
@@ -198,15 +198,14 @@ def _ignore_rules(value: Any, src: Source) -> tuple[IgnoreRule, ...]:
     return tuple(rules)
 
 
-_SIMPLE_NAME = re.compile(r"(?:\*|[A-Za-z0-9_-]{1,63})(?:\.[A-Za-z0-9_-]{1,63})*")
-"""A relative name of letters, digits, '-' and '_': its FQDN is plain text, no need for dnspython."""
-
-
 def absolute_name(name: Any, zone: str, src: Source) -> str:
-    """Relative (or absolute, trailing dot) owner name -> canonical FQDN inside the zone."""
+    """Relative (or absolute, trailing dot) owner name -> canonical FQDN inside the zone.
+
+    Refuses names Cloudflare refuses (`zonesync.names`: LDH and underscore labels, `*` only as the whole
+    leftmost label, length limits): one such name would fail its whole batch at apply."""
     if not isinstance(name, str) or not name:
         raise ZoneFileError(src, f"a record name must be a string, not {type_name(name)}")
-    if len(name) + len(zone) < 253 and _SIMPLE_NAME.fullmatch(name):
+    if len(name) + len(zone) < names.MAX_NAME and names.OWNER_NAME.fullmatch(name):
         return sys.intern(f"{name}.{zone}".lower())  # what dnspython gives for such a name, ~10x faster
     origin = rdata.zone_origin(zone)
     try:
@@ -215,6 +214,9 @@ def absolute_name(name: Any, zone: str, src: Source) -> str:
         raise ZoneFileError(src, f"{name!r} is not a valid DNS name: {exc}") from None
     if not fqdn.is_subdomain(origin):
         raise ZoneFileError(src, f"{name!r} is outside the zone {zone}")
+    problem = names.dns_name_problem(fqdn)
+    if problem is not None:
+        raise ZoneFileError(src, f"{name!r} is not a record name Cloudflare accepts: {problem}")
     # Interned: the live zone's records then share these strings instead of holding copies.
     return sys.intern(fqdn.to_text(omit_final_dot=True).lower())
 
