@@ -8,6 +8,7 @@ Cloudflare cannot proxy, names outside the zone. Checks that need the whole reco
 
 from __future__ import annotations
 
+import datetime
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,16 +142,23 @@ def _zone_name(value: Any, src: Source) -> str:
     return name.to_text(omit_final_dot=True).lower()
 
 
+def _quote_hint(value: Any) -> str:
+    """YAML reads some unquoted text as numbers, dates or booleans (`010` is 8): quoting keeps it text."""
+    return "; put it in quotes if it is text" if isinstance(value, int | float | datetime.date) else ""
+
+
 def _bool(value: Any, src: Source) -> bool:
     if not isinstance(value, bool):
-        raise ZoneFileError(src, f"must be true or false, not {value!r}")
+        raise ZoneFileError(src, f"must be true or false, not {type_name(value)}")
     return value
 
 
 def _ttl(value: Any, src: Source, enterprise: bool) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):  # `ttl: true` is not 1 (auto)
+        raise ZoneFileError(src, f'must be a number of seconds or "auto", not {type_name(value)}')
     if value == "auto" or value == AUTO_TTL:
         return AUTO_TTL
-    if isinstance(value, bool) or not isinstance(value, int):
+    if not isinstance(value, int):
         raise ZoneFileError(src, f'must be a number of seconds or "auto", not {value!r}')
     low = MIN_TTL_ENTERPRISE if enterprise else MIN_TTL
     if not low <= value <= MAX_TTL:
@@ -311,10 +319,10 @@ def _record_set(
 
     records = []
     for raw, vsrc in raw_values:
-        if isinstance(raw, bool) or raw is None or isinstance(raw, LineDict | LineList):
-            raise ZoneFileError(vsrc, f"a {rtype} value must be text, not {type_name(raw)}")
+        if type(raw) is not str:
+            raise ZoneFileError(vsrc, f"a {rtype} value must be text, not {type_name(raw)}{_quote_hint(raw)}")
         try:
-            value = rdata.canonical_value(rtype, str(raw), zone)
+            value = rdata.canonical_value(rtype, raw, zone)
         except rdata.ValueError_ as exc:
             raise ZoneFileError(vsrc, str(exc)) from None
         records.append(Record(fqdn, rtype, value, rttl, rproxied, comment or None, tags, source=vsrc))
