@@ -106,6 +106,7 @@ class Emulator:
         self._stats_lock = threading.Lock()
         self._total = 0
         self._by_route: dict[str, int] = {}
+        self._by_status: dict[str, int] = {}
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -183,12 +184,13 @@ class Emulator:
     # -- knobs -------------------------------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:
         with self._stats_lock:
-            return {"total": self._total, "by_route": dict(self._by_route)}
+            return {"total": self._total, "by_route": dict(self._by_route), "by_status": dict(self._by_status)}
 
     def reset_stats(self) -> None:
         with self._stats_lock:
             self._total = 0
             self._by_route.clear()
+            self._by_status.clear()
 
     def inject_fault(
         self,
@@ -255,6 +257,9 @@ class Emulator:
         except Exception:  # no tracebacks to clients
             answer = _fail(errors.ApiError(500, errors.INTERNAL, errors.INTERNAL_MSG))
         answer.headers = {**extra, **answer.headers}
+        with self._stats_lock:
+            key = str(answer.status)
+            self._by_status[key] = self._by_status.get(key, 0) + 1
         return answer
 
     def _authenticate(self, headers: Any) -> str | _Answer:
