@@ -16,7 +16,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import cloudflare
@@ -24,7 +24,7 @@ import httpx
 import ijson
 
 from zonesync.errors import ApiError
-from zonesync.model import Record
+from zonesync.model import ApplyReport, Record
 from zonesync.plan import ACTION_ORDER, Change, SkippedRecord
 from zonesync.providers.cloudflare_records import Skipped, from_api, to_api
 from zonesync.ratelimit import RateLimiter
@@ -67,15 +67,6 @@ class LiveZone:
     zone: ZoneInfo
     records: tuple[Record, ...]
     skipped: tuple[SkippedRecord, ...]
-
-
-@dataclass
-class ApplyReport:
-    zone: str
-    batches: int = 0
-    applied: list[Change] = field(default_factory=list)
-    not_applied: list[Change] = field(default_factory=list)
-    error: str | None = None
 
 
 def describe_api_error(exc: Exception) -> str:
