@@ -154,10 +154,11 @@ def test_stats_in_process_and_over_http(emulator, cf):
             "POST /zones/:id/dns_records/batch": 1,
             "GET /zones": 1,
         },
+        "by_status": {"200": 2, "400": 1},
     }
     assert httpx.get(control(emulator) + "/stats").json() == stats  # control endpoints are not counted
     assert httpx.post(control(emulator) + "/reset-stats").status_code == 200
-    assert emulator.stats() == {"total": 0, "by_route": {}}
+    assert emulator.stats() == {"total": 0, "by_route": {}, "by_status": {}}
     emulator.reset_stats()
 
 
