@@ -219,7 +219,7 @@ def test_server_that_never_answers_the_handshake():
     with silent_port() as port:
         [finding] = check_policy(ZONE, POLICY, MX, opts_for(port, timeout=0.5))
     assert finding.status is Status.FAIL
-    assert finding.message == "no complete answer to the TLS handshake within 0.5 s"
+    assert finding.message == "no complete TLS handshake within 0.5 s"
 
 
 def test_unreadable_ca_file_means_the_check_could_not_run(tmp_path):
@@ -268,3 +268,12 @@ def test_version_not_first_is_a_warning():
     assert problems == [
         sts_policy.Problem("warn", "`version: STSv1` is not the first line, where senders expect it")
     ]
+
+
+def test_policy_host_that_does_not_resolve():
+    # --nameserver at a loopback port where no DNS server listens: no answer, reported as such.
+    opts = NetOptions(timeout=0.5, nameservers=(("127.0.0.1", closed_port()),))
+    [finding] = check_policy(ZONE, POLICY, MX, opts)
+    assert finding.status is Status.FAIL
+    assert finding.message.startswith("mta-sts.example.com does not resolve")
+    assert finding.fix == "publish an A/AAAA (or proxied CNAME) record for mta-sts.example.com"

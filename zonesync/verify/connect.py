@@ -13,7 +13,7 @@ import ipaddress
 import re
 import socket
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 
 import dns.exception
@@ -97,7 +97,7 @@ def _addresses(host: str, opts: NetOptions) -> list[str]:
             continue
         except dns.exception.Timeout as exc:
             raise NetFailure(
-                "timeout", f"{host} does not resolve: no DNS answer within {opts.timeout:g} s"
+                "resolve", f"{host} does not resolve: no DNS answer within {opts.timeout:g} s"
             ) from exc
         except dns.exception.DNSException as exc:
             raise NetFailure("resolve", f"{host} does not resolve: {exc}") from exc
@@ -147,30 +147,32 @@ def _connect_failure(exc: OSError, addr: str, port: int, timeout: float) -> NetF
 
 
 @contextmanager
-def step(current: Callable[[], socket.socket], seconds: float, what: str) -> Iterator[None]:
-    """Bound one protocol step (`what`, e.g. "reading the SMTP banner") to `seconds` of wall time: when they
-    pass, the connection is shut down under the reader and the step raises NetFailure("timeout").
-    `current` returns the socket in use now (STARTTLS replaces it)."""
+def step(sock: socket.socket, seconds: float, what: str) -> Iterator[None]:
+    """Bound one protocol step to `seconds` of wall time: when they pass, the connection is shut down under
+    the reader and the step raises NetFailure("timeout", "no complete <what> within N s"). The socket is
+    found by its descriptor, which a TLS wrapper (STARTTLS, HTTPS) takes over from the plain socket."""
+    fd = sock.fileno()
     fired = threading.Event()
 
     def expire() -> None:
         fired.set()
         with suppress(OSError):
-            # The plain socket's shutdown, not SSLSocket's: that one would tear down TLS state in use.
-            socket.socket.shutdown(current(), socket.SHUT_RDWR)
+            borrowed = socket.socket(fileno=fd)
+            try:
+                borrowed.shutdown(socket.SHUT_RDWR)
+            finally:
+                borrowed.detach()
 
     timer = threading.Timer(seconds, expire)
     timer.daemon = True
     timer.start()
     try:
         yield
-    except NetFailure:
-        raise
     except Exception as exc:
         if fired.is_set() or isinstance(exc, TimeoutError):
-            raise NetFailure("timeout", f"no complete answer {what} within {seconds:g} s") from exc
+            raise NetFailure("timeout", f"no complete {what} within {seconds:g} s") from exc
         raise
     finally:
         timer.cancel()
     if fired.is_set():
-        raise NetFailure("timeout", f"no complete answer {what} within {seconds:g} s")
+        raise NetFailure("timeout", f"no complete {what} within {seconds:g} s")

@@ -47,21 +47,20 @@ def fetch(host: str, opts: NetOptions) -> Fetched:
     """GET the policy from `host` over verified HTTPS (port 443, after `--connect-to`). Raises NetFailure."""
     ctx = verifying_context(opts.ca_file)
     plain = open_tcp(host, 443, opts)
-    current: list = [plain]
+    tls = None
     try:
         try:
-            with step(lambda: current[0], opts.timeout, "to the TLS handshake"):
-                current[0] = ctx.wrap_socket(plain, server_hostname=host)
+            with step(plain, opts.timeout, "TLS handshake"):
+                tls = ctx.wrap_socket(plain, server_hostname=host)
         except ssl.SSLError as exc:
             raise verify_failure(exc, host, _certificate_anyway(host, opts)) from exc
-        tls = current[0]
         conn = http.client.HTTPSConnection(host, 443, timeout=opts.timeout)
         conn.sock = tls  # connected and verified above; http.client only speaks HTTP over it
-        with step(lambda: current[0], opts.timeout, "to the HTTPS request"):
+        with step(tls, opts.timeout, "HTTP answer"):
             conn.request("GET", PATH, headers={"Accept": "text/plain", "User-Agent": "zonesync-verify"})
             response = conn.getresponse()
         _check_response(response, host)
-        with step(lambda: current[0], opts.timeout, "while reading the policy"):
+        with step(tls, opts.timeout, "policy body"):
             body = response.read(MAX_POLICY_BYTES + 1)
         if len(body) > MAX_POLICY_BYTES:
             raise NetFailure(
@@ -71,9 +70,11 @@ def fetch(host: str, opts: NetOptions) -> Fetched:
             body, response.getheader("Content-Type", ""), cert_info(tls.getpeercert(binary_form=True))
         )
     except (http.client.HTTPException, OSError) as exc:
-        raise NetFailure("protocol", f"https://{host}{PATH} gave no valid HTTP answer: {exc!r}") from exc
+        raise NetFailure(
+            "protocol", f"https://{host}{PATH} gave no valid HTTP answer: {exc or type(exc).__name__}"
+        ) from exc
     finally:
-        current[0].close()
+        (tls or plain).close()
 
 
 def _check_response(response: http.client.HTTPResponse, host: str) -> None:
@@ -105,11 +106,15 @@ def _certificate_anyway(host: str, opts: NetOptions) -> bytes | None:
     """The certificate that failed verification, read without verifying, to say what it is for."""
     try:
         plain = open_tcp(host, 443, opts)
-        with step(lambda: plain, opts.timeout, "to the TLS handshake"):
+    except NetFailure:
+        return None
+    try:
+        with step(plain, opts.timeout, "TLS handshake"):
             tls = unverified().wrap_socket(plain, server_hostname=host)
         with tls:
             return tls.getpeercert(binary_form=True)
     except (NetFailure, OSError):
+        plain.close()
         return None
 
 
