@@ -52,3 +52,15 @@ def test_route_first_matching_rule_wins_and_empty_fields_keep_the_original():
     assert route("mx.example.com", 25, rules, address="192.0.2.7") == ("127.0.0.1", 25)
     assert route("mx.example.com", 25, rules, address="192.0.2.8") == ("192.0.2.8", 2525)
     assert route("www.example.com", 443, ()) == ("www.example.com", 443)
+
+
+def test_verify_network_modules_import_no_click():
+    """They are I/O edges below the command layer: with click unimportable they still import."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['click'] = None\n"
+        "import zonesync.verify.mta_sts, zonesync.verify.smtp, zonesync.verify.outbound\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
