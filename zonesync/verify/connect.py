@@ -169,10 +169,19 @@ def step(sock: socket.socket, seconds: float, what: str) -> Iterator[None]:
     try:
         yield
     except Exception as exc:
-        if fired.is_set() or isinstance(exc, TimeoutError):
+        if fired.is_set() or _caused_by_timeout(exc):
             raise NetFailure("timeout", f"no complete {what} within {seconds:g} s") from exc
         raise
     finally:
         timer.cancel()
     if fired.is_set():
         raise NetFailure("timeout", f"no complete {what} within {seconds:g} s")
+
+
+def _caused_by_timeout(exc: BaseException | None) -> bool:
+    """A socket timeout, also when a library re-raised it as its own error (smtplib: "disconnected")."""
+    while exc is not None:
+        if isinstance(exc, TimeoutError):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
