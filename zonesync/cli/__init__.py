@@ -222,7 +222,7 @@ def make_provider(ctx: click.Context) -> CloudflareProvider:
     return CloudflareProvider(
         token,
         verbose=bool(ctx.obj and ctx.obj.get("verbose")),
-        before_request=limiter,
+        limiter=limiter,
         notify=lambda message: echo(message, err=True),  # "rate limited: waiting 120 s"
     )
 

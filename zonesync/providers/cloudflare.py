@@ -34,6 +34,7 @@ from zonesync.providers import cloudflare_schema as schema
 from zonesync.providers.batch_outcome import batch_state
 from zonesync.providers.cloudflare_records import Skipped, from_api, to_api
 from zonesync.providers.jsonstream import InvalidJSON, Streamed, parse_object
+from zonesync.ratelimit import RateLimiter
 
 log = logging.getLogger("zonesync.api")
 
@@ -202,15 +203,22 @@ class CloudflareProvider:
         base_url: str | None = None,
         max_retries: int = MAX_RETRIES,
         before_request: Callable[[], None] | None = None,
+        limiter: RateLimiter | None = None,
         verbose: bool = False,
         deadline: float = RESPONSE_DEADLINE,
         timeout: float | None = None,
         notify: Callable[[str], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        """`limiter` is asked before every request (SDK retries included) and told every answer's headers,
+        which carry the token's remaining budget. `deadline` bounds each response as a whole; `notify`
+        hears about rate-limit waits; `sleep` waits (both replaceable in tests)."""
         hooks: dict[str, list[Callable[..., Any]]] = {"request": [], "response": [_no_sdk_retry_on_429]}
         if before_request is not None:
             hooks["request"].append(lambda request: before_request())
+        if limiter is not None:
+            hooks["request"].append(lambda request: limiter.acquire())
+            hooks["response"].append(lambda response: limiter.observe(response.headers))
         if verbose:
             hooks["request"].append(_stamp)
             hooks["response"].append(_log_response)
