@@ -59,8 +59,9 @@ MAX_RETRY_AFTER = 300.0
 `Retry-After` up to that is waited out, a longer one stops the run. The SDK waits only up to 60 s."""
 RATE_LIMIT_WAITS = 5
 """429 answers waited out per request before giving up."""
-BATCH_RESENDS = 2
-"""Times a batch is sent again after the zone, read back, showed that it did not land."""
+BATCH_RESENDS = MAX_RETRIES
+"""Times a batch is sent again after the zone, read back, showed that it did not land (as many as the SDK
+retries a read)."""
 BATCH_LIMITS = {"free": 200}
 DEFAULT_PAID_BATCH_LIMIT = 3_500
 """Operations per /dns_records/batch request: Free 200, Pro/Business/Enterprise 3,500
@@ -427,6 +428,7 @@ class CloudflareProvider:
         posts = [to_api(c.after) for c in chunk if c.action == "create" and c.after]
         payload = {k: v for k, v in {"deletes": deletes, "puts": puts, "posts": posts}.items() if v}
         for attempt in range(BATCH_RESENDS + 1):
+            delay = 0.5 * 2**attempt  # the SDK's back-off
             try:
                 # No SDK retry: a batch whose answer was lost may have landed, and sent again it would fail
                 # (81044, 81058) or apply twice; the zone read back decides instead.
@@ -442,6 +444,7 @@ class CloudflareProvider:
                     why = f"{describe_api_error(exc)}{_auth_hint(exc)}"
                     return self._settle(zone, chunk, label, report, why, refused=True, resent=attempt > 0)
                 why = describe_api_error(exc)
+                delay = min(retry_after(exc.response.headers) or delay, 60.0)
             except (cloudflare.APIConnectionError, httpx.TransportError, schema.AnswerError) as exc:
                 why = (
                     describe_api_error(exc)
@@ -455,7 +458,7 @@ class CloudflareProvider:
             settled = self._settle(zone, chunk, label, report, why, refused=False, resent=attempt > 0)
             if settled is not None:
                 return settled
-            self._sleep(0.5 * 2**attempt)  # it did not land: sending it again is safe
+            self._sleep(delay)  # it did not land: sending it again is safe
         return self._stop(report, chunk, f"{label} failed {BATCH_RESENDS + 1} times: {why}")
 
     def _settle(
