@@ -28,7 +28,7 @@ DKIM_KEYS = ("selector", "algorithm", "private_key")
 DMARC_KEYS = (
     "policy", "subdomain_policy", "percent", "adkim", "aspf", "rua", "ruf", "failure_options",
 )  # fmt: skip
-MTA_STS_KEYS = ("mode", "max_age", "mx")
+MTA_STS_KEYS = ("mode", "max_age", "mx", "host", "script")
 TLS_RPT_KEYS = ("rua",)
 
 SPF_ALL = ("fail", "softfail", "neutral")
@@ -36,6 +36,7 @@ DKIM_ALGORITHMS = ("rsa2048", "rsa4096", "ed25519")
 DMARC_POLICIES = ("none", "quarantine", "reject")
 DMARC_ALIGNMENT = ("relaxed", "strict")
 STS_MODES = ("none", "testing", "enforce")
+STS_HOSTS = ("external", "worker")  # who serves the policy: you (default), or a Worker zonesync deploys
 DEFAULT_KEY_DIR = "keys"
 DEFAULT_MAX_AGE = 604800  # one week, the value in maddy's tutorial
 
@@ -93,6 +94,8 @@ class MtaStsSpec:
     mx: tuple[tuple[str, Source], ...]  # patterns given by the user; empty = the MX hosts
     source: Source
     max_age_source: Source | None = None
+    host: str = "external"
+    script: str | None = None  # the Worker's name when host is "worker"
 
 
 @dataclass(frozen=True)
@@ -305,6 +308,8 @@ def parse_mail(
             mx=_strings(sec.get("mx", []), sec.at("mx"), "mail.mta_sts.mx"),
             source=sec.at(),
             max_age_source=sec.at("max_age"),
+            host=_enum(sec.get("host", "external"), STS_HOSTS, sec.at("host")),
+            script=_worker_name(sec, zone),
         )
 
     tls_rpt = None
@@ -325,6 +330,25 @@ def parse_mail(
         zone=zone, preset=preset, mx=mx, hosts=hosts, spf=spf, dkim=dkim, dmarc=dmarc, mta_sts=mta_sts,
         tls_rpt=tls_rpt, key_dir=key_dir, ttl=ttl, source=src,
     )  # fmt: skip
+
+
+def _worker_name(sec: _Section, zone: str) -> str | None:
+    """`mail.mta_sts.script`: the Worker's name, only with `host: worker` (default `mta-sts-<zone>`)."""
+    from zonesync.mail.mta_sts_worker import default_script_name, script_name_problem
+
+    worker = sec.get("host", "external") == "worker"
+    if sec.has("script") and not worker:
+        raise ZoneFileError(sec.at("script"), "a Worker name needs `host: worker`")
+    if not worker:
+        return None
+    name = sec.get("script", default_script_name(zone))
+    if not isinstance(name, str):
+        raise ZoneFileError(sec.at("script"), f"must be a string, not {type_name(name)}")
+    problem = script_name_problem(name)
+    if problem:
+        hint = "" if sec.has("script") else "; set mail.mta_sts.script to a shorter name"
+        raise ZoneFileError(sec.at("script") if sec.has("script") else sec.at("host"), problem + hint)
+    return name
 
 
 def _resolve(text: str, base_dir: Path) -> Path:
