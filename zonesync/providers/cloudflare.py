@@ -107,7 +107,10 @@ class CloudflareProvider:
         max_retries: int = MAX_RETRIES,
         before_request: Callable[[], None] | None = None,
         verbose: bool = False,
+        account_id: str | None = None,
     ) -> None:
+        self.account_id = account_id
+        """Set (from the accounts file): zones are looked up in this account only."""
         hooks: dict[str, list[Callable[..., Any]]] = {"request": [], "response": []}
         if before_request is not None:
             hooks["request"].append(lambda request: before_request())
@@ -164,6 +167,8 @@ class CloudflareProvider:
         params: dict[str, Any] = {"per_page": ZONES_PER_PAGE, "page": page}
         if name is not None:
             params["name"] = name
+        if self.account_id is not None:
+            params["account.id"] = self.account_id
         return self._get("/zones", params)
 
     @staticmethod
