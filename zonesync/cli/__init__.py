@@ -227,9 +227,7 @@ def make_provider(ctx: click.Context, zones: Sequence[str]) -> CloudflareProvide
         token = tokens[account]
         if token not in limiters:
             limiters[token] = from_setting(ctx.obj.get("rate_limit") if ctx.obj else None)
-        return CloudflareProvider(
-            token, verbose=verbose, before_request=limiters[token], account_id=account.id
-        )
+        return CloudflareProvider(token, verbose=verbose, limiter=limiters[token], account_id=account.id)
 
     if not accounts.accounts:
         return provider(accounts_file.DEFAULT_ACCOUNT)
