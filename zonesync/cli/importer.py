@@ -46,7 +46,7 @@ def import_(ctx: click.Context, zone: str, out: Path | None, bind_file: Path | N
         records, warnings = records_from_bind(bind_file, zone)
         header = [f"Imported by `zonesync import --from-bind {bind_file.name}`."]
     else:
-        provider = make_provider(ctx)
+        provider = make_provider(ctx, [zone])
         try:
             info = provider.find_zones([zone]).get(zone)
             if info is None:

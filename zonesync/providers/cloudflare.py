@@ -113,9 +113,12 @@ class CloudflareProvider:
         before_request: Callable[[], None] | None = None,
         limiter: RateLimiter | None = None,
         verbose: bool = False,
+        account_id: str | None = None,
     ) -> None:
         """`limiter` is asked before every request (SDK retries included) and told every answer's headers,
-        which carry the token's remaining budget."""
+        which carry the token's remaining budget. `account_id` (from the accounts file): zones are looked up
+        in this account only."""
+        self.account_id = account_id
         hooks: dict[str, list[Callable[..., Any]]] = {"request": [], "response": []}
         if before_request is not None:
             hooks["request"].append(lambda request: before_request())
@@ -181,6 +184,8 @@ class CloudflareProvider:
         params: dict[str, Any] = {"per_page": ZONES_PER_PAGE, "page": page}
         if name is not None:
             params["name"] = name
+        if self.account_id is not None:
+            params["account.id"] = self.account_id
         return self._get("/zones", params)
 
     @staticmethod
