@@ -159,3 +159,25 @@ mail._domainkey IN TXT {rdata.txt_presentation(value)}
     assert mail["dkim"] == [{"selector": "mail"}]
     assert (workdir / "keys" / "example.com_mail.key.pub").is_file()
     assert run("validate", ZONE).exit_code == 0
+
+
+def test_readme_migration_in_four_commands(workdir, monkeypatch):
+    """README, Mail: the hand-made zone of docs/emulator-seed.json, import --mail, plan, apply, empty plan."""
+    from zonesync.emulator.server import Emulator
+
+    seed = Path(__file__).resolve().parent.parent / "docs" / "emulator-seed.json"
+    emu = Emulator(tokens=("test-token",), rate_limit=0, seed=seed).start()
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "test-token")
+    monkeypatch.setenv("CLOUDFLARE_BASE_URL", emu.url)
+    try:
+        imported = run("import", ZONE, "--mail")
+        assert imported.exit_code == 0, imported.output
+        assert zone_file()["mail"]["preset"] == "maddy"
+        assert (workdir / "keys" / "example.com_default.key.pub").is_file()
+        plan = run("plan")
+        assert plan.exit_code == 0 and "update _mta-sts TXT" in plan.output, plan.output
+        assert run("apply", "--yes").exit_code == 0
+        again = run("plan", "--exit-code")
+        assert again.exit_code == 0 and "no changes" in again.output, again.output
+    finally:
+        emu.stop()
