@@ -95,6 +95,7 @@ def test_maddy_set_with_the_usual_mistakes(emulator, workdir):
     add(emulator, "TXT", f"_smtp._tls.{ZONE}", f'"v=TLSRPTv1; rua=postmaster@{ZONE}"')
     add(emulator, "TXT", f"_mta-sts.{ZONE}", '"v=STSv1; id=20240101"')
     add(emulator, "TXT", f"default._domainkey.{ZONE}", f'"{dkim_value()}"')  # one long string: split
+    add(emulator, "TXT", f"old._domainkey.{ZONE}", '"v=DKIM1; k=rsa; p=MIIBIjANBg"')  # a truncated key
     result = run("import", ZONE, "--mail")
     assert result.exit_code == 0, result.output
     text = Path("zones/example.com.yaml").read_text()
@@ -107,6 +108,7 @@ def test_maddy_set_with_the_usual_mistakes(emulator, workdir):
     assert plan.exit_code == 2, plan.output
     assert "`p=quarantin` must be none, quarantine or reject" in plan.output  # warned, left as it is
     assert "is neither mailto: nor https:" in plan.output
+    assert "DKIM: the key record does not parse" in plan.output  # old._domainkey stays plain, warned
     changes = [line for line in plan.output.splitlines() if line.strip().startswith(("+", "-", "~"))]
     assert len(changes) == 1 and "_mta-sts" in changes[0], plan.output
 

@@ -140,8 +140,8 @@ def mail_notes(records: Sequence[Record], zone: str) -> list[str]:
     if not found:
         return []
     return [
-        f"{zone} has mail records ({', '.join(found)}): they are imported as plain records; a `mail:` block "
-        "could express them (one MX host, SPF, DKIM, DMARC, MTA-STS, TLS-RPT with checks); "
+        f"{zone} has mail records ({', '.join(found)}): they are imported as plain records; "
+        f"`zonesync import {zone} --mail` writes them as a `mail:` block (checked, with presets); "
         f"see `zonesync explain {zone}`"
     ]
 
@@ -259,7 +259,7 @@ def import_records(
             f"{zone}: {len(apex_ns)} apex NS records are served by Cloudflare itself: written as an `ignore` rule"
         )
     keep = [r for r in records if not (r.name == zone and r.type == "NS")]
-    if mail:
+    if mail and mail_notes(keep, zone):
         result = import_mail(zone, records, keep, ignore, skipped, header, path)
         if result is not None:
             result.notes[:0] = notes
