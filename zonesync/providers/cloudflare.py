@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import cloudflare
 import httpx
@@ -35,6 +35,9 @@ from zonesync.providers.batch_outcome import batch_state
 from zonesync.providers.cloudflare_records import Skipped, from_api, to_api
 from zonesync.providers.jsonstream import InvalidJSON, Streamed, parse_object
 from zonesync.ratelimit import RateLimiter
+
+if TYPE_CHECKING:
+    from zonesync.providers.cloudflare_workers import WorkersProvider
 
 log = logging.getLogger("zonesync.api")
 
@@ -73,8 +76,9 @@ class ZoneInfo:
     id: str
     name: str
     plan: str
-    account: str = ""
-    """The id of the account holding the zone (to tell apart two zones of the same name)."""
+    account_id: str = ""
+    """The zone object's `account.id`: where its Workers live, and which account holds it (to tell two
+    zones of the same name apart)."""
 
     @property
     def batch_limit(self) -> int:
@@ -210,10 +214,13 @@ class CloudflareProvider:
         timeout: float | None = None,
         notify: Callable[[str], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        account_id: str | None = None,
     ) -> None:
         """`limiter` is asked before every request (SDK retries included) and told every answer's headers,
-        which carry the token's remaining budget. `deadline` bounds each response as a whole; `notify`
-        hears about rate-limit waits; `sleep` waits (both replaceable in tests)."""
+        which carry the token's remaining budget. `account_id` (from the accounts file): zones are looked up
+        in this account only. `deadline` bounds each response as a whole; `notify` hears about rate-limit
+        waits; `sleep` waits (both replaceable in tests)."""
+        self.account_id = account_id
         hooks: dict[str, list[Callable[..., Any]]] = {"request": [], "response": [_no_sdk_retry_on_429]}
         if before_request is not None:
             hooks["request"].append(lambda request: before_request())
@@ -233,6 +240,12 @@ class CloudflareProvider:
 
     def close(self) -> None:
         self._client.close()
+
+    def workers(self) -> WorkersProvider:
+        """Workers calls (`mail.mta_sts.host: worker`) on the same client: auth, retries, limiter, logging."""
+        from zonesync.providers.cloudflare_workers import WorkersProvider
+
+        return WorkersProvider(self._client)
 
     # -- requests --------------------------------------------------------------------------------------
 
@@ -339,6 +352,8 @@ class CloudflareProvider:
         params: dict[str, Any] = {"per_page": ZONES_PER_PAGE, "page": page}
         if name is not None:
             params["name"] = name
+        if self.account_id is not None:
+            params["account.id"] = self.account_id
         return self._get_list("/zones", params, "zone list")
 
     @staticmethod
@@ -537,9 +552,9 @@ def _add_zone(found: dict[str, ZoneInfo], wanted: set[str], z: dict[str, Any]) -
         if seen.id == info.id:
             raise schema.AnswerError(f"zone {info.name} (id {info.id}) appears twice in the zone list")
         raise ApiError(
-            f"zone {info.name} exists in two accounts ({seen.account or 'unknown'} and "
-            f"{info.account or 'unknown'}; zone ids {seen.id}, {info.id}): zonesync cannot tell which one "
-            "is meant; use a token that sees only one of them"
+            f"zone {info.name} exists in two accounts ({seen.account_id or 'unknown'} and "
+            f"{info.account_id or 'unknown'}; zone ids {seen.id}, {info.id}): zonesync cannot tell which one "
+            "is meant; name its account in zonesync.yaml (accounts: - id: ..., zones: [...])"
         )
     found[info.name] = info
 
@@ -549,7 +564,7 @@ def _zone_info(z: dict[str, Any]) -> ZoneInfo:
     legacy = plan.get("legacy_id") if isinstance(plan, dict) else None
     account = z.get("account")
     account_id = account.get("id") if isinstance(account, dict) else None
-    return ZoneInfo(id=z["id"], name=z["name"], plan=str(legacy or "free"), account=account_id or "")
+    return ZoneInfo(id=z["id"], name=z["name"], plan=str(legacy or "free"), account_id=str(account_id or ""))
 
 
 def _stamp(request: httpx.Request) -> None:
