@@ -54,6 +54,11 @@ def _fault(spec: str) -> dict:
 )
 @click.option("--zone", "zones", multiple=True, help="Zone to create (repeatable).")
 @click.option(
+    "--dns-port",
+    type=int,
+    help="Also serve the zones as their authoritative nameserver on this UDP+TCP port.",
+)
+@click.option(
     "--plan",
     type=click.Choice(["free", "pro", "business", "enterprise"]),
     default="free",
@@ -89,6 +94,7 @@ def emulator(
     port: int,
     tokens: tuple[str, ...],
     zones: tuple[str, ...],
+    dns_port: int | None,
     plan: str,
     state: str | None,
     seed: str | None,
@@ -121,11 +127,14 @@ def emulator(
         batch_limit=batch_limit,
         host=host,
         port=port,
+        dns_port=dns_port,
     )
     for spec in faults:
         emu.inject_fault(**spec)
     emu.start()
     click.echo(f"Cloudflare API emulator listening on {emu.url}")
+    if emu.dns is not None:
+        click.echo(f"DNS (UDP and TCP) on {host}:{emu.dns.port}")
     import sys
 
     sys.stdout.flush()
