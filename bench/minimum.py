@@ -1,7 +1,9 @@
 """The fewest API requests Cloudflare allows for a run, the yardstick printed beside every count.
 
-Per run: the zone lookup (one filtered `GET /zones?name=` per zone, or the paginated zone list when that is
-fewer: ceil(account zones / 50)); per zone, ceil(records / max page size) listings (at least one) and
+Per run: the zone lookup, min(zones wanted, pages of the account's zone list of 50 a page) — a tool that
+knew the account beforehand could do no better; zonesync's first look at a multi-zone account is the
+list's first page, so when fewer zones are wanted than there are pages and none is on that page it makes
+one more; per zone, ceil(records / max page size) listings (at least one) and
 ceil(changes / batch limit) batch writes.
 """
 

@@ -359,7 +359,7 @@ def plan_stages(s: Settings, n: int) -> dict[str, Any]:
     import cloudflare
 
     from zonesync.loader import load_zone_file
-    from zonesync.manager import build_desired, make_zone_plan
+    from zonesync.orchestrate import build_desired, make_zone_plan
     from zonesync.providers.cloudflare import CloudflareProvider, LiveZone
     from zonesync.providers.cloudflare_records import Skipped, from_api
 

@@ -212,7 +212,7 @@ def test_invalid_operation_rolls_back_whole_batch(emulator, tmp_path: Path) -> N
     path = write_zone(tmp_path, BASIC)
     emulator.add_record(ZONE, {"type": "A", "name": "keep", "content": "192.0.2.9", "ttl": 1})
     # Behind zonesync's back, someone creates a CNAME where the plan will post an A: the batch must fail whole.
-    from zonesync.manager import load_configs, plan_all
+    from zonesync.orchestrate import load_configs, plan_all
     from zonesync.providers.cloudflare import CloudflareProvider
 
     provider = CloudflareProvider(os.environ["CLOUDFLARE_API_TOKEN"])

@@ -6,10 +6,10 @@ from collections import Counter
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from zone_model import apply_changes
 
-from zonesync.differ import apply_changes, diff
-from zonesync.loader import IgnoreRule
-from zonesync.model import Record
+from zonesync.differ import diff
+from zonesync.model import IgnoreRule, Record
 
 Z = "example.com"
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from zonesync.emulator.command import emulator as emulator_command
+from zonesync.cli.emulator import emulator as emulator_command
 from zonesync.emulator.server import Emulator
 
 
@@ -240,7 +240,7 @@ def test_cli_help_and_cheap_import():
     result = CliRunner().invoke(emulator_command, ["--help"])
     assert result.exit_code == 0 and "--rate-limit" in result.output
     code = (
-        "import sys, zonesync.emulator.command; "
+        "import sys, zonesync.cli.emulator; "
         "assert 'zonesync.emulator.server' not in sys.modules and 'dns' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

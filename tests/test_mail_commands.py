@@ -10,7 +10,7 @@ import textwrap
 import pytest
 from click.testing import CliRunner
 
-from zonesync.mail.commands import dkim, explain, mta_sts
+from zonesync.cli.mail import dkim, explain, mta_sts
 
 ZONE = """
 zone: example.com
@@ -133,7 +133,7 @@ def test_explain_user_records(workdir):
 def test_commands_module_imports_only_click():
     """The CLI's --help must start fast: no cryptography, dnspython or Cloudflare SDK at import."""
     code = (
-        "import sys, zonesync.mail.commands as c; "
+        "import sys, zonesync.cli.mail as c; "
         "bad = [m for m in ('cryptography', 'dns', 'cloudflare', 'yaml') if m in sys.modules]; "
         "print(','.join(bad))"
     )

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from itertools import groupby
 from operator import attrgetter
 
-from zonesync.loader import IgnoreRule
-from zonesync.model import Record
+from zonesync.model import IgnoreRule, Record
 from zonesync.plan import Change
 from zonesync.rdata import relative_name
 
@@ -117,20 +116,3 @@ def _with_id(new: Record, old: Record) -> Record:
         new.name, new.type, new.value, new.ttl, new.proxied, new.comment, new.tags,
         id=old.id, source=new.source, pending=new.pending,
     )  # fmt: skip
-
-
-def apply_changes(live: Sequence[Record], changes: Iterable[Change]) -> list[Record]:
-    """What the zone holds after `changes` (the model the provider's apply must match; used by tests)."""
-    by_id = {r.id: r for r in live}
-    extra: list[Record] = []
-    for change in changes:
-        if change.action == "delete":
-            assert change.before is not None
-            by_id.pop(change.before.id)
-        elif change.action == "update":
-            assert change.before is not None and change.after is not None
-            by_id[change.before.id] = change.after
-        else:
-            assert change.after is not None
-            extra.append(change.after)
-    return [*by_id.values(), *extra]

@@ -1,17 +1,31 @@
-"""Errors that end a run with a one-line message and a documented exit code, never a traceback."""
+"""Errors that end a run with a one-line message and a documented exit code, never a traceback.
+
+Plain exceptions, like dnspython's: the core raises them without knowing any CLI; the command layer
+(`zonesync.cli`) prints `Error: <message>` and exits with `exit_code`.
+"""
 
 from __future__ import annotations
 
-import click
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from zonesync import exitcodes
-from zonesync.model import Source
+
+if TYPE_CHECKING:
+    from zonesync.model import Diagnostic, Source
 
 
-class ZonesyncError(click.ClickException):
-    """Base: click prints `Error: <message>` and exits with `exit_code`."""
+class ZonesyncError(Exception):
+    """Base: `message` is the one line the user sees; `exit_code` is what the run exits with."""
 
     exit_code = exitcodes.ERROR
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class ZoneFileError(ZonesyncError):
@@ -20,6 +34,17 @@ class ZoneFileError(ZonesyncError):
     def __init__(self, source: Source, message: str) -> None:
         self.source = source
         super().__init__(f"{source}: {message}")
+
+
+class InvalidZoneError(ZonesyncError):
+    """One line per error, each naming file, line and field."""
+
+    def __init__(self, errors: Sequence[Diagnostic]) -> None:
+        self.errors = list(errors)
+        lines = [f"{d.source}: {d.message}" for d in errors]
+        super().__init__(
+            "\n".join(lines) if len(lines) == 1 else f"{len(lines)} errors:\n" + "\n".join(lines)
+        )
 
 
 class ApiError(ZonesyncError):

@@ -218,7 +218,7 @@ def check_round_trip(text: str, records: Sequence[Record], zone: str, path: str 
     """Load the generated file and diff it against the records it came from: should be no changes."""
     from zonesync.differ import diff
     from zonesync.loader import load_zone_file
-    from zonesync.manager import build_desired
+    from zonesync.orchestrate import build_desired
 
     config = load_zone_file(path, text)
     desired = build_desired(config, records)

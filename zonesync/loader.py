@@ -19,7 +19,7 @@ import dns.name
 
 from zonesync import rdata
 from zonesync.errors import ZoneFileError
-from zonesync.model import AUTO_TTL, PROXIABLE_TYPES, Record, Source
+from zonesync.model import AUTO_TTL, PROXIABLE_TYPES, IgnoreRule, Record, Source
 from zonesync.yamlfile import LineDict, LineList, check_keys, did_you_mean, load, require_mapping, type_name
 
 TOP_KEYS = ("zone", "ttl", "proxied", "enterprise", "ignore", "records", "mail", "max_changes")
@@ -28,15 +28,6 @@ IGNORE_KEYS = ("name", "type")
 
 MIN_TTL, MIN_TTL_ENTERPRISE, MAX_TTL = 60, 30, 86400
 """Cloudflare: TTL 1 (automatic) or 60..86400 seconds; 30 on Enterprise (docs: dns/.../reference/ttl)."""
-
-
-@dataclass(frozen=True, slots=True)
-class IgnoreRule:
-    """Live records never touched: `name` is an fnmatch glob on the relative name ('@' = apex)."""
-
-    name: str
-    types: tuple[str, ...] = ()
-    line: int = 0
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The typed values every stage passes along: records, where they came from, diagnostics.
+"""The typed values every stage passes along: records, where they came from, diagnostics, ignore rules,
+what an apply did.
 
 A record here is always canonical (absolute lower-case name without the trailing dot, as Cloudflare
 spells names; a value in the canonical text that `zonesync.rdata` produces), so equality is comparison.
@@ -7,7 +8,10 @@ spells names; a value in the canonical text that `zonesync.rdata` produces), so 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from zonesync.plan import Change
 
 AUTO_TTL = 1
 """Cloudflare's "automatic" TTL, as the API spells it."""
@@ -69,3 +73,23 @@ class Diagnostic:
 
     def __str__(self) -> str:
         return f"{self.source}: {self.level}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class IgnoreRule:
+    """Live records never touched: `name` is an fnmatch glob on the relative name ('@' = apex)."""
+
+    name: str
+    types: tuple[str, ...] = ()
+    line: int = 0
+
+
+@dataclass
+class ApplyReport:
+    """What applying one zone's changes did: filled batch by batch by the provider."""
+
+    zone: str
+    batches: int = 0
+    applied: list[Change] = field(default_factory=list)
+    not_applied: list[Change] = field(default_factory=list)
+    error: str | None = None

@@ -1,4 +1,6 @@
-"""Saved plans: `zonesync plan --out plan.json` writes one, `zonesync apply plan.json` applies exactly it.
+"""Saved plans, the file format: `zonesync plan --out plan.json` writes one, `zonesync apply plan.json`
+applies exactly it (the flow is `zonesync.orchestrate`; this module seals, verifies, loads, saves and
+judges staleness).
 
 The file is the JSON document of `zonesync.render.json` (schema: zonesync/schemas/plan.schema.json) plus
 a `digest` of its body. Applying it
@@ -37,18 +39,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import click
-
-from zonesync import exitcodes, safety
+from zonesync import safety
 from zonesync.errors import StalePlanError, ZonesyncError
-from zonesync.loader import IgnoreRule
-from zonesync.model import Diagnostic, Source
+from zonesync.model import Diagnostic, IgnoreRule, Source
 from zonesync.plan import Plan, SkippedRecord, ZonePlan, fingerprint
 from zonesync.render import json as json_render
 
 if TYPE_CHECKING:
     from zonesync.loader import ZoneConfig
-    from zonesync.providers.cloudflare import CloudflareProvider, LiveZone, ZoneInfo
+    from zonesync.providers.cloudflare import LiveZone, ZoneInfo
 
 KEY_ENV = "ZONESYNC_PLAN_KEY"
 
@@ -149,6 +148,16 @@ def write_text(path: str | Path, text: str) -> None:
         raise
 
 
+def sealed(
+    plan: Plan,
+    configs: Mapping[str, ZoneConfig] | Sequence[ZoneConfig] = (),
+    *,
+    key: str | bytes | None = None,
+) -> dict[str, Any]:
+    """The plan's JSON document (`zonesync.render.json`) with its digest: what `plan --format json` prints."""
+    return seal(json_render.document(plan, configs), key)
+
+
 def save(
     path: str | Path,
     plan: Plan,
@@ -157,7 +166,7 @@ def save(
     key: str | bytes | None = None,
 ) -> dict[str, Any]:
     refuse_pending(plan)
-    doc = seal(json_render.document(plan, configs), key)
+    doc = sealed(plan, configs, key=key)
     write_text(path, json_render.dumps(doc))
     return doc
 
@@ -266,95 +275,3 @@ def stale_reason(saved: SavedZone, zone: ZoneInfo | None, live: LiveZone | None)
             "run `zonesync plan --out` again and review the new plan"
         )
     return None
-
-
-def check_stale(provider: CloudflareProvider, saved: SavedPlan) -> dict[str, ZoneInfo]:
-    """Re-read every zone the plan changes; raise StalePlanError naming each stale zone."""
-    from zonesync.manager import parallel
-
-    todo = [z for z in saved.zones if z.plan.has_changes]
-    if not todo:
-        return {}
-    found = provider.find_zones([z.plan.zone for z in todo])
-
-    def one(z: SavedZone) -> str | None:
-        info = found.get(z.plan.zone)
-        if info is None or info.id != z.plan.zone_id:
-            return stale_reason(z, info, None)
-        return stale_reason(z, info, provider.list_records(info))
-
-    problems = [p for p in parallel(one, todo) if p]
-    if problems:
-        raise StalePlanError("\n".join(problems) + f"\n{saved.path}: refused; nothing was applied.")
-    return found
-
-
-# -- the `apply PLAN.json` command -------------------------------------------------------------------------------
-
-
-def apply_saved(
-    ctx: click.Context, path: Path, *, yes: bool, force: bool = False, batch_size: int | None = None
-) -> None:
-    """`zonesync apply plan.json`: verify, check staleness and safety for every zone, confirm, apply."""
-    from zonesync.cli import confirm, echo, make_provider
-    from zonesync.manager import parallel
-    from zonesync.render.text import render, render_apply
-
-    saved = load(path)
-    the_plan = saved.as_plan()
-    echo(render(the_plan))
-    if not the_plan.has_changes:
-        echo("Nothing to apply.")
-        return
-    provider = make_provider(ctx)
-    try:
-        zones = check_stale(provider, saved)
-        safety.enforce(((z.plan, z.limits) for z in saved.zones), force)
-        confirm(yes, the_plan)
-        todo = [z for z in saved.zones if z.plan.has_changes]
-        reports = parallel(lambda z: provider.apply(zones[z.plan.zone], z.plan.changes, batch_size), todo)
-    finally:
-        provider.close()
-    for z, report in zip(todo, reports, strict=True):
-        for line in render_apply(report, z.plan.counts(), "Plan again to converge."):
-            echo(line, err=report.error is not None)
-    failed = any(report.error for report in reports)
-    if failed:
-        ctx.exit(exitcodes.ERROR)
-
-
-# -- the `plan` command's output -------------------------------------------------------------------------------
-
-
-def emit(
-    plan: Plan,
-    configs: Sequence[ZoneConfig],
-    fmt: str = "text",
-    out: Path | None = None,
-) -> None:
-    """Print the plan in `fmt`, warn about zones apply would refuse as unsafe, save it to `out`."""
-    from zonesync.cli import echo
-
-    if out is not None:
-        refuse_pending(plan)
-    by_zone = {c.zone: c for c in configs}
-    unsafe = [
-        p
-        for zp in plan.zones
-        if zp.has_changes and (p := safety.check(zp, safety.limits_for(by_zone.get(zp.zone))))
-    ]
-    if fmt == "json":
-        click.echo(json_render.render(plan, by_zone), nl=False)
-    elif fmt == "markdown":
-        from zonesync.render.markdown import render as render_md
-
-        echo(render_md(plan, by_zone))
-    else:
-        from zonesync.render.text import render
-
-        echo(render(plan))
-    for problem in unsafe:
-        echo(click.style(f"warning: {problem}; apply will refuse it", fg="yellow"), err=True)
-    if out is not None:
-        save(out, plan, by_zone)
-        echo(f"Saved the plan to {out}: apply it with `zonesync apply {out}`", err=True)

@@ -8,7 +8,7 @@ Cloudflare docs (``developers.cloudflare.com``) and the SDK (``cloudflare/types/
 
 Modules: ``server`` (HTTP, routing, ``Emulator``), ``store`` (state, indexes, transactions, persistence),
 ``records`` (record shape, content <-> data), ``validation`` (Cloudflare's checks), ``ratelimit``,
-``faults``, ``errors`` (codes), ``command`` (the click command).
+``faults``, ``errors`` (codes); its click command is ``zonesync.cli.emulator``.
 
 Decisions where no real answer was found (the facts file says "not found"):
 

@@ -1,10 +1,10 @@
 """The `mail:` block: expands a few lines into a checked MX/SPF/DKIM/DMARC/MTA-STS/TLS-RPT record set.
 
-Entry point for the manager: `mail_records(config, live, generate_keys=...)` -> MailResult. Parsing
+Entry point for the orchestration: `mail_records(config, live, generate_keys=...)` -> MailResult. Parsing
 (`spec`), expansion (`expand`) and checks (`checks`) are pure; only `keys` touches the disk.
 
 The heavy parts (cryptography, dnspython) load on first use of `mail_records` & co. (PEP 562), so
-importing `zonesync.mail.commands` for `zonesync --help` stays cheap.
+importing `zonesync.cli.mail` for `zonesync --help` stays cheap.
 """
 
 from __future__ import annotations

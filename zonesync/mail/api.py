@@ -1,4 +1,4 @@
-"""`mail_records`: the manager's entry point (re-exported by `zonesync.mail`)."""
+"""`mail_records`: the orchestration's entry point (re-exported by `zonesync.mail`)."""
 
 from __future__ import annotations
 

@@ -15,15 +15,16 @@ import logging
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import cloudflare
 import httpx
 import ijson
 
 from zonesync.errors import ApiError
-from zonesync.model import Record
+from zonesync.model import ApplyReport, Record
 from zonesync.plan import ACTION_ORDER, Change, SkippedRecord
 from zonesync.providers.cloudflare_records import Skipped, from_api, to_api
 
@@ -37,6 +38,10 @@ STREAM_HEADERS = {"X-Stainless-Raw-Response": "stream"}
 """What the SDK's `.with_streaming_response` sends: the SDK then returns the response unread."""
 ZONES_PER_PAGE = 50
 """zones `per_page` maximum."""
+LOOKUP_WORKERS = 8
+"""Zone-list pages or filtered zone lookups in flight at once (as many as zones planned at once)."""
+T = TypeVar("T")
+R = TypeVar("R")
 MAX_RETRIES = 4
 """SDK retries for 429/5xx/connection errors (exponential back-off, `Retry-After` honoured up to 60 s)."""
 BATCH_LIMITS = {"free": 200}
@@ -61,15 +66,6 @@ class LiveZone:
     zone: ZoneInfo
     records: tuple[Record, ...]
     skipped: tuple[SkippedRecord, ...]
-
-
-@dataclass
-class ApplyReport:
-    zone: str
-    batches: int = 0
-    applied: list[Change] = field(default_factory=list)
-    not_applied: list[Change] = field(default_factory=list)
-    error: str | None = None
 
 
 def describe_api_error(exc: Exception) -> str:
@@ -135,34 +131,48 @@ class CloudflareProvider:
     # -- zones -----------------------------------------------------------------------------------------
 
     def find_zones(self, names: Sequence[str]) -> dict[str, ZoneInfo]:
-        """Zone ids, looked up once per run: one filtered request per zone, or the whole (paginated)
-        zone list when that takes fewer requests."""
+        """Zone ids, looked up once per run in min(zones wanted, pages of the account's zone list) requests.
+
+        One zone: one filtered `GET /zones?name=`. More: the first page of the zone list, whose
+        `result_info.total_count` says how many pages the account has; the zones it did not hold are then
+        fetched the cheaper way, the remaining pages or one filtered lookup each (`lookup_by_pages`).
+        Without knowing the account's size beforehand, that first page is the one request that can be
+        wasted: when fewer zones are wanted than the account has pages and none is on page 1."""
         wanted = sorted(set(names))
         found: dict[str, ZoneInfo] = {}
         try:
-            if len(wanted) <= 2:
-                for name in wanted:
-                    body = self._get("/zones", {"name": name, "per_page": ZONES_PER_PAGE})
-                    for z in body.get("result") or ():
-                        found[z["name"]] = _zone_info(z)
-            else:
-                # Page by page, stopping once every zone is found or a page comes back short (the SDK's
-                # auto-pagination always asks for one more, empty, page).
-                page_no = 1
-                while True:
-                    body = self._get("/zones", {"per_page": ZONES_PER_PAGE, "page": page_no})
-                    result = body.get("result") or []
-                    for z in result:
-                        if z["name"] in wanted:
-                            found[z["name"]] = _zone_info(z)
-                    if len(found) == len(wanted) or len(result) < ZONES_PER_PAGE:
-                        break
-                    page_no += 1
+            if len(wanted) == 1:
+                self._collect(found, wanted, [self._zones_page(1, wanted[0])])
+                return found
+            first = self._zones_page(1)
+            self._collect(found, wanted, [first])
+            missing = [n for n in wanted if n not in found]
+            pages = _total_pages(first.get("result_info"), ZONES_PER_PAGE)
+            if missing and pages > 1:
+                if lookup_by_pages(len(missing), pages - 1):
+                    more = _map(self._zones_page, range(2, pages + 1))
+                else:
+                    more = _map(lambda name: self._zones_page(1, name), missing)
+                self._collect(found, wanted, more)
         except cloudflare.APIError as exc:
             raise ApiError(
                 f"looking up zones {', '.join(wanted)}: {describe_api_error(exc)}{_auth_hint(exc)}"
             ) from None
         return found
+
+    def _zones_page(self, page: int, name: str | None = None) -> dict[str, Any]:
+        params: dict[str, Any] = {"per_page": ZONES_PER_PAGE, "page": page}
+        if name is not None:
+            params["name"] = name
+        return self._get("/zones", params)
+
+    @staticmethod
+    def _collect(found: dict[str, ZoneInfo], wanted: Sequence[str], bodies: Sequence[dict[str, Any]]) -> None:
+        keep = set(wanted)
+        for body in bodies:
+            for z in body.get("result") or ():
+                if z["name"] in keep:
+                    found[z["name"]] = _zone_info(z)
 
     # -- records ---------------------------------------------------------------------------------------
 
@@ -224,6 +234,32 @@ class CloudflareProvider:
             report.batches += 1
             report.applied.extend(chunk)
         return report
+
+
+def lookup_by_pages(missing: int, pages_left: int) -> bool:
+    """After the zone list's first page: read its other pages (True) or look the missing zones up one by
+    one (False), whichever takes fewer requests; pages on a tie (they also settle zones that do not exist)."""
+    return pages_left <= missing
+
+
+def _total_pages(info: Any, per_page: int) -> int:
+    """Pages of a listing from its `result_info` (`total_pages`, else `total_count` / `per_page`)."""
+    if not isinstance(info, dict):
+        return 1
+    pages = info.get("total_pages")
+    if isinstance(pages, int) and pages >= 1:
+        return pages
+    total = info.get("total_count")
+    return max(1, math.ceil(total / per_page)) if isinstance(total, int) and total > 0 else 1
+
+
+def _map(func: Callable[[T], R], items: Sequence[T] | range) -> list[R]:
+    """`func` over `items` with up to LOOKUP_WORKERS requests in flight (the run's limiter still paces
+    them), results in order."""
+    if len(items) <= 1:
+        return [func(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(LOOKUP_WORKERS, len(items))) as pool:
+        return list(pool.map(func, items))
 
 
 def _read_listing(

@@ -2,8 +2,8 @@
 
 One document, one published schema (zonesync/schemas/plan.schema.json): what CI tooling reads is what
 `zonesync apply PLAN.json` applies. Records carry every field the API needs (ids included), so applying a
-saved plan never re-derives anything from the zone files. The document ends with a digest of its body
-(see zonesync.planfile), so a plan printed with `--format json` is also a valid saved plan.
+saved plan never re-derives anything from the zone files. `zonesync.planfile` seals the document with a
+digest of its body, so a plan printed with `--format json` is also a valid saved plan.
 """
 
 from __future__ import annotations
@@ -105,14 +105,6 @@ def document(
 
 def dumps(doc: Mapping[str, Any]) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-
-
-def render(
-    plan: Plan, configs: Mapping[str, ZoneConfig] | Sequence[ZoneConfig] = (), force: bool = False
-) -> str:
-    from zonesync.planfile import seal
-
-    return dumps(seal(document(plan, configs, force)))
 
 
 def record_from_json(data: Mapping[str, Any]) -> Record:

@@ -10,7 +10,8 @@ from zonesync.model import Record
 from zonesync.plan import Change, Plan, ZonePlan
 
 if TYPE_CHECKING:
-    from zonesync.providers.cloudflare import ApplyReport
+    from zonesync.model import ApplyReport
+    from zonesync.orchestrate import ZoneOutcome
 from zonesync.rdata import display_value, relative_name
 
 _SIGN = {"create": ("+", "green"), "update": ("~", "yellow"), "delete": ("-", "red")}
@@ -127,3 +128,14 @@ def render_apply(report: ApplyReport, counts: dict[str, int], retry: str) -> lis
     for change in report.not_applied:
         lines.extend(f"{zone}: not applied:{line}" for line in render_change(change, zone))
     return lines
+
+
+def render_outcome(outcome: ZoneOutcome, retry: str) -> list[str]:
+    """What applying one zone did, the DKIM keys generated for it first."""
+    zone = outcome.zone
+    lines = [
+        f"{zone}: generated DKIM key '{key.selector}' ({key.algorithm}): private key {key.private_key} "
+        f"(mode 0600) — copy it to the mail server; public key {key.public_key}"
+        for key in outcome.generated
+    ]
+    return lines + render_apply(outcome.report, outcome.counts, retry)

@@ -1,7 +1,8 @@
 """Thin orchestration: zone files -> desired records -> (live zone) -> plans -> applied changes.
 
-Each step is a function of its own module (loader, mail, validate, differ, provider); this module only
-strings them together and runs zones concurrently.
+Each step is a function of its own module (loader, mail, validate, differ, provider, planfile); this module
+only strings them together and runs zones concurrently. One apply flow (`apply`) serves both `apply` from
+zone files and `apply PLAN.json`. It returns values and prints nothing: the command layer shows them.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from zonesync import safety
 from zonesync.differ import diff, is_ignored
-from zonesync.errors import ZonesyncError
+from zonesync.errors import InvalidZoneError, StalePlanError, ZonesyncError
 from zonesync.loader import ZoneConfig, load_zone_file
-from zonesync.model import Diagnostic, Record
-from zonesync.plan import ZonePlan, fingerprint
+from zonesync.model import ApplyReport, Diagnostic, Record
+from zonesync.plan import Plan, ZonePlan, fingerprint
+from zonesync.planfile import SavedPlan, SavedZone, stale_reason
 from zonesync.validate import check_record_set
 
 if TYPE_CHECKING:
@@ -27,17 +30,6 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 MAX_WORKERS = 8
-
-
-class InvalidZoneError(ZonesyncError):
-    """One line per error, each naming file, line and field."""
-
-    def __init__(self, errors: Sequence[Diagnostic]) -> None:
-        self.errors = list(errors)
-        lines = [f"{d.source}: {d.message}" for d in errors]
-        super().__init__(
-            "\n".join(lines) if len(lines) == 1 else f"{len(lines)} errors:\n" + "\n".join(lines)
-        )
 
 
 @dataclass(frozen=True)
@@ -162,31 +154,109 @@ def with_new_keys(work: ZoneWork) -> ZoneWork:
     return ZoneWork(work.config, work.live, desired, make_zone_plan(work.config, work.live, desired))
 
 
+# -- apply: one flow for zone files and saved plans ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ZoneApply:
+    """One zone ready to apply: its plan, the live zone it goes to, the safety limits it is held to, and,
+    when it was planned from a zone file now, the work apply re-plans with newly generated DKIM keys."""
+
+    plan: ZonePlan
+    zone: ZoneInfo
+    limits: safety.Limits
+    work: ZoneWork | None = None
+
+
 @dataclass(frozen=True)
 class ZoneOutcome:
-    """What applying one zone did, as lines for the user (printed in zone order once all are done)."""
+    """What applying one zone did: the DKIM keys generated for it, the provider's report, and the counts
+    of the plan that was applied (the render layer turns it into lines)."""
 
     zone: str
-    lines: tuple[str, ...]
-    failed: bool
+    generated: tuple[GeneratedKey, ...]
+    report: ApplyReport
+    counts: dict[str, int]
+
+    @property
+    def failed(self) -> bool:
+        return self.report.error is not None
 
 
-def apply_zone(provider: CloudflareProvider, work: ZoneWork, batch_size: int | None) -> ZoneOutcome:
+def plan_of(zones: Sequence[ZoneApply]) -> Plan:
+    return Plan(tuple(z.plan for z in zones))
+
+
+def plan_for_apply(provider: CloudflareProvider, configs: Sequence[ZoneConfig]) -> list[ZoneApply]:
+    """Plan every zone file against its live zone, now."""
+    return [
+        ZoneApply(w.plan, w.live.zone, safety.limits_for(w.config), w) for w in plan_all(provider, configs)
+    ]
+
+
+def check_stale(provider: CloudflareProvider, saved: SavedPlan) -> dict[str, ZoneInfo]:
+    """Re-read every zone the plan changes; raise StalePlanError naming each stale zone."""
+    todo = [z for z in saved.zones if z.plan.has_changes]
+    if not todo:
+        return {}
+    found = provider.find_zones([z.plan.zone for z in todo])
+
+    def one(z: SavedZone) -> str | None:
+        info = found.get(z.plan.zone)
+        if info is None or info.id != z.plan.zone_id:
+            return stale_reason(z, info, None)
+        return stale_reason(z, info, provider.list_records(info))
+
+    problems = [p for p in parallel(one, todo) if p]
+    if problems:
+        raise StalePlanError("\n".join(problems) + f"\n{saved.path}: refused; nothing was applied.")
+    return found
+
+
+def saved_for_apply(provider: CloudflareProvider, saved: SavedPlan) -> list[ZoneApply]:
+    """The zones of a saved plan that change something, once every one is checked to be still current."""
+    found = check_stale(provider, saved)
+    return [ZoneApply(z.plan, found[z.plan.zone], z.limits) for z in saved.zones if z.plan.has_changes]
+
+
+def refuse_new_keys(zones: Sequence[ZoneApply]) -> None:
+    """`--no-new-keys`: a plan waiting for DKIM keys is refused instead of generating them here."""
+    pending = [r for z in zones if z.work is not None for r in z.work.desired.pending]
+    if pending:
+        names = ", ".join(sorted({r.name for r in pending}))
+        raise ZonesyncError(
+            f"--no-new-keys: no DKIM key exists for {names}; generate it where the mail server can read it "
+            "(zonesync dkim generate) and commit the .pub file, or run apply without --no-new-keys"
+        )
+
+
+def apply(
+    provider: CloudflareProvider,
+    zones: Sequence[ZoneApply],
+    *,
+    confirm: Callable[[], None],
+    force: bool = False,
+    no_new_keys: bool = False,
+    batch_size: int | None = None,
+) -> list[ZoneOutcome]:
+    """Check every zone against its safety limits (and `--no-new-keys`), ask `confirm` (which raises to
+    stop), then apply the zones that change something, concurrently. Nothing is written unless every zone
+    passes the checks."""
+    safety.enforce(((z.plan, z.limits) for z in zones), force)
+    if no_new_keys:
+        refuse_new_keys(zones)
+    confirm()
+    todo = [z for z in zones if z.plan.has_changes]
+    return parallel(lambda z: apply_zone(provider, z, batch_size), todo)
+
+
+def apply_zone(provider: CloudflareProvider, target: ZoneApply, batch_size: int | None) -> ZoneOutcome:
     """Generate the DKIM keys the plan waits for (kept even if publishing then fails, so the next apply
     publishes them), then apply the zone's changes batch by batch."""
-    zone = work.config.zone
-    if not work.plan.has_changes:
-        return ZoneOutcome(zone, (), False)
-    lines: list[str] = []
-    if work.desired.pending:
+    work, plan = target.work, target.plan
+    generated: tuple[GeneratedKey, ...] = ()
+    if work is not None and work.desired.pending:
         work = with_new_keys(work)
-        lines.extend(
-            f"{zone}: generated DKIM key '{key.selector}' ({key.algorithm}): private key {key.private_key} "
-            f"(mode 0600) — copy it to the mail server; public key {key.public_key}"
-            for key in work.desired.generated
-        )
-    report = provider.apply(work.live.zone, work.plan.changes, batch_size)
-    from zonesync.render.text import render_apply
-
-    lines.extend(render_apply(report, work.plan.counts(), "Run apply again to converge."))
-    return ZoneOutcome(zone, tuple(lines), report.error is not None)
+        plan, generated = work.plan, work.desired.generated
+    report = provider.apply(target.zone, plan.changes, batch_size)
+    return ZoneOutcome(plan.zone, generated, report, plan.counts())

@@ -1,7 +1,10 @@
-"""The `zonesync` command line.
+"""The `zonesync` command line: the group, shared options and helpers, and the mapping of zonesync's
+errors to click's messages and exit codes. The commands live beside it, one module per group:
+`zones` (validate, plan, apply), `importer` (import), `mail` (dkim, mta-sts, explain), `emulator`.
 
+This package is the only place that imports click, prints, and turns errors into exit codes.
 Start-up is kept cheap: this module imports only click and zonesync's light modules; the Cloudflare SDK is
-imported by the commands that talk to the API, and sub-commands living elsewhere load on first use.
+imported by the commands that talk to the API, and sub-commands load on first use.
 """
 
 from __future__ import annotations
@@ -22,14 +25,41 @@ from zonesync.errors import ZonesyncError
 
 if TYPE_CHECKING:
     from zonesync.loader import ZoneConfig
-    from zonesync.manager import ZoneWork
     from zonesync.plan import Plan
     from zonesync.providers.cloudflare import CloudflareProvider
 
 TOKEN_ENV = "CLOUDFLARE_API_TOKEN"
 
 
-class LazyGroup(click.Group):
+class CommandError(click.ClickException):
+    """A zonesync error as click shows it: `Error: <message>`, exit with the error's own code."""
+
+    def __init__(self, error: ZonesyncError) -> None:
+        super().__init__(error.message)
+        self.exit_code = error.exit_code
+
+
+class _MapErrors:
+    """Turns the core's plain ZonesyncError into a CommandError where a command runs."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)  # type: ignore[misc]
+        except ZonesyncError as exc:
+            raise CommandError(exc) from exc
+
+
+class Command(_MapErrors, click.Command):
+    """A zonesync command: its errors print as one line and exit with their documented code."""
+
+
+class Group(_MapErrors, click.Group):
+    """A group of zonesync commands (errors mapped as for `Command`)."""
+
+    command_class = Command
+
+
+class LazyGroup(Group):
     """Sub-commands defined in other modules, imported only when listed or run (click docs, "Lazily
     Loading Subcommands")."""
 
@@ -67,6 +97,9 @@ class LazyGroup(click.Group):
         except click.ClickException as exc:
             exc.show()
             sys.exit(exc.exit_code)
+        except ZonesyncError as exc:
+            CommandError(exc).show()
+            sys.exit(exc.exit_code)
         except (click.Abort, KeyboardInterrupt):
             click.echo("Aborted.", err=True)
             sys.exit(exitcodes.ERROR)
@@ -91,11 +124,14 @@ def echo(message: str = "", err: bool = False) -> None:
 @click.group(
     cls=LazyGroup,
     lazy={
-        "emulator": "zonesync.emulator.command:emulator",
-        "dkim": "zonesync.mail.commands:dkim",
-        "mta-sts": "zonesync.mail.commands:mta_sts",
-        "explain": "zonesync.mail.commands:explain",
-        "import": "zonesync.importer_command:import_",
+        "validate": "zonesync.cli.zones:validate",
+        "plan": "zonesync.cli.zones:plan",
+        "apply": "zonesync.cli.zones:apply",
+        "emulator": "zonesync.cli.emulator:emulator",
+        "dkim": "zonesync.cli.mail:dkim",
+        "mta-sts": "zonesync.cli.mail:mta_sts",
+        "explain": "zonesync.cli.mail:explain",
+        "import": "zonesync.cli.importer:import_",
     },
     epilog=exitcodes.HELP,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -139,7 +175,7 @@ def resolve_paths(zone_files: Sequence[Path]) -> list[Path]:
 
 
 def load(zone_files: Sequence[Path], for_api: bool = False) -> list[ZoneConfig]:
-    from zonesync.manager import load_configs
+    from zonesync.orchestrate import load_configs
 
     if for_api:
         # Commands that talk to the API load the SDK first: its modules (about 18 MB) then do not settle in
@@ -167,129 +203,6 @@ def print_warnings(configs_desired: Sequence[Any]) -> None:
     for desired in configs_desired:
         for warning in desired.warnings:
             echo(click.style(f"warning: {warning.source}: {warning.message}", fg="yellow"), err=True)
-
-
-@cli.command()
-@zone_files_argument
-def validate(zone_files: tuple[Path, ...]) -> None:
-    """Check zone files offline: no token, no network. Exit 1 on the first file with errors."""
-    from zonesync.manager import validate_offline
-    from zonesync.safety import limits_for
-
-    configs = load(zone_files)
-    desired = validate_offline(configs)
-    for cfg in configs:
-        limits_for(cfg)  # a malformed max_changes is bad input too
-    print_warnings(desired)
-    for cfg, d in zip(configs, desired, strict=True):
-        echo(f"{cfg.path}: {cfg.zone}: {len(d.records)} records OK")
-
-
-def make_plan(works: Sequence[ZoneWork]) -> Plan:
-    from zonesync.plan import Plan
-
-    return Plan(tuple(w.plan for w in works))
-
-
-@cli.command(epilog=exitcodes.HELP)
-@zone_files_argument
-@click.option("--exit-code", is_flag=True, help="Exit 2 when there are changes, 0 when there are none.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "markdown"]),
-    default="text",
-    show_default=True,
-    help="json: the saved-plan document (schema zonesync/schemas/plan.schema.json); markdown: a PR comment.",
-)
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Save the plan as JSON, to apply exactly it later with `zonesync apply FILE`.",
-)
-@click.pass_context
-def plan(
-    ctx: click.Context, zone_files: tuple[Path, ...], exit_code: bool, fmt: str, out: Path | None
-) -> None:
-    """Show what apply would change in each zone (default: every zones/*.yaml)."""
-    from zonesync.manager import plan_all
-    from zonesync.planfile import emit
-
-    configs = load(zone_files, for_api=True)
-    provider = make_provider(ctx)
-    try:
-        works = plan_all(provider, configs)
-    finally:
-        provider.close()
-    the_plan = make_plan(works)
-    emit(the_plan, configs, fmt, out)
-    if exit_code and the_plan.has_changes:
-        ctx.exit(exitcodes.CHANGES)
-
-
-@cli.command(epilog=exitcodes.HELP)
-@zone_files_argument
-@click.option("-y", "--yes", is_flag=True, help="Apply without asking (required when not on a terminal).")
-@click.option(
-    "--no-new-keys", is_flag=True, help="Refuse instead of generating missing DKIM keys (CI runners)."
-)
-@click.option(
-    "--batch-size",
-    type=click.IntRange(1, 3500),
-    help="Operations per batch request (default: the zone plan's limit).",
-)
-@click.option("--force", is_flag=True, help="Apply even beyond the safety thresholds (max_changes).")
-@click.pass_context
-def apply(
-    ctx: click.Context,
-    zone_files: tuple[Path, ...],
-    yes: bool,
-    no_new_keys: bool,
-    batch_size: int | None,
-    force: bool,
-) -> None:
-    """Plan, confirm, then make the changes through Cloudflare's batch endpoint.
-
-    Given one saved plan (PLAN.json from `plan --out`), apply exactly that plan, refusing it if any
-    zone changed since or the file was altered."""
-    from zonesync.manager import apply_zone, parallel, plan_all
-    from zonesync.planfile import apply_saved, is_plan_file
-    from zonesync.render.text import render
-    from zonesync.safety import enforce, limits_for
-
-    if any(is_plan_file(f) for f in zone_files):
-        if len(zone_files) > 1:
-            raise ZonesyncError("a saved plan (.json) is applied alone: zonesync apply PLAN.json")
-
-        return apply_saved(ctx, zone_files[0], yes=yes, force=force, batch_size=batch_size)
-
-    configs = load(zone_files, for_api=True)
-    provider = make_provider(ctx)
-    try:
-        works = plan_all(provider, configs)
-        the_plan = make_plan(works)
-        echo(render(the_plan))
-        if not the_plan.has_changes:
-            echo("Nothing to apply.")
-            return
-        enforce(((w.plan, limits_for(w.config)) for w in works), force)
-        pending = [r for w in works for r in w.desired.pending]
-        if pending and no_new_keys:
-            names = ", ".join(sorted({r.name for r in pending}))
-            raise ZonesyncError(
-                f"--no-new-keys: no DKIM key exists for {names}; generate it where the mail server can read it "
-                "(zonesync dkim generate) and commit the .pub file, or run apply without --no-new-keys"
-            )
-        confirm(yes, the_plan)
-        outcomes = parallel(lambda work: apply_zone(provider, work, batch_size), works)
-        for outcome in outcomes:
-            for line in outcome.lines:
-                echo(line, err=outcome.failed)
-        failed = any(o.failed for o in outcomes)
-    finally:
-        provider.close()
-    if failed:
-        ctx.exit(exitcodes.ERROR)
 
 
 def confirm(yes: bool, the_plan: Plan) -> None:

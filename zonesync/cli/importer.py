@@ -6,10 +6,11 @@ from pathlib import Path
 
 import click
 
+from zonesync.cli import Command
 from zonesync.errors import ZonesyncError
 
 
-@click.command("import")
+@click.command("import", cls=Command)
 @click.argument("zone")
 @click.option(
     "-o",

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import click
 
+from zonesync.cli import Command, Group
+
 ZONE_HELP = "ZONE is a zone name (zones/<zone>.yaml) or a zone file path."
 
 
@@ -46,7 +48,7 @@ def _selected(spec, selector: str | None):
     return chosen
 
 
-@click.group("dkim")
+@click.group("dkim", cls=Group)
 def dkim() -> None:
     """DKIM keys: generate them before the first apply, or show the record and where the key is."""
 
@@ -118,7 +120,7 @@ def dkim_show(zone: str) -> None:
             click.echo(f"  {diag}", err=True)
 
 
-@click.group("mta-sts")
+@click.group("mta-sts", cls=Group)
 def mta_sts() -> None:
     """MTA-STS: the policy file that must be served over HTTPS."""
 
@@ -152,7 +154,7 @@ def mta_sts_policy(zone: str, out_dir: str | None) -> None:
     click.echo(f"serve it at {policy_url(config.zone)} with a valid certificate for mta-sts.{config.zone}")
 
 
-@click.command("explain", epilog=ZONE_HELP)
+@click.command("explain", cls=Command, epilog=ZONE_HELP)
 @click.argument("zone")
 def explain(zone: str) -> None:
     """Explain ZONE's mail records in plain words: what each does, who reads it, what breaks without it."""

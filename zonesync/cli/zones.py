@@ -1,0 +1,188 @@
+"""`zonesync validate`, `plan` and `apply`: zone files (or a saved plan) to Cloudflare.
+
+Only click and the command layer's helpers are imported at module level (`zonesync --help` stays fast); the
+work is `zonesync.orchestrate`'s, the output `zonesync.render`'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from zonesync import exitcodes
+from zonesync.cli import (
+    Command,
+    confirm,
+    echo,
+    load,
+    make_provider,
+    print_warnings,
+    zone_files_argument,
+)
+from zonesync.errors import ZonesyncError
+
+if TYPE_CHECKING:
+    from zonesync.loader import ZoneConfig
+    from zonesync.plan import Plan
+
+
+@click.command(cls=Command)
+@zone_files_argument
+def validate(zone_files: tuple[Path, ...]) -> None:
+    """Check zone files offline: no token, no network. Exit 1 on the first file with errors."""
+    from zonesync.orchestrate import validate_offline
+    from zonesync.safety import limits_for
+
+    configs = load(zone_files)
+    desired = validate_offline(configs)
+    for cfg in configs:
+        limits_for(cfg)  # a malformed max_changes is bad input too
+    print_warnings(desired)
+    for cfg, d in zip(configs, desired, strict=True):
+        echo(f"{cfg.path}: {cfg.zone}: {len(d.records)} records OK")
+
+
+@click.command(cls=Command, epilog=exitcodes.HELP)
+@zone_files_argument
+@click.option("--exit-code", is_flag=True, help="Exit 2 when there are changes, 0 when there are none.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="json: the saved-plan document (schema zonesync/schemas/plan.schema.json); markdown: a PR comment.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Save the plan as JSON, to apply exactly it later with `zonesync apply FILE`.",
+)
+@click.pass_context
+def plan(
+    ctx: click.Context, zone_files: tuple[Path, ...], exit_code: bool, fmt: str, out: Path | None
+) -> None:
+    """Show what apply would change in each zone (default: every zones/*.yaml)."""
+    from zonesync.orchestrate import plan_all
+    from zonesync.plan import Plan
+
+    configs = load(zone_files, for_api=True)
+    provider = make_provider(ctx)
+    try:
+        works = plan_all(provider, configs)
+    finally:
+        provider.close()
+    the_plan = Plan(tuple(w.plan for w in works))
+    emit(the_plan, configs, fmt, out)
+    if exit_code and the_plan.has_changes:
+        ctx.exit(exitcodes.CHANGES)
+
+
+def emit(
+    plan: Plan,
+    configs: Sequence[ZoneConfig],
+    fmt: str = "text",
+    out: Path | None = None,
+) -> None:
+    """Print the plan in `fmt`, warn about zones apply would refuse as unsafe, save it to `out`."""
+    from zonesync import planfile, safety
+    from zonesync.render import json as json_render
+
+    if out is not None:
+        planfile.refuse_pending(plan)
+    by_zone = {c.zone: c for c in configs}
+    unsafe = [
+        p
+        for zp in plan.zones
+        if zp.has_changes and (p := safety.check(zp, safety.limits_for(by_zone.get(zp.zone))))
+    ]
+    if fmt == "json":
+        click.echo(json_render.dumps(planfile.sealed(plan, by_zone)), nl=False)
+    elif fmt == "markdown":
+        from zonesync.render.markdown import render as render_md
+
+        echo(render_md(plan, by_zone))
+    else:
+        from zonesync.render.text import render
+
+        echo(render(plan))
+    for problem in unsafe:
+        echo(click.style(f"warning: {problem}; apply will refuse it", fg="yellow"), err=True)
+    if out is not None:
+        planfile.save(out, plan, by_zone)
+        echo(f"Saved the plan to {out}: apply it with `zonesync apply {out}`", err=True)
+
+
+@click.command(cls=Command, epilog=exitcodes.HELP)
+@zone_files_argument
+@click.option("-y", "--yes", is_flag=True, help="Apply without asking (required when not on a terminal).")
+@click.option(
+    "--no-new-keys", is_flag=True, help="Refuse instead of generating missing DKIM keys (CI runners)."
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, 3500),
+    help="Operations per batch request (default: the zone plan's limit).",
+)
+@click.option("--force", is_flag=True, help="Apply even beyond the safety thresholds (max_changes).")
+@click.pass_context
+def apply(
+    ctx: click.Context,
+    zone_files: tuple[Path, ...],
+    yes: bool,
+    no_new_keys: bool,
+    batch_size: int | None,
+    force: bool,
+) -> None:
+    """Plan, confirm, then make the changes through Cloudflare's batch endpoint.
+
+    Given one saved plan (PLAN.json from `plan --out`), apply exactly that plan, refusing it if any
+    zone changed since or the file was altered."""
+    from zonesync import orchestrate, planfile
+    from zonesync.render.text import render, render_outcome
+
+    saved = None
+    if any(planfile.is_plan_file(f) for f in zone_files):
+        if len(zone_files) > 1:
+            raise ZonesyncError("a saved plan (.json) is applied alone: zonesync apply PLAN.json")
+        # A saved plan is shown before any request: an empty one needs no token.
+        saved = planfile.load(zone_files[0])
+        the_plan = saved.as_plan()
+        echo(render(the_plan))
+        if not the_plan.has_changes:
+            echo("Nothing to apply.")
+            return
+        retry = "Plan again to converge."
+    else:
+        configs = load(zone_files, for_api=True)
+        retry = "Run apply again to converge."
+
+    provider = make_provider(ctx)
+    try:
+        if saved is not None:
+            zones = orchestrate.saved_for_apply(provider, saved)
+        else:
+            zones = orchestrate.plan_for_apply(provider, configs)
+            the_plan = orchestrate.plan_of(zones)
+            echo(render(the_plan))
+            if not the_plan.has_changes:
+                echo("Nothing to apply.")
+                return
+        outcomes = orchestrate.apply(
+            provider,
+            zones,
+            confirm=lambda: confirm(yes, the_plan),
+            force=force,
+            no_new_keys=no_new_keys,
+            batch_size=batch_size,
+        )
+    finally:
+        provider.close()
+    for outcome in outcomes:
+        for line in render_outcome(outcome, retry):
+            echo(line, err=outcome.failed)
+    if any(o.failed for o in outcomes):
+        ctx.exit(exitcodes.ERROR)
