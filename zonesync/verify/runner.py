@@ -137,7 +137,7 @@ async def verify_async(contexts: Sequence[ZoneContext], opts: VerifyOptions, res
 def build_context(config: ZoneConfig, resolver: Resolver, opts: NetOptions) -> ZoneContext:
     """The zone file's view of one zone (raises the zone file's errors, as validate does)."""
     from zonesync.mail import mail_spec, policy_for
-    from zonesync.manager import build_desired
+    from zonesync.orchestrate import build_desired
 
     desired = build_desired(config, None)
     return ZoneContext(config, desired.records, mail_spec(config), policy_for(config), resolver, opts)

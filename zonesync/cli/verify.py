@@ -1,0 +1,103 @@
+"""`zonesync verify`: check that mail works as the world sees it. No API token: it reads DNS like a sender.
+
+The checks and their order are `zonesync.verify.runner`'s; the output is `zonesync.render.verify`'s; this
+module parses options, picks the zones and maps the report to an exit code (0 passed, 5 failed, 1 could not
+run).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from zonesync import exitcodes
+from zonesync.cli import Command, echo, use_color
+
+
+def _zone_paths(zones: tuple[str, ...]) -> list[Path]:
+    """Like plan: zone files, or zone names looked up as zones/<zone>.yaml; default every zones/*.yaml."""
+    from zonesync.cli import resolve_paths
+    from zonesync.loader import find_zone_file
+
+    if not zones:
+        return resolve_paths(())
+    return [find_zone_file(z) for z in zones]
+
+
+def _nameservers(values: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
+    from zonesync.verify.resolver import parse_server
+
+    try:
+        return tuple(parse_server(v) for v in values)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--nameserver") from None
+
+
+@click.command(cls=Command, epilog=exitcodes.HELP)
+@click.argument("zones", nargs=-1, metavar="[ZONE_FILE|ZONE]...")
+@click.option(
+    "--nameserver",
+    "nameservers",
+    multiple=True,
+    metavar="HOST[:PORT]",
+    help="Ask this server (repeatable) instead of the zone's nameservers found by an NS lookup.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0.1, 120),
+    default=5.0,
+    show_default=True,
+    help="Seconds to wait for each answer.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="json: schema zonesync/schemas/verify.schema.json; markdown: a pipeline summary or an issue.",
+)
+@click.option("--strict", is_flag=True, help="Warnings fail too (exit 5).")
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Show details: the SPF evaluation tree, the policy as fetched."
+)
+@click.pass_context
+def verify(
+    ctx: click.Context,
+    zones: tuple[str, ...],
+    nameservers: tuple[str, ...],
+    timeout: float,
+    fmt: str,
+    strict: bool,
+    verbose: bool,
+) -> None:
+    """Check that the zones' mail works as the world sees it: records as served by DNS, SPF evaluated
+    (10 lookups, 2 void), DKIM keys against the key files, DMARC, MTA-STS, TLS-RPT, MX hosts and their
+    reverse DNS. Every failure comes with its fix. Needs no API token."""
+    from zonesync.orchestrate import load_configs
+    from zonesync.render import verify as render
+    from zonesync.verify.result import NetOptions
+    from zonesync.verify.runner import VerifyOptions
+    from zonesync.verify.runner import verify as run
+
+    servers = _nameservers(nameservers)
+    configs = load_configs(_zone_paths(zones))
+    opts = VerifyOptions(NetOptions(timeout=timeout, nameservers=servers))
+    report = run(configs, opts)
+    verbose = verbose or bool(ctx.obj and ctx.obj.get("verbose"))
+    if fmt == "json":
+        click.echo(render.to_json(report, strict))
+    elif fmt == "markdown":
+        echo(render.markdown(report, strict=strict))
+    else:
+        color = use_color()
+        color = sys.stdout.isatty() if color is None else color
+        echo(render.text(report, verbose=verbose, color=color, strict=strict))
+    if report.passed(strict):
+        return
+    counts = report.counts()
+    if counts["fail"] or (strict and counts["warn"]):
+        ctx.exit(exitcodes.VERIFY_FAILED)
+    ctx.exit(exitcodes.ERROR)
