@@ -14,6 +14,7 @@ import click
 
 from zonesync import exitcodes
 from zonesync.cli import Command, echo, use_color
+from zonesync.errors import ZonesyncError
 
 
 def _zone_paths(zones: tuple[str, ...]) -> list[Path]:
@@ -78,7 +79,7 @@ def verify(
     reverse DNS. Every failure comes with its fix. Needs no API token."""
     from zonesync.orchestrate import load_configs
     from zonesync.render import verify as render
-    from zonesync.verify.result import NetOptions
+    from zonesync.verify.result import NetOptions, Status
     from zonesync.verify.runner import VerifyOptions
     from zonesync.verify.runner import verify as run
 
@@ -87,6 +88,10 @@ def verify(
     opts = VerifyOptions(NetOptions(timeout=timeout, nameservers=servers))
     report = run(configs, opts)
     verbose = verbose or bool(ctx.obj and ctx.obj.get("verbose"))
+    unreachable = [f for f in report.findings if f.subject == f.zone and f.status is Status.ERROR]
+    if fmt == "text" and len(unreachable) == len(report.findings) == len(report.zones):
+        # no zone could be asked at all (a dead or wrong --nameserver): one line each, not a report
+        raise ZonesyncError("\n".join(f.message for f in unreachable))
     if fmt == "json":
         click.echo(render.to_json(report, strict))
     elif fmt == "markdown":

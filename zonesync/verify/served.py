@@ -53,7 +53,9 @@ async def check_served(ctx: ZoneContext, servers: tuple[Server, ...]) -> list[Fi
         groups[(rec.name, rec.type)].append(rec)
     serials = await soa_serials(ctx, servers)
     serial_text = ", ".join(f"{_serial(a)} at {s}" for s, a in serials.items())
-    results = await asyncio.gather(*(_check_group(ctx, servers, key, recs) for key, recs in groups.items()))
+    results = await asyncio.gather(
+        *(_check_group(ctx, servers, key, recs, serial_text) for key, recs in groups.items())
+    )
     findings = [f for group in results for f in group]
     ok = len(groups) - len({f.subject for f in findings})
     summary = ctx.finding(
@@ -66,7 +68,7 @@ async def check_served(ctx: ZoneContext, servers: tuple[Server, ...]) -> list[Fi
 
 
 async def _check_group(
-    ctx: ZoneContext, servers: tuple[Server, ...], key: tuple[str, str], recs: list[Record]
+    ctx: ZoneContext, servers: tuple[Server, ...], key: tuple[str, str], recs: list[Record], serial: str
 ) -> list[Finding]:
     name, rdtype = key
     subject = f"{name} {rdtype}"
@@ -99,7 +101,6 @@ async def _check_group(
     if all(s == declared for s in served) and not pending:
         return []
     distinct = {frozenset(s) for s in served}
-    serial = ", ".join(f"{a.server} serial {a.soa_serial}" for a in answers if a.soa_serial is not None)
     if len(distinct) > 1:
         per = "; ".join(f"{a.server} serves {_show(rdtype, s)}" for a, s in zip(answers, served, strict=True))
         return [
@@ -113,7 +114,7 @@ async def _check_group(
         ]
     seen = served[0]
     missing, extra = declared - seen, seen - declared
-    where = f" (SOA serial {serial})" if serial else ""
+    where = f" (SOA serial {serial})"
     if not seen:
         return [
             ctx.finding(
