@@ -11,7 +11,7 @@ import httpx
 import jsonschema
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from verify_env import MAIL_ZONE, SilentServer, World, findings, world  # noqa: F401
+from verify_env import MAIL_ZONE, SilentServer, World, findings, world_fixture  # noqa: F401
 
 import zonesync
 

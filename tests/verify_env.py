@@ -90,8 +90,8 @@ def findings(doc: dict, topic: str | None = None, status: str | None = None) -> 
     ]
 
 
-@pytest.fixture
-def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+@pytest.fixture(name="world")
+def world_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     """Emulator with example.com, other.example (other people's records) and the reverse zones, DNS on."""
     emu = Emulator(
         tokens=(TOKEN,),
