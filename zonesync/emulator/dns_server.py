@@ -356,12 +356,15 @@ class DnsServer:
             daemon_threads = True
             allow_reuse_address = True
 
-        self._udp = UdpServer((self.host, self._requested_port), Udp)
-        try:
-            self._tcp = TcpServer((self.host, self._udp.server_address[1]), Tcp)
-        except OSError:
-            self._udp.server_close()
-            raise
+        for attempt in range(50):  # port 0: a free UDP port whose TCP twin is free too
+            self._udp = UdpServer((self.host, self._requested_port), Udp)
+            try:
+                self._tcp = TcpServer((self.host, self._udp.server_address[1]), Tcp)
+                break
+            except OSError:
+                self._udp.server_close()
+                if self._requested_port or attempt == 49:
+                    raise
         for srv in (self._udp, self._tcp):
             thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
             thread.start()

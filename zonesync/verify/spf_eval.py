@@ -151,16 +151,13 @@ class _Walk:
         """The host's addresses, as networks to match (only the family of `ip`, or both in the audit)."""
         families = ["A", "AAAA"] if self.ip is None else ["A" if self.ip.version == 4 else "AAAA"]
         found: list[IP] = []
-        last = None
         for rdtype in families:
-            last = await self.lookup(host, rdtype)
-            if last.status == "error":
-                raise TempError(last.error)
-            found.extend(ipaddress.ip_address(v) for v in last.values)
-        assert last is not None
-        if not found:
-            return [], Answer(host, "/".join(families), "nodata")
-        return found, last
+            answer = await self.lookup(host, rdtype)
+            if answer.status == "error":
+                raise TempError(answer.error)
+            found.extend(ipaddress.ip_address(v) for v in answer.values)
+        status = "ok" if found else "nodata"  # void only when no family has an address (as checkdmarc counts)
+        return found, Answer(host, "/".join(families), status)
 
     def matches(self, addrs: list[IP], cidr4: int, cidr6: int) -> bool:
         if self.ip is None:
