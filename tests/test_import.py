@@ -127,9 +127,9 @@ def test_bind_import_round_trip(emulator, workdir: Path) -> None:
     result = run("plan", "--exit-code")
     assert result.exit_code == 0, result.output
     # live import of what the BIND import applied: the same records
-    result = run("import", ZONE, "-o", "live.yaml")
+    result = run("import", ZONE, "-o", "live/example.com.yaml")
     assert result.exit_code == 0, result.output
-    assert set(load_zone_file("live.yaml").records) == expected
+    assert set(load_zone_file("live/example.com.yaml").records) == expected
 
 
 def test_import_refuses_to_overwrite(emulator, workdir: Path) -> None:

@@ -75,7 +75,7 @@ def test_mx_host_user_records_ok_and_outside_zone(tmp_path):
 
 def test_user_declared_mx_checked_without_mail_block(tmp_path):
     r = run(tmp_path, "zone: example.com\nrecords:\n  '@': {type: MX, value: 10 mail}\n")
-    only(r, "error", "MX host mail.example.com has no A or AAAA record")
+    only(r, "warning", "MX host mail.example.com has no A or AAAA record")  # the user's own records: warned
 
 
 def test_preset_without_mx(tmp_path):
@@ -104,7 +104,7 @@ def test_two_user_spf_records(tmp_path):
         "zone: example.com\nrecords:\n  '@':\n    - {type: TXT, value: 'v=spf1 mx -all'}\n"
         "    - {type: TXT, value: 'v=spf1 a -all'}\n",
     )
-    d = only(r, "error", "example.com has 2 SPF records")
+    d = only(r, "warning", "example.com has 2 SPF records")  # no mail block: the user's own records
     assert "merge them into one" in d.message
 
 
@@ -294,6 +294,24 @@ def test_dkim_live_record_unusable(tmp_path):
     live = [Record("default._domainkey.example.com", "TXT", "v=DKIM1; k=rsa; p=!!!")]
     r = run(tmp_path, "zone: example.com\nmail:\n  dkim: [{selector: default}]\n", live)
     only(r, "error", "the DKIM record published at default._domainkey.example.com is unusable")
+
+
+def test_dkim_live_record_unusable_is_replaced_when_key_known(tmp_path):
+    from zonesync.mail import dkim
+    from zonesync.model import Record
+
+    key = rsa.generate_private_key(65537, 2048)
+    write_key(tmp_path / "keys" / "example.com_default.key", key)
+    live = [Record("default._domainkey.example.com", "TXT", '"v=DKIM1; k=rsa; p=abc')]
+    r = run(tmp_path, "zone: example.com\nmail:\n  dkim: [{selector: default}]\n", live)
+    assert errors(r) == []
+    d = only(r, "warning", "the DKIM record published at default._domainkey.example.com is unusable")
+    assert (
+        "'\"v' is not a valid tag name" in d.message
+        and "replaces it with the key from private key" in d.message
+    )
+    (rec,) = [x for x in r.records if x.name == "default._domainkey.example.com"]
+    assert rec.value == dkim.txt_value(key.public_key())
 
 
 def test_dkim_collision_with_user_record(tmp_path):

@@ -57,9 +57,10 @@ def test_preset_maddy_golden(tmp_path):
     ]  # fmt: skip
     assert all(r.ttl == 1 for r in result.records)
     assert result.generated == ()
-    # only the mta-sts.<zone> host warning: nothing serves the policy yet
-    assert [d.level for d in result.diagnostics] == ["warning"]
-    assert "mta-sts.example.com" in result.diagnostics[0].message
+    # warnings only: maddy's DMARC record has no rua (no aggregate reports), nothing serves the policy yet
+    assert [d.level for d in result.diagnostics] == ["warning", "warning"]
+    assert "no `rua=` report address" in result.diagnostics[0].message
+    assert "mta-sts.example.com" in result.diagnostics[1].message
     # maddy's key location: {domain}_{selector}.key in the key folder beside zones/
     spec = mail_spec(config)
     assert spec.dkim[0].private_key == tmp_path.resolve() / "keys" / "example.com_default.key"

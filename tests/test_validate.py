@@ -59,9 +59,11 @@ def test_validate_needs_no_token(tmp_path: Path, monkeypatch) -> None:
 
 
 def test_same_zone_in_two_files(tmp_path: Path) -> None:
-    (tmp_path / "a.yaml").write_text("zone: example.com\n")
-    (tmp_path / "b.yaml").write_text("zone: example.com\n")
-    result = CliRunner().invoke(cli, ["validate", str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml")])
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "example.com.yaml").write_text("zone: example.com\n")
+    files = [str(tmp_path / folder / "example.com.yaml") for folder in ("a", "b")]
+    result = CliRunner().invoke(cli, ["validate", *files])
     assert result.exit_code == 1 and "is also declared in" in result.output
 
 

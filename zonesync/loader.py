@@ -8,6 +8,7 @@ Cloudflare cannot proxy, names outside the zone. Checks that need the whole reco
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import sys
 from dataclasses import dataclass
@@ -80,11 +81,22 @@ def load_zone_file(path: str | Path, text: str | None = None) -> ZoneConfig:
     top = require_mapping(doc, src.at(line=1), "the zone file")
     check_keys(top, TOP_KEYS, src, "")
 
-    if "zone" not in top:
+    named = _zone_from_file_name(path_s) if text is None else None
+    if "zone" in top:
+        zone = _zone_name(top["zone"], src.at("zone", top.line_of("zone")))
+        if named is not None and named != zone:
+            raise ZoneFileError(
+                src.at("zone", top.line_of("zone")),
+                f"the file is named {Path(path_s).name} but holds `zone: {zone}`: a zone file is named "
+                f"<zone>.yaml, so `zonesync plan {zone}` finds it and no zone is planned from the wrong file; "
+                f"rename the file to {zone}.yaml or correct `zone:`",
+            )
+    elif named is not None:
+        zone = _zone_name(named, src.at("zone", top.line))
+    else:
         raise ZoneFileError(
             src.at("zone", top.line), "missing `zone:` (the Cloudflare zone this file describes)"
         )
-    zone = _zone_name(top["zone"], src.at("zone", top.line_of("zone")))
 
     enterprise = _bool(top.get("enterprise", False), src.at("enterprise", top.line_of("enterprise")))
     ttl = _ttl(top.get("ttl", "auto"), src.at("ttl", top.line_of("ttl")), enterprise)
@@ -118,6 +130,15 @@ def load_zone_file(path: str | Path, text: str | None = None) -> ZoneConfig:
         max_changes_line=top.line_of("max_changes"),
         enterprise=enterprise,
     )
+
+
+def _zone_from_file_name(path: str) -> str | None:
+    """`zones/example.com.yaml` -> `example.com` (octoDNS's rule too: the file is named after its zone)."""
+    name = Path(path).name
+    for suffix in (".yaml", ".yml"):
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)].rstrip(".").lower() or None
+    return name.lower() or None
 
 
 def _zone_name(value: Any, src: Source) -> str:
@@ -302,9 +323,28 @@ def _record_set(
     for raw, vsrc in raw_values:
         if isinstance(raw, bool) or raw is None or isinstance(raw, LineDict | LineList):
             raise ZoneFileError(vsrc, f"a {rtype} value must be text, not {type_name(raw)}")
+        if rtype == "MX":
+            _check_mx_target(str(raw), vsrc)
         try:
             value = rdata.canonical_value(rtype, str(raw), zone)
         except rdata.ValueError_ as exc:
             raise ZoneFileError(vsrc, str(exc)) from None
         records.append(Record(fqdn, rtype, value, rttl, rproxied, comment or None, tags, source=vsrc))
     return records
+
+
+def _check_mx_target(text: str, src: Source) -> None:
+    """An IP address as MX target would be read as a host name inside the zone (`192.0.2.1.<zone>`)."""
+    target = text.split()[-1].rstrip(".") if text.split() else ""
+    if not target or not (target[0].isdigit() or ":" in target):
+        return
+    try:
+        ipaddress.ip_address(target)
+    except ValueError:
+        return
+    raise ZoneFileError(
+        src,
+        f"MX target {target} is an IP address, but an MX record must name a host (RFC 5321 §5.1; as written it "
+        "would mean a host named after the address inside the zone): name the host (e.g. `10 mx`) and give "
+        "it an A/AAAA record",
+    )

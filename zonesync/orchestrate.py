@@ -64,13 +64,11 @@ def build_desired(
     # records, where a typo silently breaks mail.
     from zonesync.mail import mail_records
 
-    # Without the block those records are the user's own (often imported as they are live): warn only.
+    # mail_records sets the levels: without a block most findings only warn (the records are the user's
+    # own), but a broken SPF/DMARC/... record this plan would publish is an error either way.
     result = mail_records(config, live, generate_keys=generate_keys)
     records.extend(result.records)
-    if config.mail is None:
-        diagnostics.extend(Diagnostic("warning", d.source, d.message) for d in result.diagnostics)
-    else:
-        diagnostics.extend(result.diagnostics)
+    diagnostics.extend(result.diagnostics)
     generated = result.generated
     diagnostics.extend(check_record_set(records, config.zone))
     for rec in config.records:

@@ -31,6 +31,8 @@ def check_record_set(records: Iterable[Record], zone: str) -> list[Diagnostic]:
     Walks the records grouped by name (a stable sort, so within a name the first declaration comes first
     and is the one an error points back to)."""
     out: list[Diagnostic] = []
+    records = list(records)
+    out.extend(check_targets(records, zone))
     ordered = sorted(records, key=attrgetter("name"))  # keys are the records' own strings: no copies
     for name, group in groupby(ordered, key=attrgetter("name")):
         recs = list(group)
@@ -68,4 +70,30 @@ def check_record_set(records: Iterable[Record], zone: str) -> list[Diagnostic]:
                     "a CNAME must be alone at its name (RFC 1034), move the other records or use A/AAAA",
                 )
             )
+    return out
+
+
+TARGET_TYPES = frozenset({"CNAME", "MX", "NS", "SRV", "PTR"})
+
+
+def check_targets(records: Iterable[Record], zone: str) -> list[Diagnostic]:
+    """A target that reads like an outside domain but lies inside the zone: a forgotten trailing dot."""
+    from zonesync.outside import meant_outside
+
+    out: list[Diagnostic] = []
+    inside = "." + zone + "."
+    for rec in records:
+        if rec.type not in TARGET_TYPES or (rec.source is not None and rec.source.origin):
+            continue
+        target = rec.value.rsplit(" ", 1)[-1]
+        if not target.endswith(inside) or (meant := meant_outside(target, zone)) is None:
+            continue
+        out.append(
+            Diagnostic(
+                "warning",
+                _where(rec),
+                f"{rec.type} target `{meant[:-1]}` has no trailing dot, so it is relative to the zone and means "
+                f"{target}; if you meant the outside host, write `{meant}` (with the trailing dot)",
+            )
+        )
     return out

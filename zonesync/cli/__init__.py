@@ -155,21 +155,44 @@ def cli(ctx: click.Context, verbose: bool, rate_limit: str | None) -> None:
     (the bundled emulator, for instance).
     """
     ctx.ensure_object(dict)
-    ctx.obj["verbose"] = verbose
+    ctx.obj["verbose"] = False
     ctx.obj["rate_limit"] = rate_limit
     if verbose:
-        logging.basicConfig(level=logging.INFO, format="zonesync: %(message)s", stream=sys.stderr)
-        logging.getLogger("httpx").setLevel(logging.WARNING)  # ours already logs each request once
+        _verbose(ctx)
 
 
-zone_files_argument = click.argument("zone_files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+def _verbose(ctx: click.Context) -> None:
+    root = ctx.find_root()
+    root.ensure_object(dict)
+    if root.obj.get("verbose"):
+        return
+    root.obj["verbose"] = True
+    logging.basicConfig(level=logging.INFO, format="zonesync: %(message)s", stream=sys.stderr)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # ours already logs each request once
+
+
+verbose_option = click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    expose_value=False,
+    callback=lambda ctx, _param, value: _verbose(ctx) if value else None,
+    help="Log each API request (method, path, status, time); also accepted before the command.",
+)
+"""`zonesync plan -v` as well as `zonesync -v plan`: people type it after the command."""
+
+zone_files_argument = click.argument(
+    "zone_files", nargs=-1, metavar="[ZONE|FILE]...", type=click.Path(dir_okay=False, path_type=Path)
+)
 
 
 def resolve_paths(zone_files: Sequence[Path]) -> list[Path]:
-    from zonesync.loader import default_zone_files
+    """The zone files to work on: each argument a file, or a zone name (`example.org` ->
+    zones/example.org.yaml, as `explain` takes it); none: every zones/*.yaml."""
+    from zonesync.loader import default_zone_files, find_zone_file
 
     if zone_files:
-        return list(zone_files)
+        return [find_zone_file(str(f)) for f in zone_files]
     found = default_zone_files()
     if not found:
         raise ZonesyncError("no zone files given and none found under zones/ (zones/<zone>.yaml)")

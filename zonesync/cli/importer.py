@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from zonesync.cli import Command
+from zonesync.cli import Command, verbose_option
 from zonesync.errors import ZonesyncError
 
 
@@ -25,6 +25,7 @@ from zonesync.errors import ZonesyncError
     help="Import this BIND zone file (parsed by dnspython) instead of the live zone: no token needed.",
 )
 @click.option("--force", is_flag=True, help="Overwrite an existing zone file.")
+@verbose_option
 @click.pass_context
 def import_(ctx: click.Context, zone: str, out: Path | None, bind_file: Path | None, force: bool) -> None:
     """Write a zone file for ZONE whose plan is empty: records grouped into record sets, Cloudflare

@@ -20,6 +20,7 @@ from zonesync.cli import (
     load,
     make_provider,
     print_warnings,
+    verbose_option,
     zone_files_argument,
 )
 from zonesync.errors import ZonesyncError
@@ -31,8 +32,10 @@ if TYPE_CHECKING:
 
 @click.command(cls=Command)
 @zone_files_argument
+@verbose_option
 def validate(zone_files: tuple[Path, ...]) -> None:
-    """Check zone files offline: no token, no network. Exit 1 on the first file with errors."""
+    """Check zone files (or zones by name) offline: no token, no network. Exit 1 on the first file with
+    errors."""
     from zonesync.orchestrate import validate_offline
     from zonesync.safety import limits_for
 
@@ -47,6 +50,7 @@ def validate(zone_files: tuple[Path, ...]) -> None:
 
 @click.command(cls=Command, epilog=exitcodes.HELP)
 @zone_files_argument
+@verbose_option
 @click.option("--exit-code", is_flag=True, help="Exit 2 when there are changes, 0 when there are none.")
 @click.option(
     "--format",
@@ -65,7 +69,8 @@ def validate(zone_files: tuple[Path, ...]) -> None:
 def plan(
     ctx: click.Context, zone_files: tuple[Path, ...], exit_code: bool, fmt: str, out: Path | None
 ) -> None:
-    """Show what apply would change in each zone (default: every zones/*.yaml)."""
+    """Show what apply would change in each zone: files, or zone names (`zonesync plan example.org` reads
+    zones/example.org.yaml); default: every zones/*.yaml."""
     from zonesync.orchestrate import plan_all
     from zonesync.plan import Plan
 
@@ -118,6 +123,7 @@ def emit(
 
 @click.command(cls=Command, epilog=exitcodes.HELP)
 @zone_files_argument
+@verbose_option
 @click.option("-y", "--yes", is_flag=True, help="Apply without asking (required when not on a terminal).")
 @click.option(
     "--no-new-keys", is_flag=True, help="Refuse instead of generating missing DKIM keys (CI runners)."

@@ -31,7 +31,9 @@ Decisions where no real answer was found (the facts file says "not found"):
   0..65535 -> chain ``9008`` (#5a older text). Malformed JSON / wrong field types -> ``400 9207 "Request body
   is invalid."``.
 * **TXT length** (#6): more than 4,080 characters in one record, or more than 8,192 combined for the TXT
-  records of one name -> ``400 1004`` chain ``9102`` (message states the limit). Content is kept as sent.
+  records of one name -> ``400 1004`` chain ``9102`` (message states the limit). Content is kept as sent,
+  except (#6c) that a quoted character-string longer than 255 bytes is split into 255-byte strings;
+  bare (unquoted) content is stored as sent.
 * **Read-only records**: records whose ``meta`` has ``read_only`` or ``managed_by_apps`` true refuse
   PUT/PATCH/DELETE (also in a batch) with ``400 81046 "This record is managed by Cloudflare or an app and is
   read-only."``. ``auto_added`` alone does not lock a record.

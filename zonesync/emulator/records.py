@@ -24,6 +24,7 @@ import dns.name
 import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
+import dns.tokenizer
 
 from . import errors
 
@@ -58,6 +59,7 @@ STRUCTURED = frozenset(
 )
 HOSTNAME_TYPES = frozenset({"CNAME", "NS", "PTR", "MX"})
 TXT_MAX = 4080  # facts #6b: observed UI/API maximum per TXT record
+TXT_STRING_MAX = 255  # facts #6c: longer quoted strings are split
 TXT_NAME_MAX = 8192  # facts #6a: combined per name
 
 _LABEL = re.compile(r"^(\*|[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)$")
@@ -375,7 +377,7 @@ def normalize_content(
                 errors.TXT_TOO_LONG,
                 f"Content for TXT record is too long; the maximum is {TXT_MAX} characters.",
             )
-        return content, None, None
+        return split_txt(content), None, None
     # CNAME, NS, PTR, MX: a hostname
     host = content.strip()
     if rtype == "MX":
@@ -391,6 +393,43 @@ def normalize_content(
     if not is_hostname(host):
         raise errors.invalid_content(rtype)
     return host, None, priority if rtype == "MX" else None
+
+
+def split_txt(content: str) -> str:
+    """Facts row 6c: TXT content "must consist of quoted character strings, each with a length of up to
+    255 bytes. Strings exceeding this allowed maximum length are automatically split." Content sent
+    without quotes (or not only quoted strings) is stored as sent."""
+    strings = _quoted_strings(content.strip()) if content.strip().startswith('"') else None
+    if strings is None or all(len(s) <= TXT_STRING_MAX for s in strings):
+        return content
+    parts = [s[i : i + TXT_STRING_MAX] for s in strings for i in range(0, max(len(s), 1), TXT_STRING_MAX)]
+    return " ".join(_quote_bytes(p) for p in parts)
+
+
+def _quoted_strings(text: str) -> list[bytes] | None:
+    tok = dns.tokenizer.Tokenizer(text)
+    out: list[bytes] = []
+    try:
+        while not (token := tok.get()).is_eol_or_eof():
+            if not token.is_quoted_string():
+                return None
+            out.append(token.unescape_to_bytes().value)
+    except dns.exception.DNSException:
+        return None
+    return out
+
+
+def _quote_bytes(data: bytes) -> str:
+    """One RFC 1035 §5.1 quoted string; bytes outside printable ASCII as \\DDD."""
+    out = []
+    for b in data:
+        if b in (0x22, 0x5C):
+            out.append("\\" + chr(b))
+        elif 0x20 <= b < 0x7F:
+            out.append(chr(b))
+        else:
+            out.append(f"\\{b:03d}")
+    return '"' + "".join(out) + '"'
 
 
 def identity(rec: dict[str, Any]) -> tuple[Any, ...]:

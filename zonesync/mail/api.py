@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from zonesync.mail.checks import check_all
+from zonesync.mail.checks import check_all, check_live_replacements, check_user_records
 from zonesync.mail.expand import DkimValue, expand, sts_policy
 from zonesync.mail.keys import KeyState, resolve
 from zonesync.mail.result import MailResult
 from zonesync.mail.spec import MailSpec, parse_mail
-from zonesync.model import Record
+from zonesync.model import Diagnostic, Record
 
 if TYPE_CHECKING:
     from zonesync.loader import ZoneConfig
@@ -37,6 +37,12 @@ def mail_records(config: ZoneConfig, live: Sequence[Record] | None, *, generate_
         values = {s.spec.selector: DkimValue(s.value, s.pending) for s in states}
         records = expand(spec, values, config.records)
     diagnostics = check_all(spec, records, config.records, config.zone, states)
+    if config.mail is None:  # without the block the records are the user's own: their checks only warn
+        diagnostics = [Diagnostic("warning", d.source, d.message) for d in diagnostics]
+    # Syntax of hand-written mail records: an error when this plan publishes it, a warning when it is
+    # live and unchanged (with or without a block).
+    diagnostics += check_user_records(config.records, config.zone, live)
+    diagnostics += check_live_replacements([*config.records, *records], live, config.zone)
     generated = tuple(s.generated for s in states if s.generated is not None)
     return MailResult(records, tuple(diagnostics), generated, states)
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
+from zonesync import rdata
 from zonesync.mail import dkim, dmarc, mta_sts, spf, tlsrpt
 from zonesync.mail.expand import in_zone, mx_hosts, sts_patterns
 from zonesync.mail.keys import KeyState
 from zonesync.mail.spec import MailSpec
 from zonesync.model import Diagnostic, Record, Source
+from zonesync.outside import meant_outside
 
 KINDS = {
     "spf": "SPF",
@@ -46,6 +48,70 @@ def kind(rec: Record) -> str | None:
     return None
 
 
+_LOOKS = (
+    ("v=spf", "spf"),
+    ("v=dmarc", "dmarc"),
+    ("v=stsv", "sts"),
+    ("v=tlsrpt", "tlsrpt"),
+    ("v=dkim", "dkim"),
+)
+
+
+def looks_like(rec: Record) -> str | None:
+    """What a TXT record was meant to be, judged loosely (`v=spf mx -all`, `"v=DMARC1;...`, `V=DMARC1`), so
+    a record that tries to be SPF, DMARC, MTA-STS, TLS-RPT or DKIM and fails is still checked as one."""
+    if rec.type != "TXT":
+        return None
+    low = rec.value.lstrip().lstrip('"').lstrip().lower()
+    for prefix, k in _LOOKS:
+        if low.startswith(prefix):
+            return k
+    return "dkim" if "._domainkey." in rec.name and "p=" in low else None
+
+
+def record_problems(k: str, rec: Record, zone: str) -> list[tuple[str, str]]:
+    """Syntax findings for a TXT record that `looks_like` kind `k` (prefix included in each message)."""
+    if k == "spf":
+        if not spf.is_spf(rec.value):
+            return [
+                (
+                    "error",
+                    "SPF: the record starts like SPF but not with `v=spf1` and a space (RFC 7208 §4.5): receivers "
+                    "skip it, as if the name had no SPF at all",
+                )
+            ]
+        return [(lvl, "SPF: " + msg) for lvl, msg in spf.check_record(rec.value)]
+    if k == "dmarc":
+        return [(lvl, "DMARC: " + msg) for lvl, msg in dmarc.check_record(rec.value, zone)]
+    if k == "sts":
+        if rec.name != mta_sts.record_name(zone):
+            return []
+        return [(lvl, "MTA-STS: " + msg) for lvl, msg in mta_sts.check_record(rec.value)]
+    if k == "tlsrpt":
+        return [(lvl, "TLS-RPT: " + msg) for lvl, msg in tlsrpt.check_record(rec.value)]
+    if k == "dkim" and "._domainkey." in rec.name and not rec.pending:
+        try:
+            key = dkim.public_key_from_record(rec.value)
+        except dkim.DkimParseError as exc:
+            return [
+                (
+                    "error",
+                    f"DKIM: the key record does not parse ({exc}): receivers cannot verify signatures with this "
+                    "selector",
+                )
+            ]
+        bits = dkim.key_bits(key)
+        if bits is not None and bits < dkim.MIN_RSA_BITS:
+            return [
+                (
+                    "error",
+                    f"DKIM: RSA {bits}-bit key: receivers treat keys under 2048 bits as weak (RFC 8301 §3.2); "
+                    "publish a 2048-bit key",
+                )
+            ]
+    return []
+
+
 def place(rec: Record) -> str:
     src = rec.source
     if src is None:
@@ -76,8 +142,8 @@ def check_all(
 ) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     out += check_collisions(expansion, user_records)
+    out += check_user_dkim(user_records, zone)
     everything = [*user_records, *expansion]
-    out += check_user_records(user_records, zone)
     out += check_single_per_name(everything)
     out += check_mx(spec, everything, zone)
     out += check_spf_targets(everything, zone)
@@ -130,42 +196,72 @@ def _why(k: str) -> str:
     }.get(k, "the same records would be declared twice, in two places that can drift apart")
 
 
-def check_user_records(user_records: Sequence[Record], zone: str) -> list[Diagnostic]:
-    """Hand-written mail records get the same syntax checks as generated ones."""
+def check_user_records(
+    user_records: Sequence[Record], zone: str, live: Sequence[Record] | None = None
+) -> list[Diagnostic]:
+    """Hand-written mail records get the same syntax checks as generated ones.
+
+    A broken record is an error when this plan would publish it (new or changed, or offline where the
+    live zone is unknown), and a warning when it is live already and left as it is: an imported zone
+    still plans, and the warning says what is wrong."""
+    out: list[Diagnostic] = []
+    published = {(r.name, r.value) for r in live or () if r.type == "TXT"}
+    for rec in user_records:
+        k = looks_like(rec)
+        if k is None or k == "dkim":  # a DKIM key is checked with the other mail findings (check_user_dkim)
+            continue
+        findings = record_problems(k, rec, zone)
+        if live is not None and (rec.name, rec.value) in published:
+            findings = [
+                ("warning", msg + " (the record is live as it is; this plan leaves it unchanged)")
+                if lvl == "error"
+                else (lvl, msg)
+                for lvl, msg in findings
+            ]
+        _add(out, _src(rec), findings)
+    return out
+
+
+def check_user_dkim(user_records: Sequence[Record], zone: str) -> list[Diagnostic]:
+    """Hand-written DKIM key records: the key must parse and be strong enough."""
     out: list[Diagnostic] = []
     for rec in user_records:
-        k = kind(rec)
-        if k == "spf":
-            _add(out, _src(rec), spf.check_record(rec.value), "SPF: ")
-        elif k == "dmarc":
-            _add(out, _src(rec), dmarc.check_record(rec.value, zone), "DMARC: ")
-        elif k == "sts" and rec.name == mta_sts.record_name(zone):
-            _add(out, _src(rec), mta_sts.check_record(rec.value), "MTA-STS: ")
-        elif k == "tlsrpt":
-            _add(out, _src(rec), tlsrpt.check_record(rec.value), "TLS-RPT: ")
-        elif k == "dkim" and "._domainkey." in rec.name and not rec.pending:
-            try:
-                key = dkim.public_key_from_record(rec.value)
-            except dkim.DkimParseError as exc:
-                out.append(
-                    Diagnostic(
-                        "error",
-                        _src(rec),
-                        f"DKIM: the key record does not parse ({exc}): "
-                        "receivers cannot verify signatures with this selector",
-                    )
+        if looks_like(rec) == "dkim":
+            _add(out, _src(rec), record_problems("dkim", rec, zone))
+    return out
+
+
+def check_live_replacements(
+    desired: Sequence[Record], live: Sequence[Record] | None, zone: str
+) -> list[Diagnostic]:
+    """A live mail record that does not parse, at a name where the zone file publishes the correct one of
+    that kind: the plan replaces it (an update or a delete), and the warning says what was wrong."""
+    if not live:
+        return []
+    wanted: dict[tuple[str, str], Record] = {}
+    for rec in desired:
+        k = looks_like(rec)
+        if k is not None:
+            wanted.setdefault((rec.name, k), rec)
+    values = {(r.name, r.value) for r in desired if r.type == "TXT"}
+    out: list[Diagnostic] = []
+    for rec in live:
+        k = looks_like(rec)
+        if k is None or (rec.name, k) not in wanted or (rec.name, rec.value) in values:
+            continue
+        problems = [msg for lvl, msg in record_problems(k, rec, zone) if lvl == "error"]
+        if k == "dkim":
+            continue  # the key resolver reports an unusable live key itself, naming the key file
+        if problems:
+            target = wanted[(rec.name, k)]
+            out.append(
+                Diagnostic(
+                    "warning",
+                    _src(target),
+                    f"the live {KINDS[k]} record at {rec.name} does not parse ({problems[0]}); this plan replaces "
+                    f"it with {rdata.quote(target.value)}",
                 )
-            else:
-                bits = dkim.key_bits(key)
-                if bits is not None and bits < dkim.MIN_RSA_BITS:
-                    out.append(
-                        Diagnostic(
-                            "error",
-                            _src(rec),
-                            f"DKIM: RSA {bits}-bit key: receivers treat keys "
-                            "under 2048 bits as weak (RFC 8301 §3.2); publish a 2048-bit key",
-                        )
-                    )
+            )
     return out
 
 
@@ -228,7 +324,16 @@ def check_mx(spec: MailSpec | None, records: Sequence[Record], zone: str) -> lis
                     "to this name reaches Cloudflare and mail bounces; set `proxied: false`",
                 )
             )
-        if not any(r.type in ("A", "AAAA") for r in at_host):
+        if not any(r.type in ("A", "AAAA") for r in at_host) and (meant := meant_outside(host, zone)):
+            out.append(
+                Diagnostic(
+                    "error",
+                    _src(mx),
+                    f"MX host {host} has no A or AAAA record: the target was written without a trailing dot, so "
+                    f"it is a name inside {zone}; for the outside host write `{meant}` (with the trailing dot)",
+                )
+            )
+        elif not any(r.type in ("A", "AAAA") for r in at_host):
             out.append(
                 Diagnostic(
                     "error",
@@ -365,6 +470,8 @@ def check_dmarc_spec(spec: MailSpec) -> list[Diagnostic]:
                 "colons (RFC 7489 §6.3 fo), like \"1\" or \"0:d\""
             )
         )  # fmt: skip
+    if not d.rua:
+        out.append(Diagnostic("warning", d.source, "DMARC: " + dmarc.NO_RUA.format(zone=spec.zone)))
     for tag, uris in (("rua", d.rua), ("ruf", d.ruf)):
         for uri, src in uris:
             problem = dmarc.uri_problem(uri)

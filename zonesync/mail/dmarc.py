@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import re
-from urllib.parse import unquote, urlsplit
-
+from zonesync.mail import uri as uri_mod
 from zonesync.mail.spec import DmarcSpec
 
 Finding = tuple[str, str]
 
 TAGS = ("v", "p", "sp", "pct", "adkim", "aspf", "rua", "ruf", "fo", "rf", "ri")
 """RFC 7489 §6.3."""
+NO_RUA = (
+    "no `rua=` report address: receivers send their daily aggregate reports only there, so no report will "
+    "ever reach you and you cannot see who sends mail as your domain; add rua=mailto:dmarc@{zone}"
+)
 _ALIGN = {"relaxed": "r", "strict": "s"}
 _POLICIES = ("none", "quarantine", "reject")
-_ADDR = re.compile(
-    r"^[^@\s]+@([a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)+)$", re.I
-)
-_SIZE = re.compile(r"^\d+[kmgt]?$", re.I)
 
 
 def record_name(zone: str) -> str:
@@ -49,36 +47,21 @@ def record_text(spec: DmarcSpec) -> str:
 
 def uri_problem(uri: str) -> str | None:
     """RFC 7489 §6.2 / §6.4 dmarc-uri: a mailto: (or https:) URI, optionally with a `!size` limit."""
-    base = uri
-    if "!" in uri:
-        base, size = uri.rsplit("!", 1)
-        if not _SIZE.match(size):
-            return f"{uri!r}: the size limit after `!` must be a number with k, m, g or t (RFC 7489 §6.2)"
-    if "," in base:
-        return (
-            f"{uri!r}: a comma separates report URIs, so it must not appear inside one: list them separately"
-        )
-    scheme = base.split(":", 1)[0].lower() if ":" in base else ""
-    if scheme == "mailto":
-        addr = unquote(base[len("mailto:") :])
-        if not _ADDR.match(addr):
-            return f"{uri!r}: {addr!r} is not an email address (expected mailto:dmarc@example.com)"
-        return None
-    if scheme in ("https", "http"):
-        parts = urlsplit(base)
-        if not parts.netloc:
-            return f"{uri!r} has no host"
+    try:
+        parsed = uri_mod.parse(uri, size_limit=True)
+    except uri_mod.UriError as exc:
+        return str(exc)
+    if parsed.scheme in ("mailto", "https", "http"):
         return None
     return f"{uri!r} is not a mailto: URI (write mailto:dmarc@example.com; a bare address is not a URI)"
 
 
 def report_domain(uri: str) -> str | None:
     """The domain a mailto: report URI delivers to."""
-    base = uri.rsplit("!", 1)[0]
-    if not base.lower().startswith("mailto:"):
+    try:
+        return uri_mod.parse(uri, size_limit=True).domain
+    except uri_mod.UriError:
         return None
-    m = _ADDR.match(unquote(base[len("mailto:") :]))
-    return m.group(1).lower() if m else None
 
 
 def external_report_warning(uri: str, zone: str) -> str | None:
@@ -131,10 +114,12 @@ def check_record(text: str, zone: str) -> list[Finding]:
         out.append(("error", f"`ri={tags['ri']}` must be a number of seconds"))
     if "rf" in tags and tags["rf"].lower() != "afrf":
         out.append(("error", f"`rf={tags['rf']}`: the only report format is afrf"))
+    if "p" in tags and "rua" not in tags:
+        out.append(("warning", NO_RUA.format(zone=zone)))
     for tag in ("rua", "ruf"):
         if tag not in tags:
             continue
-        for uri in (u.strip() for u in tags[tag].split(",")):
+        for uri in uri_mod.split_uris(tags[tag]):
             problem = uri_problem(uri)
             if problem:
                 out.append(("error", f"{tag}: {problem}; reports would never arrive"))

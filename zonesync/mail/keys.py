@@ -185,15 +185,12 @@ def resolve(spec: DkimSpec, zone: str, live: Sequence[Record] | None, *, generat
     name = dkim.record_name(spec.selector, zone)
     live_rec = live_dkim(live, name)
     live_key: dkim.PublicKey | None = None
+    live_problem: str | None = None  # settled once the local key is known: a repair or an error
     if live_rec is not None:
         try:
             live_key = dkim.public_key_from_record(live_rec.value)
         except dkim.DkimParseError as exc:
-            err(
-                f"the DKIM record published at {name} is unusable ({exc}): receivers cannot verify mail "
-                f"signed with selector {spec.selector!r}; put the key in {spec.private_key} (or its .pub) so "
-                "zonesync publishes a correct record"
-            )
+            live_problem = str(exc)
 
     local_key: dkim.PublicKey | None = None
     origin = ""
@@ -254,6 +251,9 @@ def resolve(spec: DkimSpec, zone: str, live: Sequence[Record] | None, *, generat
             f"key (maddy keeps its keys 0600), or copy the public key to {pub_path(private)}"
         )
 
+    if live_problem is not None:
+        diags.append(_unusable_live(live_problem, name, spec, origin if local_key is not None else None))
+
     generated: GeneratedKey | None = None
     pending = False
     if local_key is not None:
@@ -303,3 +303,22 @@ def resolve(spec: DkimSpec, zone: str, live: Sequence[Record] | None, *, generat
                 )
             )
     return KeyState(spec, value, pending, origin, local_key, tuple(diags), generated)
+
+
+def _unusable_live(problem: str, name: str, spec: DkimSpec, origin: str | None) -> Diagnostic:
+    """A live DKIM record that does not parse is replaced when the right key is known (an update the
+    plan shows); without a key there is nothing correct to publish, so it is an error."""
+    if origin is not None:
+        return Diagnostic(
+            "warning",
+            spec.source,
+            f"the DKIM record published at {name} is unusable ({problem}): receivers cannot verify mail signed "
+            f"with selector {spec.selector!r}; the plan replaces it with the key from {origin}",
+        )
+    return Diagnostic(
+        "error",
+        spec.source,
+        f"the DKIM record published at {name} is unusable ({problem}): receivers cannot verify mail "
+        f"signed with selector {spec.selector!r}; put the key in {spec.private_key} (or its .pub) so "
+        "zonesync publishes a correct record",
+    )

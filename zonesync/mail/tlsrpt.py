@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import re
-from urllib.parse import unquote, urlsplit
-
+from zonesync.mail import uri as uri_mod
 from zonesync.mail.spec import TlsRptSpec
 
 Finding = tuple[str, str]
-
-_ADDR = re.compile(r"^[^@\s]+@[a-z0-9_-]+(\.[a-z0-9_-]+)+$", re.I)
 
 
 def record_name(zone: str) -> str:
@@ -27,15 +23,11 @@ def record_text(spec: TlsRptSpec) -> str:
 
 def uri_problem(uri: str) -> str | None:
     """RFC 8460 §3: each rua URI is mailto: or https:."""
-    low = uri.lower()
-    if low.startswith("mailto:"):
-        addr = unquote(uri[len("mailto:") :])
-        if not _ADDR.match(addr):
-            return f"{uri!r}: {addr!r} is not an email address"
-        return None
-    if low.startswith("https:"):
-        if not urlsplit(uri).netloc:
-            return f"{uri!r} has no host"
+    try:
+        parsed = uri_mod.parse(uri)
+    except uri_mod.UriError as exc:
+        return str(exc)
+    if parsed.scheme in ("mailto", "https"):
         return None
     return (
         f"{uri!r} is neither mailto: nor https: (RFC 8460 §3): senders drop the report; "
@@ -52,7 +44,7 @@ def check_record(text: str) -> list[Finding]:
     if "rua" not in tags:
         return [("error", "no `rua=`: the record must say where TLS reports go (RFC 8460 §3)")]
     out: list[Finding] = []
-    for uri in (u.strip() for u in tags["rua"].split(",")):
+    for uri in uri_mod.split_uris(tags["rua"]):
         problem = uri_problem(uri)
         if problem:
             out.append(("error", f"rua: {problem}"))
