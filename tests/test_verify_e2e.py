@@ -206,7 +206,9 @@ def test_dmarc_without_rua_is_warned(world: World) -> None:
     code, doc = world.verify_json()
     assert code == 0
     (warn,) = findings(doc, "dmarc", "warn")
-    assert warn["message"].startswith("no rua=: receivers send no aggregate reports")
+    assert warn["message"].startswith(
+        "no `rua=` report address: receivers send their daily aggregate reports"
+    )
 
 
 def test_mta_sts_id_not_the_published_policy(world: World) -> None:

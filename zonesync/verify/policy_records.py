@@ -2,7 +2,7 @@
 
 The records are parsed by the checks zonesync already runs on the zone file (`zonesync.mail.dmarc`,
 `mta_sts`, `tlsrpt`); what only DNS can tell is added here: DMARC reports to another domain need that
-domain's consent record (RFC 7489 §7.1), and the MTA-STS id must be the one of the policy zonesync publishes
+domain's consent record (RFC 7489 §7.1; a missing `rua=` is warned by the record check itself), and the MTA-STS id must be the one of the policy zonesync publishes
 (senders refetch the policy only when the id changes, RFC 8461 §3.1).
 """
 
@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Callable
 
 from zonesync.mail import dkim, dmarc, mta_sts, tlsrpt
+from zonesync.mail.uri import split_uris
 from zonesync.verify.context import ZoneContext
 from zonesync.verify.resolver import Answer
 from zonesync.verify.result import Finding, Status
@@ -69,16 +70,7 @@ async def check_dmarc(ctx: ZoneContext) -> list[Finding]:
     problems = [p for p in dmarc.check_record(text, ctx.zone) if "go to another domain" not in p[1]]
     findings = _parse_findings(ctx, topic, name, problems)
     tags = _tags(text)
-    if not tags.get("rua"):
-        findings.append(
-            ctx.finding(
-                topic, name, Status.WARN,
-                "no rua=: receivers send no aggregate reports, so nobody will ever see who sends as this domain "
-                "or what fails",
-                f"add mail: dmarc: rua: [mailto:dmarc@{ctx.zone}]",
-            )
-        )  # fmt: skip
-    uris = [u.strip() for tag in ("rua", "ruf") for u in tags.get(tag, "").split(",") if u.strip()]
+    uris = [u for tag in ("rua", "ruf") for u in split_uris(tags.get(tag, ""))]
     external = []
     for uri in uris:
         dom = dmarc.report_domain(uri)
