@@ -1,23 +1,17 @@
 """Git-ops: exit codes, JSON/Markdown output (schema, snapshots), -v without the token, plain output, and
-the CI recipes in docs/ci — linted by the tools their users rely on, and their commands run for real
-against the emulator."""
+schema publication (the CI recipes are tested in test_recipes.py)."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import ClassVar
 
 import jsonschema
 import pytest
-import yaml
 from click.testing import CliRunner, Result
 
 from zonesync.cli import cli
@@ -60,16 +54,6 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def run(*args: str, color: bool = False) -> Result:
     return CliRunner().invoke(cli, list(args), catch_exceptions=False, color=color)
-
-
-def tool(name: str) -> str:
-    """A checker from the [test] extras: next to this Python, or on PATH. Missing is a failure, not a
-    skip: CI installs the extras, and a recipe nobody checks is the bug this test exists for."""
-    path = BIN / name
-    found = str(path) if path.exists() else shutil.which(name)
-    if not found:
-        pytest.fail(f"{name} is not installed: pip install -e '.[test]'")
-    return found
 
 
 # -- exit codes --------------------------------------------------------------------------------------------
@@ -284,205 +268,6 @@ def test_no_color_and_non_tty_output_is_plain(
         [sys.executable, "-m", "zonesync", "plan"], capture_output=True, text=True, timeout=60, check=False
     )
     assert proc.returncode == 0 and "\x1b[" not in proc.stdout + proc.stderr
-
-
-# -- CI recipes: linted -----------------------------------------------------------------------------------
-
-
-def test_github_workflow_passes_actionlint() -> None:
-    proc = subprocess.run(
-        [tool("actionlint"), "-no-color", str(CI / "github-actions.yml")],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-
-
-def test_gitlab_ci_passes_check_jsonschema() -> None:
-    proc = subprocess.run(
-        [tool("check-jsonschema"), "--builtin-schema", "vendor.gitlab-ci", str(CI / "gitlab-ci.yml")],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-
-
-def test_readme_links_the_recipes() -> None:
-    readme = (ROOT / "README.md").read_text()
-    assert "docs/ci/github-actions.yml" in readme and "docs/ci/gitlab-ci.yml" in readme
-
-
-# -- CI recipes: their commands, run against the emulator ------------------------------------------------
-
-
-def shell(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """Run a step the way the runners do: bash with -e and pipefail."""
-    return subprocess.run(
-        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-
-
-def ci_env(emulator, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
-    env.update(
-        PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
-        CLOUDFLARE_API_TOKEN="test-token",
-        CLOUDFLARE_BASE_URL=emulator.url,
-        ZONESYNC_PLAN_KEY="plan-signing-key",
-    )
-    env.update(extra)
-    return env
-
-
-GITHUB_SKIPPED = {
-    "Install zonesync": "the test runs the zonesync under test",
-    "Comment on the pull request": "needs GitHub's gh and API",
-}
-
-
-class GitHubJob:
-    def __init__(self, workflow: dict, name: str, workdir: Path, env: dict[str, str]) -> None:
-        self.job = workflow["jobs"][name]
-        self.workdir, self.env = workdir, {**env, **{k: str(v) for k, v in workflow.get("env", {}).items()}}
-        self.skipped: set[str] = set()
-
-    def run(self) -> tuple[subprocess.CompletedProcess[str] | None, dict[str, str]]:
-        output = self.workdir / "github_output"
-        output.write_text("")
-        env = {
-            **self.env,
-            "GITHUB_OUTPUT": str(output),
-            "GITHUB_STEP_SUMMARY": str(self.workdir / "summary.md"),
-        }
-        last = None
-        for step in self.job["steps"]:
-            if "run" not in step:
-                continue
-            if step.get("name") in GITHUB_SKIPPED:
-                self.skipped.add(step["name"])
-                continue
-            assert "${{" not in step["run"], "expressions belong in env:, not in scripts"
-            last = shell(step["run"], self.workdir, env)
-            if last.returncode != 0:
-                break
-        outputs = dict(line.split("=", 1) for line in output.read_text().splitlines() if "=" in line)
-        return last, outputs
-
-
-def test_github_recipe_commands(emulator, workdir: Path) -> None:
-    workflow = yaml.safe_load((CI / "github-actions.yml").read_text())
-    env = ci_env(emulator)
-    seen_skips: set[str] = set()
-
-    def job(name: str) -> tuple[subprocess.CompletedProcess[str] | None, dict[str, str]]:
-        j = GitHubJob(workflow, name, workdir, env)
-        result = j.run()
-        seen_skips.update(j.skipped)
-        return result
-
-    # pull request: plan, markdown for the comment, changes reported as an output
-    proc, out = job("plan-pr")
-    assert proc is not None and proc.returncode == 0, proc.stderr
-    assert out == {"changes": "true"}
-    assert (workdir / "plan.md").read_text().startswith("<!-- zonesync-plan -->")
-    assert "zonesync plan: 4 to create" in (workdir / "summary.md").read_text()
-
-    # push to main: plan saves plan.json, apply applies that file (the artifact lands in the workspace)
-    proc, out = job("plan")
-    assert proc is not None and proc.returncode == 0, proc.stderr
-    assert out == {"changes": "true"}
-    assert json.loads((workdir / "plan.json").read_text())["digest"].startswith("hmac-sha256:")
-    assert workflow["jobs"]["apply"]["if"] == "needs.plan.outputs.changes == 'true'"
-    proc, _ = job("apply")
-    assert proc is not None and proc.returncode == 0, proc.stderr
-    assert len(emulator.records(ZONE)) == 4
-
-    # nothing left to do: the apply job would be skipped
-    proc, out = job("plan")
-    assert proc is not None and proc.returncode == 0 and out == {"changes": "false"}
-
-    # a zone changed between the plan and apply jobs: the apply job fails, exit 3, nothing written
-    (workdir / "zones" / "example.com.yaml").write_text(ZONE_FILE.replace("192.0.2.99", "192.0.2.100"))
-    proc, out = job("plan")
-    assert out == {"changes": "true"}
-    emulator.add_record(ZONE, {"type": "A", "name": f"dash.{ZONE}", "content": "192.0.2.5", "ttl": 60})
-    proc, _ = job("apply")
-    assert proc is not None and proc.returncode == 3 and "the live zone changed" in proc.stderr
-
-    # a broken zone file fails the plan step (1 is neither "no changes" nor "changes")
-    (workdir / "zones" / "example.com.yaml").write_text("zone: example.com\nrecords: {www: {type: A}}\n")
-    proc, out = job("plan-pr")
-    assert proc is not None and proc.returncode == 1 and out == {}
-    assert seen_skips == set(GITHUB_SKIPPED)
-
-
-class NoteServer(BaseHTTPRequestHandler):
-    received: ClassVar[list[tuple[str, str | None, bytes]]] = []
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.received.append((self.path, self.headers.get("PRIVATE-TOKEN"), body))
-        self.send_response(201)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"{}")
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-def test_gitlab_recipe_commands(emulator, workdir: Path) -> None:
-    pipeline = yaml.safe_load((CI / "gitlab-ci.yml").read_text())
-    assert pipeline["default"]["before_script"] == ["pip install zonesync"]  # the one line not run here
-    server = ThreadingHTTPServer(("127.0.0.1", 0), NoteServer)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    NoteServer.received = []
-    try:
-        variables = {k: str(v) for k, v in pipeline["variables"].items()}
-
-        def job(name: str, **extra: str) -> subprocess.CompletedProcess[str]:
-            script = "\n".join(pipeline[name]["script"])
-            return shell(script, workdir, {**ci_env(emulator, **extra), **variables})
-
-        mr = {
-            "CI_PIPELINE_SOURCE": "merge_request_event",
-            "CI_MERGE_REQUEST_IID": "7",
-            "CI_PROJECT_ID": "42",
-            "CI_API_V4_URL": f"http://127.0.0.1:{server.server_address[1]}/api/v4",
-            "ZONESYNC_GITLAB_TOKEN": "glpat-test",
-        }
-        proc = job("dns-plan", **mr)
-        assert proc.returncode == 0, proc.stderr
-        [(path, token, body)] = NoteServer.received
-        assert path == "/api/v4/projects/42/merge_requests/7/notes"
-        assert token == "glpat-test"
-        assert json.loads(body)["body"] == (workdir / "plan.md").read_text()
-        assert "zonesync plan: 4 to create" in json.loads(body)["body"]
-
-        # default branch: plan (no MR: no note), then apply the artifact
-        proc = job("dns-plan", CI_COMMIT_BRANCH="main", CI_DEFAULT_BRANCH="main")
-        assert proc.returncode == 0, proc.stderr
-        assert len(NoteServer.received) == 1
-        proc = job("dns-apply")
-        assert proc.returncode == 0, proc.stderr
-        assert len(emulator.records(ZONE)) == 4
-        proc = job("dns-plan")
-        assert proc.returncode == 0 and "no changes" in (workdir / "plan.md").read_text()
-        proc = job("dns-apply")
-        assert proc.returncode == 0 and "Nothing to apply." in proc.stdout
-
-        (workdir / "zones" / "example.com.yaml").write_text("zone: example.com\nrecords: {www: {type: A}}\n")
-        assert job("dns-plan").returncode == 1
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def test_recipes_run_the_documented_commands() -> None:
-    text = (CI / "github-actions.yml").read_text() + (CI / "gitlab-ci.yml").read_text()
-    assert text.count("zonesync plan --exit-code --format markdown --out plan.json > plan.md") == 3
-    assert text.count("zonesync apply --yes plan.json") == 2
 
 
 def test_markdown_fences_survive_backticks_in_values() -> None:

@@ -52,6 +52,12 @@ def _fault(spec: str) -> dict:
 @click.option(
     "--token", "tokens", multiple=True, help="Accepted API token (repeatable; default $CLOUDFLARE_API_TOKEN)."
 )
+@click.option(
+    "--dns-only-token",
+    "dns_only_tokens",
+    multiple=True,
+    help="Accepted API token without Workers permission: 403 10000 on Workers calls (repeatable).",
+)
 @click.option("--zone", "zones", multiple=True, help="Zone to create (repeatable).")
 @click.option(
     "--dns-port",
@@ -89,10 +95,21 @@ def _fault(spec: str) -> dict:
     multiple=True,
     help="Inject a fault: status=500,method=POST,path=REGEX,times=N,every=N,code=C.",
 )
+@click.option(
+    "--edge-port",
+    type=int,
+    help="Serve Worker custom domains over HTTPS on this port (0 = a free port; default: no edge).",
+)
+@click.option(
+    "--ca-file",
+    type=click.Path(dir_okay=False),
+    help="Write the edge's CA certificate (PEM) here, for clients to trust.",
+)
 def emulator(
     host: str,
     port: int,
     tokens: tuple[str, ...],
+    dns_only_tokens: tuple[str, ...],
     zones: tuple[str, ...],
     dns_port: int | None,
     plan: str,
@@ -102,8 +119,12 @@ def emulator(
     rate_limit: str | None,
     batch_limit: int | None,
     fails: tuple[str, ...],
+    edge_port: int | None,
+    ca_file: str | None,
 ) -> None:
     """Run a local Cloudflare API v4 emulator (zones and DNS records) for tests and benchmarks."""
+    if ca_file and edge_port is None:
+        raise click.UsageError("--ca-file needs --edge-port")
     if not tokens:
         env = os.environ.get("CLOUDFLARE_API_TOKEN")
         if not env:
@@ -128,6 +149,9 @@ def emulator(
         host=host,
         port=port,
         dns_port=dns_port,
+        dns_only_tokens=dns_only_tokens,
+        edge_port=edge_port,
+        ca_file=ca_file,
     )
     for spec in faults:
         emu.inject_fault(**spec)
@@ -135,6 +159,9 @@ def emulator(
     click.echo(f"Cloudflare API emulator listening on {emu.url}")
     if emu.dns is not None:
         click.echo(f"DNS (UDP and TCP) on {host}:{emu.dns.port}")
+    if emu.edge is not None:
+        where = f"; CA certificate in {ca_file}" if ca_file else ""
+        click.echo(f"Workers edge (HTTPS) on {host}:{emu.edge_port}{where}")
     import sys
 
     sys.stdout.flush()

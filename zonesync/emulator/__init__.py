@@ -8,7 +8,9 @@ Cloudflare docs (``developers.cloudflare.com``) and the SDK (``cloudflare/types/
 
 Modules: ``server`` (HTTP, routing, ``Emulator``), ``store`` (state, indexes, transactions, persistence),
 ``records`` (record shape, content <-> data), ``validation`` (Cloudflare's checks), ``ratelimit``,
-``faults``, ``errors`` (codes); its click command is ``zonesync.cli.emulator``.
+``faults``, ``errors`` (codes); Workers: ``workers`` (scripts and custom domains; its docstring lists its
+choices), ``edge`` (HTTPS for custom domains), ``jsworker`` + ``fetch_shim.js`` (the module run in V8),
+``certs`` (the emulator's CA). Its click command is ``zonesync.cli.emulator``.
 
 Decisions where no real answer was found (the facts file says "not found"):
 

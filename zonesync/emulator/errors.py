@@ -120,3 +120,26 @@ def invalid_content(rtype: str, detail: str | None = None) -> ApiError:
     if detail:
         msg = f"{msg} {detail}"
     return validation(INVALID_CONTENT, msg)
+
+
+# --- Workers (facts W4, W6, W9) --------------------------------------------------------------------------
+AUTH_ERROR = 10000  # [13, W9] 403: the token lacks the permission (e.g. Account › Workers Scripts Edit)
+AUTH_ERROR_MSG = "Authentication error"
+WORKER_NAME = 10016  # [W4] invalid Worker name
+WORKER_NAME_MSG = (
+    "Invalid Worker name. Worker names may contain lowercase letters, digits, dashes and underscores, "
+    "must not start or end with a dash, and are at most 63 characters long."
+)
+WORKER_VALIDATION = 10021  # [W4] SyntaxError, throwing top level, main module missing
+WORKER_BODY = 10026  # [W4] request body not parseable
+WORKER_BODY_MSG = "Could not parse request body: expected multipart/form-data with a metadata part."
+WORKER_TOO_LARGE = 10027  # [W4] over the size limit
+WORKER_NO_HANDLERS = 10068  # [W4]
+WORKER_NO_HANDLERS_MSG = "No event handlers were registered. This script does nothing."
+DOMAIN_CONFLICT = 100117  # [W6] 409
+# chosen (no quoted answer): unknown script, unknown custom domain, hostname outside the account's zones
+WORKER_NOT_FOUND = 10007
+WORKER_NOT_FOUND_MSG = "This Worker does not exist on your account."
+DOMAIN_NOT_FOUND = 100114
+DOMAIN_NOT_FOUND_MSG = "Domain not found."
+DOMAIN_NO_ZONE = 100118

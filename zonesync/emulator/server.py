@@ -20,10 +20,12 @@ from urllib.parse import parse_qs, urlsplit
 
 from . import errors
 from .dns_server import DnsServer
+from .edge import Edge
 from .faults import Faults
 from .ratelimit import DEFAULT as DEFAULT_RATE_LIMIT
 from .ratelimit import RateLimiter
 from .store import Store, Zone, is_identifier
+from .workers import Workers
 
 PREFIX = "/client/v4"
 _BEARER = re.compile(r"Bearer ([A-Za-z0-9._~+/=-]+)")
@@ -71,6 +73,10 @@ def route_of(method: str, path: str) -> str:
     for i, part in enumerate(parts):
         if parts[0] == "zones" and i in (1, 3) and not (i == 3 and part == "batch"):
             out.append(":id")
+        elif parts[0] == "accounts" and i == 1:
+            out.append(":account")
+        elif parts[0] == "accounts" and i == 4:
+            out.append(":name" if parts[3] == "scripts" else ":id")
         else:
             out.append(part)
     return f"{method} /" + "/".join(out)
@@ -92,8 +98,14 @@ class Emulator:
         host: str = "127.0.0.1",
         port: int = 0,
         dns_port: int | None = None,
+        dns_only_tokens: tuple[str, ...] | list[str] = (),
+        edge_port: int | None = None,
+        ca_file: str | Path | None = None,
     ) -> None:
-        self.tokens = frozenset(tokens)
+        self.tokens = frozenset(tokens) | frozenset(dns_only_tokens)
+        self.dns_only_tokens = frozenset(dns_only_tokens)  # accepted, but 403 10000 on Workers (facts W9)
+        self._edge_port, self.ca_file = edge_port, Path(ca_file) if ca_file else None
+        self.edge: Edge | None = None
         self.latency = float(latency)
         self.host, self._port = host, port
         if rate_limit is None:
@@ -108,6 +120,7 @@ class Emulator:
         self._stats_lock = threading.Lock()
         self._total = 0
         self._by_route: dict[str, int] = {}
+        self.workers = Workers(self.store)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.dns: DnsServer | None = None
@@ -140,6 +153,10 @@ class Emulator:
         self._thread.start()
         if self._dns_port is not None:
             self.start_dns(self._dns_port)
+        if self._edge_port is not None:
+            self.edge = Edge(self.workers.worker_for, self.host, self._edge_port).start()
+            if self.ca_file is not None:
+                self.edge.write_ca(self.ca_file)
         return self
 
     def start_dns(self, port: int = 0, latency: float = 0.0) -> int:
@@ -152,6 +169,10 @@ class Emulator:
         if self.dns is not None:
             self.dns.stop()
             self.dns = None
+        if self.edge is not None:
+            self.edge.stop()
+            self.edge = None
+        self.workers.close()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -175,6 +196,26 @@ class Emulator:
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}{PREFIX}"
+
+    @property
+    def edge_port(self) -> int:
+        """The HTTPS port serving Worker custom domains (start with ``edge_port=0`` for a free one)."""
+        if self.edge is None:
+            raise RuntimeError("the Workers edge is not running: start the emulator with edge_port")
+        return self.edge.port
+
+    @property
+    def ca_pem(self) -> bytes:
+        """The CA certificate (PEM) that signs the edge's certificates: what a client must trust."""
+        if self.edge is None:
+            raise RuntimeError("the Workers edge is not running: start the emulator with edge_port")
+        return self.edge.authority.pem
+
+    def write_ca(self, path: str | Path) -> Path:
+        """Write the edge's CA certificate to ``path`` (for ``--ca-file`` of a client)."""
+        if self.edge is None:
+            raise RuntimeError("the Workers edge is not running: start the emulator with edge_port")
+        return self.edge.write_ca(path)
 
     # -- state helpers (behind the client's back) ----------------------------------------------------
     def zone_id(self, name: str) -> str:
@@ -264,7 +305,10 @@ class Emulator:
                 if not allowed:
                     raise errors.ApiError(429, errors.RATE_LIMITED, errors.RATE_LIMITED_MSG)
             query = {k: v[-1] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
-            answer = self._dispatch(method, path, query, body)
+            if path.startswith(PREFIX + "/accounts/"):
+                answer = self._accounts(method, path, query, headers, body, token)
+            else:
+                answer = self._dispatch(method, path, query, body)
         except errors.ApiError as exc:
             answer = _fail(exc)
         except Exception:  # no tracebacks to clients
@@ -350,6 +394,17 @@ class Emulator:
             store.delete(zone, rid)
             return _ok({"id": rid})
         raise _not_allowed()
+
+    def _accounts(
+        self, method: str, path: str, query: dict[str, str], headers: Any, body: bytes, token: str
+    ) -> _Answer:
+        """``/accounts/{id}/workers/...``: scripts and custom domains (``workers.py``)."""
+        parts = [p for p in path[len(PREFIX) :].split("/") if p]
+        allowed = token not in self.dns_only_tokens
+        reply = self.workers.handle(method, path, parts, query, headers, body, allowed)
+        if reply.text is not None:
+            return _Answer(200, reply.text, {"Content-Type": reply.content_type, **reply.extra_headers})
+        return _ok(reply.result)
 
     def _create_zone(self, body: Any) -> dict[str, Any]:
         """``POST /zones`` (octoDNS creates missing zones this way)."""
@@ -437,8 +492,9 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception:
             answer = _fail(errors.ApiError(500, errors.INTERNAL, errors.INTERNAL_MSG))
         data = answer.body.encode("utf-8")
+        ctype = answer.headers.pop("Content-Type", "application/json")
         self.send_response(answer.status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
         for key, value in answer.headers.items():
             self.send_header(key, value)

@@ -177,6 +177,8 @@ class Store:
         self.state_path = state_path
         self.zones: dict[str, Zone] = {}
         self.zone_by_name: dict[str, Zone] = {}
+        self.scripts: dict[str, dict[str, Any]] = {}  # Workers scripts by name (see workers.py)
+        self.domains: dict[str, dict[str, Any]] = {}  # Workers custom domains by id
 
     # -- zones ----------------------------------------------------------------------------------------
     def create_zone(self, name: str, plan: str | None = None, zone_id: str | None = None) -> Zone:
@@ -399,7 +401,8 @@ class Store:
             )
             recs = ",".join(zone.record_json(r) for r in zone.records.values())
             parts.append(head[:-1] + ',"records":[' + recs + "]}")
-        return '{"version":1,"zones":[' + ",".join(parts) + "]}"
+        workers = json.dumps({"scripts": list(self.scripts.values()), "domains": list(self.domains.values())})
+        return '{"version":1,"zones":[' + ",".join(parts) + '],"workers":' + workers + "}"
 
     def save(self) -> None:
         """Atomic write: temp file in the same directory, fsync, ``os.replace``."""
@@ -429,6 +432,9 @@ class Store:
                     zone.created_on = z["created_on"]
                 for rec in z.get("records", []):
                     zone.set(rec["id"], rec)
+            workers = data.get("workers") or {}
+            self.scripts.update((s["id"], s) for s in workers.get("scripts", []))
+            self.domains.update((d["id"], d) for d in workers.get("domains", []))
 
     def load_seed(self, data: Any) -> None:
         """Seed zones/records: ``{"zones": [{"name", "plan"?, "records": [request-shaped records]}]}``.
