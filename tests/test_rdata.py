@@ -51,7 +51,8 @@ def test_relative_name() -> None:
     assert rdata.relative_name("a.b.example.com", "example.com") == "a.b"
 
 
-hosts = st.from_regex(r"[A-Za-z0-9_-]{1,20}(\.[A-Za-z0-9_-]{1,20}){0,3}\.?", fullmatch=True)
+_label = r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,18}[A-Za-z0-9_])?"
+hosts = st.from_regex(rf"{_label}(\.{_label}){{0,3}}\.?", fullmatch=True)
 
 
 @given(hosts, st.integers(0, 65535))
@@ -68,3 +69,25 @@ def test_fast_paths_agree_with_dnspython(host: str, prio: int) -> None:
     wire = rd.to_digestable()
     expected_mx = dns.rdata.from_wire("IN", "MX", wire, 0, len(wire)).to_text()
     assert rdata.canonical_value("MX", f"{prio} {host}", "example.com") == expected_mx
+
+
+@pytest.mark.parametrize(
+    ("rtype", "value", "reason"),
+    [
+        ("CNAME", "-a.example.net.", "label '-a' starts or ends with '-'"),
+        ("CNAME", "a b.example.net.", "label 'a b' holds ' '"),
+        ("NS", "*.example.net.", "'*' is a wildcard, which is allowed only in record names"),
+        ("PTR", "a/b.example.net.", "label 'a/b' holds '/'"),
+        ("MX", "10 my\\032host.example.net.", "label 'my host' holds ' '"),
+        ("MX", "10 x*.example.net.", "label 'x*'"),
+    ],
+)
+def test_targets_cloudflare_refuses_are_refused(rtype: str, value: str, reason: str) -> None:
+    """Cloudflare answers 9007 for a CNAME/MX/NS/PTR target that is not a host name, failing the batch."""
+    with pytest.raises(rdata.ValueError_) as exc:
+        rdata.canonical_value(rtype, value, "example.com")
+    assert f"invalid {rtype} value" in str(exc.value) and reason in str(exc.value)
+
+
+def test_null_mx_is_still_accepted() -> None:
+    assert rdata.canonical_value("MX", "0 .", "example.com") == "0 ."

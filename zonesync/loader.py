@@ -8,8 +8,8 @@ Cloudflare cannot proxy, names outside the zone. Checks that need the whole reco
 
 from __future__ import annotations
 
+import datetime
 import ipaddress
-import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +18,7 @@ from typing import Any
 import dns.exception
 import dns.name
 
-from zonesync import rdata
+from zonesync import names, rdata
 from zonesync.errors import ZoneFileError
 from zonesync.model import AUTO_TTL, PROXIABLE_TYPES, IgnoreRule, Record, Source
 from zonesync.yamlfile import LineDict, LineList, check_keys, did_you_mean, load, require_mapping, type_name
@@ -148,21 +148,29 @@ def _zone_name(value: Any, src: Source) -> str:
         name = dns.name.from_text(value.strip())
     except dns.exception.DNSException as exc:
         raise ZoneFileError(src, f"{value!r} is not a valid domain name: {exc}") from None
-    if len(name) < 3:
-        raise ZoneFileError(src, f"{value!r} is not a zone Cloudflare can host (needs at least two labels)")
+    problem = names.zone_problem(name)
+    if problem is not None:
+        raise ZoneFileError(src, f"{value!r} is not a zone Cloudflare can host: {problem}")
     return name.to_text(omit_final_dot=True).lower()
+
+
+def _quote_hint(value: Any) -> str:
+    """YAML reads some unquoted text as numbers, dates or booleans (`010` is 8): quoting keeps it text."""
+    return "; put it in quotes if it is text" if isinstance(value, int | float | datetime.date) else ""
 
 
 def _bool(value: Any, src: Source) -> bool:
     if not isinstance(value, bool):
-        raise ZoneFileError(src, f"must be true or false, not {value!r}")
+        raise ZoneFileError(src, f"must be true or false, not {type_name(value)}")
     return value
 
 
 def _ttl(value: Any, src: Source, enterprise: bool) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):  # `ttl: true` is not 1 (auto)
+        raise ZoneFileError(src, f'must be a number of seconds or "auto", not {type_name(value)}')
     if value == "auto" or value == AUTO_TTL:
         return AUTO_TTL
-    if isinstance(value, bool) or not isinstance(value, int):
+    if not isinstance(value, int):
         raise ZoneFileError(src, f'must be a number of seconds or "auto", not {value!r}')
     low = MIN_TTL_ENTERPRISE if enterprise else MIN_TTL
     if not low <= value <= MAX_TTL:
@@ -210,15 +218,14 @@ def _ignore_rules(value: Any, src: Source) -> tuple[IgnoreRule, ...]:
     return tuple(rules)
 
 
-_SIMPLE_NAME = re.compile(r"(?:\*|[A-Za-z0-9_-]{1,63})(?:\.[A-Za-z0-9_-]{1,63})*")
-"""A relative name of letters, digits, '-' and '_': its FQDN is plain text, no need for dnspython."""
-
-
 def absolute_name(name: Any, zone: str, src: Source) -> str:
-    """Relative (or absolute, trailing dot) owner name -> canonical FQDN inside the zone."""
+    """Relative (or absolute, trailing dot) owner name -> canonical FQDN inside the zone.
+
+    Refuses names Cloudflare refuses (`zonesync.names`: LDH and underscore labels, `*` only as the whole
+    leftmost label, length limits): one such name would fail its whole batch at apply."""
     if not isinstance(name, str) or not name:
         raise ZoneFileError(src, f"a record name must be a string, not {type_name(name)}")
-    if len(name) + len(zone) < 253 and _SIMPLE_NAME.fullmatch(name):
+    if len(name) + len(zone) < names.MAX_NAME and names.OWNER_NAME.fullmatch(name):
         return sys.intern(f"{name}.{zone}".lower())  # what dnspython gives for such a name, ~10x faster
     origin = rdata.zone_origin(zone)
     try:
@@ -227,6 +234,9 @@ def absolute_name(name: Any, zone: str, src: Source) -> str:
         raise ZoneFileError(src, f"{name!r} is not a valid DNS name: {exc}") from None
     if not fqdn.is_subdomain(origin):
         raise ZoneFileError(src, f"{name!r} is outside the zone {zone}")
+    problem = names.dns_name_problem(fqdn)
+    if problem is not None:
+        raise ZoneFileError(src, f"{name!r} is not a record name Cloudflare accepts: {problem}")
     # Interned: the live zone's records then share these strings instead of holding copies.
     return sys.intern(fqdn.to_text(omit_final_dot=True).lower())
 
@@ -321,12 +331,12 @@ def _record_set(
 
     records = []
     for raw, vsrc in raw_values:
-        if isinstance(raw, bool) or raw is None or isinstance(raw, LineDict | LineList):
-            raise ZoneFileError(vsrc, f"a {rtype} value must be text, not {type_name(raw)}")
+        if type(raw) is not str:
+            raise ZoneFileError(vsrc, f"a {rtype} value must be text, not {type_name(raw)}{_quote_hint(raw)}")
         if rtype == "MX":
-            _check_mx_target(str(raw), vsrc)
+            _check_mx_target(raw, vsrc)
         try:
-            value = rdata.canonical_value(rtype, str(raw), zone)
+            value = rdata.canonical_value(rtype, raw, zone)
         except rdata.ValueError_ as exc:
             raise ZoneFileError(vsrc, str(exc)) from None
         records.append(Record(fqdn, rtype, value, rttl, rproxied, comment or None, tags, source=vsrc))

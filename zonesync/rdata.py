@@ -20,6 +20,8 @@ import dns.rdatatype
 import dns.rdtypes.ANY.TXT
 import dns.tokenizer
 
+from zonesync import names
+
 SUPPORTED_TYPES: tuple[str, ...] = (
     "A", "AAAA", "CNAME", "MX", "TXT", "SRV", "CAA", "NS", "PTR", "TLSA", "SSHFP", "HTTPS", "SVCB",
     "CERT", "DNSKEY", "DS", "LOC", "NAPTR", "SMIMEA", "URI",
@@ -59,11 +61,17 @@ def canonical_value(rdtype: str, text: str, zone: str) -> str:
             return dns.ipv6.canonicalize(text.strip())
         origin = zone_origin(zone)
         if rdtype in _HOST_TYPES:
-            return dns.name.from_text(text.strip(), origin).to_text().lower()
+            target = dns.name.from_text(text.strip(), origin)
+            _check_target(rdtype, text, target)
+            return target.to_text().lower()
         rd = dns.rdata.from_text(dns.rdataclass.IN, rdtype, text, origin=origin, relativize=False)
+        if rdtype == "MX" and rd.exchange != dns.name.root:  # "0 ." is a null MX (RFC 7505)
+            _check_target(rdtype, text, rd.exchange)
         wire = rd.to_digestable()
         canon = dns.rdata.from_wire(dns.rdataclass.IN, rd.rdtype, wire, 0, len(wire))
         return canon.to_text()
+    except ValueError_:
+        raise
     except dns.exception.SyntaxError as exc:
         raise ValueError_(f"invalid {rdtype} value {text!r}: {_reason(exc)}") from None
     except dns.exception.DNSException as exc:
@@ -72,7 +80,7 @@ def canonical_value(rdtype: str, text: str, zone: str) -> str:
         raise ValueError_(f"invalid {rdtype} value {text!r}: {exc}") from None
 
 
-_HOST = r"[A-Za-z0-9_-]{1,63}(?:\.[A-Za-z0-9_-]{1,63})*\.?"
+_HOST = rf"{names.HOST_NAME.pattern}\.?"
 _SIMPLE_HOST = re.compile(_HOST)
 _SIMPLE_MX = re.compile(rf"\s*(\d{{1,5}})\s+({_HOST})\s*")
 
@@ -94,6 +102,15 @@ def _fast_value(rdtype: str, text: str, zone: str) -> str | None:
             host = _fast_host(m.group(2), zone)
             return f"{int(m.group(1))} {host}" if host else None
     return None
+
+
+def _check_target(rdtype: str, text: str, target: dns.name.Name) -> None:
+    """Cloudflare refuses a CNAME, MX, NS or PTR target that is not a host name (`zonesync.names`)."""
+    problem = names.dns_name_problem(target, wildcard=False)
+    if problem is not None:
+        raise ValueError_(
+            f"invalid {rdtype} value {text!r}: the target is not a host name Cloudflare accepts: {problem}"
+        )
 
 
 def _reason(exc: Exception) -> str:

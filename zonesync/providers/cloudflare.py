@@ -27,6 +27,7 @@ from zonesync.errors import ApiError
 from zonesync.model import ApplyReport, Record
 from zonesync.plan import ACTION_ORDER, Change, SkippedRecord
 from zonesync.providers.cloudflare_records import Skipped, from_api, to_api
+from zonesync.ratelimit import RateLimiter
 
 log = logging.getLogger("zonesync.api")
 
@@ -106,11 +107,17 @@ class CloudflareProvider:
         base_url: str | None = None,
         max_retries: int = MAX_RETRIES,
         before_request: Callable[[], None] | None = None,
+        limiter: RateLimiter | None = None,
         verbose: bool = False,
     ) -> None:
+        """`limiter` is asked before every request (SDK retries included) and told every answer's headers,
+        which carry the token's remaining budget."""
         hooks: dict[str, list[Callable[..., Any]]] = {"request": [], "response": []}
         if before_request is not None:
             hooks["request"].append(lambda request: before_request())
+        if limiter is not None:
+            hooks["request"].append(lambda request: limiter.acquire())
+            hooks["response"].append(lambda response: limiter.observe(response.headers))
         if verbose:
             hooks["request"].append(_stamp)
             hooks["response"].append(_log_response)
