@@ -11,7 +11,7 @@ import httpx
 import jsonschema
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from verify_env import MAIL_ZONE, SilentServer, World, findings, world_fixture  # noqa: F401
+from verify_env import MAIL_ZONE, SilentServer, World, findings, policy_host, world_fixture  # noqa: F401
 
 import zonesync
 
@@ -27,19 +27,53 @@ def _healthy(world: World) -> None:
 
 def test_apply_then_verify_passes(world: World) -> None:
     _healthy(world)
-    code, doc = world.verify_json()
+    world.add("example.com", "A", "mta-sts", "127.0.0.1")  # the policy host (reached through --connect-to)
+    with policy_host(world) as flags:
+        code, doc = world.verify_json(*flags, dns_only=False)
     assert code == 0, json.dumps(doc, indent=1)
+    assert doc["not_checked"] == []
     jsonschema.validate(doc, json.loads(SCHEMA.read_text()))
     assert doc["passed"] is True
     assert doc["counts"]["fail"] == doc["counts"]["error"] == doc["counts"]["warn"] == 0
     topics = {f["topic"] for f in findings(doc, status="pass")}
     assert topics == {"dns", "spf", "dkim", "dmarc", "mta-sts", "tls-rpt", "mx"}
+    urls = [f["subject"] for f in findings(doc, "mta-sts")]
+    assert "https://mta-sts.example.com/.well-known/mta-sts.txt" in urls  # the policy fetched and compared
     dkim = findings(doc, "dkim")[0]["message"]
     assert "a signature made with" in dkim and "verifies against the key served" in dkim
     fcrdns = [f["message"] for f in findings(doc, "mx") if "FCrDNS" in f["message"]]
     assert len(fcrdns) == 2  # both addresses: PTR names mx.example.com, which resolves back
     authorised = [f["subject"] for f in findings(doc, "spf") if "is authorised" in f["message"]]
     assert "example.com for 203.0.113.25" in authorised and "example.com for 2001:db8::25" in authorised
+
+
+def test_smtp_probes_every_mx_address_through_connect_to(world: World) -> None:
+    import ssl
+
+    import trustme
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Sink
+    from netservers import closed_port
+
+    _healthy(world)
+    world.add("example.com", "A", "mta-sts", "127.0.0.1")
+    ca = trustme.CA()
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("mx.example.com").configure_cert(ctx)
+    smtp = Controller(
+        Sink(), hostname="127.0.0.1", port=closed_port(), tls_context=ctx, require_starttls=False
+    )
+    smtp.start()
+    try:
+        with policy_host(world, ca=ca) as flags:
+            route = f"mx.example.com:25:127.0.0.1:{smtp.port}"
+            code, doc = world.verify_json(*flags, "--smtp", "--connect-to", route, dns_only=False)
+    finally:
+        smtp.stop()
+    assert code == 0, json.dumps(doc, indent=1)
+    probed = {f["subject"]: f["message"] for f in findings(doc, "smtp", "pass")}
+    assert set(probed) == {"mx.example.com (203.0.113.25)", "mx.example.com (2001:db8::25)"}
+    assert all(m.startswith("STARTTLS with a certificate valid for mx.example.com") for m in probed.values())
 
 
 def test_text_output_groups_by_zone_and_shows_the_spf_tree_with_v(world: World) -> None:
@@ -51,6 +85,9 @@ def test_text_output_groups_by_zone_and_shows_the_spf_tree_with_v(world: World) 
     assert any(line.strip().startswith("| example.com: v=spf1 mx ~all") for line in lines)
     assert any("mx -> mx.example.com (203.0.113.25, 2001:db8::25)" in line for line in lines)
     assert lines[-1].startswith("Verification passed: ")
+    assert lines[-1].endswith(
+        "Not checked (--dns-only): the MTA-STS policy over HTTPS, which need the real hosts."
+    )
     assert "\x1b[" not in result.output  # NO_COLOR / not a terminal
     markdown = world.verify("--format", "markdown")
     assert markdown.output.startswith("### zonesync verify: Verification passed")

@@ -3,6 +3,7 @@ reverse zones and other domains' records, zone files in a scratch folder, and th
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import textwrap
@@ -69,16 +70,47 @@ class World:
         zone = REVERSE_V4 if "." in address else REVERSE_V6
         self.add(zone, "PTR", reverse_name(address), target)
 
-    def verify(self, *args: str, nameservers: tuple[str, ...] | None = None, timeout: str = "2") -> Result:
+    def verify(
+        self,
+        *args: str,
+        nameservers: tuple[str, ...] | None = None,
+        timeout: str = "2",
+        dns_only: bool = True,
+    ) -> Result:
+        """The DNS checks (`--dns-only`) unless asked otherwise: the HTTPS side has its own world below."""
         servers = (self.nameserver,) if nameservers is None else nameservers
-        flags = [x for ns in servers for x in ("--nameserver", ns)]
+        flags = [x for ns in servers for x in ("--nameserver", ns)] + (["--dns-only"] if dns_only else [])
         return CliRunner().invoke(
             cli, ["verify", *flags, "--timeout", timeout, *args], catch_exceptions=False
         )
 
-    def verify_json(self, *args: str) -> tuple[int, dict]:
-        result = self.verify("--format", "json", *args)
+    def verify_json(self, *args: str, dns_only: bool = True) -> tuple[int, dict]:
+        result = self.verify("--format", "json", *args, dns_only=dns_only)
         return result.exit_code, json.loads(result.output)
+
+
+@contextlib.contextmanager
+def policy_host(world: World, zone: str = "example.com", ca: object = None) -> Iterator[list[str]]:
+    """`https://mta-sts.<zone>/.well-known/mta-sts.txt` on loopback with a certificate from a throwaway CA,
+    serving the policy zonesync generates; yields the verify flags that reach it (--connect-to, --ca-file)."""
+    import ssl
+
+    import trustme
+    from netservers import Answer, https_server
+
+    from zonesync.mail import policy_for
+    from zonesync.orchestrate import load_configs
+
+    policy = policy_for(load_configs([world.root / "zones" / f"{zone}.yaml"])[0])
+    assert policy is not None
+    ca = ca or trustme.CA()
+    assert isinstance(ca, trustme.CA)
+    ca_file = world.root / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(f"mta-sts.{zone}").configure_cert(ctx)
+    with https_server(ctx, Answer(body=policy.encode())) as (port, _seen):
+        yield ["--connect-to", f"mta-sts.{zone}:443:127.0.0.1:{port}", "--ca-file", str(ca_file)]
 
 
 def findings(doc: dict, topic: str | None = None, status: str | None = None) -> list[dict]:

@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from zonesync import exitcodes
 from zonesync.cli import Command, echo, use_color
 from zonesync.errors import ZonesyncError
+
+if TYPE_CHECKING:
+    from zonesync.verify.result import ConnectTo
+
+DEFAULT_PROBE_DOMAIN = "gmail.com"
+"""`--outbound`'s default: a domain whose MX hosts every mail server on the internet reaches."""
 
 
 def _zone_paths(zones: tuple[str, ...]) -> list[Path]:
@@ -34,6 +41,15 @@ def _nameservers(values: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
         return tuple(parse_server(v) for v in values)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--nameserver") from None
+
+
+def _connect_to(values: tuple[str, ...]) -> tuple[ConnectTo, ...]:
+    from zonesync.verify.connect import parse_connect_to
+
+    try:
+        return tuple(parse_connect_to(v) for v in values)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--connect-to") from None
 
 
 @click.command(cls=Command, epilog=exitcodes.HELP)
@@ -62,6 +78,39 @@ def _nameservers(values: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
 )
 @click.option("--strict", is_flag=True, help="Warnings fail too (exit 5).")
 @click.option(
+    "--smtp",
+    is_flag=True,
+    help="Also talk to port 25 of each MX address: banner, EHLO, STARTTLS, certificate.",
+)
+@click.option(
+    "--outbound",
+    is_flag=True,
+    help="Run on the mail host: can this machine open TCP port 25 to another domain's MX?",
+)
+@click.option(
+    "--probe-domain",
+    default=DEFAULT_PROBE_DOMAIN,
+    show_default=True,
+    help="The domain whose MX --outbound tries to reach.",
+)
+@click.option(
+    "--connect-to",
+    "connect_to",
+    multiple=True,
+    metavar="HOST:PORT:ADDR:PORT",
+    help="Reach HOST:PORT at ADDR:PORT instead, keeping HOST for TLS (curl's meaning; repeatable).",
+)
+@click.option(
+    "--ca-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Also trust these CA certificates (PEM) for HTTPS and STARTTLS.",
+)
+@click.option(
+    "--dns-only",
+    is_flag=True,
+    help="Only the DNS checks: no MTA-STS policy fetch over HTTPS, no SMTP (where the real hosts are unreachable).",
+)
+@click.option(
     "-v", "--verbose", is_flag=True, help="Show details: the SPF evaluation tree, the policy as fetched."
 )
 @click.pass_context
@@ -72,11 +121,18 @@ def verify(
     timeout: float,
     fmt: str,
     strict: bool,
+    smtp: bool,
+    outbound: bool,
+    probe_domain: str,
+    connect_to: tuple[str, ...],
+    ca_file: Path | None,
+    dns_only: bool,
     verbose: bool,
 ) -> None:
     """Check that the zones' mail works as the world sees it: records as served by DNS, SPF evaluated
     (10 lookups, 2 void), DKIM keys against the key files, DMARC, MTA-STS, TLS-RPT, MX hosts and their
-    reverse DNS. Every failure comes with its fix. Needs no API token."""
+    reverse DNS; the MTA-STS policy over HTTPS; with --smtp the MX over SMTP. Every failure comes with its
+    fix. Needs no API token."""
     from zonesync.orchestrate import load_configs
     from zonesync.render import verify as render
     from zonesync.verify.result import NetOptions, Status
@@ -84,8 +140,10 @@ def verify(
     from zonesync.verify.runner import verify as run
 
     servers = _nameservers(nameservers)
+    rules = _connect_to(connect_to)
     configs = load_configs(_zone_paths(zones))
-    opts = VerifyOptions(NetOptions(timeout=timeout, nameservers=servers))
+    net = NetOptions(timeout=timeout, nameservers=servers, connect_to=rules, ca_file=ca_file)
+    opts = VerifyOptions(net, smtp=smtp, outbound=outbound, probe_domain=probe_domain, dns_only=dns_only)
     report = run(configs, opts)
     verbose = verbose or bool(ctx.obj and ctx.obj.get("verbose"))
     unreachable = [f for f in report.findings if f.subject == f.zone and f.status is Status.ERROR]

@@ -287,6 +287,8 @@ class DnsServer:
         self._udp: socketserver.ThreadingUDPServer | None = None
         self._tcp: socketserver.ThreadingTCPServer | None = None
         self._threads: list[threading.Thread] = []
+        self.questions = 0
+        """Questions answered (for tests and the bench)."""
 
     @property
     def port(self) -> int:
@@ -305,6 +307,7 @@ class DnsServer:
             resp.flags = dns.flags.QR
             resp.set_rcode(dns.rcode.FORMERR)
             return resp.to_wire()
+        self.questions += 1
         if self.latency > 0:
             time.sleep(self.latency)
         try:

@@ -33,9 +33,16 @@ def summary(report: Report, strict: bool = False) -> str:
     if c["error"]:
         parts.append(f"{c['error']:,} could not run")
     verdict = "Verification passed" if report.passed(strict) else "Verification failed"
+    if report.not_checked:
+        parts.append(
+            f"not checked: {' and '.join(report.not_checked)} (--dns-only; they need the real hosts)"
+        )
     if strict and c["warn"] and not (c["fail"] or c["error"]):
         verdict += " (--strict: warnings fail)"
-    return f"{verdict}: {', '.join(parts)} ({_plural(len(report.zones), 'zone')})."
+    line = f"{verdict}: {', '.join(parts)} ({_plural(len(report.zones), 'zone')})."
+    if report.not_checked:
+        line += f" Not checked (--dns-only): {' and '.join(report.not_checked)}, which need the real hosts."
+    return line
 
 
 def text(report: Report, *, verbose: bool = False, color: bool = False, strict: bool = False) -> str:
@@ -90,6 +97,7 @@ def document(report: Report, strict: bool = False) -> dict[str, Any]:
             for z in report.zones
         ],
         "machine": [finding_json(f) for f in report.findings if f.zone not in zones],
+        "not_checked": list(report.not_checked),
     }
 
 

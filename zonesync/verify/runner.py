@@ -23,8 +23,6 @@ from zonesync.verify.result import Finding, NetOptions, Status
 
 TOPICS = ("dns", "spf", "dkim", "dmarc", "mta-sts", "tls-rpt", "mx", "smtp", "outbound")
 """The order topics are shown in: the issue's check order."""
-DEFAULT_PROBE_DOMAIN = "gmail.com"
-"""`--outbound`'s default: a domain whose MX every mail server on the internet can reach."""
 
 
 @dataclass(frozen=True)
@@ -32,7 +30,9 @@ class VerifyOptions:
     net: NetOptions = field(default_factory=NetOptions)
     smtp: bool = False
     outbound: bool = False
-    probe_domain: str = DEFAULT_PROBE_DOMAIN
+    probe_domain: str = "gmail.com"
+    dns_only: bool = False
+    """Skip the MTA-STS policy fetch over HTTPS (and --smtp): where the real hosts cannot be reached."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,8 @@ class Report:
     findings: tuple[Finding, ...]
     queries: int = 0
     """DNS questions put on the wire."""
+    not_checked: tuple[str, ...] = ()
+    """Checks this run left out on purpose (--dns-only), said once in the output."""
 
     def counts(self, zone: str | None = None) -> dict[str, int]:
         seen = Counter(f.status for f in self.findings if zone is None or f.zone == zone)
@@ -80,7 +82,7 @@ async def _verify_zone(ctx: ZoneContext, opts: VerifyOptions) -> list[Finding]:
         addresses, found = await mx_check.check_mx(ctx)
         found += await spf_check.check_spf(ctx, addresses)
         check_smtp = _optional("smtp", "check_smtp")
-        if opts.smtp and check_smtp is not None and addresses:
+        if opts.smtp and not opts.dns_only and check_smtp is not None and addresses:
             patterns = _sts_patterns(ctx.policy)
             found += await asyncio.to_thread(check_smtp, ctx.zone, addresses, patterns, opts.net)
         return found
@@ -88,7 +90,7 @@ async def _verify_zone(ctx: ZoneContext, opts: VerifyOptions) -> list[Finding]:
     async def sts() -> list[Finding]:
         found = await policy_records.check_mta_sts_record(ctx)
         check_policy = _optional("mta_sts", "check_policy")
-        if check_policy is not None and (ctx.policy is not None or found):
+        if check_policy is not None and not opts.dns_only and (ctx.policy is not None or found):
             mx = ctx.mx_hosts()
             found += await asyncio.to_thread(check_policy, ctx.zone, ctx.policy, mx, opts.net)
         return found
@@ -131,7 +133,10 @@ async def _outbound(resolver: Resolver, opts: VerifyOptions) -> list[Finding]:
 async def verify_async(contexts: Sequence[ZoneContext], opts: VerifyOptions, resolver: Resolver) -> Report:
     results = await asyncio.gather(*(_verify_zone(ctx, opts) for ctx in contexts), _outbound(resolver, opts))
     findings = [f for group in results for f in group]
-    return Report(tuple(c.zone for c in contexts), tuple(findings), resolver.sent)
+    skipped = []
+    if opts.dns_only:
+        skipped.append("the MTA-STS policy over HTTPS" + (" and SMTP" if opts.smtp else ""))
+    return Report(tuple(c.zone for c in contexts), tuple(findings), resolver.sent, tuple(skipped))
 
 
 def build_context(config: ZoneConfig, resolver: Resolver, opts: NetOptions) -> ZoneContext:
