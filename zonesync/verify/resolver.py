@@ -32,8 +32,9 @@ import dns.reversename
 from zonesync.verify.result import NetOptions
 
 Server = tuple[str, int]
-MAX_IN_FLIGHT = 64
-"""Questions on the wire at once: enough for a 1,000-record zone, far below any socket limit."""
+MAX_IN_FLIGHT = 256
+"""Questions on the wire at once (one UDP socket each): a 1,000-record zone in four round trips, well below
+the usual 1,024 open files."""
 MAX_CNAME_HOPS = 8
 
 
@@ -227,9 +228,7 @@ class Resolver:
             return fail(self._dead[server])
         if self._limit is None:
             self._limit = asyncio.Semaphore(MAX_IN_FLIGHT)
-        query = dns.message.make_query(name, rdtype, use_edns=0, payload=1232)
-        if not self.fixed or server in self.fixed:
-            query.flags |= dns.flags.RD
+        query = dns.message.make_query(name, rdtype, use_edns=0, payload=1232)  # RD set: authoritative ignore it
         async with self._limit:
             if server in self._dead:
                 return fail(self._dead[server])
