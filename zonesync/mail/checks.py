@@ -14,7 +14,7 @@ from zonesync.mail import dkim, dmarc, mta_sts, spf, tlsrpt
 from zonesync.mail.expand import in_zone, mx_hosts, sts_patterns
 from zonesync.mail.keys import KeyState
 from zonesync.mail.presets import NO_MAIL, PRESET_INFO
-from zonesync.mail.spec import MailSpec
+from zonesync.mail.spec import MailSpec, MtaStsSpec
 from zonesync.model import Diagnostic, Record, Source
 from zonesync.outside import meant_outside
 
@@ -140,12 +140,13 @@ def check_all(
     user_records: Sequence[Record],
     zone: str,
     key_states: Sequence[KeyState] = (),
+    live: Sequence[Record] | None = None,
 ) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     # with `no-mail`, an MX, SPF or DKIM record of the user contradicts the preset: check_preset says so
     skip = ("MX", "spf", "dkim") if spec is not None and spec.preset == NO_MAIL else ()
     out += check_collisions(expansion, user_records, skip)
-    out += check_user_dkim(user_records, zone)
+    out += check_user_dkim(user_records, zone, live)
     everything = [*user_records, *expansion]
     out += check_single_per_name(everything)
     out += check_mx(spec, everything, zone)
@@ -228,12 +229,19 @@ def check_user_records(
     return out
 
 
-def check_user_dkim(user_records: Sequence[Record], zone: str) -> list[Diagnostic]:
-    """Hand-written DKIM key records: the key must parse and be strong enough."""
+def check_user_dkim(
+    user_records: Sequence[Record], zone: str, live: Sequence[Record] | None = None
+) -> list[Diagnostic]:
+    """Hand-written DKIM key records: the key must parse and be strong enough (a warning for a record that
+    is live as it is, so an imported zone with a broken key still plans)."""
     out: list[Diagnostic] = []
+    published = {(r.name, r.value) for r in live or () if r.type == "TXT"}
     for rec in user_records:
         if looks_like(rec) == "dkim":
-            _add(out, _src(rec), record_problems("dkim", rec, zone))
+            findings = record_problems("dkim", rec, zone)
+            if (rec.name, rec.value) in published:
+                findings = [("warning", msg) for _, msg in findings]
+            _add(out, _src(rec), findings)
     return out
 
 
@@ -493,6 +501,21 @@ def check_dmarc_spec(spec: MailSpec) -> list[Diagnostic]:
     return out
 
 
+def _worker_host_clashes(s: MtaStsSpec, records: Sequence[Record], host: str) -> list[Diagnostic]:
+    """With `host: worker` the name belongs to the Worker custom domain: Cloudflare refuses it over an A,
+    AAAA or CNAME record (409 100117), and its own read-only AAAA record takes the name."""
+    return [
+        Diagnostic(
+            "error",
+            r.source or s.source,
+            f"MTA-STS: {host} {r.type} is declared, but mail.mta_sts.host: worker serves the policy from a Worker "
+            f"custom domain at {host} (Cloudflare creates that name's record itself); remove this record",
+        )
+        for r in records
+        if r.name == host and r.type in ("A", "AAAA", "CNAME")
+    ]
+
+
 def check_mta_sts_spec(
     spec: MailSpec, records: Sequence[Record], user_records: Sequence[Record]
 ) -> list[Diagnostic]:
@@ -506,6 +529,8 @@ def check_mta_sts_spec(
             out.append(Diagnostic("error", src, f"MTA-STS: {problem}"))
     _add(out, s.max_age_source or s.source, mta_sts.check_max_age(s.max_age, s.mode), "MTA-STS: ")
     patterns = sts_patterns(spec, user_records)
+    if s.host == "worker":
+        out += _worker_host_clashes(s, records, mta_sts.policy_host(spec.zone))
     if s.mode != "none":
         for host in mx_hosts(spec, records, spec.zone):
             if any(mta_sts.pattern_matches(p, host) for p in patterns):
@@ -525,7 +550,9 @@ def check_mta_sts_spec(
                 )
             )
         host = mta_sts.policy_host(spec.zone)
-        if not any(r.name == host and r.type in ("A", "AAAA", "CNAME") for r in records):
+        if s.host != "worker" and not any(
+            r.name == host and r.type in ("A", "AAAA", "CNAME") for r in records
+        ):
             out.append(
                 Diagnostic(
                     "warning",
