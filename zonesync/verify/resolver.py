@@ -228,7 +228,8 @@ class Resolver:
             return fail(self._dead[server])
         if self._limit is None:
             self._limit = asyncio.Semaphore(MAX_IN_FLIGHT)
-        query = dns.message.make_query(name, rdtype, use_edns=0, payload=1232)  # RD set: authoritative ignore it
+        # make_query sets RD: recursive servers need it, authoritative ones ignore it
+        query = dns.message.make_query(name, rdtype, use_edns=0, payload=1232)
         async with self._limit:
             if server in self._dead:
                 return fail(self._dead[server])
