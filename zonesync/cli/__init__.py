@@ -14,7 +14,7 @@ import importlib
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -208,10 +208,12 @@ def load(zone_files: Sequence[Path], for_api: bool = False) -> list[ZoneConfig]:
     return load_configs(resolve_paths(zone_files))
 
 
-def make_provider(ctx: click.Context, zones: Sequence[str]) -> CloudflareProvider:
+def make_provider(
+    ctx: click.Context, zones: Sequence[str], on_request: Callable[[], None] | None = None
+) -> CloudflareProvider:
     """The provider for these zones: one token (CLOUDFLARE_API_TOKEN), or with an accounts file
     (zonesync.yaml) one provider per account, each with its own token and rate limit. Every token the zones
-    need is read before any request."""
+    need is read before any request. `on_request` is called before every request (progress)."""
     from zonesync import accounts as accounts_file
 
     accounts = accounts_file.load()
@@ -227,7 +229,13 @@ def make_provider(ctx: click.Context, zones: Sequence[str]) -> CloudflareProvide
         token = tokens[account]
         if token not in limiters:
             limiters[token] = from_setting(ctx.obj.get("rate_limit") if ctx.obj else None)
-        return CloudflareProvider(token, verbose=verbose, limiter=limiters[token], account_id=account.id)
+        return CloudflareProvider(
+            token,
+            verbose=verbose,
+            limiter=limiters[token],
+            account_id=account.id,
+            before_request=on_request,
+        )
 
     if not accounts.accounts:
         return provider(accounts_file.DEFAULT_ACCOUNT)

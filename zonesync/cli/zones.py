@@ -23,6 +23,7 @@ from zonesync.cli import (
     verbose_option,
     zone_files_argument,
 )
+from zonesync.cli.progress import no_progress_option, progress_line
 from zonesync.errors import ZonesyncError
 
 if TYPE_CHECKING:
@@ -65,19 +66,28 @@ def validate(zone_files: tuple[Path, ...]) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Save the plan as JSON, to apply exactly it later with `zonesync apply FILE`.",
 )
+@no_progress_option
 @click.pass_context
 def plan(
-    ctx: click.Context, zone_files: tuple[Path, ...], exit_code: bool, fmt: str, out: Path | None
+    ctx: click.Context,
+    zone_files: tuple[Path, ...],
+    exit_code: bool,
+    fmt: str,
+    out: Path | None,
+    no_progress: bool,
 ) -> None:
     """Show what apply would change in each zone: files, or zone names (`zonesync plan example.org` reads
     zones/example.org.yaml); default: every zones/*.yaml."""
     from zonesync.orchestrate import plan_all
     from zonesync.plan import Plan
+    from zonesync.progress import Progress
 
     configs = load(zone_files, for_api=True)
-    provider = make_provider(ctx, [c.zone for c in configs])
+    progress = Progress("planning", len(configs))
+    provider = make_provider(ctx, [c.zone for c in configs], progress.request)
     try:
-        works = plan_all(provider, configs)
+        with progress_line(progress, enabled=not no_progress):
+            works = plan_all(provider, configs, progress.zone_done)
     finally:
         provider.close()
     the_plan = Plan(tuple(w.plan for w in works))
@@ -134,6 +144,7 @@ def emit(
     help="Operations per batch request (default: the zone plan's limit).",
 )
 @click.option("--force", is_flag=True, help="Apply even beyond the safety thresholds (max_changes).")
+@no_progress_option
 @click.pass_context
 def apply(
     ctx: click.Context,
@@ -142,6 +153,7 @@ def apply(
     no_new_keys: bool,
     batch_size: int | None,
     force: bool,
+    no_progress: bool,
 ) -> None:
     """Plan, confirm, then make the changes through Cloudflare's batch endpoint.
 
@@ -166,26 +178,41 @@ def apply(
         configs = load(zone_files, for_api=True)
         retry = "Run apply again to converge."
 
+    from zonesync.progress import Progress
+
+    progress = Progress(
+        "checking" if saved is not None else "planning", len(saved.zones) if saved else len(configs)
+    )
     zones_named = [z.plan.zone for z in saved.zones] if saved is not None else [c.zone for c in configs]
-    provider = make_provider(ctx, zones_named)
+    provider = make_provider(ctx, zones_named, progress.request)
     try:
-        if saved is not None:
-            zones = orchestrate.saved_for_apply(provider, saved)
-        else:
-            zones = orchestrate.plan_for_apply(provider, configs)
+        with progress_line(progress, enabled=not no_progress):
+            if saved is not None:
+                zones = orchestrate.saved_for_apply(provider, saved)
+            else:
+                zones = orchestrate.plan_for_apply(provider, configs, progress.zone_done)
+        if saved is None:
             the_plan = orchestrate.plan_of(zones)
             echo(render(the_plan))
             if not the_plan.has_changes:
                 echo("Nothing to apply.")
                 return
-        outcomes = orchestrate.apply(
-            provider,
-            zones,
-            confirm=lambda: confirm(yes, the_plan),
-            force=force,
-            no_new_keys=no_new_keys,
-            batch_size=batch_size,
-        )
+
+        def confirmed() -> None:  # the line is drawn only once the user said yes
+            confirm(yes, the_plan)
+            progress.phase("applying", sum(1 for z in zones if z.plan.has_changes))
+            line.show()
+
+        with progress_line(progress, enabled=not no_progress, show=False) as line:
+            outcomes = orchestrate.apply(
+                provider,
+                zones,
+                confirm=confirmed,
+                force=force,
+                no_new_keys=no_new_keys,
+                batch_size=batch_size,
+                on_zone_done=progress.zone_done,
+            )
     finally:
         provider.close()
     for outcome in outcomes:
