@@ -20,11 +20,19 @@ from zonesync.cli import (
     load,
     make_provider,
     print_warnings,
+    resolve_paths,
     verbose_option,
     zone_files_argument,
 )
 from zonesync.cli.progress import no_progress_option, progress_line
 from zonesync.errors import ZonesyncError
+
+changed_since_option = click.option(
+    "--changed-since",
+    metavar="REF",
+    help="Only the zone files that differ from git revision REF (pull requests: the base branch); zone "
+    "files deleted since are reported, never acted on.",
+)
 
 if TYPE_CHECKING:
     from zonesync.loader import ZoneConfig
@@ -66,6 +74,7 @@ def validate(zone_files: tuple[Path, ...]) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Save the plan as JSON, to apply exactly it later with `zonesync apply FILE`.",
 )
+@changed_since_option
 @no_progress_option
 @click.pass_context
 def plan(
@@ -74,6 +83,7 @@ def plan(
     exit_code: bool,
     fmt: str,
     out: Path | None,
+    changed_since: str | None,
     no_progress: bool,
 ) -> None:
     """Show what apply would change in each zone: files, or zone names (`zonesync plan example.org` reads
@@ -82,7 +92,10 @@ def plan(
     from zonesync.plan import Plan
     from zonesync.progress import Progress
 
-    configs = load(zone_files, for_api=True)
+    configs = load_changed(zone_files, changed_since)
+    if not configs:
+        emit(Plan(()), configs, fmt, out)
+        return
     progress = Progress("planning", len(configs))
     provider = make_provider(ctx, [c.zone for c in configs], progress.request)
     try:
@@ -94,6 +107,30 @@ def plan(
     emit(the_plan, configs, fmt, out)
     if exit_code and the_plan.has_changes:
         ctx.exit(exitcodes.CHANGES)
+
+
+def load_changed(zone_files: Sequence[Path], changed_since: str | None) -> list[ZoneConfig]:
+    """The zone files to plan: all of them, or with `--changed-since REF` those that differ from REF (the
+    zone files deleted since are reported on stderr: their zones are left as they are)."""
+    if changed_since is None:
+        return load(zone_files, for_api=True)
+    from zonesync.changed import changed_since as changed_files
+
+    paths = resolve_paths(zone_files)
+    changed = changed_files(changed_since, paths, None if zone_files else Path("zones"))
+    for gone in changed.deleted:
+        warn(
+            f"{gone} was deleted since {changed_since}: zone {gone.stem} is not planned and its records stay "
+            "as they are at Cloudflare (to remove them, empty its records: and apply before deleting the file)"
+        )
+    if not changed.files:
+        echo(f"No zone file differs from {changed_since}: nothing to plan.", err=True)
+        return []
+    return load(changed.files, for_api=True)
+
+
+def warn(message: str) -> None:
+    echo(click.style(f"warning: {message}", fg="yellow"), err=True)
 
 
 def emit(
@@ -144,6 +181,7 @@ def emit(
     help="Operations per batch request (default: the zone plan's limit).",
 )
 @click.option("--force", is_flag=True, help="Apply even beyond the safety thresholds (max_changes).")
+@changed_since_option
 @no_progress_option
 @click.pass_context
 def apply(
@@ -153,6 +191,7 @@ def apply(
     no_new_keys: bool,
     batch_size: int | None,
     force: bool,
+    changed_since: str | None,
     no_progress: bool,
 ) -> None:
     """Plan, confirm, then make the changes through Cloudflare's batch endpoint.
@@ -166,6 +205,10 @@ def apply(
     if any(planfile.is_plan_file(f) for f in zone_files):
         if len(zone_files) > 1:
             raise ZonesyncError("a saved plan (.json) is applied alone: zonesync apply PLAN.json")
+        if changed_since is not None:
+            raise ZonesyncError(
+                "--changed-since chooses zone files to plan; a saved plan is applied as it is"
+            )
         # A saved plan is shown before any request: an empty one needs no token.
         saved = planfile.load(zone_files[0])
         the_plan = saved.as_plan()
@@ -175,7 +218,10 @@ def apply(
             return
         retry = "Plan again to converge."
     else:
-        configs = load(zone_files, for_api=True)
+        configs = load_changed(zone_files, changed_since)
+        if not configs:
+            echo("Nothing to apply.")
+            return
         retry = "Run apply again to converge."
 
     from zonesync.progress import Progress
