@@ -19,11 +19,11 @@ from zonesync.errors import InvalidZoneError, StalePlanError, ZonesyncError
 from zonesync.loader import ZoneConfig, load_zone_file
 from zonesync.model import ApplyReport, Diagnostic, Record
 from zonesync.plan import Plan, ZonePlan, fingerprint
-from zonesync.planfile import SavedPlan, SavedZone, stale_reason
 from zonesync.validate import check_record_set
 
 if TYPE_CHECKING:
     from zonesync.mail import GeneratedKey
+    from zonesync.planfile import SavedPlan, SavedZone
     from zonesync.providers.cloudflare import CloudflareProvider, LiveZone, ZoneInfo
     from zonesync.workers import DesiredWorker, WorkerPlan
 
@@ -263,6 +263,8 @@ def plan_for_apply(
 
 def check_stale(provider: CloudflareProvider, saved: SavedPlan) -> dict[str, ZoneInfo]:
     """Re-read every zone the plan changes; raise StalePlanError naming each stale zone."""
+    from zonesync.planfile import stale_reason  # only `apply PLAN.json` needs the saved-plan format
+
     todo = [z for z in saved.zones if z.plan.has_changes]
     if not todo:
         return {}

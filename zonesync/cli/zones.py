@@ -88,11 +88,11 @@ def plan(
 ) -> None:
     """Show what apply would change in each zone: files, or zone names (`zonesync plan example.org` reads
     zones/example.org.yaml); default: every zones/*.yaml."""
+    configs = load_changed(zone_files, changed_since)  # the SDK first: see `load`
     from zonesync.orchestrate import plan_all
     from zonesync.plan import Plan
     from zonesync.progress import Progress
 
-    configs = load_changed(zone_files, changed_since)
     if not configs:
         emit(Plan(()), configs, fmt, out)
         return
@@ -140,9 +140,12 @@ def emit(
     out: Path | None = None,
 ) -> None:
     """Print the plan in `fmt`, warn about zones apply would refuse as unsafe, save it to `out`."""
-    from zonesync import planfile, safety
-    from zonesync.render import json as json_render
+    from zonesync import safety
 
+    # the saved-plan format only when a plan is saved or printed as JSON (a text plan never loads it)
+    if out is not None or fmt == "json":
+        from zonesync import planfile
+        from zonesync.render import json as json_render
     if out is not None:
         planfile.refuse_pending(plan)
     by_zone = {c.zone: c for c in configs}
@@ -198,8 +201,7 @@ def apply(
 
     Given one saved plan (PLAN.json from `plan --out`), apply exactly that plan, refusing it if any
     zone changed since or the file was altered."""
-    from zonesync import orchestrate, planfile
-    from zonesync.render.text import render, render_outcome
+    from zonesync import planfile
 
     saved = None
     if any(planfile.is_plan_file(f) for f in zone_files):
@@ -210,6 +212,8 @@ def apply(
                 "--changed-since chooses zone files to plan; a saved plan is applied as it is"
             )
         # A saved plan is shown before any request: an empty one needs no token.
+        from zonesync.render.text import render
+
         saved = planfile.load(zone_files[0])
         the_plan = saved.as_plan()
         echo(render(the_plan))
@@ -218,13 +222,14 @@ def apply(
             return
         retry = "Plan again to converge."
     else:
-        configs = load_changed(zone_files, changed_since)
+        configs = load_changed(zone_files, changed_since)  # the SDK first: see `load`
         if not configs:
             echo("Nothing to apply.")
             return
         retry = "Run apply again to converge."
-
+    from zonesync import orchestrate
     from zonesync.progress import Progress
+    from zonesync.render.text import render, render_outcome
 
     progress = Progress(
         "checking" if saved is not None else "planning", len(saved.zones) if saved else len(configs)
