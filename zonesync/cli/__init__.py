@@ -237,6 +237,7 @@ def make_provider(
             limiter=limiters[token],
             account_id=account.id,
             before_request=on_request,
+            notify=lambda message: echo(message, err=True),  # "rate limited: waiting 120 s"
         )
 
     if not accounts.accounts:

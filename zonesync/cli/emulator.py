@@ -87,7 +87,10 @@ def _fault(spec: str) -> dict:
 @click.option(
     "--seed",
     type=click.Path(exists=True, dir_okay=False),
-    help="JSON file of zones and records to start with.",
+    help='JSON file of zones and records to start with: {"zones": [{"name": "example.com", "plan": "free", '
+    '"records": [{"type": "MX", "name": "example.com", "content": "mx.example.com", "priority": 10, "ttl": 3600}, '
+    '...]}]}. Records are shaped like a POST /dns_records body and validated the same way; "meta" (e.g. '
+    '{"read_only": true}) is kept. Example: docs/emulator-seed.json. Ignored when --state exists.',
 )
 @click.option(
     "--latency", type=float, default=0.0, show_default=True, help="Seconds added to every API request."

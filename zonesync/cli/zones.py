@@ -269,5 +269,7 @@ def apply(
     for outcome in outcomes:
         for line in render_outcome(outcome, retry):
             echo(line, err=outcome.failed)
+    if any(o.report.stale for o in outcomes):
+        ctx.exit(exitcodes.STALE)  # another run changed the zone meanwhile: the plan no longer holds
     if any(o.failed for o in outcomes):
         ctx.exit(exitcodes.ERROR)
