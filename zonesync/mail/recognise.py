@@ -43,7 +43,12 @@ def _plain(rec: Record, ttl: int) -> bool:
 
 
 def _rel(host: str, zone: str) -> str:
-    return "@" if host == zone else host.removesuffix("." + zone) if in_zone(host, zone) else host + "."
+    """How the block names a host: `@`, relative inside the zone, absolute (trailing dot) outside it."""
+    if host == zone:
+        return "@"
+    if in_zone(host, zone):
+        return host.removesuffix("." + zone)
+    return host + "."
 
 
 def recognise(records: Sequence[Record], zone: str, ttl: int) -> Recognised:
