@@ -8,12 +8,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from clirun import run
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from zonesync import rdata
-from zonesync.cli import cli
 from zonesync.loader import load_zone_file
 from zonesync.mail import dkim, mail_records
 from zonesync.mail.expand import meaning
@@ -143,17 +142,6 @@ def _policy(tmp_path: Path) -> str:
 
 
 # --- no-mail, through the CLI against the emulator ----------------------------------------------------
-
-
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    (tmp_path / "zones").mkdir()
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-def run(*args: str):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
 def test_no_mail_plan_apply_plan(emulator, workdir):
