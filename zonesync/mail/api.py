@@ -14,6 +14,7 @@ from zonesync.model import Diagnostic, Record
 
 if TYPE_CHECKING:
     from zonesync.loader import ZoneConfig
+    from zonesync.workers import DesiredWorker
 
 
 def mail_spec(config: ZoneConfig) -> MailSpec | None:
@@ -48,7 +49,21 @@ def mail_records(config: ZoneConfig, live: Sequence[Record] | None, *, generate_
     diagnostics += check_user_records(config.records, config.zone, live)
     diagnostics += check_live_replacements([*config.records, *records], live, config.zone)
     generated = tuple(s.generated for s in states if s.generated is not None)
-    return MailResult(records, tuple(diagnostics), generated, states)
+    return MailResult(records, tuple(diagnostics), generated, states, desired_worker(spec, config))
+
+
+def desired_worker(spec: MailSpec | None, config: ZoneConfig) -> DesiredWorker | None:
+    """The Worker serving the MTA-STS policy when the block says `mta_sts.host: worker`."""
+    if spec is None or spec.mta_sts is None or spec.mta_sts.host != "worker" or spec.mta_sts.script is None:
+        return None
+    from zonesync.mail import mta_sts
+    from zonesync.mail.mta_sts_worker import worker_script
+    from zonesync.workers import DesiredWorker, Script
+
+    policy = sts_policy(spec, config.records)
+    assert policy is not None
+    script = Script(spec.mta_sts.script, worker_script(config.zone, policy))
+    return DesiredWorker(script, mta_sts.policy_host(config.zone), spec.mta_sts.source)
 
 
 def policy_for(config: ZoneConfig) -> str | None:

@@ -14,7 +14,7 @@ from zonesync.mail import dkim, dmarc, mta_sts, spf, tlsrpt
 from zonesync.mail.expand import in_zone, mx_hosts, sts_patterns
 from zonesync.mail.keys import KeyState
 from zonesync.mail.presets import NO_MAIL, PRESET_INFO
-from zonesync.mail.spec import MailSpec
+from zonesync.mail.spec import MailSpec, MtaStsSpec
 from zonesync.model import Diagnostic, Record, Source
 from zonesync.outside import meant_outside
 
@@ -493,6 +493,21 @@ def check_dmarc_spec(spec: MailSpec) -> list[Diagnostic]:
     return out
 
 
+def _worker_host_clashes(s: MtaStsSpec, records: Sequence[Record], host: str) -> list[Diagnostic]:
+    """With `host: worker` the name belongs to the Worker custom domain: Cloudflare refuses it over an A,
+    AAAA or CNAME record (409 100117), and its own read-only AAAA record takes the name."""
+    return [
+        Diagnostic(
+            "error",
+            r.source or s.source,
+            f"MTA-STS: {host} {r.type} is declared, but mail.mta_sts.host: worker serves the policy from a Worker "
+            f"custom domain at {host} (Cloudflare creates that name's record itself); remove this record",
+        )
+        for r in records
+        if r.name == host and r.type in ("A", "AAAA", "CNAME")
+    ]
+
+
 def check_mta_sts_spec(
     spec: MailSpec, records: Sequence[Record], user_records: Sequence[Record]
 ) -> list[Diagnostic]:
@@ -506,6 +521,8 @@ def check_mta_sts_spec(
             out.append(Diagnostic("error", src, f"MTA-STS: {problem}"))
     _add(out, s.max_age_source or s.source, mta_sts.check_max_age(s.max_age, s.mode), "MTA-STS: ")
     patterns = sts_patterns(spec, user_records)
+    if s.host == "worker":
+        out += _worker_host_clashes(s, records, mta_sts.policy_host(spec.zone))
     if s.mode != "none":
         for host in mx_hosts(spec, records, spec.zone):
             if any(mta_sts.pattern_matches(p, host) for p in patterns):
@@ -525,7 +542,9 @@ def check_mta_sts_spec(
                 )
             )
         host = mta_sts.policy_host(spec.zone)
-        if not any(r.name == host and r.type in ("A", "AAAA", "CNAME") for r in records):
+        if s.host != "worker" and not any(
+            r.name == host and r.type in ("A", "AAAA", "CNAME") for r in records
+        ):
             out.append(
                 Diagnostic(
                     "warning",

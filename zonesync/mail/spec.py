@@ -28,7 +28,7 @@ DKIM_KEYS = ("selector", "algorithm", "private_key")
 DMARC_KEYS = (
     "policy", "subdomain_policy", "percent", "adkim", "aspf", "rua", "ruf", "failure_options",
 )  # fmt: skip
-MTA_STS_KEYS = ("mode", "max_age", "mx")
+MTA_STS_KEYS = ("mode", "max_age", "mx", "host", "script")
 TLS_RPT_KEYS = ("rua",)
 
 SPF_ALL = ("fail", "softfail", "neutral")
@@ -36,6 +36,7 @@ DKIM_ALGORITHMS = ("rsa2048", "rsa4096", "ed25519")
 DMARC_POLICIES = ("none", "quarantine", "reject")
 DMARC_ALIGNMENT = ("relaxed", "strict")
 STS_MODES = ("none", "testing", "enforce")
+STS_HOSTS = ("external", "worker")  # who serves the policy: you (default), or a Worker zonesync deploys
 DEFAULT_KEY_DIR = "keys"
 DEFAULT_MAX_AGE = 604800  # one week, the value in maddy's tutorial
 
@@ -95,6 +96,8 @@ class MtaStsSpec:
     mx: tuple[tuple[str, Source], ...]  # patterns given by the user; empty = the MX hosts
     source: Source
     max_age_source: Source | None = None
+    host: str = "external"
+    script: str | None = None  # the Worker's name when host is "worker"
 
 
 @dataclass(frozen=True)
@@ -261,7 +264,7 @@ def parse_mail(
         spf=_parse_spf(section("spf", SPF_KEYS)),
         dkim=dkim,
         dmarc=_parse_dmarc(section("dmarc", DMARC_KEYS)),
-        mta_sts=_parse_mta_sts(section("mta_sts", MTA_STS_KEYS)),
+        mta_sts=_parse_mta_sts(section("mta_sts", MTA_STS_KEYS), zone),
         tls_rpt=_parse_tls_rpt(section("tls_rpt", TLS_RPT_KEYS), zone),
         key_dir=key_dir,
         ttl=ttl,
@@ -322,7 +325,7 @@ def _parse_dmarc(sec: _Section | None) -> DmarcSpec | None:
     )
 
 
-def _parse_mta_sts(sec: _Section | None) -> MtaStsSpec | None:
+def _parse_mta_sts(sec: _Section | None, zone: str) -> MtaStsSpec | None:
     if sec is None:
         return None
     return MtaStsSpec(
@@ -331,6 +334,8 @@ def _parse_mta_sts(sec: _Section | None) -> MtaStsSpec | None:
         mx=_strings(sec.get("mx", []), sec.at("mx"), "mail.mta_sts.mx"),
         source=sec.at(),
         max_age_source=sec.at("max_age"),
+        host=_enum(sec.get("host", "external"), STS_HOSTS, sec.at("host")),
+        script=_worker_name(sec, zone),
     )
 
 
@@ -341,6 +346,25 @@ def _parse_tls_rpt(sec: _Section | None, zone: str) -> TlsRptSpec | None:
     if not rua:
         raise ZoneFileError(sec.at("rua"), "needs at least one report address (mailto: or https:)")
     return TlsRptSpec(rua=rua, source=sec.at())
+
+
+def _worker_name(sec: _Section, zone: str) -> str | None:
+    """`mail.mta_sts.script`: the Worker's name, only with `host: worker` (default `mta-sts-<zone>`)."""
+    from zonesync.mail.mta_sts_worker import default_script_name, script_name_problem
+
+    worker = sec.get("host", "external") == "worker"
+    if sec.has("script") and not worker:
+        raise ZoneFileError(sec.at("script"), "a Worker name needs `host: worker`")
+    if not worker:
+        return None
+    name = sec.get("script", default_script_name(zone))
+    if not isinstance(name, str):
+        raise ZoneFileError(sec.at("script"), f"must be a string, not {type_name(name)}")
+    problem = script_name_problem(name)
+    if problem:
+        hint = "" if sec.has("script") else "; set mail.mta_sts.script to a shorter name"
+        raise ZoneFileError(sec.at("script") if sec.has("script") else sec.at("host"), problem + hint)
+    return name
 
 
 def _resolve(text: str, base_dir: Path) -> Path:
