@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from . import errors
+from .dns_server import DnsServer
 from .edge import Edge
 from .faults import Faults
 from .ratelimit import DEFAULT as DEFAULT_RATE_LIMIT
@@ -87,7 +88,7 @@ class Emulator:
     def __init__(
         self,
         tokens: tuple[str, ...] | list[str] = ("test-token",),
-        zones: tuple[str, ...] | list[str] = ("example.com",),
+        zones: tuple[str, ...] | list[str] = ("example.com",),  # NAME or NAME@ACCOUNT_ID
         plan: str = "free",
         latency: float = 0.0,
         rate_limit: int | tuple[int, float] | None = None,
@@ -96,11 +97,15 @@ class Emulator:
         batch_limit: int | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        dns_port: int | None = None,
         dns_only_tokens: tuple[str, ...] | list[str] = (),
         edge_port: int | None = None,
         ca_file: str | Path | None = None,
+        account_tokens: dict[str, str] | None = None,
     ) -> None:
-        self.tokens = frozenset(tokens) | frozenset(dns_only_tokens)
+        self.account_tokens = dict(account_tokens or {})
+        """token -> the one account it may use (an account-scoped API token); other tokens see every account."""
+        self.tokens = frozenset(tokens) | frozenset(dns_only_tokens) | frozenset(self.account_tokens)
         self.dns_only_tokens = frozenset(dns_only_tokens)  # accepted, but 403 10000 on Workers (facts W9)
         self._edge_port, self.ca_file = edge_port, Path(ca_file) if ca_file else None
         self.edge: Edge | None = None
@@ -122,6 +127,8 @@ class Emulator:
         self.workers = Workers(self.store)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self.dns: DnsServer | None = None
+        self._dns_port = dns_port
 
         if state_path and Path(state_path).exists():
             self.store.load_state(json.loads(Path(state_path).read_text(encoding="utf-8")))
@@ -130,8 +137,9 @@ class Emulator:
                 json.loads(Path(seed).read_text(encoding="utf-8")) if isinstance(seed, str | Path) else seed
             )
             self.store.load_seed(data)
-        for name in zones:
-            self.store.create_zone(name)
+        for name in zones:  # "example.com", or "example.com@<account id>" for a zone of another account
+            zone_name, _, account = name.partition("@")
+            self.store.create_zone(zone_name, account_id=account or None)
         self.store.save()
 
     # -- lifecycle ------------------------------------------------------------------------------------
@@ -148,13 +156,24 @@ class Emulator:
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
         self._thread.start()
+        if self._dns_port is not None:
+            self.start_dns(self._dns_port)
         if self._edge_port is not None:
             self.edge = Edge(self.workers.worker_for, self.host, self._edge_port).start()
             if self.ca_file is not None:
                 self.edge.write_ca(self.ca_file)
         return self
 
+    def start_dns(self, port: int = 0, latency: float = 0.0) -> int:
+        """Serve the zones as their authoritative nameserver (UDP + TCP, see ``dns_server``); returns the port."""
+        if self.dns is None:
+            self.dns = DnsServer(self.store, self.host, port, latency).start()
+        return self.dns.port
+
     def stop(self) -> None:
+        if self.dns is not None:
+            self.dns.stop()
+            self.dns = None
         if self.edge is not None:
             self.edge.stop()
             self.edge = None
@@ -207,19 +226,24 @@ class Emulator:
     def zone_id(self, name: str) -> str:
         return self.store.zone_named(name).id
 
-    def add_zone(self, name: str, plan: str | None = None) -> str:
+    def add_zone(self, name: str, plan: str | None = None, account_id: str | None = None) -> str:
         with self.store.lock:
-            zone = self.store.create_zone(name, plan)
+            zone = self.store.create_zone(name, plan, account_id=account_id)
             self.store.save()
             return zone.id
 
-    def records(self, zone: str) -> list[dict[str, Any]]:
+    def _zone(self, name: str, account_id: str | None) -> Zone:
+        if account_id is None:
+            return self.store.zone_named(name)
+        return self.store.zone_in_account[(account_id, name.strip().rstrip(".").lower())]
+
+    def records(self, zone: str, account_id: str | None = None) -> list[dict[str, Any]]:
         with self.store.lock:
-            z = self.store.zone_named(zone)
+            z = self._zone(zone, account_id)
             return [json.loads(z.record_json(r)) for r in z.records.values()]
 
-    def add_record(self, zone: str, record: dict[str, Any]) -> dict[str, Any]:
-        rec = self.store.add(self.store.zone_named(zone), record)
+    def add_record(self, zone: str, record: dict[str, Any], account_id: str | None = None) -> dict[str, Any]:
+        rec = self.store.add(self._zone(zone, account_id), record)
         return json.loads(json.dumps(rec))
 
     # -- knobs -------------------------------------------------------------------------------------------
@@ -304,9 +328,10 @@ class Emulator:
                     raise errors.ApiError(429, errors.RATE_LIMITED, errors.RATE_LIMITED_MSG)
             query = {k: v[-1] for k, v in parse_qs(raw_query, keep_blank_values=True).items()}
             if path.startswith(PREFIX + "/accounts/"):
+                self._check_account(token, path[len(PREFIX + "/accounts/") :].split("/")[0])
                 answer = self._accounts(method, path, query, headers, body, token)
             else:
-                answer = self._dispatch(method, path, query, body)
+                answer = self._dispatch(method, path, query, body, token)
         except errors.ApiError as exc:
             answer = _fail(exc)
         except Exception:  # no tracebacks to clients
@@ -337,7 +362,13 @@ class Emulator:
             raise errors.ApiError(403, errors.INVALID_TOKEN, errors.INVALID_TOKEN_MSG)
         return token
 
-    def _dispatch(self, method: str, path: str, query: dict[str, str], body: bytes) -> _Answer:
+    def _check_account(self, token: str, account_id: str) -> None:
+        """A token scoped to another account: 403 10000 "Authentication error" (facts #13, W9)."""
+        scope = self.account_tokens.get(token)
+        if scope is not None and scope != account_id:
+            raise errors.ApiError(403, errors.AUTH_ERROR, errors.AUTH_ERROR_MSG)
+
+    def _dispatch(self, method: str, path: str, query: dict[str, str], body: bytes, token: str) -> _Answer:
         if not path.startswith(PREFIX + "/") and path != PREFIX:
             raise errors.ApiError(404, errors.NO_ROUTE_URI, "No route for that URI")
         parts = [p for p in path[len(PREFIX) :].split("/") if p]
@@ -347,13 +378,15 @@ class Emulator:
             raise errors.ApiError(404, errors.NO_ROUTE_URI, "No route for that URI")
         if n == 1:
             if method == "GET":
-                zones, info = store.list_zones(query)
+                scope = self.account_tokens.get(token)
+                zones, info = store.list_zones(query, None if scope is None else frozenset((scope,)))
                 return _ok(zones, info)
             if method == "POST":
                 return _ok(self._create_zone(_json_body(body)))
             raise _not_allowed()
         with store.lock:
             zone = store.zone(parts[1], path)
+        self._check_account(token, zone.account_id)
         if n == 2:
             if method == "GET":
                 return _ok(zone.obj())
@@ -436,6 +469,8 @@ class Emulator:
                 self.set_rate_limit(int(data.get("requests", 0)), float(data.get("window", 0)))
             elif action == "latency" and method == "POST":
                 self.set_latency(float(data.get("seconds", 0)))
+            elif action == "dns-latency" and method == "POST" and self.dns is not None:
+                self.dns.latency = float(data.get("seconds", 0))
             elif action == "zones" and method == "GET":
                 result = [{"id": z.id, "name": z.name, "plan": z.plan} for z in self.store.zones.values()]
             elif action == "zones" and method == "POST":
