@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from zonesync import safety
+from zonesync import files, safety
 from zonesync.errors import StalePlanError, ZonesyncError
 from zonesync.model import Diagnostic, IgnoreRule, Source
 from zonesync.plan import Plan, SkippedRecord, ZonePlan, fingerprint
@@ -136,7 +136,7 @@ def refuse_pending(plan: Plan) -> None:
 def write_text(path: str | Path, text: str) -> None:
     """Write atomically: a reader (or a failed run) never sees half a plan."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    files.make_dirs(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape") as fh:

@@ -7,6 +7,7 @@ the offending line, with a did-you-mean; everything else becomes a Diagnostic la
 from __future__ import annotations
 
 import ipaddress
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -431,9 +432,25 @@ def _parse_dkim(value: Any, zone: str, src: Source, key_dir: Path, base_dir: Pat
                 raise ZoneFileError(at("private_key"), f"must be a file path, not {type_name(pk)}")
             path = _resolve(pk, base_dir)
         else:
-            path = key_dir / KEY_FILE_TEMPLATE.format(domain=zone, selector=selector.lower())
+            path = _key_path(key_dir, zone, selector.lower(), at("selector"))
         out.append(DkimSpec(selector.lower(), algorithm, path, at("selector"), "algorithm" in item))
     return tuple(out)
+
+
+def _key_path(key_dir: Path, zone: str, selector: str, src: Source) -> Path:
+    """maddy's `<key_dir>/{domain}_{selector}.key`. The selector becomes part of a file name, so it must be
+    a valid selector (DNS labels: no `/`, no `..`; the zone name is checked by the loader), and the file
+    must land in the key folder itself."""
+    from zonesync.mail.dkim import selector_problem  # cryptography only for zones with DKIM
+
+    problem = selector_problem(selector)
+    if problem is not None:
+        raise ZoneFileError(src, f"{problem}; it names the key file {KEY_FILE_TEMPLATE}")
+    name = KEY_FILE_TEMPLATE.format(domain=zone, selector=selector)
+    path = key_dir / name
+    if Path(name).name != name or Path(os.path.normpath(path)).parent != Path(os.path.normpath(key_dir)):
+        raise ZoneFileError(src, f"the key file {name!r} would not be inside the key folder {key_dir}")
+    return path
 
 
 def _failure_options(sec: _Section) -> str:
