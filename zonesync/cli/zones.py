@@ -134,6 +134,13 @@ def emit(
     help="Operations per batch request (default: the zone plan's limit).",
 )
 @click.option("--force", is_flag=True, help="Apply even beyond the safety thresholds (max_changes).")
+@click.option(
+    "--require-signed",
+    is_flag=True,
+    envvar="ZONESYNC_REQUIRE_SIGNED_PLAN",
+    help="Refuse a saved plan that is not signed with ZONESYNC_PLAN_KEY (exit 3) "
+    "[env: ZONESYNC_REQUIRE_SIGNED_PLAN=1].",
+)
 @click.pass_context
 def apply(
     ctx: click.Context,
@@ -142,6 +149,7 @@ def apply(
     no_new_keys: bool,
     batch_size: int | None,
     force: bool,
+    require_signed: bool,
 ) -> None:
     """Plan, confirm, then make the changes through Cloudflare's batch endpoint.
 
@@ -155,7 +163,7 @@ def apply(
         if len(zone_files) > 1:
             raise ZonesyncError("a saved plan (.json) is applied alone: zonesync apply PLAN.json")
         # A saved plan is shown before any request: an empty one needs no token.
-        saved = planfile.load(zone_files[0])
+        saved = planfile.load(zone_files[0], require_signed=require_signed)
         the_plan = saved.as_plan()
         echo(render(the_plan))
         if not the_plan.has_changes:
