@@ -10,9 +10,11 @@ from pathlib import Path
 from bench.zonedata import Rec, octodns_yaml
 
 MAX_WORKERS = 8
-"""octoDNS plans zones in this many threads (`manager.max_workers`, default 1): the same as zonesync's
-zone concurrency, so octoDNS is not slowed by a setting a user would change. (Its threads each list the
-account's zones before the shared zone cache is filled: a few more `GET /zones` than with 1 worker.)"""
+"""Tuned: octoDNS plans zones in this many threads (`manager.max_workers`, default 1), as many as zonesync.
+(Its threads each list the account's zones before the shared zone cache is filled: a few more `GET /zones`
+than with 1 worker.)"""
+RECORDS_PER_PAGE = 5_000_000
+"""Tuned: octodns-cloudflare's `records_per_page` (default 100) at Cloudflare's maximum `per_page`."""
 
 
 def write(
@@ -21,18 +23,18 @@ def write(
     api_url: str,
     token: str,
     *,
-    pagerules: bool = True,
-    workers: int = MAX_WORKERS,
+    tuned: bool,
 ) -> Path:
-    """Zone files under directory/octodns-zones/, config at directory/octodns.yaml (returned)."""
+    """Zone files under directory/octodns-zones/, config at directory/octodns-<tuned|default>.yaml
+    (returned). Default: octoDNS as installed, every setting at its default. Tuned: what a user comparing
+    tools would set: `max_workers` 8, `records_per_page` at Cloudflare's maximum, `pagerules: false` (no
+    page-rules request per zone; zonesync does not manage page rules either)."""
     zone_dir = directory / "octodns-zones"
     zone_dir.mkdir(parents=True, exist_ok=True)
     for zone, records in zones.items():
         (zone_dir / f"{zone}.yaml").write_text(octodns_yaml(records))
-    lines = [
-        "manager:",
-        f"  max_workers: {workers}",
-        "providers:",
+    lines = [*(["manager:", f"  max_workers: {MAX_WORKERS}"] if tuned else []), "providers:"]
+    lines += [
         "  zonefiles:",
         "    class: octodns.provider.yaml.YamlProvider",
         f"    directory: {json.dumps(str(zone_dir))}",
@@ -41,11 +43,11 @@ def write(
         "    class: octodns_cloudflare.CloudflareProvider",
         f"    token: {json.dumps(token)}",
         f"    api_url: {json.dumps(api_url)}",
-        f"    pagerules: {'true' if pagerules else 'false'}",
+        *(["    pagerules: false", f"    records_per_page: {RECORDS_PER_PAGE}"] if tuned else []),
         "zones:",
     ]
     for zone in zones:
         lines += [f"  {zone}.:", "    sources: [zonefiles]", "    targets: [cloudflare]"]
-    config = directory / "octodns.yaml"
+    config = directory / f"octodns-{'tuned' if tuned else 'default'}.yaml"
     config.write_text("\n".join(lines) + "\n")
     return config

@@ -1,12 +1,23 @@
-"""Shared fixtures: a local Cloudflare API emulator (``zonesync.emulator``) per test."""
+"""Shared fixtures: a local Cloudflare API emulator (``zonesync.emulator``) per test, and a scratch project."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from zonesync.emulator.server import Emulator
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A scratch project as the current folder: an empty ``zones/``, no plan key from the environment.
+    Test modules that need more (a zone file, NO_COLOR) extend it with a ``workdir`` of their own."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ZONESYNC_PLAN_KEY", raising=False)
+    (tmp_path / "zones").mkdir()
+    return tmp_path
 
 
 @pytest.fixture

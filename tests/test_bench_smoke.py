@@ -28,7 +28,7 @@ def _settings(tmp_path: Path, **kwargs: object) -> Settings:
 
 
 def _by_step(rows: list[scenarios.Row]) -> dict[str, scenarios.Row]:
-    return {f"{r.scenario}/{r.step}": r for r in rows}
+    return {f"{r.scenario}/{r.step}/{r.tool}": r for r in rows}
 
 
 def test_minimum_formula() -> None:
@@ -50,21 +50,50 @@ def test_change_mix_is_exact() -> None:
 
 
 def test_plan_and_apply_at_the_minimum(tmp_path: Path) -> None:
-    # batch size 7 so that 20 changes take ceil(20 / 7) = 3 batch requests
-    s = _settings(tmp_path, records=200, changes=20, batch_size=7)
-    rows = _by_step(scenarios.plan_unchanged(s, 200, "1", octodns=False) + scenarios.big_zone(s))
-    assert rows["1/plan"].ok and rows["1/plan"].requests == rows["1/plan"].minimum == 2
-    assert rows["2/plan"].ok and rows["2/plan"].requests == rows["2/plan"].minimum == 2
-    apply = rows["2/apply"]
-    assert apply.ok, apply.note  # ok includes: the zone now holds exactly the desired records
-    assert apply.requests == apply.minimum == 2 + 3
-    assert apply.by_route.get("POST /zones/:id/dns_records/batch") == 3
+    # batch size 7 so that 20 changes take ceil(20 / 7) = 3 batch requests; the floor script alongside
+    s = _settings(tmp_path, records=200, changes=20, batch_size=7, runs=2)
+    rows = _by_step(scenarios.big_zone_unchanged(s) + scenarios.big_zone(s))
+    for tool in ("zonesync", "floor"):
+        assert (
+            rows[f"1/plan/{tool}"].ok
+            and rows[f"1/plan/{tool}"].requests == rows[f"1/plan/{tool}"].minimum == 2
+        )
+        assert len(rows[f"1/plan/{tool}"].walls) == 2  # a fresh emulator per run
+        assert rows[f"2/plan/{tool}"].ok and rows[f"2/plan/{tool}"].requests == 2
+        apply = rows[f"2/apply/{tool}"]
+        assert apply.ok, apply.note  # ok includes: the zone now holds exactly the desired records
+        assert apply.requests == apply.minimum == 2 + 3
+        assert apply.by_route.get("POST /zones/:id/dns_records/batch") == 3
 
 
 def test_many_zones_at_the_minimum(tmp_path: Path) -> None:
     s = _settings(tmp_path, zones=3, zone_records=10, zone_changes=5)
     rows = _by_step(scenarios.many_zones(s))
-    plan, apply = rows["3/plan"], rows["3/apply"]
+    plan, apply = rows["3/plan/zonesync"], rows["3/apply/zonesync"]
     assert plan.ok and plan.requests == plan.minimum == 1 + 3  # one zone-list page, 3 listings
     assert apply.ok, apply.note
     assert apply.requests == apply.minimum == 1 + 3 + 3
+
+
+def test_account_larger_than_the_repository(tmp_path: Path) -> None:
+    """Zone lookups cost min(zones wanted, pages of the account's zone list)."""
+    s = _settings(tmp_path, account=120, account_syncs=(1, 3, 120), account_records=2)
+    rows = _by_step(scenarios.account_shapes(s))
+    for count, lookups in ((1, 1), (3, 3), (120, 3)):  # 120 zones: 3 pages of 50
+        row = rows[f"5-{count}/plan {count:,} of 120 zones/zonesync"]
+        assert row.ok, row.note
+        assert row.requests <= row.minimum == lookups + count
+
+
+def test_thousands_of_zones_paced_without_429(tmp_path: Path) -> None:
+    s = _settings(tmp_path, thousands=60, thousands_records=2, thousands_window=1.0)
+    (row,) = scenarios.thousands(s)
+    assert row.ok, row.note
+    assert row.requests == row.minimum == 2 + 60  # 2 zone-list pages, 60 listings
+    assert row.extra["refused"] == 0
+
+
+def test_startup_profile_reads_importtime(tmp_path: Path) -> None:
+    row = scenarios.startup_profile(_settings(tmp_path))
+    assert row.extra["sdk_import_s"] > 0 and row.extra["own_imports_s"] > 0
+    assert "zonesync.cli" in row.extra["zonesync_modules"]

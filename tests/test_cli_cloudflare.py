@@ -10,9 +10,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from clirun import run
 
-from zonesync.cli import cli
 from zonesync.providers.cloudflare import BATCH_LIMITS, MAX_RETRIES
 
 ZONE = "example.com"
@@ -24,10 +23,6 @@ def write_zone(tmp_path: Path, body: str, name: str = ZONE) -> Path:
     path = zones / f"{name}.yaml"
     path.write_text(f"zone: {name}\n" + textwrap.dedent(body))
     return path
-
-
-def run(*args: str | Path) -> Result:
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
 
 
 def live(emulator, zone: str = ZONE) -> set[tuple]:

@@ -33,8 +33,10 @@ def test_rate_limit_429_and_headers():
     with Emulator(tokens=("a", "b"), rate_limit=(2, 1.0)) as emu:
         raw = client(emu, "a")
         first = raw.get("/zones")
-        assert first.headers["x-ratelimit-limit"] == "2" and first.headers["x-ratelimit-remaining"] == "1"
+        assert first.headers["ratelimit"] == '"default";r=1;t=1'
+        assert first.headers["ratelimit-policy"] == '"default";q=2;w=1'
         assert "retry-after" not in first.headers
+        assert not [h for h in first.headers if h.startswith("x-ratelimit")]  # Cloudflare sends none
         raw.get("/zones")
         resp = raw.get("/zones")
         assert resp.status_code == 429
@@ -45,9 +47,8 @@ def test_rate_limit_429_and_headers():
             "messages": [],
         }
         assert resp.headers["retry-after"] == "1"
-        assert resp.headers["x-ratelimit-limit"] == "2"
-        assert resp.headers["x-ratelimit-remaining"] == "0"
-        assert resp.headers["x-ratelimit-reset"] == "1"
+        assert resp.headers["ratelimit"] == '"default";r=0;t=1'
+        assert resp.headers["ratelimit-policy"] == '"default";q=2;w=1'
         assert client(emu, "b").get("/zones").status_code == 200  # per token
 
 
@@ -65,7 +66,7 @@ def test_sdk_retries_after_429_and_succeeds():
 
 def test_rate_limit_default_off_and_set(emulator):
     raw = client(emulator)
-    assert "x-ratelimit-limit" not in raw.get("/zones").headers  # the fixture turns rate limiting off
+    assert "ratelimit" not in raw.get("/zones").headers  # the fixture turns rate limiting off
     emulator.set_rate_limit(1, 60)
     assert raw.get("/zones").status_code == 200
     resp = raw.get("/zones")
@@ -73,7 +74,7 @@ def test_rate_limit_default_off_and_set(emulator):
     emulator.set_rate_limit(0, 0)
     assert raw.get("/zones").status_code == 200
     with Emulator() as emu:  # default: Cloudflare's 1200 per 300 s
-        assert client(emu).get("/zones").headers["x-ratelimit-limit"] == "1200"
+        assert client(emu).get("/zones").headers["ratelimit-policy"] == '"default";q=1200;w=300'
 
 
 # -- latency ------------------------------------------------------------------------------------------------------
@@ -153,10 +154,11 @@ def test_stats_in_process_and_over_http(emulator, cf):
             "POST /zones/:id/dns_records/batch": 1,
             "GET /zones": 1,
         },
+        "by_status": {"200": 2, "400": 1},
     }
     assert httpx.get(control(emulator) + "/stats").json() == stats  # control endpoints are not counted
     assert httpx.post(control(emulator) + "/reset-stats").status_code == 200
-    assert emulator.stats() == {"total": 0, "by_route": {}}
+    assert emulator.stats() == {"total": 0, "by_route": {}, "by_status": {}}
     emulator.reset_stats()
 
 
@@ -272,7 +274,7 @@ def test_cli_serves(tmp_path):
         batch = {"posts": [{"type": "TXT", "name": f"t{i}", "content": "x"} for i in range(4)]}
         resp = httpx.post(f"{url}/zones/{zone_id}/dns_records/batch", headers=headers, json=batch)
         assert resp.json()["errors"][0]["code"] == 81070
-        assert httpx.get(url + "/zones", headers=headers).headers["x-ratelimit-limit"] == "10"
+        assert httpx.get(url + "/zones", headers=headers).headers["ratelimit-policy"] == '"default";q=10;w=60'
         assert (tmp_path / "s.json").exists()
     finally:
         proc.terminate()

@@ -12,9 +12,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from click.testing import CliRunner, Result
-
-from zonesync.cli import cli
+from clirun import run
 
 ROOT = Path(__file__).resolve().parent.parent
 CI = ROOT / "docs" / "ci"
@@ -44,16 +42,9 @@ records:
 
 
 @pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("ZONESYNC_PLAN_KEY", raising=False)
-    (tmp_path / "zones").mkdir()
-    (tmp_path / "zones" / "example.com.yaml").write_text(ZONE_FILE)
-    return tmp_path
-
-
-def run(*args: str, color: bool = False) -> Result:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False, color=color)
+def workdir(workdir: Path) -> Path:
+    (workdir / "zones" / "example.com.yaml").write_text(ZONE_FILE)
+    return workdir
 
 
 # -- exit codes --------------------------------------------------------------------------------------------

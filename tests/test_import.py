@@ -6,11 +6,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner, Result
+from clirun import run
 from hypothesis import given
 from hypothesis import strategies as st
 
-from zonesync.cli import cli
 from zonesync.importer import import_records, records_from_bind, scalar
 from zonesync.loader import load_zone_file
 
@@ -54,13 +53,10 @@ LIVE = [
 
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Not conftest's: import creates zones/ itself."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("NO_COLOR", "1")
     return tmp_path
-
-
-def run(*args: str | Path) -> Result:
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
 
 
 def live_set(emulator) -> set[tuple]:

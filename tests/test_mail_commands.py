@@ -22,12 +22,10 @@ mail:
 
 
 @pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    (tmp_path / "zones").mkdir()
-    (tmp_path / "zones" / "example.com.yaml").write_text(textwrap.dedent(ZONE).lstrip())
-    monkeypatch.chdir(tmp_path)
+def workdir(workdir, monkeypatch):
+    (workdir / "zones" / "example.com.yaml").write_text(textwrap.dedent(ZONE).lstrip())
     monkeypatch.delenv("CLOUDFLARE_API_TOKEN", raising=False)
-    return tmp_path
+    return workdir
 
 
 def invoke(cmd, *args):

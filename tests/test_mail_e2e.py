@@ -10,13 +10,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from clirun import run
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from dkim_oracle import signature_verifies
 
 from zonesync import rdata
-from zonesync.cli import cli
 from zonesync.mail import dkim
 
 ZONE = """
@@ -34,20 +33,8 @@ KEY = Path("keys/example.com_default.key")
 DKIM_NAME = "default._domainkey.example.com"
 
 
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    (tmp_path / "zones").mkdir()
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 def write_zone(workdir: Path, text: str = ZONE) -> None:
     (workdir / "zones" / "example.com.yaml").write_text(textwrap.dedent(text).lstrip())
-
-
-def run(*args: str):
-    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
-    return result
 
 
 def live_txt(emulator, name: str) -> list[str]:

@@ -10,30 +10,18 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from clirun import run
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from zonesync import rdata
-from zonesync.cli import cli
 from zonesync.mail import dkim
 
 DKIM_NAME = "default._domainkey.example.com"
 
 
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    (tmp_path / "zones").mkdir()
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 def write(text: str, name: str = "example.com.yaml") -> None:
     Path("zones", name).write_text(textwrap.dedent(text).lstrip())
-
-
-def run(*args: str):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
 def live(emulator, name: str) -> list[dict]:

@@ -9,7 +9,8 @@ from pathlib import Path
 import httpx
 import jsonschema
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
+from clirun import run
 
 from zonesync import planfile
 from zonesync.cli import cli
@@ -37,22 +38,15 @@ records:
 
 
 @pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
+def workdir(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.delenv(planfile.KEY_ENV, raising=False)
-    (tmp_path / "zones").mkdir()
-    return tmp_path
+    return workdir
 
 
 def write_zone(body: str, name: str = ZONE) -> Path:
     path = Path("zones") / f"{name}.yaml"
     path.write_text(f"zone: {name}\n" + textwrap.dedent(body))
     return path
-
-
-def run(*args: str | Path) -> Result:
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
 
 
 def live(emulator, zone: str = ZONE) -> set[tuple]:

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from zonesync import ratelimit
+from zonesync import ratelimit as ratelimit_module
 from zonesync.cli import cli
 from zonesync.emulator.server import Emulator
 
@@ -174,3 +175,96 @@ def test_fifty_zones_concurrently_under_a_low_rate_limit(fifty, tmp_path: Path, 
     for i, name in enumerate(names):
         got = {(r["name"], r["type"], r["content"]) for r in emu.records(name)}
         assert got == {(f"www.{name}", "A", f"192.0.2.{i + 1}"), (name, "TXT", f'"zone number {i}"')}
+
+
+# -- the server's budget (Ratelimit headers) ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("ratelimit", "policy", "budget"),
+    [
+        ('"default";r=50;t=30', '"default";q=100;w=60', ratelimit_module.Budget(50, 30.0, 100)),
+        ('"default";r=50;t=30', None, ratelimit_module.Budget(50, 30.0, None)),
+        (
+            '"burst";r=9;t=3, "default";r=50;t=30',
+            '"burst";q=10;w=5, "default";q=1200;w=300',
+            ratelimit_module.Budget(9, 3.0, 10),
+        ),
+        ("default;r=7;t=1", '"burst";q=100;w=60', ratelimit_module.Budget(7, 1.0, 100)),
+    ],
+)
+def test_parse_budget(ratelimit: str, policy: str | None, budget: ratelimit.Budget) -> None:
+    assert ratelimit_module.parse_budget(ratelimit, policy) == budget
+
+
+@pytest.mark.parametrize("value", [None, "", '"default"', '"default";r=x;t=3', '"default";r=-1;t=3'])
+def test_malformed_budget_is_ignored(value: str | None) -> None:
+    assert ratelimit_module.parse_budget(value) is None
+
+
+def headers(remaining: int, reset: int, quota: int = 100, retry: int | None = None) -> dict[str, str]:
+    out = {"ratelimit": f'"default";r={remaining};t={reset}', "ratelimit-policy": f'"default";q={quota};w=60'}
+    if retry is not None:
+        out["retry-after"] = str(retry)
+    return out
+
+
+def paced_limiter() -> tuple[ratelimit_module.RateLimiter, FakeClock]:
+    clock = FakeClock()
+    rate = ratelimit_module.Rate(10_000, 60.0)  # the local window never binds here
+    return ratelimit_module.RateLimiter(rate, clock=clock, sleep=clock.sleep, slack=0.0), clock
+
+
+def test_no_pacing_while_half_the_quota_is_left() -> None:
+    limiter, clock = paced_limiter()
+    for remaining in range(99, 49, -1):
+        limiter.acquire()
+        limiter.observe(headers(remaining, 60))
+    assert clock.sleeps == []
+
+
+def test_paced_so_the_rest_lasts_until_the_reset() -> None:
+    limiter, clock = paced_limiter()
+    limiter.acquire()
+    limiter.observe(headers(42, 40))  # someone else spent most of the budget: 42 left for 40 s
+    limiter.acquire()
+    # 42 left, 2 kept in reserve: one request every 40 / 40 = 1 s
+    assert clock.now == pytest.approx(1.0)
+    limiter.observe(headers(41, 39))
+    limiter.acquire()
+    assert clock.now == pytest.approx(2.0, abs=0.05)
+
+
+def test_the_reserve_is_never_spent_and_a_429_waits_for_retry_after() -> None:
+    limiter, clock = paced_limiter()
+    limiter.acquire()
+    limiter.observe(headers(2, 10))
+    limiter.acquire()  # only the reserve is left: wait for the window to reset
+    assert clock.now == pytest.approx(10.0)
+    limiter.observe(headers(0, 5, retry=5))
+    limiter.acquire()
+    assert clock.now == pytest.approx(15.0)
+    limiter.observe(headers(99, 60))  # a new window
+    limiter.acquire()
+    assert clock.now == pytest.approx(15.0)
+
+
+def test_answers_in_flight_count_against_the_budget() -> None:
+    limiter, clock = paced_limiter()
+    limiter.acquire()
+    limiter.observe(headers(56, 60))
+    for _ in range(7):  # the 7th sees 56 - 6 in flight = 50 left: still half the quota
+        limiter.acquire()
+    assert clock.sleeps == []
+    limiter.acquire()  # 56 - 7 = 49 left: paced
+    assert clock.sleeps
+
+
+def test_out_of_order_answers_keep_the_lowest_remaining() -> None:
+    limiter, clock = paced_limiter()
+    limiter.acquire()
+    limiter.acquire()
+    limiter.observe(headers(2, 10))
+    limiter.observe(headers(90, 10))  # an older answer arriving late
+    limiter.acquire()
+    assert clock.now == pytest.approx(10.0)

@@ -25,6 +25,7 @@ from zonesync.validate import check_record_set
 if TYPE_CHECKING:
     from zonesync.mail import GeneratedKey
     from zonesync.providers.cloudflare import CloudflareProvider, LiveZone, ZoneInfo
+    from zonesync.workers import DesiredWorker, WorkerPlan
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -37,6 +38,7 @@ class Desired:
     records: tuple[Record, ...]
     warnings: tuple[Diagnostic, ...]
     generated: tuple[GeneratedKey, ...] = ()
+    worker: DesiredWorker | None = None
 
     @property
     def pending(self) -> tuple[Record, ...]:
@@ -83,7 +85,7 @@ def build_desired(
     if errors:
         raise InvalidZoneError(errors)
     warnings = tuple(d for d in diagnostics if d.level == "warning")
-    return Desired(tuple(records), warnings, generated)
+    return Desired(tuple(records), warnings, generated, result.worker)
 
 
 def validate_offline(configs: Sequence[ZoneConfig]) -> list[Desired]:
@@ -119,8 +121,12 @@ class ZoneWork:
     plan: ZonePlan
 
 
-def make_zone_plan(config: ZoneConfig, live: LiveZone, desired: Desired) -> ZonePlan:
+def make_zone_plan(
+    config: ZoneConfig, live: LiveZone, desired: Desired, workers: WorkerPlan | None = None
+) -> ZonePlan:
     result = diff(desired.records, live.records, config.zone, config.ignore)
+    if desired.worker is not None and workers is not None:
+        check_worker_host(config, desired.worker.hostname, live, result.ignored, workers)
     return ZonePlan(
         zone=config.zone,
         path=config.path,
@@ -132,13 +138,60 @@ def make_zone_plan(config: ZoneConfig, live: LiveZone, desired: Desired) -> Zone
         ignored=len(result.ignored),
         warnings=desired.warnings,
         desired_count=len(desired.records),
+        workers=workers,
     )
+
+
+def check_worker_host(
+    config: ZoneConfig, hostname: str, live: LiveZone, ignored: Sequence[Record], workers: WorkerPlan
+) -> None:
+    """Before attaching the custom domain: a live A, AAAA or CNAME at its hostname that zonesync does not
+    manage (ignored by a rule, or managed by Cloudflare) would make Cloudflare refuse it (409 100117)."""
+    from zonesync.providers.cloudflare_records import WORKER_RECORD_REASON
+    from zonesync.workers import holding_the_name
+
+    if not any(w.kind == "domain" and w.action == "create" for w in workers.changes):
+        return
+    unmanaged = [(r.name, r.type, r.value) for r in ignored]
+    unmanaged += [(s.name, s.type, s.content) for s in live.skipped if s.reason != WORKER_RECORD_REASON]
+    blocking = holding_the_name(hostname, unmanaged)
+    if blocking:
+        listed = ", ".join(f"{name} {rtype} {value}" for name, rtype, value in blocking)
+        raise ZonesyncError(
+            f"{config.path}: mail.mta_sts.host: worker needs {hostname} for the Worker custom domain, but the "
+            f"live record {listed} is not managed by zonesync (an `ignore` rule or Cloudflare keeps it), and "
+            "Cloudflare refuses a custom domain over it (409 100117): delete it, or narrow the ignore rule so "
+            "zonesync deletes it first"
+        )
+
+
+def plan_workers(
+    provider: CloudflareProvider, zone: ZoneInfo, live: LiveZone, desired: Desired
+) -> WorkerPlan | None:
+    """Read and diff the Worker only where one is wanted, or where Cloudflare's record for a Worker custom
+    domain sits at the policy host (so zones without one cost no Workers request and need no permission)."""
+    from zonesync.mail import mta_sts
+    from zonesync.providers.cloudflare_records import WORKER_RECORD_REASON
+    from zonesync.workers import plan
+
+    hostname = mta_sts.policy_host(zone.name)
+    has_domain = any(s.name == hostname and s.reason == WORKER_RECORD_REASON for s in live.skipped)
+    if desired.worker is None and not has_domain:
+        return None
+    if not zone.account_id:
+        raise ZonesyncError(
+            f"{zone.name}: the zone's account is unknown (no account.id), so its Workers cannot be read"
+        )
+    names = (desired.worker.script.name,) if desired.worker else ()
+    live_workers = provider.workers().read(zone.account_id, hostname, names, zone.name)
+    return plan(desired.worker, live_workers)
 
 
 def plan_zone(provider: CloudflareProvider, config: ZoneConfig, zone: ZoneInfo) -> ZoneWork:
     live = provider.list_records(zone)
     desired = build_desired(config, live.records)
-    return ZoneWork(config, live, desired, make_zone_plan(config, live, desired))
+    workers = plan_workers(provider, zone, live, desired)
+    return ZoneWork(config, live, desired, make_zone_plan(config, live, desired, workers))
 
 
 def plan_all(provider: CloudflareProvider, configs: Sequence[ZoneConfig]) -> list[ZoneWork]:
@@ -149,7 +202,8 @@ def plan_all(provider: CloudflareProvider, configs: Sequence[ZoneConfig]) -> lis
 def with_new_keys(work: ZoneWork) -> ZoneWork:
     """Generate the DKIM keys a plan is waiting for, then re-plan the zone against the same live records."""
     desired = build_desired(work.config, work.live.records, generate_keys=True)
-    return ZoneWork(work.config, work.live, desired, make_zone_plan(work.config, work.live, desired))
+    plan = make_zone_plan(work.config, work.live, desired, work.plan.workers)
+    return ZoneWork(work.config, work.live, desired, plan)
 
 
 # -- apply: one flow for zone files and saved plans ---------------------------------------------------------
@@ -203,12 +257,28 @@ def check_stale(provider: CloudflareProvider, saved: SavedPlan) -> dict[str, Zon
         info = found.get(z.plan.zone)
         if info is None or info.id != z.plan.zone_id:
             return stale_reason(z, info, None)
-        return stale_reason(z, info, provider.list_records(info))
+        return stale_reason(z, info, provider.list_records(info)) or workers_stale(provider, info, z.plan)
 
     problems = [p for p in parallel(one, todo) if p]
     if problems:
         raise StalePlanError("\n".join(problems) + f"\n{saved.path}: refused; nothing was applied.")
     return found
+
+
+def workers_stale(provider: CloudflareProvider, zone: ZoneInfo, plan: ZonePlan) -> str | None:
+    """The Worker part of a saved plan: its script or custom domain changed since (a dashboard edit)."""
+    from zonesync.workers import fingerprint
+
+    if plan.workers is None:
+        return None
+    live = provider.workers().read(zone.account_id, plan.workers.hostname, plan.workers.scripts, zone.name)
+    if fingerprint(live) != plan.workers.fingerprint:
+        names = ", ".join(plan.workers.scripts) or plan.workers.hostname
+        return (
+            f"{plan.zone}: the Worker serving the MTA-STS policy ({names}) changed since the plan was made "
+            "(edited or redeployed outside zonesync); run `zonesync plan --out` again and review the new plan"
+        )
+    return None
 
 
 def saved_for_apply(provider: CloudflareProvider, saved: SavedPlan) -> list[ZoneApply]:
@@ -256,5 +326,37 @@ def apply_zone(provider: CloudflareProvider, target: ZoneApply, batch_size: int 
     if work is not None and work.desired.pending:
         work = with_new_keys(work)
         plan, generated = work.plan, work.desired.generated
-    report = provider.apply(target.zone, plan.changes, batch_size)
+    if plan.worker_changes:
+        report = apply_with_workers(provider, target.zone, plan, batch_size)
+    else:
+        report = provider.apply(target.zone, plan.changes, batch_size)
     return ZoneOutcome(plan.zone, generated, report, plan.counts())
+
+
+def apply_with_workers(
+    provider: CloudflareProvider, zone: ZoneInfo, plan: ZonePlan, batch_size: int | None
+) -> ApplyReport:
+    """DNS changes that must come first, then the script and custom domain, then the other DNS changes
+    (`zonesync.workers.split_dns`): the `_mta-sts` record never announces a policy that is not served."""
+    from zonesync.mail import mta_sts
+    from zonesync.workers import split_dns
+
+    assert plan.workers is not None
+    before, after = split_dns(
+        plan.changes, plan.workers.changes, plan.workers.hostname, mta_sts.record_name(zone.name)
+    )
+    report = provider.apply(zone, before, batch_size) if before else ApplyReport(zone.name)
+    if report.error is None:
+        try:
+            provider.workers().apply(zone.account_id, zone.name, zone.id, plan.workers.changes)
+        except ZonesyncError as exc:
+            report.error = exc.message
+    if report.error is not None:
+        report.not_applied.extend(after)
+        return report
+    rest = provider.apply(zone, after, batch_size) if after else ApplyReport(zone.name)
+    report.batches += rest.batches
+    report.applied.extend(rest.applied)
+    report.not_applied.extend(rest.not_applied)
+    report.error = rest.error
+    return report

@@ -8,9 +8,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from zonesync.model import Diagnostic, Record
+
+if TYPE_CHECKING:
+    from zonesync.workers import WorkerChange, WorkerPlan
 
 Action = Literal["create", "update", "delete"]
 ACTION_ORDER: dict[str, int] = {"delete": 0, "update": 1, "create": 2}
@@ -81,8 +84,22 @@ class ZonePlan:
     ignored: int = 0
     warnings: tuple[Diagnostic, ...] = ()
     desired_count: int = 0
+    workers: WorkerPlan | None = None
+    """The Worker serving the MTA-STS policy (`mail.mta_sts.host: worker`), when this zone has or had one."""
+
+    @property
+    def worker_changes(self) -> tuple[WorkerChange, ...]:
+        return self.workers.changes if self.workers is not None else ()
 
     def counts(self) -> dict[str, int]:
+        """DNS and Worker changes by action (what plans and apply reports show)."""
+        out = {"create": 0, "update": 0, "delete": 0}
+        for change in (*self.changes, *self.worker_changes):
+            out[change.action] += 1
+        return out
+
+    def record_counts(self) -> dict[str, int]:
+        """DNS changes only: what the safety limits, which are about records, count."""
         out = {"create": 0, "update": 0, "delete": 0}
         for change in self.changes:
             out[change.action] += 1
@@ -90,7 +107,7 @@ class ZonePlan:
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.changes)
+        return bool(self.changes or self.worker_changes)
 
 
 @dataclass(frozen=True)

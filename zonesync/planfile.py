@@ -223,6 +223,7 @@ def _zone_from_json(data: Mapping[str, Any]) -> SavedZone:
         warnings=tuple(
             Diagnostic("warning", Source(w["source"]), w["message"]) for w in data.get("warnings", ())
         ),
+        workers=json_render.workers_from_json(data.get("workers")),
     )
     ignore = tuple(IgnoreRule(r["name"], tuple(r.get("types") or ())) for r in data.get("ignore", ()))
     limits = safety.Limits.from_json(data.get("safety", {}).get("limits", {}))

@@ -169,7 +169,7 @@ def check(zp: ZonePlan, limits: Limits = DEFAULT, force: bool = False) -> str | 
             )
     if force:
         return None
-    counts = zp.counts()
+    counts = zp.record_counts()
     existing = managed_count(zp)
     problems = [
         p

@@ -224,7 +224,7 @@ def make_provider(ctx: click.Context) -> CloudflareProvider:
     from zonesync.ratelimit import from_setting
 
     limiter = from_setting(ctx.obj.get("rate_limit") if ctx.obj else None)
-    return CloudflareProvider(token, verbose=bool(ctx.obj and ctx.obj.get("verbose")), before_request=limiter)
+    return CloudflareProvider(token, verbose=bool(ctx.obj and ctx.obj.get("verbose")), limiter=limiter)
 
 
 def print_warnings(configs_desired: Sequence[Any]) -> None:

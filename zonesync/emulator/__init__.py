@@ -50,10 +50,12 @@ Decisions where no real answer was found (the facts file says "not found"):
   is an empty list; non-integers -> ``400 1002``. ``total_pages`` is at least 1 (#19). Default record order
   is type, then name, then content.
 * **Proxied records** get ``ttl`` 1 (automatic); only A/AAAA/CNAME are ``proxiable``.
-* **Rate limit** (#14): fixed window per token from its first request; headers ``x-ratelimit-limit``,
-  ``x-ratelimit-remaining``, ``x-ratelimit-reset`` (seconds), ``ratelimit``/``ratelimit-policy`` on every
-  authenticated answer, ``retry-after`` (seconds, rounded up) on the 429. Unauthenticated requests are not
-  counted against a token.
+* **Rate limit** (#14, #14b): fixed window per token from its first request. On every authenticated answer
+  ``Ratelimit: "default";r=<remaining>;t=<seconds to reset>`` and ``Ratelimit-Policy: "default";q=<quota>;
+  w=<window>``, and ``Retry-After`` (seconds, rounded up) on the 429: Cloudflare changelog 2025-09-03
+  "Introducing new headers for rate limiting on Cloudflare's API" and fundamentals/api/reference/limits
+  (cloudflare-docs PR #25269). No ``x-ratelimit-*`` headers: Cloudflare documents none. Unauthenticated
+  requests are not counted against a token.
 * **Legacy key auth**: ``X-Auth-Email`` + ``X-Auth-Key`` (octoDNS's ``email``/``token`` form) is accepted when
   the key is one of the configured tokens, else ``403 9103 "Unknown X-Auth-Key or X-Auth-Email"``.
 * **Order of checks** per request: stats, latency, injected fault, auth, rate limit, routing.

@@ -1,8 +1,15 @@
-"""Per-token request rate limit, like Cloudflare's client API limit (facts #14).
+"""Per-token request rate limit, like Cloudflare's client API limit (facts #14, #14b).
 
 Docs ``fundamentals/api/reference/limits.mdx``: 1,200 requests per 5 minutes per token; over the limit the
-API answers ``429`` code 971 with ``retry-after`` (seconds, rounded up). Modelled as a fixed window per
-token that starts at the token's first request; once exceeded, requests are refused until the window ends.
+API answers ``429`` code 971. Modelled as a fixed window per token that starts at the token's first request;
+once exceeded, requests are refused until the window ends.
+
+Headers, as Cloudflare documents them since 2025-09 (changelog 2025-09-03 "Introducing new headers for rate
+limiting on Cloudflare's API", and ``limits.mdx`` as updated by cloudflare-docs PR #25269, 2025-09-18), after
+the IETF RateLimit header draft: on every answer ``Ratelimit: "default";r=<remaining>;t=<seconds until the
+window resets>`` and ``Ratelimit-Policy: "default";q=<quota>;w=<window seconds>``; on a 429 also
+``Retry-After`` (seconds, rounded up). Cloudflare documents no ``x-ratelimit-*`` headers any more, so none
+are sent.
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ class RateLimiter:
             self._windows.clear()
 
     def hit(self, token: str) -> tuple[bool, dict[str, str]]:
-        """Count one request; ``(allowed, headers)`` where headers carry the x-ratelimit-* values."""
+        """Count one request; ``(allowed, headers)`` with the ``Ratelimit`` headers (and ``Retry-After``)."""
         with self._lock:
             now = time.monotonic()
             start, used = self._windows.get(token, (now, 0))
@@ -45,12 +52,9 @@ class RateLimiter:
         reset_s = str(max(1, math.ceil(reset)))
         remaining = max(0, self.requests - used)
         headers = {
-            "x-ratelimit-limit": str(self.requests),
-            "x-ratelimit-remaining": str(remaining),
-            "x-ratelimit-reset": reset_s,
-            "ratelimit": f'"default";r={remaining};t={reset_s}',
-            "ratelimit-policy": f'"default";q={self.requests};w={math.ceil(self.window)}',
+            "Ratelimit": f'"default";r={remaining};t={reset_s}',
+            "Ratelimit-Policy": f'"default";q={self.requests};w={math.ceil(self.window)}',
         }
         if not allowed:
-            headers["retry-after"] = reset_s
+            headers["Retry-After"] = reset_s
         return allowed, headers

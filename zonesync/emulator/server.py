@@ -118,6 +118,7 @@ class Emulator:
         self._stats_lock = threading.Lock()
         self._total = 0
         self._by_route: dict[str, int] = {}
+        self._by_status: dict[str, int] = {}
         self.workers = Workers(self.store)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -224,12 +225,17 @@ class Emulator:
     # -- knobs -------------------------------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:
         with self._stats_lock:
-            return {"total": self._total, "by_route": dict(self._by_route)}
+            return {
+                "total": self._total,
+                "by_route": dict(self._by_route),
+                "by_status": dict(self._by_status),
+            }
 
     def reset_stats(self) -> None:
         with self._stats_lock:
             self._total = 0
             self._by_route.clear()
+            self._by_status.clear()
 
     def inject_fault(
         self,
@@ -275,6 +281,13 @@ class Emulator:
         if path.startswith("/__emulator/"):
             return self._control(method, path, split.query, body)
         self._count(route_of(method, path) if path.startswith(PREFIX) else f"{method} {path}")
+        answer = self._answer(method, path, split.query, headers, body)
+        with self._stats_lock:
+            key = str(answer.status)
+            self._by_status[key] = self._by_status.get(key, 0) + 1
+        return answer
+
+    def _answer(self, method: str, path: str, raw_query: str, headers: Any, body: bytes) -> _Answer:
         if self.latency > 0:
             time.sleep(self.latency)
         extra: dict[str, str] = {}
@@ -289,7 +302,7 @@ class Emulator:
                 allowed, extra = self.limiter.hit(token)
                 if not allowed:
                     raise errors.ApiError(429, errors.RATE_LIMITED, errors.RATE_LIMITED_MSG)
-            query = {k: v[-1] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
+            query = {k: v[-1] for k, v in parse_qs(raw_query, keep_blank_values=True).items()}
             if path.startswith(PREFIX + "/accounts/"):
                 answer = self._accounts(method, path, query, headers, body, token)
             else:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from zonesync.mail.checks import check_all, check_live_replacements, check_user_records
-from zonesync.mail.expand import DkimValue, expand, sts_policy
+from zonesync.mail.expand import DkimValue, expand, keep_live_spelling, sts_policy
 from zonesync.mail.keys import KeyState, resolve
 from zonesync.mail.result import MailResult
 from zonesync.mail.spec import MailSpec, parse_mail
@@ -14,6 +14,7 @@ from zonesync.model import Diagnostic, Record
 
 if TYPE_CHECKING:
     from zonesync.loader import ZoneConfig
+    from zonesync.workers import DesiredWorker
 
 
 def mail_spec(config: ZoneConfig) -> MailSpec | None:
@@ -33,10 +34,14 @@ def mail_records(config: ZoneConfig, live: Sequence[Record] | None, *, generate_
     states: tuple[KeyState, ...] = ()
     records: tuple[Record, ...] = ()
     if spec is not None:
-        states = tuple(resolve(d, config.zone, live, generate=generate_keys) for d in spec.dkim)
+        states = tuple(
+            resolve(d, config.zone, live, generate=generate_keys and d.generate) for d in spec.dkim
+        )
         values = {s.spec.selector: DkimValue(s.value, s.pending) for s in states}
-        records = expand(spec, values, config.records)
+        records = keep_live_spelling(expand(spec, values, config.records), live)
     diagnostics = check_all(spec, records, config.records, config.zone, states)
+    if spec is not None:
+        diagnostics += _keys_the_server_makes(spec, states)
     if config.mail is None:  # without the block the records are the user's own: their checks only warn
         diagnostics = [Diagnostic("warning", d.source, d.message) for d in diagnostics]
     # Syntax of hand-written mail records: an error when this plan publishes it, a warning when it is
@@ -44,10 +49,40 @@ def mail_records(config: ZoneConfig, live: Sequence[Record] | None, *, generate_
     diagnostics += check_user_records(config.records, config.zone, live)
     diagnostics += check_live_replacements([*config.records, *records], live, config.zone)
     generated = tuple(s.generated for s in states if s.generated is not None)
-    return MailResult(records, tuple(diagnostics), generated, states)
+    return MailResult(records, tuple(diagnostics), generated, states, desired_worker(spec, config))
+
+
+def desired_worker(spec: MailSpec | None, config: ZoneConfig) -> DesiredWorker | None:
+    """The Worker serving the MTA-STS policy when the block says `mta_sts.host: worker`."""
+    if spec is None or spec.mta_sts is None or spec.mta_sts.host != "worker" or spec.mta_sts.script is None:
+        return None
+    from zonesync.mail import mta_sts
+    from zonesync.mail.mta_sts_worker import worker_script
+    from zonesync.workers import DesiredWorker, Script
+
+    policy = sts_policy(spec, config.records)
+    assert policy is not None
+    script = Script(spec.mta_sts.script, worker_script(config.zone, policy))
+    return DesiredWorker(script, mta_sts.policy_host(config.zone), spec.mta_sts.source)
 
 
 def policy_for(config: ZoneConfig) -> str | None:
     """The MTA-STS policy file for a zone, or None when its block has no `mta_sts`."""
     spec = mail_spec(config)
     return None if spec is None else sts_policy(spec, config.records)
+
+
+def _keys_the_server_makes(spec: MailSpec, states: Sequence[KeyState]) -> list[Diagnostic]:
+    """A selector of a server that makes its own keys (Stalwart, mox) has no key anywhere: zonesync must
+    not invent one the server would never sign with."""
+    return [
+        Diagnostic(
+            "error",
+            s.spec.source,
+            f"no key for DKIM selector {s.spec.selector!r}: {spec.preset} makes its own keys, so zonesync publishes "
+            f"the one it made and never generates one; put its public key in {s.spec.private_key}.pub (the server's "
+            "DNS records page shows it), or publish it and run `zonesync import --mail`",
+        )
+        for s in states
+        if s.pending and not s.spec.generate
+    ]

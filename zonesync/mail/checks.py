@@ -13,7 +13,8 @@ from zonesync import rdata
 from zonesync.mail import dkim, dmarc, mta_sts, spf, tlsrpt
 from zonesync.mail.expand import in_zone, mx_hosts, sts_patterns
 from zonesync.mail.keys import KeyState
-from zonesync.mail.spec import MailSpec
+from zonesync.mail.presets import NO_MAIL, PRESET_INFO
+from zonesync.mail.spec import MailSpec, MtaStsSpec
 from zonesync.model import Diagnostic, Record, Source
 from zonesync.outside import meant_outside
 
@@ -141,13 +142,16 @@ def check_all(
     key_states: Sequence[KeyState] = (),
 ) -> list[Diagnostic]:
     out: list[Diagnostic] = []
-    out += check_collisions(expansion, user_records)
+    # with `no-mail`, an MX, SPF or DKIM record of the user contradicts the preset: check_preset says so
+    skip = ("MX", "spf", "dkim") if spec is not None and spec.preset == NO_MAIL else ()
+    out += check_collisions(expansion, user_records, skip)
     out += check_user_dkim(user_records, zone)
     everything = [*user_records, *expansion]
     out += check_single_per_name(everything)
     out += check_mx(spec, everything, zone)
     out += check_spf_targets(everything, zone)
     if spec is not None:
+        out += check_preset(spec, user_records)
         out += check_spf_spec(spec, expansion)
         out += check_dkim_spec(spec, key_states)
         out += check_dmarc_spec(spec)
@@ -156,7 +160,9 @@ def check_all(
     return out
 
 
-def check_collisions(expansion: Sequence[Record], user_records: Sequence[Record]) -> list[Diagnostic]:
+def check_collisions(
+    expansion: Sequence[Record], user_records: Sequence[Record], skip: tuple[str, ...] = ()
+) -> list[Diagnostic]:
     """A user record of the same kind at a name the block publishes: two sources for one thing."""
     out = []
     names = {gen.name for gen in expansion}  # index only those: a zone may hold 100,000 other records
@@ -167,7 +173,7 @@ def check_collisions(expansion: Sequence[Record], user_records: Sequence[Record]
     reported: set[tuple[int, str]] = set()
     for gen in expansion:
         gkind = kind(gen)
-        if gkind is None:
+        if gkind is None or gkind in skip:
             continue
         for user in by_name.get(gen.name, ()):
             if kind(user) != gkind or (id(user), gkind) in reported:
@@ -343,7 +349,12 @@ def check_mx(spec: MailSpec | None, records: Sequence[Record], zone: str) -> lis
                     "{ipv4: [...]}) or in `records:`",
                 )
             )
-    if spec is not None and (spec.preset or spec.mta_sts is not None) and not mx_hosts(spec, records, zone):
+    if (
+        spec is not None
+        and spec.preset != NO_MAIL
+        and (spec.preset or spec.mta_sts is not None)
+        and not mx_hosts(spec, records, zone)
+    ):
         out.append(
             Diagnostic(
                 "error",
@@ -470,7 +481,7 @@ def check_dmarc_spec(spec: MailSpec) -> list[Diagnostic]:
                 "colons (RFC 7489 §6.3 fo), like \"1\" or \"0:d\""
             )
         )  # fmt: skip
-    if not d.rua:
+    if not d.rua and spec.preset != NO_MAIL:  # a domain without mail may well not want reports
         out.append(Diagnostic("warning", d.source, "DMARC: " + dmarc.NO_RUA.format(zone=spec.zone)))
     for tag, uris in (("rua", d.rua), ("ruf", d.ruf)):
         for uri, src in uris:
@@ -480,6 +491,21 @@ def check_dmarc_spec(spec: MailSpec) -> list[Diagnostic]:
             elif warning := dmarc.external_report_warning(uri, spec.zone):
                 out.append(Diagnostic("warning", src, f"DMARC {tag}: {warning}"))
     return out
+
+
+def _worker_host_clashes(s: MtaStsSpec, records: Sequence[Record], host: str) -> list[Diagnostic]:
+    """With `host: worker` the name belongs to the Worker custom domain: Cloudflare refuses it over an A,
+    AAAA or CNAME record (409 100117), and its own read-only AAAA record takes the name."""
+    return [
+        Diagnostic(
+            "error",
+            r.source or s.source,
+            f"MTA-STS: {host} {r.type} is declared, but mail.mta_sts.host: worker serves the policy from a Worker "
+            f"custom domain at {host} (Cloudflare creates that name's record itself); remove this record",
+        )
+        for r in records
+        if r.name == host and r.type in ("A", "AAAA", "CNAME")
+    ]
 
 
 def check_mta_sts_spec(
@@ -495,6 +521,8 @@ def check_mta_sts_spec(
             out.append(Diagnostic("error", src, f"MTA-STS: {problem}"))
     _add(out, s.max_age_source or s.source, mta_sts.check_max_age(s.max_age, s.mode), "MTA-STS: ")
     patterns = sts_patterns(spec, user_records)
+    if s.host == "worker":
+        out += _worker_host_clashes(s, records, mta_sts.policy_host(spec.zone))
     if s.mode != "none":
         for host in mx_hosts(spec, records, spec.zone):
             if any(mta_sts.pattern_matches(p, host) for p in patterns):
@@ -514,7 +542,9 @@ def check_mta_sts_spec(
                 )
             )
         host = mta_sts.policy_host(spec.zone)
-        if not any(r.name == host and r.type in ("A", "AAAA", "CNAME") for r in records):
+        if s.host != "worker" and not any(
+            r.name == host and r.type in ("A", "AAAA", "CNAME") for r in records
+        ):
             out.append(
                 Diagnostic(
                     "warning",
@@ -548,3 +578,51 @@ def check_tlsrpt_spec(spec: MailSpec) -> list[Diagnostic]:
         if problem:
             out.append(Diagnostic("error", src, f"TLS-RPT rua: {problem}"))
     return out
+
+
+def check_preset(spec: MailSpec, user_records: Sequence[Record]) -> list[Diagnostic]:
+    """What a preset needs that the block does not say, and, for `no-mail`, records that contradict it."""
+    out: list[Diagnostic] = []
+    if spec.preset is None:
+        return out
+    info = PRESET_INFO[spec.preset]
+    if info.server_names_selectors and not spec.dkim:
+        out.append(
+            Diagnostic(
+                "warning",
+                spec.source.at("mail.preset"),
+                f"{spec.preset} names its DKIM selectors itself (after the date it made the key), so the preset "
+                "cannot: list them under `mail.dkim` (`zonesync import --mail` reads them from the live zone), or "
+                "receivers find no key and DMARC relies on SPF alone",
+            )
+        )
+    if spec.preset != NO_MAIL:
+        return out
+    for rec in user_records:
+        why = _contradicts_no_mail(rec, spec.zone)
+        if why:
+            out.append(
+                Diagnostic(
+                    "error" if rec.name == spec.zone else "warning",
+                    _src(rec),
+                    f"{why}, but `preset: no-mail` says {spec.zone} has no mail: receivers get both answers; "
+                    "remove the record, or drop the preset",
+                )
+            )
+    return out
+
+
+def _contradicts_no_mail(rec: Record, zone: str) -> str | None:
+    if rec.type == "MX" and rec.value != "0 .":
+        return f"the MX record at {rec.name} ({rec.value}) receives mail"
+    if looks_like(rec) == "spf" and spf.is_spf(rec.value):
+        terms = rec.value.split()[1:]
+        if terms != ["-all"]:
+            return f"the SPF record at {rec.name} (`{rec.value}`) allows senders"
+    if (
+        looks_like(rec) == "dkim"
+        and "._domainkey." in rec.name
+        and not rec.value.replace(" ", "").endswith("p=")
+    ):
+        return f"the DKIM key at {rec.name} lets mail signed with it pass"
+    return None

@@ -6,12 +6,21 @@ Every record carries `Source(..., origin="mail:<section>")` so `plan` can say it
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from zonesync import rdata
 from zonesync.mail import dkim, dmarc, mta_sts, spf, tlsrpt
+from zonesync.mail.presets import NO_MAIL
 from zonesync.mail.spec import MailSpec
 from zonesync.model import Record, Source
+
+DMARC_DEFAULTS = frozenset(
+    {("pct", "100"), ("adkim", "r"), ("aspf", "r"), ("fo", "0"), ("rf", "afrf"), ("ri", "86400")}
+)
+"""RFC 7489 §6.3's default values: writing them or not means the same."""
+
+NO_MAIL_DKIM = "v=DKIM1; p="
+"""`preset: no-mail`'s `*._domainkey` record: no key, so every signature claiming the domain fails."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,12 @@ def expand(
     user_records = tuple(user_records)
     zone, ttl = spec.zone, spec.ttl
     out: list[Record] = []
+    if spec.preset == NO_MAIL:  # RFC 7505 null MX; an empty key revokes every selector (RFC 6376 §3.6.1)
+        src = spec.source.at("mail.preset")
+        out.append(
+            Record(zone, "MX", rdata.canonical_value("MX", "0 .", zone), ttl, None, source=_src(src, "mx"))
+        )
+        out.append(Record(dkim.record_name("*", zone), "TXT", NO_MAIL_DKIM, ttl, source=_src(src, "dkim")))
     for mx in spec.mx:
         value = rdata.canonical_value("MX", f"{mx.priority} {mx.host}.", zone)
         out.append(Record(zone, "MX", value, ttl, None, source=_src(mx.source, "mx")))
@@ -78,7 +93,7 @@ def expand(
                 if host != zone and in_zone(host, zone):
                     out.append(
                         Record(
-                            host, "TXT", spf.record_text(["a"], spec.spf.all), ttl,
+                            host, "TXT", spf.record_text(["a"], spec.spf.host_all or spec.spf.all), ttl,
                             source=_src(spec.spf.source, "spf", "mail.spf.on_mx_hosts"),
                         )
                     )  # fmt: skip
@@ -119,4 +134,43 @@ def expand(
                 source=_src(spec.tls_rpt.source, "tls_rpt"),
             )
         )
+    return tuple(out)
+
+
+def meaning(value: str) -> tuple[str, ...] | frozenset[tuple[str, str]] | None:
+    """What a SPF, DMARC, MTA-STS or TLS-RPT record says, spelling aside: SPF's terms in order, the others'
+    tags in any order, without the spaces around `;`, `=` and `,` that the RFCs allow. None for other text."""
+    text = value.strip()
+    if spf.is_spf(text):
+        return tuple(t.lower() for t in text.split())
+    if not (dmarc.is_dmarc(text) or mta_sts.is_sts(text) or tlsrpt.is_tlsrpt(text)):
+        return None
+    tags = []
+    for part in text.split(";"):
+        if part.strip():
+            name, _, val = part.partition("=")
+            tags.append((name.strip().lower(), ",".join(v.strip() for v in val.split(","))))
+    if dmarc.is_dmarc(text):  # a tag written with its default value says nothing more (RFC 7489 §6.3)
+        tags = [t for t in tags if t not in DMARC_DEFAULTS]
+    return frozenset(tags)
+
+
+def keep_live_spelling(records: Iterable[Record], live: Iterable[Record] | None) -> tuple[Record, ...]:
+    """A generated record whose live twin says the same thing in other words (`v=DMARC1;p=reject` for
+    `v=DMARC1; p=reject`) takes the live text, so a zone made by another tool plans without a change."""
+    records = tuple(records)
+    if not live:
+        return records
+    wanted = {r.name for r in records if r.type == "TXT"}
+    by_name: dict[str, list[Record]] = {}
+    for rec in live:
+        if rec.type == "TXT" and rec.name in wanted:
+            by_name.setdefault(rec.name, []).append(rec)
+    out = []
+    for rec in records:
+        mine = meaning(rec.value) if rec.type == "TXT" and rec.name in by_name else None
+        twin = next(
+            (t for t in by_name.get(rec.name, ()) if mine is not None and meaning(t.value) == mine), None
+        )
+        out.append(rec if twin is None else replace(rec, value=twin.value))
     return tuple(out)

@@ -27,6 +27,19 @@ _ALL_WORDS = {
 def explain_record(rec: Record, zone: str, mx_hosts: Sequence[str]) -> tuple[str, str, str]:
     """(what it does, who reads it, what breaks without it)."""
     k = kind(rec)
+    if rec.type == "MX" and rec.value == "0 .":
+        return (
+            f'A "null MX" (RFC 7505): {zone} receives no email at all.',
+            "Every mail server that has a message for an @" + zone + " address: it bounces it at once.",
+            f"Senders try the address records of {zone} and queue mail for days before giving up.",
+        )
+    if k == "dkim" and rec.value.replace(" ", "").endswith("p=") and rec.name.startswith("*."):
+        return (
+            "DKIM: an empty key for every selector (RFC 6376 §3.6.1: revoked), so no signature can claim this "
+            "domain.",
+            "Receiving mail servers checking a DKIM signature that names this domain.",
+            "A forged message with a made-up signature is merely unverifiable instead of plainly failing.",
+        )
     if rec.type == "MX":
         host = rec.value.split()[-1].rstrip(".")
         return (

@@ -10,6 +10,7 @@ from zonesync.model import Diagnostic, Record
 
 if TYPE_CHECKING:
     from zonesync.mail.keys import KeyState
+    from zonesync.workers import DesiredWorker
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ class MailResult:
     """Key pairs written by this call (only with generate_keys=True)."""
     key_states: tuple[KeyState, ...] = ()
     """Per selector: where its public key came from (for `dkim show` and `explain`)."""
+    worker: DesiredWorker | None = None
+    """The Worker that serves the MTA-STS policy (`mail.mta_sts.host: worker`), else None."""
 
     @property
     def pending(self) -> tuple[Record, ...]:

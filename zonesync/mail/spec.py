@@ -17,7 +17,7 @@ import dns.name
 
 from zonesync import rdata
 from zonesync.errors import ZoneFileError
-from zonesync.mail.presets import KEY_FILE_TEMPLATE, PRESETS, preset_defaults
+from zonesync.mail.presets import KEY_FILE_TEMPLATE, NO_MAIL, PRESETS, key_file, preset_defaults
 from zonesync.model import Source
 from zonesync.yamlfile import LineDict, LineList, check_keys, did_you_mean, type_name
 
@@ -29,7 +29,7 @@ DKIM_KEYS = ("selector", "algorithm", "private_key")
 DMARC_KEYS = (
     "policy", "subdomain_policy", "percent", "adkim", "aspf", "rua", "ruf", "failure_options",
 )  # fmt: skip
-MTA_STS_KEYS = ("mode", "max_age", "mx")
+MTA_STS_KEYS = ("mode", "max_age", "mx", "host", "script")
 TLS_RPT_KEYS = ("rua",)
 
 SPF_ALL = ("fail", "softfail", "neutral")
@@ -37,6 +37,7 @@ DKIM_ALGORITHMS = ("rsa2048", "rsa4096", "ed25519")
 DMARC_POLICIES = ("none", "quarantine", "reject")
 DMARC_ALIGNMENT = ("relaxed", "strict")
 STS_MODES = ("none", "testing", "enforce")
+STS_HOSTS = ("external", "worker")  # who serves the policy: you (default), or a Worker zonesync deploys
 DEFAULT_KEY_DIR = "keys"
 DEFAULT_MAX_AGE = 604800  # one week, the value in maddy's tutorial
 
@@ -63,6 +64,7 @@ class SpfSpec:
     all: str
     on_mx_hosts: bool
     source: Source
+    host_all: str | None = None  # the MX hosts' own `all` when it differs (mox, Stalwart: -all)
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class DkimSpec:
     private_key: Path  # resolved against ZoneConfig.base_dir
     source: Source
     algorithm_given: bool = True
+    generate: bool = True  # False when the mail server makes its own keys (Stalwart, mox)
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,8 @@ class MtaStsSpec:
     mx: tuple[tuple[str, Source], ...]  # patterns given by the user; empty = the MX hosts
     source: Source
     max_age_source: Source | None = None
+    host: str = "external"
+    script: str | None = None  # the Worker's name when host is "worker"
 
 
 @dataclass(frozen=True)
@@ -232,100 +237,135 @@ def parse_mail(
     def at(key: str) -> Source:
         return src.at(f"mail.{key}", node.line_of(key))
 
-    preset = None
-    if "preset" in node:
-        preset = _enum(node["preset"], PRESETS, at("preset"))
+    preset = _enum(node["preset"], PRESETS, at("preset")) if "preset" in node else None
     defaults = preset_defaults(preset, zone)
+    if preset == NO_MAIL:
+        _refuse_with_no_mail(node, at)
+    key_dir = _key_dir(node.get("key_dir", defaults.get("key_dir", DEFAULT_KEY_DIR)), at("key_dir"), base_dir)
 
-    key_dir_text = node.get("key_dir", DEFAULT_KEY_DIR)
-    if not isinstance(key_dir_text, str) or not key_dir_text.strip():
-        raise ZoneFileError(at("key_dir"), f"must be a directory path, not {type_name(key_dir_text)}")
-    key_dir = _resolve(key_dir_text, base_dir)
-
-    mx = _parse_mx(node.get("mx"), zone, at("mx"))
-    hosts = _parse_hosts(node.get("hosts"), zone, at("hosts"))
-
-    spf = None
-    if "spf" in node or "spf" in defaults:
-        sec = _Section(
-            node.get("spf"), defaults.get("spf"), src.at(line=node.line_of("spf")), "mail.spf", SPF_KEYS
-        )
-        allow = _strings(sec.get("allow", ["mx"]), sec.at("allow"), "mail.spf.allow")
-        spf = SpfSpec(
-            allow=allow,
-            all=_enum(sec.get("all", "softfail"), SPF_ALL, sec.at("all")),
-            on_mx_hosts=_bool(sec.get("on_mx_hosts", False), sec.at("on_mx_hosts")),
-            source=sec.at(),
+    def section(name: str, keys: tuple[str, ...]) -> _Section | None:
+        """The section as written, merged over the preset's; None when neither has it."""
+        if name not in node and name not in defaults:
+            return None
+        return _Section(
+            node.get(name), defaults.get(name), src.at(line=node.line_of(name)), f"mail.{name}", keys
         )
 
-    dkim: tuple[DkimSpec, ...] = ()
     if "dkim" in node:
-        dkim = _parse_dkim(node["dkim"], zone, at("dkim"), key_dir, base_dir)
-    elif "dkim" in defaults:
-        dkim = _parse_dkim(
-            defaults["dkim"], zone, src.at("mail.preset", node.line_of("preset")), key_dir, base_dir
-        )
-
-    dmarc = None
-    if "dmarc" in node or "dmarc" in defaults:
-        sec = _Section(
-            node.get("dmarc"),
-            defaults.get("dmarc"),
-            src.at(line=node.line_of("dmarc")),
-            "mail.dmarc",
-            DMARC_KEYS,
-        )
-        dmarc = DmarcSpec(
-            policy=_enum(sec.get("policy", "none"), DMARC_POLICIES, sec.at("policy")),
-            subdomain_policy=(
-                _enum(sec.get("subdomain_policy"), DMARC_POLICIES, sec.at("subdomain_policy"))
-                if sec.has("subdomain_policy")
-                else None
-            ),
-            percent=_int(sec.get("percent"), sec.at("percent")) if sec.has("percent") else None,
-            adkim=_enum(sec.get("adkim"), DMARC_ALIGNMENT, sec.at("adkim")) if sec.has("adkim") else None,
-            aspf=_enum(sec.get("aspf"), DMARC_ALIGNMENT, sec.at("aspf")) if sec.has("aspf") else None,
-            rua=_strings(sec.get("rua", []), sec.at("rua"), "mail.dmarc.rua"),
-            ruf=_strings(sec.get("ruf", []), sec.at("ruf"), "mail.dmarc.ruf"),
-            failure_options=_failure_options(sec) if sec.has("failure_options") else None,
-            source=sec.at(),
-        )
-
-    mta_sts = None
-    if "mta_sts" in node or "mta_sts" in defaults:
-        sec = _Section(
-            node.get("mta_sts"),
-            defaults.get("mta_sts"),
-            src.at(line=node.line_of("mta_sts")),
-            "mail.mta_sts",
-            MTA_STS_KEYS,
-        )
-        mta_sts = MtaStsSpec(
-            mode=_enum(sec.get("mode", "testing"), STS_MODES, sec.at("mode")),
-            max_age=_int(sec.get("max_age", DEFAULT_MAX_AGE), sec.at("max_age")),
-            mx=_strings(sec.get("mx", []), sec.at("mx"), "mail.mta_sts.mx"),
-            source=sec.at(),
-            max_age_source=sec.at("max_age"),
-        )
-
-    tls_rpt = None
-    if "tls_rpt" in node or "tls_rpt" in defaults:
-        sec = _Section(
-            node.get("tls_rpt"),
-            defaults.get("tls_rpt"),
-            src.at(line=node.line_of("tls_rpt")),
-            "mail.tls_rpt",
-            TLS_RPT_KEYS,
-        )
-        rua = _strings(sec.get("rua", [f"mailto:postmaster@{zone}"]), sec.at("rua"), "mail.tls_rpt.rua")
-        if not rua:
-            raise ZoneFileError(sec.at("rua"), "needs at least one report address (mailto: or https:)")
-        tls_rpt = TlsRptSpec(rua=rua, source=sec.at())
-
+        dkim = _parse_dkim(node["dkim"], zone, at("dkim"), key_dir, base_dir, preset)
+    elif "dkim" in defaults:  # the preset's selectors: errors point at `preset:`
+        dkim = _parse_dkim(defaults["dkim"], zone, at("preset"), key_dir, base_dir, preset)
+    else:
+        dkim = ()
     return MailSpec(
-        zone=zone, preset=preset, mx=mx, hosts=hosts, spf=spf, dkim=dkim, dmarc=dmarc, mta_sts=mta_sts,
-        tls_rpt=tls_rpt, key_dir=key_dir, ttl=ttl, source=src,
-    )  # fmt: skip
+        zone=zone,
+        preset=preset,
+        mx=_parse_mx(node.get("mx", defaults.get("mx")), zone, at("mx")),
+        hosts=_parse_hosts(node.get("hosts"), zone, at("hosts")),
+        spf=_parse_spf(section("spf", SPF_KEYS)),
+        dkim=dkim,
+        dmarc=_parse_dmarc(section("dmarc", DMARC_KEYS)),
+        mta_sts=_parse_mta_sts(section("mta_sts", MTA_STS_KEYS), zone),
+        tls_rpt=_parse_tls_rpt(section("tls_rpt", TLS_RPT_KEYS), zone),
+        key_dir=key_dir,
+        ttl=ttl,
+        source=src,
+    )
+
+
+def _refuse_with_no_mail(node: LineDict, at: Any) -> None:
+    """`preset: no-mail` says the domain has no mail: a section that publishes mail records contradicts it."""
+    for key in ("mx", "hosts", "spf", "dkim", "mta_sts", "tls_rpt"):
+        if key in node:
+            raise ZoneFileError(
+                at(key),
+                f"`preset: no-mail` publishes the records of a domain without mail (null MX, `v=spf1 -all`, "
+                f"DMARC reject, empty DKIM keys); `mail.{key}` contradicts it: remove it, or use another preset",
+            )
+
+
+def _key_dir(text: Any, src: Source, base_dir: Path) -> Path:
+    if not isinstance(text, str) or not text.strip():
+        raise ZoneFileError(src, f"must be a directory path, not {type_name(text)}")
+    return _resolve(text, base_dir)
+
+
+def _parse_spf(sec: _Section | None) -> SpfSpec | None:
+    if sec is None:
+        return None
+    on_hosts = sec.get("on_mx_hosts", False)
+    host_all = None
+    if isinstance(on_hosts, str):  # `on_mx_hosts: fail`: yes, with its own `all`
+        host_all, on_hosts = _enum(on_hosts, SPF_ALL, sec.at("on_mx_hosts")), True
+    return SpfSpec(
+        allow=_strings(sec.get("allow", ["mx"]), sec.at("allow"), "mail.spf.allow"),
+        all=_enum(sec.get("all", "softfail"), SPF_ALL, sec.at("all")),
+        on_mx_hosts=_bool(on_hosts, sec.at("on_mx_hosts")),
+        source=sec.at(),
+        host_all=host_all,
+    )
+
+
+def _optional_enum(sec: _Section, key: str, choices: tuple[str, ...]) -> str | None:
+    return _enum(sec.get(key), choices, sec.at(key)) if sec.has(key) else None
+
+
+def _parse_dmarc(sec: _Section | None) -> DmarcSpec | None:
+    if sec is None:
+        return None
+    return DmarcSpec(
+        policy=_enum(sec.get("policy", "none"), DMARC_POLICIES, sec.at("policy")),
+        subdomain_policy=_optional_enum(sec, "subdomain_policy", DMARC_POLICIES),
+        percent=_int(sec.get("percent"), sec.at("percent")) if sec.has("percent") else None,
+        adkim=_optional_enum(sec, "adkim", DMARC_ALIGNMENT),
+        aspf=_optional_enum(sec, "aspf", DMARC_ALIGNMENT),
+        rua=_strings(sec.get("rua", []), sec.at("rua"), "mail.dmarc.rua"),
+        ruf=_strings(sec.get("ruf", []), sec.at("ruf"), "mail.dmarc.ruf"),
+        failure_options=_failure_options(sec) if sec.has("failure_options") else None,
+        source=sec.at(),
+    )
+
+
+def _parse_mta_sts(sec: _Section | None, zone: str) -> MtaStsSpec | None:
+    if sec is None:
+        return None
+    return MtaStsSpec(
+        mode=_enum(sec.get("mode", "testing"), STS_MODES, sec.at("mode")),
+        max_age=_int(sec.get("max_age", DEFAULT_MAX_AGE), sec.at("max_age")),
+        mx=_strings(sec.get("mx", []), sec.at("mx"), "mail.mta_sts.mx"),
+        source=sec.at(),
+        max_age_source=sec.at("max_age"),
+        host=_enum(sec.get("host", "external"), STS_HOSTS, sec.at("host")),
+        script=_worker_name(sec, zone),
+    )
+
+
+def _parse_tls_rpt(sec: _Section | None, zone: str) -> TlsRptSpec | None:
+    if sec is None:
+        return None
+    rua = _strings(sec.get("rua", [f"mailto:postmaster@{zone}"]), sec.at("rua"), "mail.tls_rpt.rua")
+    if not rua:
+        raise ZoneFileError(sec.at("rua"), "needs at least one report address (mailto: or https:)")
+    return TlsRptSpec(rua=rua, source=sec.at())
+
+
+def _worker_name(sec: _Section, zone: str) -> str | None:
+    """`mail.mta_sts.script`: the Worker's name, only with `host: worker` (default `mta-sts-<zone>`)."""
+    from zonesync.mail.mta_sts_worker import default_script_name, script_name_problem
+
+    worker = sec.get("host", "external") == "worker"
+    if sec.has("script") and not worker:
+        raise ZoneFileError(sec.at("script"), "a Worker name needs `host: worker`")
+    if not worker:
+        return None
+    name = sec.get("script", default_script_name(zone))
+    if not isinstance(name, str):
+        raise ZoneFileError(sec.at("script"), f"must be a string, not {type_name(name)}")
+    problem = script_name_problem(name)
+    if problem:
+        hint = "" if sec.has("script") else "; set mail.mta_sts.script to a shorter name"
+        raise ZoneFileError(sec.at("script") if sec.has("script") else sec.at("host"), problem + hint)
+    return name
 
 
 def _resolve(text: str, base_dir: Path) -> Path:
@@ -395,7 +435,10 @@ def _parse_hosts(value: Any, zone: str, src: Source) -> tuple[HostSpec, ...]:
     return tuple(out)
 
 
-def _parse_dkim(value: Any, zone: str, src: Source, key_dir: Path, base_dir: Path) -> tuple[DkimSpec, ...]:
+def _parse_dkim(
+    value: Any, zone: str, src: Source, key_dir: Path, base_dir: Path, preset: str | None = None
+) -> tuple[DkimSpec, ...]:
+    template = key_file(preset)
     if isinstance(value, LineDict):
         value = LineList([value])
         value.line = src.line or 0
@@ -431,24 +474,27 @@ def _parse_dkim(value: Any, zone: str, src: Source, key_dir: Path, base_dir: Pat
             if not isinstance(pk, str) or not pk.strip():
                 raise ZoneFileError(at("private_key"), f"must be a file path, not {type_name(pk)}")
             path = _resolve(pk, base_dir)
-        else:
-            path = _key_path(key_dir, zone, selector.lower(), at("selector"))
-        out.append(DkimSpec(selector.lower(), algorithm, path, at("selector"), "algorithm" in item))
+        else:  # a server that names its own key files: the `.pub` is looked for under zonesync's name
+            path = _key_path(key_dir, template or KEY_FILE_TEMPLATE, zone, selector.lower(), at("selector"))
+        generate = "private_key" in item or template is not None
+        out.append(DkimSpec(selector.lower(), algorithm, path, at("selector"), "algorithm" in item, generate))
     return tuple(out)
 
 
-def _key_path(key_dir: Path, zone: str, selector: str, src: Source) -> Path:
-    """maddy's `<key_dir>/{domain}_{selector}.key`. The selector becomes part of a file name, so it must be
-    a valid selector (DNS labels: no `/`, no `..`; the zone name is checked by the loader), and the file
-    must land in the key folder itself."""
+def _key_path(key_dir: Path, template: str, zone: str, selector: str, src: Source) -> Path:
+    """`<key_dir>/<template>` (maddy's `{domain}_{selector}.key` by default). The selector becomes part of a
+    file name, so it must be a valid selector (DNS labels: no `/`, no `..`; the zone name is checked by the
+    loader), and the file must land in the key folder itself."""
     from zonesync.mail.dkim import selector_problem  # cryptography only for zones with DKIM
 
     problem = selector_problem(selector)
     if problem is not None:
-        raise ZoneFileError(src, f"{problem}; it names the key file {KEY_FILE_TEMPLATE}")
-    name = KEY_FILE_TEMPLATE.format(domain=zone, selector=selector)
+        raise ZoneFileError(src, f"{problem}; it names the key file {template}")
+    name = template.format(domain=zone, selector=selector)
     path = key_dir / name
-    if Path(name).name != name or Path(os.path.normpath(path)).parent != Path(os.path.normpath(key_dir)):
+    parts = Path(name).parts
+    inside = os.path.normpath(path).startswith(os.path.join(os.path.normpath(key_dir), ""))
+    if not parts or Path(name).is_absolute() or ".." in parts or not inside:
         raise ZoneFileError(src, f"the key file {name!r} would not be inside the key folder {key_dir}")
     return path
 

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import cloudflare
 import httpx
@@ -27,6 +27,10 @@ from zonesync.errors import ApiError
 from zonesync.model import ApplyReport, Record
 from zonesync.plan import ACTION_ORDER, Change, SkippedRecord
 from zonesync.providers.cloudflare_records import Skipped, from_api, to_api
+from zonesync.ratelimit import RateLimiter
+
+if TYPE_CHECKING:
+    from zonesync.providers.cloudflare_workers import WorkersProvider
 
 log = logging.getLogger("zonesync.api")
 
@@ -55,6 +59,7 @@ class ZoneInfo:
     id: str
     name: str
     plan: str
+    account_id: str = ""  # the zone object's `account.id`: where its Workers live
 
     @property
     def batch_limit(self) -> int:
@@ -106,11 +111,17 @@ class CloudflareProvider:
         base_url: str | None = None,
         max_retries: int = MAX_RETRIES,
         before_request: Callable[[], None] | None = None,
+        limiter: RateLimiter | None = None,
         verbose: bool = False,
     ) -> None:
+        """`limiter` is asked before every request (SDK retries included) and told every answer's headers,
+        which carry the token's remaining budget."""
         hooks: dict[str, list[Callable[..., Any]]] = {"request": [], "response": []}
         if before_request is not None:
             hooks["request"].append(lambda request: before_request())
+        if limiter is not None:
+            hooks["request"].append(lambda request: limiter.acquire())
+            hooks["response"].append(lambda response: limiter.observe(response.headers))
         if verbose:
             hooks["request"].append(_stamp)
             hooks["response"].append(_log_response)
@@ -121,6 +132,12 @@ class CloudflareProvider:
 
     def close(self) -> None:
         self._client.close()
+
+    def workers(self) -> WorkersProvider:
+        """Workers calls (`mail.mta_sts.host: worker`) on the same client: auth, retries, limiter, logging."""
+        from zonesync.providers.cloudflare_workers import WorkersProvider
+
+        return WorkersProvider(self._client)
 
     def _get(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
         """GET through the SDK client (auth, base URL, retries, `Retry-After`, API errors), JSON as is."""
@@ -313,7 +330,9 @@ def _read_listing(
 def _zone_info(z: dict[str, Any]) -> ZoneInfo:
     plan = z.get("plan")
     legacy = plan.get("legacy_id") if isinstance(plan, dict) else None
-    return ZoneInfo(id=z["id"], name=z["name"], plan=str(legacy or "free"))
+    account = z.get("account")
+    account_id = account.get("id") if isinstance(account, dict) else None
+    return ZoneInfo(id=z["id"], name=z["name"], plan=str(legacy or "free"), account_id=str(account_id or ""))
 
 
 def _stamp(request: httpx.Request) -> None:

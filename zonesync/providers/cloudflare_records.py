@@ -104,8 +104,14 @@ def live_text(item: dict[str, Any]) -> str:
     return content
 
 
+WORKER_RECORD_REASON = "Worker custom domain (Cloudflare's own read-only record)"
+"""Reason for the record Cloudflare creates for a Worker custom domain (`meta.origin_worker_id`, facts W7)."""
+
+
 def managed_reason(item: dict[str, Any]) -> str | None:
     meta = item.get("meta") or {}
+    if meta.get("origin_worker_id"):
+        return WORKER_RECORD_REASON
     if item.get("locked"):
         return "locked by Cloudflare"
     for flag in MANAGED_META_FLAGS:

@@ -18,6 +18,7 @@ from zonesync.plan import Change, Plan, ZonePlan
 
 if TYPE_CHECKING:
     from zonesync.loader import ZoneConfig
+    from zonesync.workers import Domain, Script, WorkerChange, WorkerPlan
 
 FORMAT = "zonesync-plan"
 VERSION = 1
@@ -62,6 +63,39 @@ def change_json(change: Change) -> dict[str, Any]:
     return out
 
 
+def _worker_item_json(item: Script | Domain | None) -> dict[str, Any] | None:
+    from zonesync.workers import Script
+
+    if item is None:
+        return None
+    if isinstance(item, Script):
+        return {"name": item.name, "content": item.content, "etag": item.etag, "tags": list(item.tags)}
+    return {"hostname": item.hostname, "service": item.service, "id": item.id}
+
+
+def worker_change_json(change: WorkerChange) -> dict[str, Any]:
+    return {
+        "action": change.action,
+        "kind": change.kind,
+        "name": change.name,
+        "before": _worker_item_json(change.before),
+        "after": _worker_item_json(change.after),
+    }
+
+
+def workers_json(wp: WorkerPlan | None) -> dict[str, Any] | None:
+    """The Worker serving the MTA-STS policy: the state it was planned against and its changes (scripts
+    carry their whole text, so applying a saved plan re-derives nothing)."""
+    if wp is None:
+        return None
+    return {
+        "hostname": wp.hostname,
+        "scripts": list(wp.scripts),
+        "fingerprint": wp.fingerprint,
+        "changes": [worker_change_json(c) for c in wp.changes],
+    }
+
+
 def zone_json(zp: ZonePlan, config: ZoneConfig | None = None, force: bool = False) -> dict[str, Any]:
     limits = safety.limits_for(config) if config is not None else safety.DEFAULT
     return {
@@ -77,6 +111,7 @@ def zone_json(zp: ZonePlan, config: ZoneConfig | None = None, force: bool = Fals
         ],
         "counts": zp.counts(),
         "changes": [change_json(c) for c in zp.changes],
+        "workers": workers_json(zp.workers),
         "skipped": [
             {"name": s.name, "type": s.type, "content": s.content, "reason": s.reason} for s in zp.skipped
         ],
@@ -132,3 +167,30 @@ def change_from_json(data: Mapping[str, Any]) -> Change:
     before = record_from_json(data["before"]) if data.get("before") else None
     after = record_from_json(data["after"]) if data.get("after") else None
     return Change(data["action"], before, after)
+
+
+def _worker_item_from_json(kind: str, data: Mapping[str, Any] | None) -> Script | Domain | None:
+    from zonesync.workers import Domain, Script
+
+    if data is None:
+        return None
+    if kind == "script":
+        return Script(data["name"], data["content"], data.get("etag"), tuple(data.get("tags") or ()))
+    return Domain(data["hostname"], data["service"], data.get("id"))
+
+
+def workers_from_json(data: Mapping[str, Any] | None) -> WorkerPlan | None:
+    from zonesync.workers import WorkerChange, WorkerPlan
+
+    if data is None:
+        return None
+    changes = tuple(
+        WorkerChange(
+            c["action"],
+            c["kind"],
+            _worker_item_from_json(c["kind"], c.get("before")),
+            _worker_item_from_json(c["kind"], c.get("after")),
+        )
+        for c in data["changes"]
+    )
+    return WorkerPlan(data["hostname"], tuple(data["scripts"]), data["fingerprint"], changes)

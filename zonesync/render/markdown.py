@@ -15,7 +15,7 @@ import click
 from zonesync import safety
 from zonesync.plan import Plan, ZonePlan
 from zonesync.rdata import relative_name
-from zonesync.render.text import render_change, summary
+from zonesync.render.text import render_change, summary, worker_lines
 
 if TYPE_CHECKING:
     from zonesync.loader import ZoneConfig
@@ -58,6 +58,9 @@ def _zone_lines(zp: ZonePlan) -> list[str]:
             plain = click.unstyle(line)
             # diff highlighting keys on the first column: +, - or space (~ shows as context).
             out.append(plain[2:] if i == 0 else "  " + plain.strip())
+    for line in worker_lines(zp):
+        plain = click.unstyle(line)
+        out.append(plain[2:] if plain[2:3] in ("+", "~", "-") else "  " + plain.strip())
     return out
 
 

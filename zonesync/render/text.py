@@ -12,6 +12,7 @@ from zonesync.plan import Change, Plan, ZonePlan
 if TYPE_CHECKING:
     from zonesync.model import ApplyReport
     from zonesync.orchestrate import ZoneOutcome
+    from zonesync.workers import WorkerChange
 from zonesync.rdata import display_value, relative_name
 
 _SIGN = {"create": ("+", "green"), "update": ("~", "yellow"), "delete": ("-", "red")}
@@ -74,6 +75,52 @@ def render_change(change: Change, zone: str) -> list[str]:
     return [click.style(line, fg=colour) + _origin(change.after)]
 
 
+def render_worker_change(change: WorkerChange) -> list[str]:
+    """A Worker change shown like a record change: the script (with the policy it serves) or the domain."""
+    from zonesync.mail.mta_sts_worker import served_policy_id
+    from zonesync.workers import Domain, Script
+
+    sign, colour = _SIGN[change.action]
+    what = "Worker script" if change.kind == "script" else "Worker custom domain"
+    head = f"  {sign} {change.action:<6} {what} {change.name}"
+    after, before = change.after, change.before
+    origin = "  [from mail:mta_sts]" if after is not None else ""
+    if change.action == "update" and isinstance(after, Script) and isinstance(before, Script):
+        if before.content == after.content:
+            return [click.style(head, fg=colour) + origin, "      tags: -> zonesync"]
+        old_id = served_policy_id(before.content) or "(a script zonesync did not write)"
+        detail = f"      policy id: {old_id} -> {served_policy_id(after.content)}"
+        return [click.style(head, fg=colour) + origin, detail]
+    if change.action == "update" and isinstance(after, Domain) and isinstance(before, Domain):
+        return [click.style(head, fg=colour) + origin, f"      service: {before.service} -> {after.service}"]
+    if isinstance(after, Script):
+        tail = (
+            f" (serves the MTA-STS policy, id {served_policy_id(after.content)}; {len(after.content)} bytes)"
+        )
+    elif isinstance(after, Domain):
+        tail = f" -> {after.service} (Cloudflare adds its own read-only AAAA 100:: record)"
+    elif isinstance(before, Domain):
+        tail = " (Cloudflare removes its AAAA 100:: record with it)"
+    else:
+        tail = ""
+    return [click.style(head + tail, fg=colour) + origin]
+
+
+def worker_lines(zp: ZonePlan) -> list[str]:
+    """The Worker changes of a zone, with a note when records at the custom domain's name go first."""
+    if zp.workers is None:
+        return []
+    lines = [line for change in zp.workers.changes for line in render_worker_change(change)]
+    host = zp.workers.hostname
+    attaching = any(w.kind == "domain" and w.action != "delete" for w in zp.workers.changes)
+    if attaching and any(c.action == "delete" and c.name == host for c in zp.changes):
+        lines.append(
+            f"    (the records at {relative_name(host, zp.zone)} deleted above go first: "
+            "Cloudflare refuses a custom domain over them)"
+        )
+    return lines
+
+
 def summary(counts: dict[str, int]) -> str:
     return f"{counts['create']} to create, {counts['update']} to update, {counts['delete']} to delete"
 
@@ -84,6 +131,7 @@ def render_zone(zp: ZonePlan) -> list[str]:
         lines.append(click.style(f"  warning: {warning.source}: {warning.message}", fg="yellow"))
     for change in zp.changes:
         lines.extend(render_change(change, zp.zone))
+    lines.extend(worker_lines(zp))
     for skipped in zp.skipped:
         lines.append(
             click.style(
@@ -96,7 +144,7 @@ def render_zone(zp: ZonePlan) -> list[str]:
         tail += f", {zp.ignored} ignored by rules"
     if zp.skipped:
         tail += f", {len(zp.skipped)} skipped"
-    if zp.changes:
+    if zp.has_changes:
         lines.append(f"  {summary(zp.counts())} ({tail})")
     else:
         lines.append(f"  no changes ({tail})")
