@@ -15,7 +15,7 @@ from typing import Any
 import dns.exception
 import dns.name
 
-from zonesync import rdata
+from zonesync import names, rdata
 from zonesync.errors import ZoneFileError
 from zonesync.mail.presets import KEY_FILE_TEMPLATE, NO_MAIL, PRESETS, key_file, preset_defaults
 from zonesync.model import Source
@@ -220,6 +220,9 @@ def host_name(text: Any, zone: str, src: Source) -> tuple[str, bool]:
         name = origin if text == "@" else dns.name.from_text(text, origin)
     except dns.exception.DNSException as exc:
         raise ZoneFileError(src, f"{text!r} is not a valid host name: {exc}") from None
+    problem = names.dns_name_problem(name, wildcard=False)
+    if problem is not None:  # Cloudflare would refuse the MX record (9007), failing its whole batch
+        raise ZoneFileError(src, f"{text!r} is not a host name Cloudflare accepts: {problem}")
     return name.to_text(omit_final_dot=True).lower(), name.is_subdomain(origin)
 
 
