@@ -312,28 +312,10 @@ def test_bad_flags_are_usage_errors(arg: str, tmp_path: Path) -> None:
     assert result.exit_code == 1 and "Invalid value for '--batch-size'" in result.output
 
 
-def test_large_listing_streams_to_the_same_records(emulator, tmp_path: Path, monkeypatch) -> None:
-    """Listings above the threshold are parsed as they stream in (ijson): same plan, same requests."""
-    from zonesync.providers import cloudflare as provider
-
-    path = write_zone(tmp_path, EVERY_TYPE)
-    assert run("apply", "--yes", path).exit_code == 0
-    monkeypatch.setattr(provider, "STREAM_ABOVE", 0)
-    emulator.reset_stats()
-    result = run("plan", "--exit-code", path)
-    assert result.exit_code == 0, result.output
-    assert "no changes" in result.output
-    assert emulator.stats()["by_route"]["GET /zones/:id/dns_records"] == 1
-
-
-@pytest.mark.parametrize("stream_above", [0, 8 * 1024 * 1024])
-def test_listing_follows_result_info_across_pages(
-    emulator, tmp_path: Path, monkeypatch, stream_above: int
-) -> None:
+def test_listing_follows_result_info_across_pages(emulator, tmp_path: Path) -> None:
     from zonesync.providers import cloudflare as provider
 
     assert run("apply", "--yes", write_zone(tmp_path, EVERY_TYPE)).exit_code == 0
-    monkeypatch.setattr(provider, "STREAM_ABOVE", stream_above)
     client = provider.CloudflareProvider(os.environ["CLOUDFLARE_API_TOKEN"])
     zone = client.find_zones([ZONE])[ZONE]
     emulator.reset_stats()

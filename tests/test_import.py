@@ -78,7 +78,7 @@ def test_live_import_then_plan_is_empty(emulator, workdir: Path) -> None:
     text = Path("zones/example.com.yaml").read_text()
     assert "Wrote zones/example.com.yaml: 30 records" in result.output
     assert "has mail records (MX, SPF, DMARC, DKIM (selector default))" in result.output
-    assert "a `mail:` block could express them" in result.output
+    assert "`zonesync import example.com --mail` writes them as a `mail:` block" in result.output
     # grouped, comments and tags kept, proxied kept, long TXT as one string
     assert (
         "  '@':\n"

@@ -84,7 +84,7 @@ def test_header_values_never_reach_output_even_past_the_check(
     reaches the user is scrubbed all the same (defence in depth for every other secret-bearing error)."""
     token = "tok-abcdef0123\nsecret-tail-456"
     monkeypatch.setenv("CLOUDFLARE_API_TOKEN", token)
-    monkeypatch.setattr("zonesync.cli.check_token", lambda value: value)
+    monkeypatch.setattr("zonesync.accounts.check_token", lambda value, env: value)
     result = run("-v", "plan")
     assert result.exit_code == 1
     text = output(result)
@@ -198,3 +198,17 @@ def test_the_ci_recipes_require_signed_plans() -> None:
     assert github["jobs"]["apply"]["env"][planfile.REQUIRE_SIGNED_ENV] == "1"
     gitlab = yaml.safe_load((ROOT / "docs" / "ci" / "gitlab-ci.yml").read_text())
     assert gitlab["dns-apply"]["variables"][planfile.REQUIRE_SIGNED_ENV] == "1"
+
+
+def test_every_accounts_token_is_checked_and_scrubbed() -> None:
+    """With an accounts file (zonesync.yaml) each account has its own token variable."""
+    from zonesync import accounts
+    from zonesync.tokens import TokenError
+
+    shop = accounts.Account("a" * 32, "CF_TOKEN_SHOP", ("*.example",), accounts.DEFAULT_ACCOUNT.source)
+    with pytest.raises(TokenError) as exc:
+        accounts.tokens_for({shop: ["shop.example"]}, {"CF_TOKEN_SHOP": "shop-token-1\nrest"})
+    assert "CF_TOKEN_SHOP holds a line break" in exc.value.message and "shop-token" not in exc.value.message
+    tokens = accounts.tokens_for({shop: ["shop.example"]}, {"CF_TOKEN_SHOP": "shop-token-2345"})
+    assert tokens == {shop: "shop-token-2345"}
+    assert scrub("401 for shop-token-2345 at /zones") == "401 for [redacted] at /zones"

@@ -43,6 +43,11 @@ class ImportResult:
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     differences: list[Change] = field(default_factory=list)
+    improvements: list[str] = field(default_factory=list)
+    """`--mail`: the changes the `mail:` block makes on purpose, each naming its record; `differences`
+    then holds exactly those."""
+    public_keys: dict[Path, str] = field(default_factory=dict)
+    """`--mail`: `.pub` files to write (path -> the live DKIM record whose key they hold)."""
 
 
 def scalar(value: str) -> str:
@@ -135,10 +140,19 @@ def mail_notes(records: Sequence[Record], zone: str) -> list[str]:
     if not found:
         return []
     return [
-        f"{zone} has mail records ({', '.join(found)}): they are imported as plain records; a `mail:` block "
-        "could express them (one MX host, SPF, DKIM, DMARC, MTA-STS, TLS-RPT with checks); "
+        f"{zone} has mail records ({', '.join(found)}): they are imported as plain records; "
+        f"`zonesync import {zone} --mail` writes them as a `mail:` block (checked, with presets); "
         f"see `zonesync explain {zone}`"
     ]
+
+
+def default_ttl(records: Sequence[Record]) -> int:
+    """The file's `ttl:`: the most common TTL of unproxied records (ties: the lowest), else auto."""
+    counts = Counter(r.ttl for r in records if not r.proxied)
+    if not counts:
+        return AUTO_TTL
+    best = max(counts.values())
+    return min(t for t, n in counts.items() if n == best)
 
 
 def render_zone_file(
@@ -148,15 +162,12 @@ def render_zone_file(
     ignore: Sequence[IgnoreRule] = (),
     skipped: Sequence[SkippedRecord] = (),
     header: Sequence[str] = (),
+    ttl: int | None = None,
+    mail: str = "",
 ) -> str:
-    """The v1 zone file text for these records."""
-    non_proxied = [r.ttl for r in records if not r.proxied]
-    ttl = Counter(non_proxied).most_common(1)[0][0] if non_proxied else AUTO_TTL
-    # Ties between TTLs go to the smallest count-first, then lowest TTL (stable output).
-    if non_proxied:
-        counts = Counter(non_proxied)
-        best = max(counts.values())
-        ttl = min(t for t, n in counts.items() if n == best)
+    """The v1 zone file text for these records (and a `mail:` block's YAML, written before `records:`)."""
+    if ttl is None:
+        ttl = default_ttl(records)
     enterprise = any(MIN_TTL_ENTERPRISE <= r.ttl < MIN_TTL for r in records)
     out = [f"# {line}" if line else "#" for line in header]
     out.append(f"zone: {zone}")
@@ -172,6 +183,8 @@ def render_zone_file(
         out.append("# Left alone by zonesync (managed by Cloudflare, read-only or not supported):")
         for s in skipped:
             out.append(f"#   {relative_name(s.name, zone)} {s.type} {s.content[:80]}  ({s.reason})")
+    if mail:
+        out.extend(mail.rstrip("\n").split("\n"))
     if not records:
         out.append("records: {}")
         return "\n".join(out) + "\n"
@@ -231,8 +244,11 @@ def import_records(
     skipped: Sequence[SkippedRecord] = (),
     header: Sequence[str] = (),
     path: str = "<import>",
+    *,
+    mail: bool = False,
 ) -> ImportResult:
-    """Split off what a zone file cannot declare, render, and verify the round trip."""
+    """Split off what a zone file cannot declare, render, and verify the round trip; with `mail`, the mail
+    records become a `mail:` block."""
     keep: list[Record] = []
     ignore: list[IgnoreRule] = []
     notes: list[str] = []
@@ -243,10 +259,72 @@ def import_records(
             f"{zone}: {len(apex_ns)} apex NS records are served by Cloudflare itself: written as an `ignore` rule"
         )
     keep = [r for r in records if not (r.name == zone and r.type == "NS")]
-    notes.extend(mail_notes(keep, zone))
+    if mail and mail_notes(keep, zone):
+        result = import_mail(zone, records, keep, ignore, skipped, header, path)
+        if result is not None:
+            result.notes[:0] = notes
+            return result
+        notes.append(
+            f"{zone}: its mail records could not be written as a `mail:` block that plans the same records "
+            "(see the warnings of `zonesync plan`): they are imported as plain records"
+        )
+    else:
+        notes.extend(mail_notes(keep, zone))
     text = render_zone_file(zone, keep, ignore=ignore, skipped=skipped, header=header)
     differences = check_round_trip(text, records, zone, path)
     return ImportResult(text, list(keep), notes, [], differences)
+
+
+def import_mail(
+    zone: str,
+    records: Sequence[Record],
+    keep: Sequence[Record],
+    ignore: Sequence[IgnoreRule],
+    skipped: Sequence[SkippedRecord],
+    header: Sequence[str],
+    path: str,
+) -> ImportResult | None:
+    """The zone file with a `mail:` block for the mail records (a preset when one plans the same records,
+    the explicit sections otherwise), or None when no block does. Each candidate is checked the way the
+    plain import is: written, loaded, planned against the records it came from; the only changes allowed
+    are the improvements the recogniser names."""
+    from zonesync.errors import ZonesyncError
+    from zonesync.mail.presets import KEY_FILE_TEMPLATE, PRESETS, key_file
+    from zonesync.mail.recognise import block_yaml, recognise, with_preset
+
+    ttl = default_ttl(keep)
+    found = recognise(keep, zone, ttl)
+    if not found.block:
+        return None
+    used = {id(r) for r in found.used}
+    rest = [r for r in keep if id(r) not in used]
+    # the changes the block makes on purpose: each note starts with the name of its record
+    allowed = {n.split(":", 1)[0] for n in found.notes}
+    candidates = [b for p in PRESETS if (b := with_preset(found.block, p, zone)) is not None]
+    candidates.sort(key=lambda b: len(block_yaml(b)))
+    for block in [*candidates, found.block] if "preset" not in found.block else [found.block]:
+        text = render_zone_file(
+            zone, rest, ignore=ignore, skipped=skipped, header=header, ttl=ttl, mail=block_yaml(block)
+        )
+        try:
+            differences = check_round_trip(text, records, zone, path)
+        except ZonesyncError:
+            continue
+        if any(c.name not in allowed or c.action != "update" for c in differences):
+            continue
+        base = Path(path).parent
+        base = base.parent if base.name == "zones" else base
+        template = key_file(block.get("preset")) or KEY_FILE_TEMPLATE
+        pubs = {
+            base / "keys" / (template.format(domain=zone, selector=sel) + ".pub"): value
+            for sel, value in found.keys.items()
+        }
+        preset = f" (preset: {block['preset']})" if "preset" in block else ""
+        notes = [f"{zone}: {len(found.used)} mail records written as a `mail:` block{preset}"]
+        changed = {c.name for c in differences}
+        improvements = [n for n in found.notes if n.split(":", 1)[0] in changed]
+        return ImportResult(text, rest, notes, [], list(differences), improvements, pubs)
+    return None
 
 
 # -- BIND ---------------------------------------------------------------------------------------------------

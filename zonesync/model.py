@@ -93,3 +93,9 @@ class ApplyReport:
     applied: list[Change] = field(default_factory=list)
     not_applied: list[Change] = field(default_factory=list)
     error: str | None = None
+    unknown: list[Change] = field(default_factory=list)
+    """Changes of a batch whose answer was lost and whose zone could not be read back to settle it."""
+    notes: list[str] = field(default_factory=list)
+    """Answers lost, then settled by reading the zone back: the batch had landed."""
+    stale: bool = False
+    """Someone else (another run) changed the zone during the apply; `error` says how (exit 3)."""

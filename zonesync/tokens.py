@@ -33,6 +33,10 @@ def _describe(char: str) -> str:
     return "a control character"
 
 
+_IN_USE: set[str] = set()
+"""Every token this process checked (one per account with an accounts file): `scrub` removes them all."""
+
+
 def check_token(token: str, env: str = TOKEN_ENV) -> str:
     """The token with surrounding whitespace removed (a pasted trailing newline), if it can be sent."""
     token = token.strip()
@@ -48,6 +52,7 @@ def check_token(token: str, env: str = TOKEN_ENV) -> str:
                 "printable ASCII without spaces; copy it again from Cloudflare's dashboard "
                 "(the value is not shown)"
             )
+    _IN_USE.add(token)
     return token
 
 
@@ -59,8 +64,9 @@ _BEARER = re.compile(r"(?i)\b(bearer\s+)(?!\[redacted\])[^'\"\s,})\]]+")
 
 
 def secrets_from_env() -> list[str]:
-    """The secrets zonesync may hold: the API token and the plan key."""
-    return [value for value in (os.environ.get(TOKEN_ENV), os.environ.get("ZONESYNC_PLAN_KEY")) if value]
+    """The secrets zonesync may hold: the API tokens (the default one and every one checked) and the plan key."""
+    found = (os.environ.get(TOKEN_ENV), os.environ.get("ZONESYNC_PLAN_KEY"), *_IN_USE)
+    return [value for value in found if value]
 
 
 def scrub(text: str, secrets: Iterable[str] | None = None) -> str:

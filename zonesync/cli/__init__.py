@@ -22,7 +22,7 @@ import click
 
 from zonesync import __version__, exitcodes
 from zonesync.errors import ZonesyncError
-from zonesync.tokens import TOKEN_ENV, check_token, scrub
+from zonesync.tokens import scrub
 
 if TYPE_CHECKING:
     from zonesync.loader import ZoneConfig
@@ -218,13 +218,38 @@ def load(zone_files: Sequence[Path], for_api: bool = False) -> list[ZoneConfig]:
     return load_configs(resolve_paths(zone_files))
 
 
-def make_provider(ctx: click.Context) -> CloudflareProvider:
-    token = check_token(os.environ.get(TOKEN_ENV, ""))
+def make_provider(ctx: click.Context, zones: Sequence[str]) -> CloudflareProvider:
+    """The provider for these zones: one token (CLOUDFLARE_API_TOKEN), or with an accounts file
+    (zonesync.yaml) one provider per account, each with its own token and rate limit. Every token the zones
+    need is read before any request."""
+    from zonesync import accounts as accounts_file
+
+    accounts = accounts_file.load()
+    groups = accounts.route(zones) if accounts.accounts else {accounts_file.DEFAULT_ACCOUNT: list(zones)}
+    tokens = accounts_file.tokens_for(groups, os.environ)
     from zonesync.providers.cloudflare import CloudflareProvider
     from zonesync.ratelimit import from_setting
 
-    limiter = from_setting(ctx.obj.get("rate_limit") if ctx.obj else None)
-    return CloudflareProvider(token, verbose=bool(ctx.obj and ctx.obj.get("verbose")), limiter=limiter)
+    verbose = bool(ctx.obj and ctx.obj.get("verbose"))
+    limiters: dict[str, Any] = {}  # Cloudflare's budget is per token
+
+    def provider(account: accounts_file.Account) -> CloudflareProvider:
+        token = tokens[account]
+        if token not in limiters:
+            limiters[token] = from_setting(ctx.obj.get("rate_limit") if ctx.obj else None)
+        return CloudflareProvider(
+            token,
+            verbose=verbose,
+            limiter=limiters[token],
+            account_id=account.id,
+            notify=lambda message: echo(message, err=True),  # "rate limited: waiting 120 s"
+        )
+
+    if not accounts.accounts:
+        return provider(accounts_file.DEFAULT_ACCOUNT)
+    from zonesync.providers.router import AccountRouter
+
+    return AccountRouter(accounts, {account: provider(account) for account in groups})  # type: ignore[return-value]
 
 
 def print_warnings(configs_desired: Sequence[Any]) -> None:

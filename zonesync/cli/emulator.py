@@ -58,7 +58,19 @@ def _fault(spec: str) -> dict:
     multiple=True,
     help="Accepted API token without Workers permission: 403 10000 on Workers calls (repeatable).",
 )
-@click.option("--zone", "zones", multiple=True, help="Zone to create (repeatable).")
+@click.option(
+    "--zone",
+    "zones",
+    multiple=True,
+    help="Zone to create (repeatable): NAME, or NAME@ACCOUNT_ID for a zone of another account.",
+)
+@click.option(
+    "--account-token",
+    "account_tokens",
+    multiple=True,
+    metavar="ACCOUNT_ID=TOKEN",
+    help="A token that sees only that account (repeatable); other tokens see every account.",
+)
 @click.option(
     "--plan",
     type=click.Choice(["free", "pro", "business", "enterprise"]),
@@ -75,7 +87,10 @@ def _fault(spec: str) -> dict:
 @click.option(
     "--seed",
     type=click.Path(exists=True, dir_okay=False),
-    help="JSON file of zones and records to start with.",
+    help='JSON file of zones and records to start with: {"zones": [{"name": "example.com", "plan": "free", '
+    '"records": [{"type": "MX", "name": "example.com", "content": "mx.example.com", "priority": 10, "ttl": 3600}, '
+    '...]}]}. Records are shaped like a POST /dns_records body and validated the same way; "meta" (e.g. '
+    '{"read_only": true}) is kept. Example: docs/emulator-seed.json. Ignored when --state exists.',
 )
 @click.option(
     "--latency", type=float, default=0.0, show_default=True, help="Seconds added to every API request."
@@ -106,6 +121,7 @@ def emulator(
     tokens: tuple[str, ...],
     dns_only_tokens: tuple[str, ...],
     zones: tuple[str, ...],
+    account_tokens: tuple[str, ...],
     plan: str,
     state: str | None,
     seed: str | None,
@@ -119,13 +135,19 @@ def emulator(
     """Run a local Cloudflare API v4 emulator (zones and DNS records) for tests and benchmarks."""
     if ca_file and edge_port is None:
         raise click.UsageError("--ca-file needs --edge-port")
-    if not tokens:
+    if not tokens and not account_tokens:
         env = os.environ.get("CLOUDFLARE_API_TOKEN")
         if not env:
             raise click.UsageError("give --token or set CLOUDFLARE_API_TOKEN")
         tokens = (env,)
     limit = _rate_limit(rate_limit)
     faults = [_fault(spec) for spec in fails]
+    scoped: dict[str, str] = {}
+    for spec in account_tokens:
+        account, sep, token = spec.partition("=")
+        if not sep or not account or not token:
+            raise click.BadParameter(f"{spec!r}: expected ACCOUNT_ID=TOKEN", param_hint="--account-token")
+        scoped[token] = account
 
     import threading
 
@@ -145,6 +167,7 @@ def emulator(
         dns_only_tokens=dns_only_tokens,
         edge_port=edge_port,
         ca_file=ca_file,
+        account_tokens=scoped,
     )
     for spec in faults:
         emu.inject_fault(**spec)

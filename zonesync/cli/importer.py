@@ -25,12 +25,21 @@ from zonesync.errors import ZonesyncError
     help="Import this BIND zone file (parsed by dnspython) instead of the live zone: no token needed.",
 )
 @click.option("--force", is_flag=True, help="Overwrite an existing zone file.")
+@click.option(
+    "--mail",
+    is_flag=True,
+    help="Write the mail records (MX, hosts, SPF, DKIM, DMARC, MTA-STS, TLS-RPT) as a `mail:` block, a preset "
+    "when one matches; DKIM keys found become .pub files under keys/.",
+)
 @verbose_option
 @click.pass_context
-def import_(ctx: click.Context, zone: str, out: Path | None, bind_file: Path | None, force: bool) -> None:
+def import_(
+    ctx: click.Context, zone: str, out: Path | None, bind_file: Path | None, force: bool, mail: bool
+) -> None:
     """Write a zone file for ZONE whose plan is empty: records grouped into record sets, Cloudflare
     comments and tags kept, apex NS as an ignore rule. Reads the live zone through the API, or a BIND
-    zone file with --from-bind."""
+    zone file with --from-bind. With --mail the plan changes only what the importer lists as
+    improvements."""
     from zonesync.cli import echo, make_provider
     from zonesync.importer import import_records, records_from_bind
     from zonesync.names import zone_problem
@@ -50,7 +59,7 @@ def import_(ctx: click.Context, zone: str, out: Path | None, bind_file: Path | N
         records, warnings = records_from_bind(bind_file, zone)
         header = [f"Imported by `zonesync import --from-bind {bind_file.name}`."]
     else:
-        provider = make_provider(ctx)
+        provider = make_provider(ctx, [zone])
         try:
             info = provider.find_zones([zone]).get(zone)
             if info is None:
@@ -63,12 +72,14 @@ def import_(ctx: click.Context, zone: str, out: Path | None, bind_file: Path | N
         records, skipped = list(live.records), live.skipped
         header = [f"Imported from Cloudflare by `zonesync import {zone}`."]
 
-    result = import_records(zone, records, skipped, header, str(target))
+    result = import_records(zone, records, skipped, header, str(target), mail=mail)
     for w in warnings:
         echo(click.style(f"warning: {w}", fg="yellow"), err=True)
     for note in result.notes:
         echo(f"note: {note}", err=True)
-    if result.differences:
+    for improvement in result.improvements:
+        echo(f"improvement: {improvement}", err=True)
+    if result.differences and not result.improvements:
         from zonesync.render.text import render_change
 
         lines = [click.unstyle(line) for c in result.differences for line in render_change(c, zone)]
@@ -78,10 +89,31 @@ def import_(ctx: click.Context, zone: str, out: Path | None, bind_file: Path | N
         )
     if to_stdout:
         click.echo(result.text, nl=False)
+        for path in result.public_keys:
+            echo(f"note: not written with -o -: {path} (the DKIM key published now)", err=True)
         return
     from zonesync.planfile import write_text
 
     write_text(target, result.text)
     echo(f"Wrote {target}: {len(result.records)} records", err=True)
+    write_public_keys(result.public_keys)
     if skipped:
         echo(f"{len(skipped)} records left alone (listed as comments in the file)", err=True)
+
+
+def write_public_keys(public_keys: dict[Path, str]) -> None:
+    """The DKIM keys found in DNS, as `.pub` files (never a private key)."""
+    from zonesync.cli import echo
+    from zonesync.mail.keys import KeyFileError, write_public_key
+
+    for path, value in public_keys.items():
+        try:
+            if write_public_key(path, value):
+                echo(
+                    f"Wrote {path}: the public DKIM key found in DNS (no private key)",
+                    err=True,
+                )
+        except KeyFileError as exc:
+            raise ZonesyncError(str(exc)) from None
+        except OSError as exc:
+            raise ZonesyncError(f"cannot write {path}: {exc.strerror or exc}") from None

@@ -75,7 +75,7 @@ def plan(
     from zonesync.plan import Plan
 
     configs = load(zone_files, for_api=True)
-    provider = make_provider(ctx)
+    provider = make_provider(ctx, [c.zone for c in configs])
     try:
         works = plan_all(provider, configs)
     finally:
@@ -174,7 +174,8 @@ def apply(
         configs = load(zone_files, for_api=True)
         retry = "Run apply again to converge."
 
-    provider = make_provider(ctx)
+    zones_named = [z.plan.zone for z in saved.zones] if saved is not None else [c.zone for c in configs]
+    provider = make_provider(ctx, zones_named)
     try:
         if saved is not None:
             zones = orchestrate.saved_for_apply(provider, saved)
@@ -198,5 +199,7 @@ def apply(
     for outcome in outcomes:
         for line in render_outcome(outcome, retry):
             echo(line, err=outcome.failed)
+    if any(o.report.stale for o in outcomes):
+        ctx.exit(exitcodes.STALE)  # another run changed the zone meanwhile: the plan no longer holds
     if any(o.failed for o in outcomes):
         ctx.exit(exitcodes.ERROR)

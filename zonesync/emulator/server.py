@@ -87,7 +87,7 @@ class Emulator:
     def __init__(
         self,
         tokens: tuple[str, ...] | list[str] = ("test-token",),
-        zones: tuple[str, ...] | list[str] = ("example.com",),
+        zones: tuple[str, ...] | list[str] = ("example.com",),  # NAME or NAME@ACCOUNT_ID
         plan: str = "free",
         latency: float = 0.0,
         rate_limit: int | tuple[int, float] | None = None,
@@ -99,8 +99,11 @@ class Emulator:
         dns_only_tokens: tuple[str, ...] | list[str] = (),
         edge_port: int | None = None,
         ca_file: str | Path | None = None,
+        account_tokens: dict[str, str] | None = None,
     ) -> None:
-        self.tokens = frozenset(tokens) | frozenset(dns_only_tokens)
+        self.account_tokens = dict(account_tokens or {})
+        """token -> the one account it may use (an account-scoped API token); other tokens see every account."""
+        self.tokens = frozenset(tokens) | frozenset(dns_only_tokens) | frozenset(self.account_tokens)
         self.dns_only_tokens = frozenset(dns_only_tokens)  # accepted, but 403 10000 on Workers (facts W9)
         self._edge_port, self.ca_file = edge_port, Path(ca_file) if ca_file else None
         self.edge: Edge | None = None
@@ -130,8 +133,9 @@ class Emulator:
                 json.loads(Path(seed).read_text(encoding="utf-8")) if isinstance(seed, str | Path) else seed
             )
             self.store.load_seed(data)
-        for name in zones:
-            self.store.create_zone(name)
+        for name in zones:  # "example.com", or "example.com@<account id>" for a zone of another account
+            zone_name, _, account = name.partition("@")
+            self.store.create_zone(zone_name, account_id=account or None)
         self.store.save()
 
     # -- lifecycle ------------------------------------------------------------------------------------
@@ -207,19 +211,24 @@ class Emulator:
     def zone_id(self, name: str) -> str:
         return self.store.zone_named(name).id
 
-    def add_zone(self, name: str, plan: str | None = None) -> str:
+    def add_zone(self, name: str, plan: str | None = None, account_id: str | None = None) -> str:
         with self.store.lock:
-            zone = self.store.create_zone(name, plan)
+            zone = self.store.create_zone(name, plan, account_id=account_id)
             self.store.save()
             return zone.id
 
-    def records(self, zone: str) -> list[dict[str, Any]]:
+    def _zone(self, name: str, account_id: str | None) -> Zone:
+        if account_id is None:
+            return self.store.zone_named(name)
+        return self.store.zone_in_account[(account_id, name.strip().rstrip(".").lower())]
+
+    def records(self, zone: str, account_id: str | None = None) -> list[dict[str, Any]]:
         with self.store.lock:
-            z = self.store.zone_named(zone)
+            z = self._zone(zone, account_id)
             return [json.loads(z.record_json(r)) for r in z.records.values()]
 
-    def add_record(self, zone: str, record: dict[str, Any]) -> dict[str, Any]:
-        rec = self.store.add(self.store.zone_named(zone), record)
+    def add_record(self, zone: str, record: dict[str, Any], account_id: str | None = None) -> dict[str, Any]:
+        rec = self.store.add(self._zone(zone, account_id), record)
         return json.loads(json.dumps(rec))
 
     # -- knobs -------------------------------------------------------------------------------------------
@@ -304,9 +313,10 @@ class Emulator:
                     raise errors.ApiError(429, errors.RATE_LIMITED, errors.RATE_LIMITED_MSG)
             query = {k: v[-1] for k, v in parse_qs(raw_query, keep_blank_values=True).items()}
             if path.startswith(PREFIX + "/accounts/"):
+                self._check_account(token, path[len(PREFIX + "/accounts/") :].split("/")[0])
                 answer = self._accounts(method, path, query, headers, body, token)
             else:
-                answer = self._dispatch(method, path, query, body)
+                answer = self._dispatch(method, path, query, body, token)
         except errors.ApiError as exc:
             answer = _fail(exc)
         except Exception:  # no tracebacks to clients
@@ -337,7 +347,13 @@ class Emulator:
             raise errors.ApiError(403, errors.INVALID_TOKEN, errors.INVALID_TOKEN_MSG)
         return token
 
-    def _dispatch(self, method: str, path: str, query: dict[str, str], body: bytes) -> _Answer:
+    def _check_account(self, token: str, account_id: str) -> None:
+        """A token scoped to another account: 403 10000 "Authentication error" (facts #13, W9)."""
+        scope = self.account_tokens.get(token)
+        if scope is not None and scope != account_id:
+            raise errors.ApiError(403, errors.AUTH_ERROR, errors.AUTH_ERROR_MSG)
+
+    def _dispatch(self, method: str, path: str, query: dict[str, str], body: bytes, token: str) -> _Answer:
         if not path.startswith(PREFIX + "/") and path != PREFIX:
             raise errors.ApiError(404, errors.NO_ROUTE_URI, "No route for that URI")
         parts = [p for p in path[len(PREFIX) :].split("/") if p]
@@ -347,13 +363,15 @@ class Emulator:
             raise errors.ApiError(404, errors.NO_ROUTE_URI, "No route for that URI")
         if n == 1:
             if method == "GET":
-                zones, info = store.list_zones(query)
+                scope = self.account_tokens.get(token)
+                zones, info = store.list_zones(query, None if scope is None else frozenset((scope,)))
                 return _ok(zones, info)
             if method == "POST":
                 return _ok(self._create_zone(_json_body(body)))
             raise _not_allowed()
         with store.lock:
             zone = store.zone(parts[1], path)
+        self._check_account(token, zone.account_id)
         if n == 2:
             if method == "GET":
                 return _ok(zone.obj())

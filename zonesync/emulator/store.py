@@ -71,9 +71,15 @@ class Zone:
     """One zone: its records by id, a by-name index, and cached sorted/filtered views."""
 
     def __init__(
-        self, name: str, plan: str, zone_id: str | None = None, created_on: str | None = None
+        self,
+        name: str,
+        plan: str,
+        zone_id: str | None = None,
+        created_on: str | None = None,
+        account_id: str = ACCOUNT_ID,
     ) -> None:
-        self.id = zone_id or zone_id_for(name)
+        self.id = zone_id or zone_id_for(name if account_id == ACCOUNT_ID else f"{account_id}/{name}")
+        self.account_id = account_id
         self.name = name
         self.plan = plan
         self.created_on = created_on or now()
@@ -111,7 +117,7 @@ class Zone:
                 "foundation_dns": False,
             },
             "owner": {"id": None, "type": "user", "email": None},
-            "account": {"id": ACCOUNT_ID, "name": "Emulated account"},
+            "account": {"id": self.account_id, "name": f"Emulated account {self.account_id[:6]}"},
             "tenant": {"id": None, "name": None},
             "tenant_unit": {"id": None},
             "permissions": ["#dns_records:edit", "#dns_records:read", "#zone:read"],
@@ -177,18 +183,26 @@ class Store:
         self.state_path = state_path
         self.zones: dict[str, Zone] = {}
         self.zone_by_name: dict[str, Zone] = {}
+        self.zone_in_account: dict[tuple[str, str], Zone] = {}
         self.scripts: dict[str, dict[str, Any]] = {}  # Workers scripts by name (see workers.py)
         self.domains: dict[str, dict[str, Any]] = {}  # Workers custom domains by id
 
     # -- zones ----------------------------------------------------------------------------------------
-    def create_zone(self, name: str, plan: str | None = None, zone_id: str | None = None) -> Zone:
+    def create_zone(
+        self, name: str, plan: str | None = None, zone_id: str | None = None, account_id: str | None = None
+    ) -> Zone:
+        """A zone in an account (default: the emulator's own). Two accounts may hold the same name, as at
+        Cloudflare; `zone_by_name` keeps the first, for the test helpers."""
         name = name.strip().rstrip(".").lower()
+        account = account_id or ACCOUNT_ID
         with self.lock:
-            if name in self.zone_by_name:
-                return self.zone_by_name[name]
-            zone = Zone(name, plan or self.plan, zone_id)
+            existing = self.zone_in_account.get((account, name))
+            if existing is not None:
+                return existing
+            zone = Zone(name, plan or self.plan, zone_id, account_id=account)
             self.zones[zone.id] = zone
-            self.zone_by_name[name] = zone
+            self.zone_in_account[(account, name)] = zone
+            self.zone_by_name.setdefault(name, zone)
             return zone
 
     def zone(self, zone_id: str, path: str) -> Zone:
@@ -370,7 +384,10 @@ class Store:
         candidates.sort(key=_sort_key(order), reverse=reverse)
         return candidates
 
-    def list_zones(self, query: dict[str, str]) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    def list_zones(
+        self, query: dict[str, str], accounts: frozenset[str] | None = None
+    ) -> tuple[list[dict[str, Any]], dict[str, int]]:
+        """``GET /zones``: only the zones of the accounts the token may see (None: every account)."""
         page, per_page = pagination(query, default=20, low=5, high=50)
         tests = []
         if "name" in query:
@@ -378,12 +395,11 @@ class Store:
         if "status" in query:
             tests.append(lambda z, s=query["status"]: s == "active")
         if "account.id" in query:
-            tests.append(lambda z, a=query["account.id"]: a == ACCOUNT_ID)
+            tests.append(lambda z, a=query["account.id"]: a == z.account_id)
         match_any = query.get("match", "all") == "any"
         with self.lock:
-            zones = sorted(
-                self.zones.values(), key=lambda z: z.name, reverse=query.get("direction") == "desc"
-            )
+            visible = [z for z in self.zones.values() if accounts is None or z.account_id in accounts]
+            zones = sorted(visible, key=lambda z: z.name, reverse=query.get("direction") == "desc")
             if tests:
                 combine = any if match_any else all
                 zones = [z for z in zones if combine(t(z) for t in tests)]
@@ -397,7 +413,13 @@ class Store:
         parts = []
         for zone in self.zones.values():
             head = json.dumps(
-                {"id": zone.id, "name": zone.name, "plan": zone.plan, "created_on": zone.created_on}
+                {
+                    "id": zone.id,
+                    "name": zone.name,
+                    "plan": zone.plan,
+                    "created_on": zone.created_on,
+                    "account_id": zone.account_id,
+                }
             )
             recs = ",".join(zone.record_json(r) for r in zone.records.values())
             parts.append(head[:-1] + ',"records":[' + recs + "]}")
@@ -427,7 +449,7 @@ class Store:
         """Load a saved state (trusted: records keep their ids and timestamps, no re-validation)."""
         with self.lock:
             for z in data.get("zones", []):
-                zone = self.create_zone(z["name"], z.get("plan"), z.get("id"))
+                zone = self.create_zone(z["name"], z.get("plan"), z.get("id"), z.get("account_id"))
                 if z.get("created_on"):
                     zone.created_on = z["created_on"]
                 for rec in z.get("records", []):
@@ -437,7 +459,7 @@ class Store:
             self.domains.update((d["id"], d) for d in workers.get("domains", []))
 
     def load_seed(self, data: Any) -> None:
-        """Seed zones/records: ``{"zones": [{"name", "plan"?, "records": [request-shaped records]}]}``.
+        """Seed zones/records: ``{"zones": [{"name", "plan"?, "account_id"?, "records": [request-shaped records]}]}``.
 
         Records go through validation like an API create; ``meta`` (e.g. ``{"read_only": true}``) is kept.
         A zone may also be just a name string; a top-level mapping ``{zone_name: [records]}`` works too.
@@ -449,7 +471,7 @@ class Store:
             for z in zones:
                 if isinstance(z, str):
                     z = {"name": z}
-                zone = self.create_zone(z["name"], z.get("plan"), z.get("id"))
+                zone = self.create_zone(z["name"], z.get("plan"), z.get("id"), z.get("account_id"))
                 for rec in z.get("records", []):
                     self.add(zone, rec, save=False)
             self.save()

@@ -39,7 +39,7 @@ def mail_records(config: ZoneConfig, live: Sequence[Record] | None, *, generate_
         )
         values = {s.spec.selector: DkimValue(s.value, s.pending) for s in states}
         records = keep_live_spelling(expand(spec, values, config.records), live)
-    diagnostics = check_all(spec, records, config.records, config.zone, states)
+    diagnostics = check_all(spec, records, config.records, config.zone, states, live)
     if spec is not None:
         diagnostics += _keys_the_server_makes(spec, states)
     if config.mail is None:  # without the block the records are the user's own: their checks only warn

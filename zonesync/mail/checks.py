@@ -140,12 +140,13 @@ def check_all(
     user_records: Sequence[Record],
     zone: str,
     key_states: Sequence[KeyState] = (),
+    live: Sequence[Record] | None = None,
 ) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     # with `no-mail`, an MX, SPF or DKIM record of the user contradicts the preset: check_preset says so
     skip = ("MX", "spf", "dkim") if spec is not None and spec.preset == NO_MAIL else ()
     out += check_collisions(expansion, user_records, skip)
-    out += check_user_dkim(user_records, zone)
+    out += check_user_dkim(user_records, zone, live)
     everything = [*user_records, *expansion]
     out += check_single_per_name(everything)
     out += check_mx(spec, everything, zone)
@@ -228,12 +229,19 @@ def check_user_records(
     return out
 
 
-def check_user_dkim(user_records: Sequence[Record], zone: str) -> list[Diagnostic]:
-    """Hand-written DKIM key records: the key must parse and be strong enough."""
+def check_user_dkim(
+    user_records: Sequence[Record], zone: str, live: Sequence[Record] | None = None
+) -> list[Diagnostic]:
+    """Hand-written DKIM key records: the key must parse and be strong enough (a warning for a record that
+    is live as it is, so an imported zone with a broken key still plans)."""
     out: list[Diagnostic] = []
+    published = {(r.name, r.value) for r in live or () if r.type == "TXT"}
     for rec in user_records:
         if looks_like(rec) == "dkim":
-            _add(out, _src(rec), record_problems("dkim", rec, zone))
+            findings = record_problems("dkim", rec, zone)
+            if (rec.name, rec.value) in published:
+                findings = [("warning", msg) for _, msg in findings]
+            _add(out, _src(rec), findings)
     return out
 
 

@@ -418,3 +418,20 @@ def _unusable_live(problem: str, name: str, spec: DkimSpec, origin: str | None) 
         f"signed with selector {spec.selector!r}; put the key in {spec.private_key} (or its .pub) so "
         "zonesync publishes a correct record",
     )
+
+
+def write_public_key(path: Path, record_value: str) -> bool:
+    """`zonesync import --mail`: the key a live DKIM record publishes, as `<key>.pub` (PEM). Never a
+    private key, never over an existing file (an existing `.pub` holding the same key is fine: False).
+    Raises KeyFileError when an existing file holds another key."""
+    key = dkim.public_key_from_record(record_value)
+    if path.exists():
+        try:
+            existing = dkim.public_key_from_text(path.read_text(encoding="utf-8", errors="replace"))
+        except (OSError, dkim.DkimParseError) as exc:
+            raise KeyFileError(f"{path} exists and is not a public key ({exc})") from None
+        if not dkim.same_key(existing, key):
+            raise KeyFileError(f"{path} holds another key than the one published; move it away first")
+        return False
+    write_new_file(path, public_pem(key), PUBLIC_MODE)
+    return True

@@ -1,8 +1,13 @@
 """Cloudflare through the official SDK: find zones, read a zone in one listing, apply a plan in batches.
 
-Transport, retries and `Retry-After` are the SDK's (`cloudflare.Cloudflare(max_retries=...)`); the API is
-selected by the SDK's own base URL (`CLOUDFLARE_BASE_URL`), so the bundled emulator needs no special
-case. Requests go through the SDK client's generic methods with `cast_to=httpx.Response` (its raw-response
+Transport and read retries are the SDK's (`cloudflare.Cloudflare(max_retries=...)`); the API is selected
+by the SDK's own base URL (`CLOUDFLARE_BASE_URL`), so the bundled emulator needs no special case. What the
+SDK does not do is done here: every answer is checked against the API's schema before it is used
+(`cloudflare_schema`), each response has an overall deadline, `Retry-After` is honoured up to Cloudflare's
+5-minute window, and a batch write is never retried blind: when its answer does not say whether it
+landed, the zone is read back and the live state decides (`batch_outcome`).
+
+Requests go through the SDK client's generic methods with `cast_to=httpx.Response` (its raw-response
 interface: same auth, base URL, retries and error classes) and the JSON is read as is: building pydantic
 models for 10,000 records costs more than the request itself (0.79 s against 0.1 s, bench/), and loading
 the typed `zones` and `dns.records` resource modules costs another 0.12 s per run.
@@ -10,23 +15,25 @@ the typed `zones` and `dns.records` resource modules costs another 0.12 s per ru
 
 from __future__ import annotations
 
-import json
+import email.utils
 import logging
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import cloudflare
 import httpx
-import ijson
 
 from zonesync.errors import ApiError
 from zonesync.model import ApplyReport, Record
 from zonesync.plan import ACTION_ORDER, Change, SkippedRecord
+from zonesync.providers import cloudflare_schema as schema
+from zonesync.providers.batch_outcome import batch_state
 from zonesync.providers.cloudflare_records import Skipped, from_api, to_api
+from zonesync.providers.jsonstream import InvalidJSON, Streamed, parse_object
 from zonesync.ratelimit import RateLimiter
 
 if TYPE_CHECKING:
@@ -36,10 +43,9 @@ log = logging.getLogger("zonesync.api")
 
 MAX_PER_PAGE = 5_000_000
 """dns_records `per_page` maximum in Cloudflare's OpenAPI schema (record_list_params.py)."""
-STREAM_ABOVE = 8 * 1024 * 1024
-"""Listing bodies larger than this (about 30,000 records) are parsed as they stream in."""
 STREAM_HEADERS = {"X-Stainless-Raw-Response": "stream"}
-"""What the SDK's `.with_streaming_response` sends: the SDK then returns the response unread."""
+"""What the SDK's `.with_streaming_response` sends: the SDK then returns the response unread, and zonesync
+parses it as it arrives (a 100,000-record listing, 27 MB of JSON, is never whole in memory)."""
 ZONES_PER_PAGE = 50
 """zones `per_page` maximum."""
 LOOKUP_WORKERS = 8
@@ -47,7 +53,18 @@ LOOKUP_WORKERS = 8
 T = TypeVar("T")
 R = TypeVar("R")
 MAX_RETRIES = 4
-"""SDK retries for 429/5xx/connection errors (exponential back-off, `Retry-After` honoured up to 60 s)."""
+"""SDK retries of reads after a 5xx or a connection error (exponential back-off)."""
+RESPONSE_DEADLINE = 120.0
+"""Seconds one response may take in all, however steadily its bytes trickle in (the SDK's timeout of 60 s
+applies to each read, so a body sent a byte a second would never end)."""
+MAX_RETRY_AFTER = 300.0
+"""Cloudflare blocks a client over its rate limit for 5 minutes (fundamentals/api/reference/limits): a
+`Retry-After` up to that is waited out, a longer one stops the run. The SDK waits only up to 60 s."""
+RATE_LIMIT_WAITS = 5
+"""429 answers waited out per request before giving up."""
+BATCH_RESENDS = MAX_RETRIES
+"""Times a batch is sent again after the zone, read back, showed that it did not land (as many as the SDK
+retries a read)."""
 BATCH_LIMITS = {"free": 200}
 DEFAULT_PAID_BATCH_LIMIT = 3_500
 """Operations per /dns_records/batch request: Free 200, Pro/Business/Enterprise 3,500
@@ -59,7 +76,9 @@ class ZoneInfo:
     id: str
     name: str
     plan: str
-    account_id: str = ""  # the zone object's `account.id`: where its Workers live
+    account_id: str = ""
+    """The zone object's `account.id`: where its Workers live, and which account holds it (to tell two
+    zones of the same name apart)."""
 
     @property
     def batch_limit(self) -> int:
@@ -73,32 +92,110 @@ class LiveZone:
     skipped: tuple[SkippedRecord, ...]
 
 
+class RateLimitedError(ApiError):
+    """Cloudflare asked to wait longer than its 5-minute window (or kept refusing)."""
+
+
 def describe_api_error(exc: Exception) -> str:
     """One line from an SDK exception: HTTP status, Cloudflare's codes and messages, never headers/tokens."""
     if isinstance(exc, cloudflare.APIStatusError):
         parts = []
         body = exc.body if isinstance(exc.body, dict) else {}
-        for err in body.get("errors") or []:
+        errors = body.get("errors")
+        for err in errors if isinstance(errors, list) else []:
             if not isinstance(err, dict):
                 continue
             text = f"{err.get('code')} {err.get('message', '')}".strip()
-            chain = [f"{c.get('code')} {c.get('message', '')}".strip() for c in err.get("error_chain") or []]
+            chain = err.get("error_chain")
+            chain = [
+                f"{c.get('code')} {c.get('message', '')}".strip()
+                for c in (chain if isinstance(chain, list) else [])
+                if isinstance(c, dict)
+            ]
             parts.append(text + (f" ({'; '.join(chain)})" if chain else ""))
         detail = "; ".join(parts) or exc.message
+        if len(detail) > 200:
+            detail = detail[:197] + "..."
         return f"HTTP {exc.status_code}: {detail}"
+    if isinstance(exc, cloudflare.APITimeoutError):
+        return "no answer from the Cloudflare API in time"
     if isinstance(exc, cloudflare.APIConnectionError):
         cause = exc.__cause__ or exc
         return f"cannot reach the Cloudflare API: {type(cause).__name__}: {cause}"
+    if isinstance(exc, httpx.TimeoutException):
+        return f"the answer did not arrive in time ({exc})"
+    if isinstance(exc, httpx.TransportError):
+        return f"the answer was cut off: {type(exc).__name__}: {exc}"
     return f"{type(exc).__name__}: {exc}"
+
+
+def _describe_bad(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, schema.AnswerError) else describe_api_error(exc)
 
 
 def _auth_hint(exc: Exception) -> str:
     if isinstance(exc, cloudflare.APIStatusError) and exc.status_code in (400, 401, 403):
         body = exc.body if isinstance(exc.body, dict) else {}
-        codes = {e.get("code") for e in body.get("errors") or [] if isinstance(e, dict)}
+        errors = body.get("errors")
+        codes = {e.get("code") for e in (errors if isinstance(errors, list) else []) if isinstance(e, dict)}
         if codes & {9106, 6003, 9109, 10000, 6111}:
             return " — check CLOUDFLARE_API_TOKEN (it needs Zone:Read and DNS:Edit on this zone)"
     return ""
+
+
+def retry_after(headers: httpx.Headers) -> float | None:
+    """Seconds from `Retry-After` (seconds or an HTTP date, RFC 9110 §10.2.3), or None."""
+    value = headers.get("retry-after", "").strip()
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class _DeadlineStream(httpx.SyncByteStream):
+    def __init__(self, stream: httpx.SyncByteStream, deadline: float, seconds: float) -> None:
+        self._stream, self._deadline, self._seconds = stream, deadline, seconds
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._stream:
+            if time.monotonic() > self._deadline:
+                raise httpx.ReadTimeout(f"the answer took longer than {self._seconds:g} s in all")
+            yield chunk
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+class DeadlineTransport(httpx.BaseTransport):
+    """httpx's transport with an overall deadline per response, from sending the request to the last
+    byte of the body (httpx's own timeouts bound each read, not the whole)."""
+
+    def __init__(self, seconds: float, inner: httpx.BaseTransport | None = None) -> None:
+        self.seconds = seconds
+        self.inner = inner or httpx.HTTPTransport(limits=cloudflare.DEFAULT_CONNECTION_LIMITS)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        deadline = time.monotonic() + self.seconds
+        response = self.inner.handle_request(request)
+        assert isinstance(response.stream, httpx.SyncByteStream)
+        response.stream = _DeadlineStream(response.stream, deadline, self.seconds)
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def _no_sdk_retry_on_429(response: httpx.Response) -> None:
+    """429s are waited out by the provider (up to 5 minutes), not by the SDK (up to 60 s)."""
+    if response.status_code == 429:
+        response.headers["x-should-retry"] = "false"
 
 
 class CloudflareProvider:
@@ -113,10 +210,18 @@ class CloudflareProvider:
         before_request: Callable[[], None] | None = None,
         limiter: RateLimiter | None = None,
         verbose: bool = False,
+        deadline: float = RESPONSE_DEADLINE,
+        timeout: float | None = None,
+        notify: Callable[[str], None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        account_id: str | None = None,
     ) -> None:
         """`limiter` is asked before every request (SDK retries included) and told every answer's headers,
-        which carry the token's remaining budget."""
-        hooks: dict[str, list[Callable[..., Any]]] = {"request": [], "response": []}
+        which carry the token's remaining budget. `account_id` (from the accounts file): zones are looked up
+        in this account only. `deadline` bounds each response as a whole; `notify` hears about rate-limit
+        waits; `sleep` waits (both replaceable in tests)."""
+        self.account_id = account_id
+        hooks: dict[str, list[Callable[..., Any]]] = {"request": [], "response": [_no_sdk_retry_on_429]}
         if before_request is not None:
             hooks["request"].append(lambda request: before_request())
         if limiter is not None:
@@ -125,10 +230,13 @@ class CloudflareProvider:
         if verbose:
             hooks["request"].append(_stamp)
             hooks["response"].append(_log_response)
-        http_client = cloudflare.DefaultHttpxClient(event_hooks=hooks)
+        http_client = cloudflare.DefaultHttpxClient(event_hooks=hooks, transport=DeadlineTransport(deadline))
+        options: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
         self._client = cloudflare.Cloudflare(
-            api_token=token, base_url=base_url, max_retries=max_retries, http_client=http_client
+            api_token=token, base_url=base_url, max_retries=max_retries, http_client=http_client, **options
         )
+        self._notify = notify or log.warning
+        self._sleep = sleep
 
     def close(self) -> None:
         self._client.close()
@@ -139,11 +247,68 @@ class CloudflareProvider:
 
         return WorkersProvider(self._client)
 
-    def _get(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
-        """GET through the SDK client (auth, base URL, retries, `Retry-After`, API errors), JSON as is."""
-        response = self._client.get(path, options={"params": params}, cast_to=httpx.Response)
-        body = response.json()
-        return body if isinstance(body, dict) else {}
+    # -- requests --------------------------------------------------------------------------------------
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
+        max_retries: int | None = None,
+    ) -> httpx.Response:
+        """One request through the SDK, its answer unread; a 429 is waited out as `Retry-After` asks, up
+        to Cloudflare's 5-minute window (a 429 means the request was not processed: sending it again is
+        safe, even for a write)."""
+        opts: dict[str, Any] = {"headers": STREAM_HEADERS}
+        if params is not None:
+            opts["params"] = params
+        if max_retries is not None:
+            opts["max_retries"] = max_retries
+        for attempt in range(RATE_LIMIT_WAITS + 1):
+            try:
+                if method == "GET":
+                    return self._client.get(path, options=opts, cast_to=httpx.Response)
+                return self._client.post(path, body=body, options=opts, cast_to=httpx.Response)
+            except cloudflare.RateLimitError as exc:
+                wait = retry_after(exc.response.headers)
+                if wait is None:
+                    wait = min(60.0, 2.0**attempt)
+                if wait > MAX_RETRY_AFTER:
+                    raise RateLimitedError(
+                        f"rate limited: Cloudflare asks to wait {math.ceil(wait)} s, more than its 5-minute "
+                        "window; stopped"
+                    ) from None
+                if attempt == RATE_LIMIT_WAITS:
+                    break
+                self._notify(f"rate limited: waiting {math.ceil(wait)} s")
+                self._sleep(wait)
+        raise RateLimitedError(f"rate limited: still refused after waiting {RATE_LIMIT_WAITS} times; stopped")
+
+    def _read(self, response: httpx.Response, on_item: Callable[[Any], None] | None = None) -> dict[str, Any]:
+        """The answer's envelope, parsed as it arrives; each element of a `result` list goes to `on_item`
+        (the envelope then holds their count) or, without `on_item`, stays in the envelope. Raises
+        AnswerError for a body that is not one JSON object; httpx errors (cut off, deadline) pass."""
+        items: list[Any] = []
+        try:
+            body = parse_object(response.iter_bytes(), "result", on_item or items.append)
+        except InvalidJSON as exc:
+            raise schema.AnswerError(str(exc)) from None
+        finally:
+            response.close()
+        if on_item is None and isinstance(body.get("result"), Streamed):
+            body["result"] = items
+        return body
+
+    def _get_list(self, path: str, params: dict[str, Any], what: str) -> tuple[list[Any], schema.ResultInfo]:
+        """A one-page listing, checked: envelope, `result` list, `result_info` agreeing with the page."""
+        body = self._read(self._send("GET", path, params=params))
+        schema.check_envelope(body)
+        result = schema.result_of(body, "a list")
+        info = schema.result_info(body)
+        schema.Listing(what).page(params.get("page", 1), info, len(result))
+        return result, info
 
     # -- zones -----------------------------------------------------------------------------------------
 
@@ -154,7 +319,8 @@ class CloudflareProvider:
         `result_info.total_count` says how many pages the account has; the zones it did not hold are then
         fetched the cheaper way, the remaining pages or one filtered lookup each (`lookup_by_pages`).
         Without knowing the account's size beforehand, that first page is the one request that can be
-        wasted: when fewer zones are wanted than the account has pages and none is on page 1."""
+        wasted: when fewer zones are wanted than the account has pages and none is on page 1. Every page
+        is checked, and a zone name found in two accounts is an error."""
         wanted = sorted(set(names))
         found: dict[str, ZoneInfo] = {}
         try:
@@ -164,7 +330,8 @@ class CloudflareProvider:
             first = self._zones_page(1)
             self._collect(found, wanted, [first])
             missing = [n for n in wanted if n not in found]
-            pages = _total_pages(first.get("result_info"), ZONES_PER_PAGE)
+            info = first[1]
+            pages = max(1, math.ceil(info.total_count / info.per_page))  # consistent with total_pages
             if missing and pages > 1:
                 if lookup_by_pages(len(missing), pages - 1):
                     more = _map(self._zones_page, range(2, pages + 1))
@@ -175,99 +342,195 @@ class CloudflareProvider:
             raise ApiError(
                 f"looking up zones {', '.join(wanted)}: {describe_api_error(exc)}{_auth_hint(exc)}"
             ) from None
+        except (schema.AnswerError, httpx.TransportError) as exc:
+            raise ApiError(
+                f"looking up zones {', '.join(wanted)}: bad answer: {_describe_bad(exc)}"
+            ) from None
         return found
 
-    def _zones_page(self, page: int, name: str | None = None) -> dict[str, Any]:
+    def _zones_page(self, page: int, name: str | None = None) -> tuple[list[Any], schema.ResultInfo]:
         params: dict[str, Any] = {"per_page": ZONES_PER_PAGE, "page": page}
         if name is not None:
             params["name"] = name
-        return self._get("/zones", params)
+        if self.account_id is not None:
+            params["account.id"] = self.account_id
+        return self._get_list("/zones", params, "zone list")
 
     @staticmethod
-    def _collect(found: dict[str, ZoneInfo], wanted: Sequence[str], bodies: Sequence[dict[str, Any]]) -> None:
+    def _collect(
+        found: dict[str, ZoneInfo],
+        wanted: Sequence[str],
+        pages: Sequence[tuple[list[Any], schema.ResultInfo]],
+    ) -> None:
         keep = set(wanted)
-        for body in bodies:
-            for z in body.get("result") or ():
-                if z["name"] in keep:
-                    found[z["name"]] = _zone_info(z)
+        for result, _ in pages:
+            for index, z in enumerate(result):
+                _add_zone(found, keep, schema.check_zone(z, index))
 
     # -- records ---------------------------------------------------------------------------------------
 
     def list_records(self, zone: ZoneInfo, per_page: int = MAX_PER_PAGE) -> LiveZone:
-        """The whole zone in ceil(records / per_page) requests (one, for any zone Cloudflare hosts today)."""
+        """The whole zone in ceil(records / per_page) requests (one, for any zone Cloudflare hosts today),
+        every page and record checked before any is used."""
         records: list[Record] = []
         skipped: list[SkippedRecord] = []
-        page, total_pages = 1, 1
+        listing = schema.Listing("record listing")
+        page = 1
         try:
-            while page <= total_pages:
-                # Streamed, as the SDK's `with_streaming_response` does, and parsed as it arrives: a
-                # 100,000-record listing is 27 MB of JSON that is never whole in memory.
-                response = self._client.get(
-                    f"/zones/{zone.id}/dns_records",
-                    options={"params": {"per_page": per_page, "page": page}, "headers": STREAM_HEADERS},
-                    cast_to=httpx.Response,
+            while True:
+                items = 0
+
+                def add(item: Any, page: int = page) -> None:
+                    nonlocal items
+                    schema.check_record(item, items, zone.name)
+                    items += 1
+                    listing.item_id(item["id"], page)
+                    rec = from_api(item, zone.name)
+                    if isinstance(rec, Skipped):
+                        skipped.append(SkippedRecord(rec.name, rec.type, rec.content, rec.reason))
+                    else:
+                        records.append(rec)
+
+                response = self._send(
+                    "GET", f"/zones/{zone.id}/dns_records", params={"per_page": per_page, "page": page}
                 )
-                try:
-                    info = _read_listing(response, zone.name, records, skipped)
-                finally:
-                    response.close()
-                total_pages = int(info.get("total_pages") or 1)
+                body = self._read(response, add)
+                schema.check_envelope(body)
+                if not isinstance(body.get("result"), Streamed):  # a list was streamed to `add`
+                    schema.result_of(body, "a list")
+                listing.page(page, schema.result_info(body), items)
+                assert listing.first is not None
+                # Past the last page only when that page was full: a listing that hid records behind a
+                # low total_count shows them there (an empty page costs a request only in that case).
+                if page > listing.pages or (page == listing.pages and items < listing.first.per_page):
+                    break
                 page += 1
+            listing.done()
         except cloudflare.APIError as exc:
             raise ApiError(
                 f"{zone.name}: reading records: {describe_api_error(exc)}{_auth_hint(exc)}"
             ) from None
+        except (schema.AnswerError, httpx.TransportError) as exc:
+            raise ApiError(f"{zone.name}: reading records: bad answer: {_describe_bad(exc)}") from None
         return LiveZone(zone, tuple(records), tuple(skipped))
+
+    # -- writes ----------------------------------------------------------------------------------------
 
     def apply(self, zone: ZoneInfo, changes: Sequence[Change], batch_limit: int | None = None) -> ApplyReport:
         """Apply changes through /dns_records/batch in Cloudflare's own order (deletes, puts, posts), chunked
-        to the per-batch limit. Each batch is atomic at Cloudflare; on a failure the report says exactly
-        which changes landed (earlier batches) and which did not."""
+        to the per-batch limit. Each batch is atomic at Cloudflare; the report says exactly which changes
+        are live (earlier batches, and a batch whose lost answer the zone read back showed landed) and
+        which are not."""
         limit = batch_limit or zone.batch_limit
         ordered = sorted(changes, key=lambda c: ACTION_ORDER[c.action])
         report = ApplyReport(zone.name)
         chunks = [ordered[i : i + limit] for i in range(0, len(ordered), limit)]
         for index, chunk in enumerate(chunks):
-            deletes = [{"id": c.before.id} for c in chunk if c.action == "delete" and c.before]
-            puts = [
-                {"id": c.before.id, **to_api(c.after)}
-                for c in chunk
-                if c.action == "update" and c.before and c.after
-            ]
-            posts = [to_api(c.after) for c in chunk if c.action == "create" and c.after]
-            try:
-                body = {"deletes": deletes, "puts": puts, "posts": posts}
-                self._client.post(
-                    f"/zones/{zone.id}/dns_records/batch",
-                    body={k: v for k, v in body.items() if v},
-                    cast_to=httpx.Response,
-                )
-            except cloudflare.APIError as exc:
-                report.error = (
-                    f"batch {index + 1} of {len(chunks)} failed: {describe_api_error(exc)}{_auth_hint(exc)}"
-                )
-                report.not_applied = [c for rest in chunks[index:] for c in rest]
+            label = f"batch {index + 1} of {len(chunks)}"
+            if not self._apply_batch(zone, chunk, label, report):
+                report.not_applied.extend(c for rest in chunks[index + 1 :] for c in rest)
                 return report
+        return report
+
+    def _apply_batch(self, zone: ZoneInfo, chunk: Sequence[Change], label: str, report: ApplyReport) -> bool:
+        """Send one batch, never blind twice; True when it landed (report updated either way)."""
+        deletes = [{"id": c.before.id} for c in chunk if c.action == "delete" and c.before]
+        puts = [
+            {"id": c.before.id, **to_api(c.after)}
+            for c in chunk
+            if c.action == "update" and c.before and c.after
+        ]
+        posts = [to_api(c.after) for c in chunk if c.action == "create" and c.after]
+        payload = {k: v for k, v in {"deletes": deletes, "puts": puts, "posts": posts}.items() if v}
+        for attempt in range(BATCH_RESENDS + 1):
+            delay = 0.5 * 2**attempt  # the SDK's back-off
+            try:
+                # No SDK retry: a batch whose answer was lost may have landed, and sent again it would fail
+                # (81044, 81058) or apply twice; the zone read back decides instead.
+                response = self._send(
+                    "POST", f"/zones/{zone.id}/dns_records/batch", body=payload, max_retries=0
+                )
+                schema.check_batch_result(self._read(response))
+            except RateLimitedError as exc:
+                return self._stop(report, chunk, f"{label}: {exc}")  # a 429 is never processed
+            except cloudflare.APIStatusError as exc:
+                if exc.status_code < 500:
+                    # Refused. But refused because another run already changed those records?
+                    why = f"{describe_api_error(exc)}{_auth_hint(exc)}"
+                    return self._settle(zone, chunk, label, report, why, refused=True, resent=attempt > 0)
+                why = describe_api_error(exc)
+                delay = min(retry_after(exc.response.headers) or delay, 60.0)
+            except (cloudflare.APIConnectionError, httpx.TransportError, schema.AnswerError) as exc:
+                why = (
+                    describe_api_error(exc)
+                    if not isinstance(exc, schema.AnswerError)
+                    else f"bad answer: {exc}"
+                )
+            else:
+                report.batches += 1
+                report.applied.extend(chunk)
+                return True
+            settled = self._settle(zone, chunk, label, report, why, refused=False, resent=attempt > 0)
+            if settled is not None:
+                return settled
+            self._sleep(delay)  # it did not land: sending it again is safe
+        return self._stop(report, chunk, f"{label} failed {BATCH_RESENDS + 1} times: {why}")
+
+    def _settle(
+        self,
+        zone: ZoneInfo,
+        chunk: Sequence[Change],
+        label: str,
+        report: ApplyReport,
+        why: str,
+        *,
+        refused: bool,
+        resent: bool,
+    ) -> bool | None:
+        """Read the zone back after a batch went wrong and record what is live. True: it landed; False:
+        stop; None: it did not land and may be sent again."""
+        try:
+            live = self.list_records(zone)
+        except ApiError as exc:
+            report.error = (
+                f"{label}: {why}; reading the zone back failed ({exc}): whether its {len(chunk)} changes "
+                "landed is unknown — run `zonesync plan` to see the live zone"
+            )
+            report.unknown.extend(chunk)
+            return False
+        state = batch_state(chunk, live.records)
+        if state.all_landed and (not refused or resent):
+            # The answer was lost (or our earlier attempt landed late), but the transaction committed.
+            report.notes.append(f"{label}: {why}; the zone read back shows it landed")
             report.batches += 1
             report.applied.extend(chunk)
-        return report
+            return True
+        if state.none_landed:
+            if refused:
+                return self._stop(report, chunk, f"{label} failed: {why}")
+            return None
+        # Some or all of it live although this run's batch did not land: someone else changed the zone.
+        report.stale = True
+        report.applied.extend(state.landed)
+        report.not_applied.extend((*state.not_landed, *state.neither))
+        report.error = (
+            f"{label}: {why}; the zone changed since it was planned (another run or someone else): "
+            f"{len(state.landed)} of its {len(chunk)} changes are already live, "
+            f"{len(state.not_landed) + len(state.neither)} are not; plan again"
+        )
+        return False
+
+    @staticmethod
+    def _stop(report: ApplyReport, chunk: Sequence[Change], error: str) -> bool:
+        report.error = error
+        report.not_applied.extend(chunk)
+        return False
 
 
 def lookup_by_pages(missing: int, pages_left: int) -> bool:
     """After the zone list's first page: read its other pages (True) or look the missing zones up one by
     one (False), whichever takes fewer requests; pages on a tie (they also settle zones that do not exist)."""
     return pages_left <= missing
-
-
-def _total_pages(info: Any, per_page: int) -> int:
-    """Pages of a listing from its `result_info` (`total_pages`, else `total_count` / `per_page`)."""
-    if not isinstance(info, dict):
-        return 1
-    pages = info.get("total_pages")
-    if isinstance(pages, int) and pages >= 1:
-        return pages
-    total = info.get("total_count")
-    return max(1, math.ceil(total / per_page)) if isinstance(total, int) and total > 0 else 1
 
 
 def _map(func: Callable[[T], R], items: Sequence[T] | range) -> list[R]:
@@ -279,52 +542,21 @@ def _map(func: Callable[[T], R], items: Sequence[T] | range) -> list[R]:
         return list(pool.map(func, items))
 
 
-def _read_listing(
-    response: httpx.Response, zone: str, records: list[Record], skipped: list[SkippedRecord]
-) -> dict[str, Any]:
-    """Records from a listing body; returns its `result_info`.
-
-    A body whose Content-Length is at most STREAM_ABOVE is parsed in one call (the json module is three
-    times faster than a streaming parser). A larger one, or one of unknown length, is parsed as its chunks
-    arrive, by ijson's C parser (two parsers read
-    the same chunks: one builds each `result` item, the other `result_info`), so a 100,000-record
-    listing, 27 MB of JSON, is never whole in memory.
-    """
-
-    def add(item: dict[str, Any]) -> None:
-        rec = from_api(item, zone)
-        if isinstance(rec, Skipped):
-            skipped.append(SkippedRecord(rec.name, rec.type, rec.content, rec.reason))
-        else:
-            records.append(rec)
-
-    length = response.headers.get("content-length", "")
-    if length.isdigit() and int(length) <= STREAM_ABOVE:
-        try:
-            body = json.loads(b"".join(response.iter_bytes()))
-        except ValueError as exc:
-            raise ApiError(f"{zone}: the record listing is not valid JSON: {exc}") from None
-        for item in body.get("result") or ():
-            add(item)
-        return body.get("result_info") or {}
-
-    items: list[dict[str, Any]] = ijson.sendable_list()
-    infos: list[dict[str, Any]] = ijson.sendable_list()
-    parsers = (ijson.items_coro(items, "result.item", use_float=True), ijson.items_coro(infos, "result_info"))
-    try:
-        for chunk in response.iter_bytes():
-            for parser in parsers:
-                parser.send(chunk)
-            for item in items:
-                add(item)
-            del items[:]
-        for parser in parsers:
-            parser.close()
-    except ijson.JSONError as exc:
-        raise ApiError(f"{zone}: the record listing is not valid JSON: {exc}") from None
-    for item in items:
-        add(item)
-    return infos[0] if infos else {}
+def _add_zone(found: dict[str, ZoneInfo], wanted: set[str], z: dict[str, Any]) -> None:
+    """A checked zone object into `found` if it is wanted; the same name twice is an error."""
+    if z["name"] not in wanted:
+        return
+    info = _zone_info(z)
+    seen = found.get(info.name)
+    if seen is not None:
+        if seen.id == info.id:
+            raise schema.AnswerError(f"zone {info.name} (id {info.id}) appears twice in the zone list")
+        raise ApiError(
+            f"zone {info.name} exists in two accounts ({seen.account_id or 'unknown'} and "
+            f"{info.account_id or 'unknown'}; zone ids {seen.id}, {info.id}): zonesync cannot tell which one "
+            "is meant; name its account in zonesync.yaml (accounts: - id: ..., zones: [...])"
+        )
+    found[info.name] = info
 
 
 def _zone_info(z: dict[str, Any]) -> ZoneInfo:

@@ -164,17 +164,23 @@ def render(plan: Plan) -> str:
 
 
 def render_apply(report: ApplyReport, counts: dict[str, int], retry: str) -> list[str]:
-    """What applying one zone did: the summary, or exactly which changes landed and which did not."""
+    """What applying one zone did: the summary, or exactly which changes landed and which did not (and,
+    after a lost answer the zone could not be read back to settle, which are unknown)."""
     zone = report.zone
+    notes = [f"{zone}: {note}" for note in report.notes]
     if not report.error:
-        return [f"{zone}: applied ({summary(counts)}) in {report.batches} batch requests"]
+        return [*notes, f"{zone}: applied ({summary(counts)}) in {report.batches} batch requests"]
+    unknown = f"; UNKNOWN whether {len(report.unknown)} changes landed" if report.unknown else ""
     lines = [
+        *notes,
         f"{zone}: {report.error}",
         f"{zone}: applied {len(report.applied)} changes in {report.batches} batches; "
-        f"NOT applied {len(report.not_applied)} changes (below). {retry}",
+        f"NOT applied {len(report.not_applied)} changes (below){unknown}. {retry}",
     ]
     for change in report.not_applied:
         lines.extend(f"{zone}: not applied:{line}" for line in render_change(change, zone))
+    for change in report.unknown:
+        lines.extend(f"{zone}: unknown:{line}" for line in render_change(change, zone))
     return lines
 
 

@@ -1,0 +1,106 @@
+"""The streaming JSON reader gives exactly json.loads' answer however the bytes are cut, and refuses
+everything but one JSON object with a message saying what it is."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from zonesync.providers.jsonstream import InvalidJSON, Streamed, parse_object
+
+values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=12,
+)
+objects = st.dictionaries(st.text(max_size=8), values, max_size=5)
+
+
+def cut(data: bytes, sizes: list[int]) -> list[bytes]:
+    out, pos = [], 0
+    for size in sizes:
+        out.append(data[pos : pos + size])
+        pos += size
+    out.append(data[pos:])
+    return out
+
+
+def parse(data: bytes, sizes: list[int] = ()) -> tuple[dict, list]:
+    items: list = []
+    return parse_object(cut(data, list(sizes)), "result", items.append), items
+
+
+@settings(max_examples=200)
+@given(obj=objects, result=st.one_of(st.lists(values, max_size=6), values), indent=st.sampled_from([None, 1]),
+       sizes=st.lists(st.integers(1, 9), max_size=60))  # fmt: skip
+def test_same_as_json_loads_however_cut(obj, result, indent, sizes) -> None:
+    obj = {k: v for k, v in obj.items() if k != "result"}
+    doc = {**obj, "result": result}
+    data = json.dumps(doc, indent=indent).encode()
+    got, items = parse(data, sizes)
+    expected = json.loads(data)
+    if isinstance(result, list):
+        assert got.pop("result") == Streamed(len(result))
+        assert items == expected.pop("result")
+    assert got == expected
+
+
+@given(number=st.integers() | st.floats(allow_nan=False, allow_infinity=False), at=st.integers(1, 30))
+def test_a_number_cut_by_a_chunk_is_read_whole(number, at) -> None:
+    data = json.dumps({"result": [number], "n": number}).encode()
+    got, items = parse(data, [at, 1, 1, 1])
+    assert items == [number] and got["n"] == number
+
+
+def test_a_huge_string_is_read_in_few_passes(monkeypatch) -> None:
+    """A 40 MB string in 64 KB chunks is parsed again only when the buffer doubled (a few times), not
+    once per chunk (640 times), which made ijson's parser quadratic."""
+    from zonesync.providers import jsonstream
+
+    attempts = 0
+    real = jsonstream._DECODER.raw_decode
+
+    def counting(text: str, pos: int):
+        nonlocal attempts
+        attempts += 1
+        return real(text, pos)
+
+    monkeypatch.setattr(jsonstream._DECODER, "raw_decode", counting)
+    text = "x" * (40 * 1024 * 1024)
+    data = json.dumps({"result": [{"content": text}], "success": True}).encode()
+    chunks = (data[i : i + 65536] for i in range(0, len(data), 65536))
+    items: list = []
+    assert parse_object(chunks, "result", items.append) == {"result": Streamed(1), "success": True}
+    assert items == [{"content": text}]
+    assert attempts < 20  # log2(640 chunks) + the few small values
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"", "the body is empty"),
+        (b"   \n", "the body is empty"),
+        (b"null", "the body is JSON null, not a JSON object"),
+        (b"[1, 2]", "the body is a JSON list, not a JSON object"),
+        (b'"ok"', "the body is a JSON string, not a JSON object"),
+        (b"42", "the body is a JSON number, not a JSON object"),
+        (b"true", "the body is a JSON boolean, not a JSON object"),
+        (b"<html><body>502</body></html>", "the body is not JSON (it starts with '<html><body>502</bod')"),
+        (b"[1, 2", "the body is not valid JSON"),
+        (b'{"a": 1', "not valid JSON: expected ',' or '}' after the value of 'a', found the end"),
+        (b'{"a": 1}}', "not valid JSON: extra data after the object"),
+        (b'{"a": 1, "a": 2}', "not valid JSON: member 'a' appears twice"),
+        (b'{"result": [1, 2', "not valid JSON: expected ',' or ']' in the list, found the end"),
+        (b'{"result": [1,, 2]}', "not valid JSON: Expecting value"),
+        (b'{"a": "\xff"}', "not valid JSON: not UTF-8 text"),
+        (b"{a: 1}", "not valid JSON: expected '\"' (a member name)"),
+    ],
+)
+def test_anything_but_one_object_is_refused(body: bytes, message: str) -> None:
+    for sizes in ([], [1] * len(body)):
+        with pytest.raises(InvalidJSON) as err:
+            parse(body, sizes)
+        assert message in str(err.value)

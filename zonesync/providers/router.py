@@ -1,0 +1,41 @@
+"""Several Cloudflare accounts in one run: one provider per account (its own token and rate limit), each
+zone sent to the provider of the account that holds it (`zonesync.yaml`, see `zonesync.accounts`).
+
+It offers what orchestration asks of a provider — find_zones, list_records, apply, close — so plan and
+apply stay one flow whatever the number of accounts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from zonesync.accounts import Account, Accounts
+from zonesync.model import ApplyReport
+from zonesync.plan import Change
+from zonesync.providers.cloudflare import CloudflareProvider, LiveZone, ZoneInfo
+
+
+class AccountRouter:
+    def __init__(self, accounts: Accounts, providers: Mapping[Account, CloudflareProvider]) -> None:
+        self.accounts = accounts
+        self.providers = dict(providers)
+
+    def provider_for(self, zone: str) -> CloudflareProvider:
+        return self.providers[self.accounts.for_zone(zone)]
+
+    def find_zones(self, names: Sequence[str]) -> dict[str, ZoneInfo]:
+        found: dict[str, ZoneInfo] = {}
+        for account, zones in self.accounts.route(names).items():
+            found.update(self.providers[account].find_zones(zones))
+        return found
+
+    def list_records(self, zone: ZoneInfo, *args: Any, **kwargs: Any) -> LiveZone:
+        return self.provider_for(zone.name).list_records(zone, *args, **kwargs)
+
+    def apply(self, zone: ZoneInfo, changes: Sequence[Change], *args: Any, **kwargs: Any) -> ApplyReport:
+        return self.provider_for(zone.name).apply(zone, changes, *args, **kwargs)
+
+    def close(self) -> None:
+        for provider in self.providers.values():
+            provider.close()
