@@ -92,6 +92,7 @@ class GitHubRunner:
                  event: str, pr_number: str = "7") -> None:  # fmt: skip
         self.workspace, self.action_dir, self.base_env = workspace, action_dir, env
         self.github = {"event_name": event, "action_path": str(action_dir), "token": "ghs-test",
+                       "base_ref": "main" if event == "pull_request" else "",
                        "event": {"pull_request": {"number": pr_number}}}  # fmt: skip
         self.secrets = secrets
         self.not_run: list[tuple[str, dict[str, str]]] = []

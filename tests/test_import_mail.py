@@ -183,3 +183,30 @@ def test_readme_migration_in_four_commands(workdir, monkeypatch):
         assert again.exit_code == 0 and "no changes" in again.output, again.output
     finally:
         emu.stop()
+
+
+def test_outside_mail_provider_gives_explicit_sections(workdir):
+    """MX at another provider (absolute names), SPF include, an extra TTL: explicit sections, no preset."""
+    Path("db.example.com").write_text(
+        """$ORIGIN example.com.
+$TTL 3600
+@ IN SOA ns1 host 1 7200 3600 1209600 3600
+@ IN MX 1 aspmx.l.example.net.
+@ IN MX 5 alt1.aspmx.l.example.net.
+@ IN TXT "v=spf1 include:_spf.example.net ~all"
+_dmarc 300 IN TXT "v=DMARC1; p=none; rua=mailto:d@example.com"
+www IN A 192.0.2.80
+"""
+    )
+    result = run("import", ZONE, "--from-bind", "db.example.com", "--mail")
+    assert result.exit_code == 0, result.output
+    doc = zone_file()
+    assert doc["mail"] == {
+        "mx": [
+            {"host": "aspmx.l.example.net.", "priority": 1},
+            {"host": "alt1.aspmx.l.example.net.", "priority": 5},
+        ],
+        "spf": {"allow": ["include:_spf.example.net"], "all": "softfail"},
+    }
+    assert doc["records"]["_dmarc"]["ttl"] == 300  # another TTL than the block's: stays a plain record
+    assert run("validate", ZONE).exit_code == 0

@@ -84,7 +84,20 @@ def emulator_with_samples(monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    return copy_checkout(tmp_path / "repo")
+    """A fresh clone as a pull request sees it: the base branch (`origin/main`) without zones/, and the
+    pull request's commit adding them, so `--changed-since` the base plans the sample zones."""
+    path = copy_checkout(tmp_path / "repo")
+    commit = ["git", "-c", "user.name=ci", "-c", "user.email=ci@example.com", "commit", "-q", "-m"]
+    for args in (
+        ["git", "init", "-q", "-b", "pr"],
+        ["git", "add", "--all", "--", ".", ":!zones"],
+        [*commit, "base"],
+        ["git", "update-ref", "refs/remotes/origin/main", "HEAD"],
+        ["git", "add", "--all"],
+        [*commit, "the pull request"],
+    ):
+        subprocess.run(args, cwd=path, check=True, capture_output=True)
+    return path
 
 
 def runner_env(tmp_path: Path, emulator: Emulator) -> dict[str, str]:
@@ -135,12 +148,16 @@ def test_github_recipe_runs_as_shipped(emulator_with_samples: Emulator, repo: Pa
     # converged: the next plan has nothing to do, so the apply job would be skipped
     runner, status, outputs = job("plan", "push")
     assert status == 0 and outputs == {"changes": "false"}
+    runner, status, _ = job("drift", "schedule")
+    assert status == 0, runner.last.stdout + runner.last.stderr
 
     # a zone changed between the plan and apply jobs: apply fails with exit 3 and writes nothing
     zone_file = repo / "zones" / "example.com.yaml"
     emulator.add_record(
         "example.com", {"type": "A", "name": "stray.example.com", "content": "192.0.2.6", "ttl": 60}
     )
+    runner, status, _ = job("drift", "schedule")  # the daily full plan fails on the drift
+    assert status == 1 and "the live zones differ from main" in runner.last.stdout
     runner, status, outputs = job("plan", "push")  # the plan deletes the stray record
     assert outputs == {"changes": "true"}
     emulator.add_record(
@@ -198,6 +215,9 @@ def test_gitlab_recipe_runs_as_shipped(emulator_with_samples: Emulator, repo: Pa
             "CI_PROJECT_ID": "42",
             "CI_API_V4_URL": f"http://127.0.0.1:{server.server_address[1]}/api/v4",
             "ZONESYNC_GITLAB_TOKEN": "glpat-test",
+            "CI_MERGE_REQUEST_DIFF_BASE_SHA": subprocess.run(
+                ["git", "rev-parse", "origin/main"], cwd=repo, capture_output=True, text=True, check=True
+            ).stdout.strip(),
         }
         proc = job("dns-plan", **mr)
         assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -217,6 +237,12 @@ def test_gitlab_recipe_runs_as_shipped(emulator_with_samples: Emulator, repo: Pa
         assert proc.returncode == 0 and "no changes" in (repo / "plan.md").read_text()
         proc = job("dns-apply")
         assert proc.returncode == 0 and "Nothing to apply." in proc.stdout
+
+        assert job("dns-drift").returncode == 0
+        emulator.add_record(
+            "example.com", {"type": "A", "name": "d.example.com", "content": "192.0.2.7", "ttl": 60}
+        )
+        assert job("dns-drift").returncode == 2  # the daily full plan fails on the drift
 
         (repo / "zones" / "example.com.yaml").write_text("zone: example.com\nrecords: {www: {type: A}}\n")
         assert job("dns-plan").returncode == 1

@@ -2,7 +2,8 @@
 
 Starts `zonesync emulator` on a free loopback port with the zones of zones/*.yaml (empty), then runs
 `zonesync validate`, `plan`, `apply --yes` and `plan` again (which must show no changes) as real
-commands. It works in a scratch copy (.demo/) so generated DKIM keys never land in the repository.
+commands, then `zonesync verify` against the emulator's own nameserver (`--dns-port`). It works in a
+scratch copy (.demo/) so generated DKIM keys never land in the repository.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from zonesync.loader import default_zone_files, load_zone_file
 DEMO_TOKEN = "demo-token-not-secret"
 
 
-def _start_emulator(zones: list[str], state: Path) -> tuple[subprocess.Popen[str], str]:
+def _start_emulator(zones: list[str], state: Path) -> tuple[subprocess.Popen[str], str, str]:
     cmd = [
         sys.executable,
         "-m",
@@ -30,6 +31,8 @@ def _start_emulator(zones: list[str], state: Path) -> tuple[subprocess.Popen[str
         DEMO_TOKEN,
         "--state",
         str(state),
+        "--dns-port",
+        "0",
     ]
     for zone in zones:
         cmd += ["--zone", zone]
@@ -39,7 +42,8 @@ def _start_emulator(zones: list[str], state: Path) -> tuple[subprocess.Popen[str
     if "http://" not in line:
         proc.kill()
         raise SystemExit(f"demo: the emulator did not start: {line.strip()}")
-    return proc, line.strip().split()[-1]
+    dns_line = proc.stdout.readline()  # "DNS (UDP and TCP) on 127.0.0.1:PORT"
+    return proc, line.strip().split()[-1], dns_line.strip().split()[-1]
 
 
 def _run(args: list[str], env: dict[str, str], cwd: Path, expect: int = 0) -> None:
@@ -61,15 +65,22 @@ def main() -> None:
         shutil.copy(f, work / "zones" / f.name)
     zones = [load_zone_file(f).zone for f in files]
 
-    proc, url = _start_emulator(zones, work / "emulator-state.json")
-    print(f"Cloudflare API emulator on {url} with empty zones: {', '.join(zones)}")
+    proc, url, nameserver = _start_emulator(zones, work / "emulator-state.json")
+    print(
+        f"Cloudflare API emulator on {url} (their nameserver on {nameserver}) with empty zones: {', '.join(zones)}"
+    )
     env = {**os.environ, "CLOUDFLARE_API_TOKEN": DEMO_TOKEN, "CLOUDFLARE_BASE_URL": url, "NO_COLOR": "1"}
     try:
         _run(["validate"], env, work)
         _run(["plan"], env, work)
         _run(["apply", "--yes"], env, work)
         _run(["plan", "--exit-code"], env, work, expect=0)
-        print("\nDemo done: the second plan is empty, so the live zones match zones/*.yaml.")
+        # --dns-only: the MTA-STS policy and SMTP need the real hosts (mta-sts.<zone>, the MX), not the emulator
+        _run(["verify", "--nameserver", nameserver, "--dns-only"], env, work, expect=0)
+        print(
+            "\nDemo done: the second plan is empty, so the live zones match zones/*.yaml, and verify read them back "
+            "from DNS as a mail sender would."
+        )
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -10,6 +10,8 @@ STALE = 3
 """A saved plan was refused: the live zone changed since, or the plan file was altered."""
 UNSAFE = 4
 """Refused as unsafe: too many deletes/updates for the safety threshold (see `--force`)."""
+VERIFY_FAILED = 5
+"""`verify`: a check failed (with `--strict`, also a warning)."""
 
 HELP = """\b
 Exit codes:
@@ -17,4 +19,5 @@ Exit codes:
   1  error: bad input, rejected token, API failure
   2  plan --exit-code: there are changes
   3  a saved plan was refused as stale or altered
-  4  refused as unsafe (change threshold; see --force)"""
+  4  refused as unsafe (change threshold; see --force)
+  5  verify: a check failed (with --strict, also a warning)"""

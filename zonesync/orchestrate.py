@@ -19,11 +19,11 @@ from zonesync.errors import InvalidZoneError, StalePlanError, ZonesyncError
 from zonesync.loader import ZoneConfig, load_zone_file
 from zonesync.model import ApplyReport, Diagnostic, Record
 from zonesync.plan import Plan, ZonePlan, fingerprint
-from zonesync.planfile import SavedPlan, SavedZone, stale_reason
 from zonesync.validate import check_record_set
 
 if TYPE_CHECKING:
     from zonesync.mail import GeneratedKey
+    from zonesync.planfile import SavedPlan, SavedZone
     from zonesync.providers.cloudflare import CloudflareProvider, LiveZone, ZoneInfo
     from zonesync.workers import DesiredWorker, WorkerPlan
 
@@ -194,9 +194,21 @@ def plan_zone(provider: CloudflareProvider, config: ZoneConfig, zone: ZoneInfo) 
     return ZoneWork(config, live, desired, make_zone_plan(config, live, desired, workers))
 
 
-def plan_all(provider: CloudflareProvider, configs: Sequence[ZoneConfig]) -> list[ZoneWork]:
+def plan_all(
+    provider: CloudflareProvider,
+    configs: Sequence[ZoneConfig],
+    on_zone_done: Callable[[], None] | None = None,
+) -> list[ZoneWork]:
+    """Every zone planned, 8 at a time; `on_zone_done` is called as each one is (progress)."""
     zones = resolve_zones(provider, configs)
-    return parallel(lambda cfg: plan_zone(provider, cfg, zones[cfg.zone]), configs)
+
+    def one(cfg: ZoneConfig) -> ZoneWork:
+        work = plan_zone(provider, cfg, zones[cfg.zone])
+        if on_zone_done is not None:
+            on_zone_done()
+        return work
+
+    return parallel(one, configs)
 
 
 def with_new_keys(work: ZoneWork) -> ZoneWork:
@@ -239,15 +251,20 @@ def plan_of(zones: Sequence[ZoneApply]) -> Plan:
     return Plan(tuple(z.plan for z in zones))
 
 
-def plan_for_apply(provider: CloudflareProvider, configs: Sequence[ZoneConfig]) -> list[ZoneApply]:
+def plan_for_apply(
+    provider: CloudflareProvider,
+    configs: Sequence[ZoneConfig],
+    on_zone_done: Callable[[], None] | None = None,
+) -> list[ZoneApply]:
     """Plan every zone file against its live zone, now."""
-    return [
-        ZoneApply(w.plan, w.live.zone, safety.limits_for(w.config), w) for w in plan_all(provider, configs)
-    ]
+    works = plan_all(provider, configs, on_zone_done)
+    return [ZoneApply(w.plan, w.live.zone, safety.limits_for(w.config), w) for w in works]
 
 
 def check_stale(provider: CloudflareProvider, saved: SavedPlan) -> dict[str, ZoneInfo]:
     """Re-read every zone the plan changes; raise StalePlanError naming each stale zone."""
+    from zonesync.planfile import stale_reason  # only `apply PLAN.json` needs the saved-plan format
+
     todo = [z for z in saved.zones if z.plan.has_changes]
     if not todo:
         return {}
@@ -306,6 +323,7 @@ def apply(
     force: bool = False,
     no_new_keys: bool = False,
     batch_size: int | None = None,
+    on_zone_done: Callable[[], None] | None = None,
 ) -> list[ZoneOutcome]:
     """Check every zone against its safety limits (and `--no-new-keys`), ask `confirm` (which raises to
     stop), then apply the zones that change something, concurrently. Nothing is written unless every zone
@@ -315,7 +333,14 @@ def apply(
         refuse_new_keys(zones)
     confirm()
     todo = [z for z in zones if z.plan.has_changes]
-    return parallel(lambda z: apply_zone(provider, z, batch_size), todo)
+
+    def one(z: ZoneApply) -> ZoneOutcome:
+        outcome = apply_zone(provider, z, batch_size)
+        if on_zone_done is not None:
+            on_zone_done()
+        return outcome
+
+    return parallel(one, todo)
 
 
 def apply_zone(provider: CloudflareProvider, target: ZoneApply, batch_size: int | None) -> ZoneOutcome:

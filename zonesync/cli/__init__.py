@@ -1,6 +1,7 @@
 """The `zonesync` command line: the group, shared options and helpers, and the mapping of zonesync's
 errors to click's messages and exit codes. The commands live beside it, one module per group:
-`zones` (validate, plan, apply), `importer` (import), `mail` (dkim, mta-sts, explain), `emulator`.
+`zones` (validate, plan, apply), `importer` (import), `mail` (dkim, mta-sts, explain), `emulator`,
+`verify`.
 
 This package is the only place that imports click, prints, and turns errors into exit codes.
 Start-up is kept cheap: this module imports only click and zonesync's light modules; the Cloudflare SDK is
@@ -14,7 +15,7 @@ import importlib
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -133,6 +134,7 @@ def echo(message: str = "", err: bool = False) -> None:
         "mta-sts": "zonesync.cli.mail:mta_sts",
         "explain": "zonesync.cli.mail:explain",
         "import": "zonesync.cli.importer:import_",
+        "verify": "zonesync.cli.verify:verify",
     },
     epilog=exitcodes.HELP,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -208,20 +210,24 @@ def resolve_paths(zone_files: Sequence[Path]) -> list[Path]:
 
 
 def load(zone_files: Sequence[Path], for_api: bool = False) -> list[ZoneConfig]:
-    from zonesync.orchestrate import load_configs
-
     if for_api:
         # Commands that talk to the API load the SDK first: its modules (about 18 MB) then do not settle in
-        # the memory a large zone file's parse leaves fragmented (100,000 records: 12 MB lower peak).
+        # the memory a large zone file's parse leaves fragmented (100,000 records: 12 MB lower peak); and the
+        # modules it shares with ours (importlib.metadata, email, json...) are counted as its own import.
+        import cloudflare  # noqa: F401
+
         import zonesync.providers.cloudflare  # noqa: F401
+    from zonesync.orchestrate import load_configs
 
     return load_configs(resolve_paths(zone_files))
 
 
-def make_provider(ctx: click.Context, zones: Sequence[str]) -> CloudflareProvider:
+def make_provider(
+    ctx: click.Context, zones: Sequence[str], on_request: Callable[[], None] | None = None
+) -> CloudflareProvider:
     """The provider for these zones: one token (CLOUDFLARE_API_TOKEN), or with an accounts file
     (zonesync.yaml) one provider per account, each with its own token and rate limit. Every token the zones
-    need is read before any request."""
+    need is read before any request. `on_request` is called before every request (progress)."""
     from zonesync import accounts as accounts_file
 
     accounts = accounts_file.load()
@@ -242,6 +248,7 @@ def make_provider(ctx: click.Context, zones: Sequence[str]) -> CloudflareProvide
             verbose=verbose,
             limiter=limiters[token],
             account_id=account.id,
+            before_request=on_request,
             notify=lambda message: echo(message, err=True),  # "rate limited: waiting 120 s"
         )
 

@@ -72,6 +72,11 @@ def _fault(spec: str) -> dict:
     help="A token that sees only that account (repeatable); other tokens see every account.",
 )
 @click.option(
+    "--dns-port",
+    type=int,
+    help="Also serve the zones as their authoritative nameserver on this UDP+TCP port.",
+)
+@click.option(
     "--plan",
     type=click.Choice(["free", "pro", "business", "enterprise"]),
     default="free",
@@ -121,6 +126,7 @@ def emulator(
     tokens: tuple[str, ...],
     dns_only_tokens: tuple[str, ...],
     zones: tuple[str, ...],
+    dns_port: int | None,
     account_tokens: tuple[str, ...],
     plan: str,
     state: str | None,
@@ -164,6 +170,7 @@ def emulator(
         batch_limit=batch_limit,
         host=host,
         port=port,
+        dns_port=dns_port,
         dns_only_tokens=dns_only_tokens,
         edge_port=edge_port,
         ca_file=ca_file,
@@ -173,6 +180,8 @@ def emulator(
         emu.inject_fault(**spec)
     emu.start()
     click.echo(f"Cloudflare API emulator listening on {emu.url}")
+    if emu.dns is not None:
+        click.echo(f"DNS (UDP and TCP) on {host}:{emu.dns.port}")
     if emu.edge is not None:
         where = f"; CA certificate in {ca_file}" if ca_file else ""
         click.echo(f"Workers edge (HTTPS) on {host}:{emu.edge_port}{where}")

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from zonesync.cli import Command, verbose_option
+from zonesync.cli.progress import no_progress_option, progress_line
 from zonesync.errors import ZonesyncError
 
 
@@ -32,9 +33,16 @@ from zonesync.errors import ZonesyncError
     "when one matches; DKIM keys found become .pub files under keys/.",
 )
 @verbose_option
+@no_progress_option
 @click.pass_context
 def import_(
-    ctx: click.Context, zone: str, out: Path | None, bind_file: Path | None, force: bool, mail: bool
+    ctx: click.Context,
+    zone: str,
+    out: Path | None,
+    bind_file: Path | None,
+    force: bool,
+    mail: bool,
+    no_progress: bool,
 ) -> None:
     """Write a zone file for ZONE whose plan is empty: records grouped into record sets, Cloudflare
     comments and tags kept, apex NS as an ignore rule. Reads the live zone through the API, or a BIND
@@ -59,14 +67,18 @@ def import_(
         records, warnings = records_from_bind(bind_file, zone)
         header = [f"Imported by `zonesync import --from-bind {bind_file.name}`."]
     else:
-        provider = make_provider(ctx, [zone])
+        from zonesync.progress import Progress
+
+        progress = Progress("importing", 1)
+        provider = make_provider(ctx, [zone], progress.request)
         try:
-            info = provider.find_zones([zone]).get(zone)
-            if info is None:
-                raise ZonesyncError(
-                    f"zone {zone} does not exist in this Cloudflare account (or the API token cannot see it)"
-                )
-            live = provider.list_records(info)
+            with progress_line(progress, enabled=not no_progress):
+                info = provider.find_zones([zone]).get(zone)
+                if info is None:
+                    raise ZonesyncError(
+                        f"zone {zone} does not exist in this Cloudflare account (or the API token cannot see it)"
+                    )
+                live = provider.list_records(info)
         finally:
             provider.close()
         records, skipped = list(live.records), live.skipped

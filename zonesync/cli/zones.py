@@ -20,10 +20,19 @@ from zonesync.cli import (
     load,
     make_provider,
     print_warnings,
+    resolve_paths,
     verbose_option,
     zone_files_argument,
 )
+from zonesync.cli.progress import no_progress_option, progress_line
 from zonesync.errors import ZonesyncError
+
+changed_since_option = click.option(
+    "--changed-since",
+    metavar="REF",
+    help="Only the zone files that differ from git revision REF (pull requests: the base branch); zone "
+    "files deleted since are reported, never acted on.",
+)
 
 if TYPE_CHECKING:
     from zonesync.loader import ZoneConfig
@@ -65,25 +74,63 @@ def validate(zone_files: tuple[Path, ...]) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Save the plan as JSON, to apply exactly it later with `zonesync apply FILE`.",
 )
+@changed_since_option
+@no_progress_option
 @click.pass_context
 def plan(
-    ctx: click.Context, zone_files: tuple[Path, ...], exit_code: bool, fmt: str, out: Path | None
+    ctx: click.Context,
+    zone_files: tuple[Path, ...],
+    exit_code: bool,
+    fmt: str,
+    out: Path | None,
+    changed_since: str | None,
+    no_progress: bool,
 ) -> None:
     """Show what apply would change in each zone: files, or zone names (`zonesync plan example.org` reads
     zones/example.org.yaml); default: every zones/*.yaml."""
+    configs = load_changed(zone_files, changed_since)  # the SDK first: see `load`
     from zonesync.orchestrate import plan_all
     from zonesync.plan import Plan
+    from zonesync.progress import Progress
 
-    configs = load(zone_files, for_api=True)
-    provider = make_provider(ctx, [c.zone for c in configs])
+    if not configs:
+        emit(Plan(()), configs, fmt, out)
+        return
+    progress = Progress("planning", len(configs))
+    provider = make_provider(ctx, [c.zone for c in configs], progress.request)
     try:
-        works = plan_all(provider, configs)
+        with progress_line(progress, enabled=not no_progress):
+            works = plan_all(provider, configs, progress.zone_done)
     finally:
         provider.close()
     the_plan = Plan(tuple(w.plan for w in works))
     emit(the_plan, configs, fmt, out)
     if exit_code and the_plan.has_changes:
         ctx.exit(exitcodes.CHANGES)
+
+
+def load_changed(zone_files: Sequence[Path], changed_since: str | None) -> list[ZoneConfig]:
+    """The zone files to plan: all of them, or with `--changed-since REF` those that differ from REF (the
+    zone files deleted since are reported on stderr: their zones are left as they are)."""
+    if changed_since is None:
+        return load(zone_files, for_api=True)
+    from zonesync.changed import changed_since as changed_files
+
+    paths = resolve_paths(zone_files)
+    changed = changed_files(changed_since, paths, None if zone_files else Path("zones"))
+    for gone in changed.deleted:
+        warn(
+            f"{gone} was deleted since {changed_since}: zone {gone.stem} is not planned and its records stay "
+            "as they are at Cloudflare (to remove them, empty its records: and apply before deleting the file)"
+        )
+    if not changed.files:
+        echo(f"No zone file differs from {changed_since}: nothing to plan.", err=True)
+        return []
+    return load(changed.files, for_api=True)
+
+
+def warn(message: str) -> None:
+    echo(click.style(f"warning: {message}", fg="yellow"), err=True)
 
 
 def emit(
@@ -93,9 +140,12 @@ def emit(
     out: Path | None = None,
 ) -> None:
     """Print the plan in `fmt`, warn about zones apply would refuse as unsafe, save it to `out`."""
-    from zonesync import planfile, safety
-    from zonesync.render import json as json_render
+    from zonesync import safety
 
+    # the saved-plan format only when a plan is saved or printed as JSON (a text plan never loads it)
+    if out is not None or fmt == "json":
+        from zonesync import planfile
+        from zonesync.render import json as json_render
     if out is not None:
         planfile.refuse_pending(plan)
     by_zone = {c.zone: c for c in configs}
@@ -141,6 +191,8 @@ def emit(
     help="Refuse a saved plan that is not signed with ZONESYNC_PLAN_KEY (exit 3) "
     "[env: ZONESYNC_REQUIRE_SIGNED_PLAN=1].",
 )
+@changed_since_option
+@no_progress_option
 @click.pass_context
 def apply(
     ctx: click.Context,
@@ -150,19 +202,26 @@ def apply(
     batch_size: int | None,
     force: bool,
     require_signed: bool,
+    changed_since: str | None,
+    no_progress: bool,
 ) -> None:
     """Plan, confirm, then make the changes through Cloudflare's batch endpoint.
 
     Given one saved plan (PLAN.json from `plan --out`), apply exactly that plan, refusing it if any
     zone changed since or the file was altered."""
-    from zonesync import orchestrate, planfile
-    from zonesync.render.text import render, render_outcome
+    from zonesync import planfile
 
     saved = None
     if any(planfile.is_plan_file(f) for f in zone_files):
         if len(zone_files) > 1:
             raise ZonesyncError("a saved plan (.json) is applied alone: zonesync apply PLAN.json")
+        if changed_since is not None:
+            raise ZonesyncError(
+                "--changed-since chooses zone files to plan; a saved plan is applied as it is"
+            )
         # A saved plan is shown before any request: an empty one needs no token.
+        from zonesync.render.text import render
+
         saved = planfile.load(zone_files[0], require_signed=require_signed)
         the_plan = saved.as_plan()
         echo(render(the_plan))
@@ -171,29 +230,48 @@ def apply(
             return
         retry = "Plan again to converge."
     else:
-        configs = load(zone_files, for_api=True)
+        configs = load_changed(zone_files, changed_since)  # the SDK first: see `load`
+        if not configs:
+            echo("Nothing to apply.")
+            return
         retry = "Run apply again to converge."
+    from zonesync import orchestrate
+    from zonesync.progress import Progress
+    from zonesync.render.text import render, render_outcome
 
+    progress = Progress(
+        "checking" if saved is not None else "planning", len(saved.zones) if saved else len(configs)
+    )
     zones_named = [z.plan.zone for z in saved.zones] if saved is not None else [c.zone for c in configs]
-    provider = make_provider(ctx, zones_named)
+    provider = make_provider(ctx, zones_named, progress.request)
     try:
-        if saved is not None:
-            zones = orchestrate.saved_for_apply(provider, saved)
-        else:
-            zones = orchestrate.plan_for_apply(provider, configs)
+        with progress_line(progress, enabled=not no_progress):
+            if saved is not None:
+                zones = orchestrate.saved_for_apply(provider, saved)
+            else:
+                zones = orchestrate.plan_for_apply(provider, configs, progress.zone_done)
+        if saved is None:
             the_plan = orchestrate.plan_of(zones)
             echo(render(the_plan))
             if not the_plan.has_changes:
                 echo("Nothing to apply.")
                 return
-        outcomes = orchestrate.apply(
-            provider,
-            zones,
-            confirm=lambda: confirm(yes, the_plan),
-            force=force,
-            no_new_keys=no_new_keys,
-            batch_size=batch_size,
-        )
+
+        def confirmed() -> None:  # the line is drawn only once the user said yes
+            confirm(yes, the_plan)
+            progress.phase("applying", sum(1 for z in zones if z.plan.has_changes))
+            line.show()
+
+        with progress_line(progress, enabled=not no_progress, show=False) as line:
+            outcomes = orchestrate.apply(
+                provider,
+                zones,
+                confirm=confirmed,
+                force=force,
+                no_new_keys=no_new_keys,
+                batch_size=batch_size,
+                on_zone_done=progress.zone_done,
+            )
     finally:
         provider.close()
     for outcome in outcomes:

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from . import errors
+from .dns_server import DnsServer
 from .edge import Edge
 from .faults import Faults
 from .ratelimit import DEFAULT as DEFAULT_RATE_LIMIT
@@ -96,6 +97,7 @@ class Emulator:
         batch_limit: int | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        dns_port: int | None = None,
         dns_only_tokens: tuple[str, ...] | list[str] = (),
         edge_port: int | None = None,
         ca_file: str | Path | None = None,
@@ -125,6 +127,8 @@ class Emulator:
         self.workers = Workers(self.store)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self.dns: DnsServer | None = None
+        self._dns_port = dns_port
 
         if state_path and Path(state_path).exists():
             self.store.load_state(json.loads(Path(state_path).read_text(encoding="utf-8")))
@@ -152,13 +156,24 @@ class Emulator:
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
         self._thread.start()
+        if self._dns_port is not None:
+            self.start_dns(self._dns_port)
         if self._edge_port is not None:
             self.edge = Edge(self.workers.worker_for, self.host, self._edge_port).start()
             if self.ca_file is not None:
                 self.edge.write_ca(self.ca_file)
         return self
 
+    def start_dns(self, port: int = 0, latency: float = 0.0) -> int:
+        """Serve the zones as their authoritative nameserver (UDP + TCP, see ``dns_server``); returns the port."""
+        if self.dns is None:
+            self.dns = DnsServer(self.store, self.host, port, latency).start()
+        return self.dns.port
+
     def stop(self) -> None:
+        if self.dns is not None:
+            self.dns.stop()
+            self.dns = None
         if self.edge is not None:
             self.edge.stop()
             self.edge = None
@@ -454,6 +469,8 @@ class Emulator:
                 self.set_rate_limit(int(data.get("requests", 0)), float(data.get("window", 0)))
             elif action == "latency" and method == "POST":
                 self.set_latency(float(data.get("seconds", 0)))
+            elif action == "dns-latency" and method == "POST" and self.dns is not None:
+                self.dns.latency = float(data.get("seconds", 0))
             elif action == "zones" and method == "GET":
                 result = [{"id": z.id, "name": z.name, "plan": z.plan} for z in self.store.zones.values()]
             elif action == "zones" and method == "POST":

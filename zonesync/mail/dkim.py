@@ -13,12 +13,21 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from zonesync.lazyimport import lazy
 
-PublicKey = rsa.RSAPublicKey | ed25519.Ed25519PublicKey
-PrivateKey = rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+else:  # cryptography (about 15 ms) only when a DKIM key is read or made
+    serialization = lazy("cryptography.hazmat.primitives.serialization")
+    ed25519 = lazy("cryptography.hazmat.primitives.asymmetric.ed25519")
+    rsa = lazy("cryptography.hazmat.primitives.asymmetric.rsa")
+
+if TYPE_CHECKING:
+    PublicKey = rsa.RSAPublicKey | ed25519.Ed25519PublicKey
+    PrivateKey = rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
 
 MIN_RSA_BITS = 2048
 """RFC 8301 §3.2: signers MUST use RSA keys of at least 1024 bits; 2048 is what receivers (and maddy's

@@ -43,7 +43,12 @@ def _plain(rec: Record, ttl: int) -> bool:
 
 
 def _rel(host: str, zone: str) -> str:
-    return "@" if host == zone else host.removesuffix("." + zone) if in_zone(host, zone) else host + "."
+    """How the block names a host: `@`, relative inside the zone, absolute (trailing dot) outside it."""
+    if host == zone:
+        return "@"
+    if in_zone(host, zone):
+        return host.removesuffix("." + zone)
+    return host + "."
 
 
 def recognise(records: Sequence[Record], zone: str, ttl: int) -> Recognised:
@@ -65,7 +70,7 @@ def recognise(records: Sequence[Record], zone: str, ttl: int) -> Recognised:
         out.block.setdefault("mx", []).append({"host": _rel(host.rstrip("."), zone), "priority": int(prio)})
     _hosts(at, zone, ttl, hosts, out)
     _spf(at, zone, ttl, hosts, out)
-    _dkim(records, zone, ttl, out)
+    _dkim(at, zone, ttl, out)
     _dmarc(at, zone, ttl, out)
     _mta_sts(at, zone, ttl, out)
     _tls_rpt(at, zone, ttl, out)
@@ -164,23 +169,20 @@ def _spf(at: dict, zone: str, ttl: int, hosts: list[str], out: Recognised) -> No
     out.used += used
 
 
-def _dkim(records: Sequence[Record], zone: str, ttl: int, out: Recognised) -> None:
-    """Every selector whose record holds a usable key; the key is written as a `.pub` file."""
+def _dkim(at: dict[tuple[str, str], list[Record]], zone: str, ttl: int, out: Recognised) -> None:
+    """Every selector whose one record holds a usable key; the key is written as a `.pub` file."""
     suffix = "._domainkey." + zone
     selectors = []
-    for rec in records:
-        if rec.type != "TXT" or not rec.name.endswith(suffix) or not _plain(rec, ttl):
+    for (name, rtype), found in at.items():
+        if rtype != "TXT" or not name.endswith(suffix) or len(found) != 1 or not _plain(found[0], ttl):
             continue
-        selector = rec.name[: -len(suffix)]
+        rec, selector = found[0], name[: -len(suffix)]
         if selector == "*" or dkim.selector_problem(selector):
             continue
-        same_name = [r for r in records if r.name == rec.name and r.type == "TXT"]
         try:
             dkim.public_key_from_record(rec.value)
         except dkim.DkimParseError:
             continue  # stays a plain record, warned about: a key file would fix it
-        if len(same_name) != 1:
-            continue
         selectors.append(selector)
         out.keys[selector] = rec.value
         out.used.append(rec)

@@ -1,0 +1,102 @@
+"""verify's resolver against the emulator's nameserver: identical questions go on the wire once, a dead
+server costs one timeout, answers become plain values, SPF evaluation follows RFC 7208."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+
+import pytest
+from verify_env import SilentServer
+
+from zonesync.emulator.server import Emulator
+from zonesync.verify import spf_eval
+from zonesync.verify.resolver import Resolver, parse_server
+from zonesync.verify.result import NetOptions
+
+
+@pytest.fixture
+def emu():
+    emulator = Emulator(zones=("example.com",), rate_limit=0, dns_port=0).start()
+    emulator.add_record("example.com", {"type": "A", "name": "mx", "content": "192.0.2.25"})
+    emulator.add_record(
+        "example.com", {"type": "TXT", "name": "@", "content": "v=spf1 a:mx.example.com -all"}
+    )
+    emulator.add_record(
+        "example.com", {"type": "TXT", "name": "m", "content": "v=spf1 exists:%{ir}.x.example.com -all"}
+    )
+    emulator.add_record("example.com", {"type": "A", "name": "25.2.0.192.x", "content": "127.0.0.2"})
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
+
+
+def resolver_for(*servers: str, timeout: float = 2) -> Resolver:
+    return Resolver(NetOptions(timeout=timeout, nameservers=tuple(parse_server(s) for s in servers)))
+
+
+def test_identical_questions_are_asked_once(emu: Emulator) -> None:
+    assert emu.dns is not None
+    resolver = resolver_for(f"127.0.0.1:{emu.dns.port}")
+
+    async def main():
+        return await asyncio.gather(*(resolver.query("MX.example.com.", "A") for _ in range(20)))
+
+    answers = asyncio.run(main())
+    assert {a.values for a in answers} == {("192.0.2.25",)}
+    assert resolver.sent == 1
+
+
+def test_a_dead_server_costs_one_timeout_then_the_next_answers(emu: Emulator) -> None:
+    assert emu.dns is not None
+    dead = SilentServer()
+    try:
+        resolver = resolver_for(dead.address, f"127.0.0.1:{emu.dns.port}", timeout=0.3)
+
+        async def main():
+            return await asyncio.gather(*(resolver.query(f"n{i}.example.com", "A") for i in range(10)))
+
+        answers = asyncio.run(main())
+    finally:
+        dead.close()
+    assert all(a.status == "nxdomain" for a in answers)
+    assert dead.asked <= 10  # questions already in flight when it timed out; none after
+
+
+def test_parse_server() -> None:
+    assert parse_server("127.0.0.1") == ("127.0.0.1", 53)
+    assert parse_server("127.0.0.1:5353") == ("127.0.0.1", 5353)
+    assert parse_server("[::1]:5353") == ("::1", 5353)
+    assert parse_server("::1") == ("::1", 53)
+    with pytest.raises(ValueError, match="IP address"):
+        parse_server("ns.example.com")
+    with pytest.raises(ValueError, match="port"):
+        parse_server("127.0.0.1:99999")
+
+
+def test_check_host_results_and_macros(emu: Emulator) -> None:
+    assert emu.dns is not None
+    resolver = resolver_for(f"127.0.0.1:{emu.dns.port}")
+
+    async def main():
+        return await asyncio.gather(
+            spf_eval.check_host(resolver.query, ipaddress.ip_address("192.0.2.25"), "example.com"),
+            spf_eval.check_host(resolver.query, ipaddress.ip_address("192.0.2.26"), "example.com"),
+            spf_eval.check_host(resolver.query, ipaddress.ip_address("192.0.2.25"), "m.example.com"),
+            spf_eval.check_host(resolver.query, ipaddress.ip_address("192.0.2.26"), "m.example.com"),
+            spf_eval.check_host(resolver.query, ipaddress.ip_address("192.0.2.25"), "nothing.example.com"),
+        )
+
+    results = [e.result for e in asyncio.run(main())]
+    assert results == ["pass", "fail", "pass", "fail", "none"]
+
+
+def test_macro_expansion() -> None:
+    ip = ipaddress.ip_address("192.0.2.3")
+    assert spf_eval.expand_macros("%{ir}.%{v}._spf.%{d}", ip, "example.com", "a@b.example") == (
+        "3.2.0.192.in-addr._spf.example.com"
+    )
+    assert spf_eval.expand_macros("%{d2}", ip, "mail.example.com", "") == "example.com"
+    assert spf_eval.expand_macros("%{l}-%%", ip, "example.com", "alice@example.com") == "alice-%"
+    assert spf_eval.expand_macros("%{i}", None, "example.com", "") is None

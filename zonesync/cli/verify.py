@@ -1,0 +1,166 @@
+"""`zonesync verify`: check that mail works as the world sees it. No API token: it reads DNS like a sender.
+
+The checks and their order are `zonesync.verify.runner`'s; the output is `zonesync.render.verify`'s; this
+module parses options, picks the zones and maps the report to an exit code (0 passed, 5 failed, 1 could not
+run).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from zonesync import exitcodes
+from zonesync.cli import Command, echo, use_color
+from zonesync.errors import ZonesyncError
+
+if TYPE_CHECKING:
+    from zonesync.verify.result import ConnectTo
+
+DEFAULT_PROBE_DOMAIN = "gmail.com"
+"""`--outbound`'s default: a domain whose MX hosts every mail server on the internet reaches."""
+
+
+def _zone_paths(zones: tuple[str, ...]) -> list[Path]:
+    """Like plan: zone files, or zone names looked up as zones/<zone>.yaml; default every zones/*.yaml."""
+    from zonesync.cli import resolve_paths
+    from zonesync.loader import find_zone_file
+
+    if not zones:
+        return resolve_paths(())
+    return [find_zone_file(z) for z in zones]
+
+
+def _nameservers(values: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
+    from zonesync.verify.resolver import parse_server
+
+    try:
+        return tuple(parse_server(v) for v in values)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--nameserver") from None
+
+
+def _connect_to(values: tuple[str, ...]) -> tuple[ConnectTo, ...]:
+    from zonesync.verify.connect import parse_connect_to
+
+    try:
+        return tuple(parse_connect_to(v) for v in values)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--connect-to") from None
+
+
+@click.command(cls=Command, epilog=exitcodes.HELP)
+@click.argument("zones", nargs=-1, metavar="[ZONE_FILE|ZONE]...")
+@click.option(
+    "--nameserver",
+    "nameservers",
+    multiple=True,
+    metavar="HOST[:PORT]",
+    help="Ask this server (repeatable) instead of the zone's nameservers found by an NS lookup.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0.1, 120),
+    default=5.0,
+    show_default=True,
+    help="Seconds to wait for each answer.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="json: schema zonesync/schemas/verify.schema.json; markdown: a pipeline summary or an issue.",
+)
+@click.option("--strict", is_flag=True, help="Warnings fail too (exit 5).")
+@click.option(
+    "--smtp",
+    is_flag=True,
+    help="Also talk to port 25 of each MX address: banner, EHLO, STARTTLS, certificate.",
+)
+@click.option(
+    "--outbound",
+    is_flag=True,
+    help="Run on the mail host: can this machine open TCP port 25 to another domain's MX?",
+)
+@click.option(
+    "--probe-domain",
+    default=DEFAULT_PROBE_DOMAIN,
+    show_default=True,
+    help="The domain whose MX --outbound tries to reach.",
+)
+@click.option(
+    "--connect-to",
+    "connect_to",
+    multiple=True,
+    metavar="HOST:PORT:ADDR:PORT",
+    help="Reach HOST:PORT at ADDR:PORT instead, keeping HOST for TLS (curl's meaning; repeatable).",
+)
+@click.option(
+    "--ca-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Also trust these CA certificates (PEM) for HTTPS and STARTTLS.",
+)
+@click.option(
+    "--dns-only",
+    is_flag=True,
+    help="Only the DNS checks: no MTA-STS policy fetch over HTTPS, no SMTP (where the real hosts are unreachable).",
+)
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Show details: the SPF evaluation tree, the policy as fetched."
+)
+@click.pass_context
+def verify(
+    ctx: click.Context,
+    zones: tuple[str, ...],
+    nameservers: tuple[str, ...],
+    timeout: float,
+    fmt: str,
+    strict: bool,
+    smtp: bool,
+    outbound: bool,
+    probe_domain: str,
+    connect_to: tuple[str, ...],
+    ca_file: Path | None,
+    dns_only: bool,
+    verbose: bool,
+) -> None:
+    """Check that the zones' mail works as the world sees it: records as served by DNS, SPF evaluated
+    (10 lookups, 2 void), DKIM keys against the key files, DMARC, MTA-STS, TLS-RPT, MX hosts and their
+    reverse DNS; the MTA-STS policy over HTTPS; with --smtp the MX over SMTP. Every failure comes with its
+    fix. Needs no API token."""
+    from zonesync.orchestrate import load_configs
+    from zonesync.render import verify as render
+    from zonesync.verify.result import NetOptions, Status
+    from zonesync.verify.runner import VerifyOptions
+    from zonesync.verify.runner import verify as run
+
+    servers = _nameservers(nameservers)
+    rules = _connect_to(connect_to)
+    configs = load_configs(_zone_paths(zones))
+    net = NetOptions(timeout=timeout, nameservers=servers, connect_to=rules, ca_file=ca_file)
+    opts = VerifyOptions(net, smtp=smtp, outbound=outbound, probe_domain=probe_domain, dns_only=dns_only)
+    report = run(configs, opts)
+    verbose = verbose or bool(ctx.obj and ctx.obj.get("verbose"))
+    unreachable = [f for f in report.findings if f.subject == f.zone and f.status is Status.ERROR]
+    if fmt == "text" and len(unreachable) == len(report.findings) == len(report.zones):
+        # no zone could be asked at all (a dead or wrong --nameserver): one line each, not a report
+        raise ZonesyncError("\n".join(f.message for f in unreachable))
+    if fmt == "json":
+        click.echo(render.to_json(report, strict))
+    elif fmt == "markdown":
+        echo(render.markdown(report, strict=strict))
+    else:
+        color = use_color()
+        color = sys.stdout.isatty() if color is None else color
+        echo(render.text(report, verbose=verbose, color=color, strict=strict))
+    if report.passed(strict):
+        return
+    counts = report.counts()
+    if counts["fail"] or (strict and counts["warn"]):
+        ctx.exit(exitcodes.VERIFY_FAILED)
+    ctx.exit(exitcodes.ERROR)

@@ -1,0 +1,397 @@
+"""The emulator as the zones' authoritative nameserver: DNS over UDP and TCP on loopback (dnspython wire format).
+
+What a resolver sees from Cloudflare's nameservers, so `zonesync verify` (and dig, checkdmarc...) can be tested
+against exactly what the API wrote:
+
+* **SOA and NS at the apex are synthesised**, as Cloudflare serves them: NS ``ada.ns.cloudflare.com`` and
+  ``bob.ns.cloudflare.com`` (the zone object's ``name_servers``), SOA ``<first ns> dns.cloudflare.com <serial>
+  10000 2400 604800 1800``. The serial grows with every change to the zone (``SERIAL_BASE`` + the zone's change
+  count), so a client can tell which version it was served.
+* **Proxied A/AAAA/CNAME records** are answered, as Cloudflare answers them, with addresses of its proxy, never
+  the origin. Here they come from ranges that are never routed: IPv4 ``198.18.0.0/15`` (RFC 2544 benchmarking)
+  and IPv6 ``2001:db8:cf::/48`` (RFC 3849 documentation), two of each per name, derived from the name so
+  answers are stable. A proxied CNAME answers A/AAAA like a proxied A (Cloudflare never shows the CNAME).
+* Automatic TTL (``ttl`` 1) is served as 300 s, Cloudflare's automatic value; proxied records always 300 s.
+* NXDOMAIN for names that do not exist (an empty non-terminal such as ``_domainkey.<zone>`` is NOERROR with no
+  data), the SOA in the authority section of negative answers (RFC 2308), CNAME chains followed inside the
+  zone, ``*`` wildcards for names that do not exist, referrals for delegated subdomains (NS below the apex),
+  RFC 8482's HINFO answer to ANY, REFUSED for names outside every zone, FORMERR for unreadable queries,
+  TC over UDP when the answer does not fit 512 bytes (or the EDNS size).
+* Any zone can be served, reverse zones (``2.0.192.in-addr.arpa``, ``...ip6.arpa``) included, so PTR lookups
+  work when such a zone is created with ``--zone``.
+
+Records are read from the store on every question, so a change through the API or the control endpoints is
+served at once. Like the rest of the emulator this models Cloudflare, not zonesync, and imports none of it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import ipaddress
+import re
+import socket
+import socketserver
+import struct
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.opcode
+import dns.rcode
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
+import dns.rrset
+
+from .store import NAME_SERVERS
+
+if TYPE_CHECKING:
+    from .store import Store, Zone
+
+SERIAL_BASE = 2_300_000_000
+"""SOA serials look like Cloudflare's (ten digits) and grow by one with every change to the zone."""
+SOA_TIMERS = (10000, 2400, 604800, 1800)
+"""refresh, retry, expire, minimum: the values Cloudflare's SOA carries by default."""
+SOA_TTL = 1800
+NS_TTL = 86400
+AUTO_TTL_SECONDS = 300
+PROXY_V4 = (ipaddress.IPv4Network("198.18.0.0/16"), ipaddress.IPv4Network("198.19.0.0/16"))
+PROXY_V6 = (ipaddress.IPv6Network("2001:db8:cf::/64"), ipaddress.IPv6Network("2001:db8:cf:1::/64"))
+MAX_CNAME_HOPS = 8
+
+
+def proxy_addresses(name: str, rdtype: str) -> list[str]:
+    """The two proxy addresses a proxied name is answered with (stable per name)."""
+    digest = int.from_bytes(hashlib.sha256(name.encode()).digest()[:2], "big") or 1
+    nets = PROXY_V4 if rdtype == "A" else PROXY_V6
+    return [str(net.network_address + digest) for net in nets]
+
+
+def _rdata_text(rec: dict[str, Any]) -> str:
+    """The record's presentation text (names relative to the root), from Cloudflare's content/priority."""
+    rtype, content, prio = rec["type"], rec["content"], rec.get("priority")
+    if rtype == "TXT":
+        stripped = content.strip()
+        if stripped.startswith('"'):  # sent quoted: served as the strings it lists, each split at 255 bytes
+            strings = [_unescape(m) for m in _QUOTED.findall(stripped)]
+        else:  # sent bare: one text
+            strings = [content.encode("utf-8")]
+        chunks = [s[i : i + 255] for s in strings for i in range(0, max(len(s), 1), 255)]
+        return " ".join(_quote(c) for c in chunks)
+    if rtype == "MX":
+        return f"{prio} {content}"
+    if rtype in ("SRV", "URI"):
+        return f"{prio} {content}"
+    return content
+
+
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
+_ESCAPE = re.compile(rb"\\(\d{3}|.)", re.S)
+
+
+def _unescape(text: str) -> bytes:
+    """RFC 1035 §5.1 escapes in a quoted string: \\X is X, \\DDD is the byte DDD."""
+    return _ESCAPE.sub(
+        lambda m: bytes([int(m.group(1))]) if m.group(1).isdigit() else m.group(1), text.encode("utf-8")
+    )
+
+
+def _quote(data: bytes) -> str:
+    out = []
+    for byte in data:
+        if byte in (0x22, 0x5C):
+            out.append("\\" + chr(byte))
+        elif 0x20 <= byte < 0x7F:
+            out.append(chr(byte))
+        else:
+            out.append(f"\\{byte:03d}")
+    return '"' + "".join(out) + '"'
+
+
+class Authority:
+    """Answers DNS questions from a Store (pure of sockets, so it is simple to test)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._names: dict[str, tuple[int, frozenset[str]]] = {}
+
+    # -- lookups -------------------------------------------------------------------------------------------
+    def _zone_for(self, qname: str) -> Zone | None:
+        best = None
+        for name, zone in self.store.zone_by_name.items():
+            if (qname == name or qname.endswith("." + name)) and (best is None or len(name) > len(best.name)):
+                best = zone
+        return best
+
+    def _existing_names(self, zone: Zone) -> frozenset[str]:
+        """Every owner name and every name between it and the apex (empty non-terminals exist too)."""
+        hit = self._names.get(zone.id)
+        if hit is not None and hit[0] == zone.version:
+            return hit[1]
+        out = {zone.name}
+        suffix = "." + zone.name
+        for name in zone.by_name:
+            while name.endswith(suffix) and name not in out:
+                out.add(name)
+                name = name.split(".", 1)[1]
+        names = frozenset(out)
+        self._names[zone.id] = (zone.version, names)
+        return names
+
+    def _soa(self, zone: Zone) -> dns.rrset.RRset:
+        serial = SERIAL_BASE + zone.version
+        text = f"{NAME_SERVERS[0]}. dns.cloudflare.com. {serial} " + " ".join(map(str, SOA_TIMERS))
+        return dns.rrset.from_text(zone.name + ".", SOA_TTL, "IN", "SOA", text)
+
+    def _rrset(self, owner: str, rtype: str, texts: list[str], ttl: int) -> dns.rrset.RRset:
+        rrset = dns.rrset.RRset(dns.name.from_text(owner), dns.rdataclass.IN, dns.rdatatype.from_text(rtype))
+        for text in texts:
+            rd = dns.rdata.from_text(
+                dns.rdataclass.IN, rrset.rdtype, text, origin=dns.name.root, relativize=False
+            )
+            rrset.add(rd, ttl)
+        return rrset
+
+    def _records_at(self, zone: Zone, name: str) -> list[dict[str, Any]]:
+        recs = list(zone.by_name.get(name, {}).values())
+        if recs or name in self._existing_names(zone):
+            return recs
+        # RFC 4592: a wildcard answers names that do not exist, from the closest encloser down
+        labels = name[: -len(zone.name) - 1].split(".") if name != zone.name else []
+        for i in range(1, len(labels) + 1):
+            parent = ".".join([*labels[i:], zone.name]) if i < len(labels) else zone.name
+            wild = zone.by_name.get("*." + parent)
+            if wild:
+                return list(wild.values())
+            if parent in self._existing_names(zone):
+                break
+        return recs
+
+    def _delegation(self, zone: Zone, name: str) -> list[dict[str, Any]] | None:
+        """NS records of a delegated subdomain at or above `name` (below the apex)."""
+        while name != zone.name and name.endswith("." + zone.name):
+            ns = [r for r in zone.by_name.get(name, {}).values() if r["type"] == "NS"]
+            if ns:
+                return ns
+            name = name.split(".", 1)[1]
+        return None
+
+    def _answer_rrsets(
+        self, zone: Zone, owner: str, recs: list[dict[str, Any]], qtype: str
+    ) -> list[dns.rrset.RRset]:
+        by_type: dict[str, list[dict[str, Any]]] = {}
+        for rec in recs:
+            if rec.get("proxied"):
+                for served in ("A", "AAAA"):
+                    by_type.setdefault(served, []).append({**rec, "_proxy": served})
+            else:
+                by_type.setdefault(rec["type"], []).append(rec)
+        out = []
+        for rtype, group in by_type.items():
+            if qtype not in (rtype, "ANY"):
+                continue
+            texts, ttl = [], None
+            for rec in group:
+                if "_proxy" in rec:
+                    texts.extend(proxy_addresses(owner, rtype))
+                    rec_ttl = AUTO_TTL_SECONDS
+                else:
+                    texts.append(_rdata_text(rec))
+                    rec_ttl = AUTO_TTL_SECONDS if rec["ttl"] == 1 else int(rec["ttl"])
+                ttl = rec_ttl if ttl is None else min(ttl, rec_ttl)
+            out.append(self._rrset(owner, rtype, list(dict.fromkeys(texts)), ttl or AUTO_TTL_SECONDS))
+        return out
+
+    def resolve(self, query: dns.message.Message) -> dns.message.Message:
+        resp = dns.message.make_response(query)
+        if query.opcode() != dns.opcode.QUERY:
+            resp.set_rcode(dns.rcode.NOTIMP)
+            return resp
+        if len(query.question) != 1:
+            resp.set_rcode(dns.rcode.FORMERR)
+            return resp
+        question = query.question[0]
+        qname = question.name.to_text(omit_final_dot=True).lower()
+        qtype = dns.rdatatype.to_text(question.rdtype)
+        with self.store.lock:
+            zone = self._zone_for(qname) if question.rdclass == dns.rdataclass.IN else None
+            if zone is None:
+                resp.set_rcode(dns.rcode.REFUSED)
+                resp.flags &= ~dns.flags.RA
+                return resp
+            self._fill(resp, zone, qname, qtype)
+        return resp
+
+    def _fill(self, resp: dns.message.Message, zone: Zone, qname: str, qtype: str) -> None:
+        delegated = self._delegation(zone, qname)
+        if delegated is not None and not (qtype == "DS" and delegated[0]["name"] == qname):
+            cut = delegated[0]["name"]
+            resp.authority.append(self._rrset(cut, "NS", [_rdata_text(r) for r in delegated], NS_TTL))
+            return  # a referral: not authoritative
+        resp.flags |= dns.flags.AA
+        if qtype == "ANY":  # RFC 8482, as Cloudflare answers
+            resp.answer.append(dns.rrset.from_text(qname + ".", 3789, "IN", "HINFO", '"RFC8482" ""'))
+            return
+        owner = qname
+        for _ in range(MAX_CNAME_HOPS):
+            recs = self._records_at(zone, owner)
+            if owner == zone.name:
+                if qtype == "SOA":
+                    resp.answer.append(self._soa(zone))
+                    return
+                if qtype == "NS":
+                    resp.answer.append(self._rrset(owner, "NS", [n + "." for n in NAME_SERVERS], NS_TTL))
+                    return
+            cname = [r for r in recs if r["type"] == "CNAME" and not r.get("proxied")]
+            if cname and qtype != "CNAME":
+                resp.answer.extend(self._answer_rrsets(zone, owner, cname, "CNAME"))
+                target = cname[0]["content"].rstrip(".").lower()
+                if target == zone.name or target.endswith("." + zone.name):
+                    owner = target
+                    continue
+                return  # the resolver follows a CNAME out of the zone
+            rrsets = self._answer_rrsets(zone, owner, recs, qtype)
+            if rrsets:
+                resp.answer.extend(rrsets)
+                return
+            if not recs and owner not in self._existing_names(zone) and not resp.answer:
+                resp.set_rcode(dns.rcode.NXDOMAIN)
+            resp.authority.append(self._soa(zone))
+            return
+
+
+def _wire(resp: dns.message.Message, max_size: int) -> bytes:
+    try:
+        return resp.to_wire(max_size=max_size)
+    except dns.exception.TooBig:
+        resp.answer.clear()
+        resp.authority.clear()
+        resp.additional.clear()
+        resp.flags |= dns.flags.TC
+        return resp.to_wire(max_size=max_size)
+
+
+class DnsServer:
+    """UDP and TCP listeners on one port, answering from an Authority; `latency` seconds added per answer."""
+
+    def __init__(self, store: Store, host: str = "127.0.0.1", port: int = 0, latency: float = 0.0) -> None:
+        self.authority = Authority(store)
+        self.host = host
+        self.latency = latency
+        self._requested_port = port
+        self._udp: socketserver.ThreadingUDPServer | None = None
+        self._tcp: socketserver.ThreadingTCPServer | None = None
+        self._threads: list[threading.Thread] = []
+        self.questions = 0
+        """Questions answered (for tests and the bench)."""
+
+    @property
+    def port(self) -> int:
+        return self._udp.server_address[1] if self._udp else self._requested_port
+
+    def handle(self, data: bytes, max_size: int | None) -> bytes | None:
+        try:
+            query = dns.message.from_wire(data)
+        except dns.message.ShortHeader:
+            return None
+        except dns.exception.DNSException:
+            if len(data) < 12:
+                return None
+            (qid,) = struct.unpack("!H", data[:2])
+            resp = dns.message.Message(qid)
+            resp.flags = dns.flags.QR
+            resp.set_rcode(dns.rcode.FORMERR)
+            return resp.to_wire()
+        self.questions += 1
+        if self.latency > 0:
+            time.sleep(self.latency)
+        try:
+            resp = self.authority.resolve(query)
+        except Exception:  # a record the wire format cannot carry: SERVFAIL, as a server does, never silence
+            resp = dns.message.make_response(query)
+            resp.set_rcode(dns.rcode.SERVFAIL)
+        if max_size is None:
+            return _wire(resp, 65535)
+        limit = max(512, query.payload) if query.edns >= 0 else 512
+        return _wire(resp, min(limit, max_size))
+
+    def start(self) -> DnsServer:
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        server = self
+
+        class Udp(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                data, sock = self.request
+                out = server.handle(data, 65535)
+                if out is not None:
+                    with contextlib.suppress(OSError):
+                        sock.sendto(out, self.client_address)
+
+        class Tcp(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                conn: socket.socket = self.request
+                conn.settimeout(10)
+                with contextlib.suppress(OSError, struct.error):
+                    while True:
+                        head = _recv_exact(conn, 2)
+                        if head is None:
+                            return
+                        data = _recv_exact(conn, struct.unpack("!H", head)[0])
+                        if data is None:
+                            return
+                        out = server.handle(data, None)
+                        if out is None:
+                            return
+                        conn.sendall(struct.pack("!H", len(out)) + out)
+
+        class UdpServer(socketserver.ThreadingUDPServer):
+            address_family = family
+            daemon_threads = True
+            allow_reuse_address = True
+
+        class TcpServer(socketserver.ThreadingTCPServer):
+            address_family = family
+            daemon_threads = True
+            allow_reuse_address = True
+
+        for attempt in range(50):  # port 0: a free UDP port whose TCP twin is free too
+            self._udp = UdpServer((self.host, self._requested_port), Udp)
+            try:
+                self._tcp = TcpServer((self.host, self._udp.server_address[1]), Tcp)
+                break
+            except OSError:
+                self._udp.server_close()
+                if self._requested_port or attempt == 49:
+                    raise
+        for srv in (self._udp, self._tcp):
+            thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def stop(self) -> None:
+        for srv in (self._udp, self._tcp):
+            if srv is not None:
+                srv.shutdown()
+                srv.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._threads.clear()
+        self._tcp = None
+        self._requested_port = self.port
+        self._udp = None
+
+
+def _recv_exact(conn: socket.socket, n: int) -> bytes | None:
+    buf = b""
+    while len(buf) < n:
+        chunk = conn.recv(n - len(buf))
+        if not chunk:
+            return None
+        buf += chunk
+    return buf

@@ -1,0 +1,156 @@
+"""Check 3, DKIM: each selector's served record parses, holds the key the mail server signs with, and a
+signature made with the private key verifies against the key read from DNS (what a receiver does).
+
+Keys are read with `zonesync.mail.keys` (the private key, else `<key>.pub`, else maddy's `.dns`); the probe
+signature uses `cryptography` with the algorithms DKIM uses (RSA PKCS#1 v1.5 with SHA-256, RFC 6376 §3.3;
+Ed25519, RFC 8463). Reading key files is this module's only I/O besides DNS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
+
+from zonesync.mail import dkim
+from zonesync.mail.keys import KeyFileError, maddy_dns_path, pub_path, read_private_key
+from zonesync.verify.context import ZoneContext
+from zonesync.verify.result import Finding, Status
+
+TOPIC = "dkim"
+PROBE = b"zonesync verify: DKIM probe signature"
+
+
+def signature_verifies(private: dkim.PrivateKey, public: dkim.PublicKey) -> bool:
+    """Sign PROBE with `private` as a DKIM signer does, verify with `public` as a receiver does."""
+    try:
+        if isinstance(private, ed25519.Ed25519PrivateKey) and isinstance(public, ed25519.Ed25519PublicKey):
+            public.verify(private.sign(PROBE), PROBE)
+            return True
+        if isinstance(private, rsa.RSAPrivateKey) and isinstance(public, rsa.RSAPublicKey):
+            sig = private.sign(PROBE, padding.PKCS1v15(), hashes.SHA256())
+            public.verify(sig, PROBE, padding.PKCS1v15(), hashes.SHA256())
+            return True
+    except InvalidSignature:
+        return False
+    return False
+
+
+def _local_key(private: Path) -> tuple[dkim.PrivateKey | None, dkim.PublicKey | None, str, str]:
+    """(private key, public key, where from, problem) from the key files of one selector."""
+    problem = ""
+    if private.exists():
+        try:
+            key = read_private_key(private)
+            return key, key.public_key(), str(private), ""
+        except PermissionError:
+            problem = f"cannot read {private} (permission denied)"
+        except (KeyFileError, OSError) as exc:
+            problem = f"{private} is unusable: {exc}"
+    for path in (pub_path(private), maddy_dns_path(private)):
+        if path.is_file():
+            try:
+                return None, dkim.public_key_from_text(path.read_text(encoding="utf-8")), str(path), problem
+            except (OSError, UnicodeError, dkim.DkimParseError) as exc:
+                return None, None, str(path), f"{path} is unusable: {exc}"
+    return None, None, "", problem or f"no key file at {private} (nor {pub_path(private).name})"
+
+
+async def check_dkim(ctx: ZoneContext) -> list[Finding]:
+    if ctx.spec is None:
+        return []
+    results = await asyncio.gather(*(_check_selector(ctx, d.selector, d.private_key) for d in ctx.spec.dkim))
+    return [f for group in results for f in group]
+
+
+async def _check_selector(ctx: ZoneContext, selector: str, private_path: Path) -> list[Finding]:
+    name = dkim.record_name(selector, ctx.zone)
+    answer = await ctx.lookup(name, "TXT")
+    if answer.status == "error":
+        return [ctx.finding(TOPIC, selector, Status.ERROR, f"cannot check: {answer.error}")]
+    texts = [v for v in answer.values if dkim.is_dkim_text(v)]
+    if not texts:
+        return [
+            ctx.finding(
+                TOPIC,
+                selector,
+                Status.FAIL,
+                f"no DKIM record served at {name}: receivers cannot verify mail signed with selector {selector!r}",
+                "run zonesync apply (it publishes the key, generating it if needed)",
+            )
+        ]
+    if len(texts) > 1:
+        return [
+            ctx.finding(
+                TOPIC,
+                selector,
+                Status.FAIL,
+                f"{len(texts)} DKIM records at {name}: receivers pick one at random",
+                "keep one record per selector",
+            )
+        ]
+    try:
+        served = dkim.public_key_from_record(texts[0])
+    except dkim.DkimParseError as exc:
+        return [
+            ctx.finding(
+                TOPIC,
+                selector,
+                Status.FAIL,
+                f"the record at {name} does not parse ({exc}): every signature fails",
+                "run zonesync apply to publish the key from the key file",
+            )
+        ]
+    private, public, origin, problem = await asyncio.to_thread(_local_key, private_path)
+    if public is None:
+        return [
+            ctx.finding(
+                TOPIC,
+                selector,
+                Status.WARN,
+                f"the record parses ({dkim.describe(served)}), but there is no local key to compare: {problem}",
+                f"run verify where the key is readable, or put the public key in {pub_path(private_path)}",
+            )
+        ]
+    if not dkim.same_key(served, public):
+        return [
+            ctx.finding(
+                TOPIC,
+                selector,
+                Status.FAIL,
+                f"the key served at {name} is not the key in {origin}: receivers reject every signature the mail "
+                "server makes",
+                f"run zonesync apply to publish the key of {origin}, or copy the published key's private half "
+                "to the mail server",
+            )
+        ]
+    if private is None:
+        return [
+            ctx.finding(
+                TOPIC,
+                selector,
+                Status.PASS,
+                f"the served key ({dkim.describe(served)}) equals {origin}; signature not tried ({problem or 'no private key here'})",
+            )
+        ]
+    if not signature_verifies(private, served):
+        return [
+            ctx.finding(
+                TOPIC,
+                selector,
+                Status.FAIL,
+                f"a signature made with {origin} does not verify against the key served at {name}",
+                "publish the key of the private key file (zonesync apply)",
+            )
+        ]
+    return [
+        ctx.finding(
+            TOPIC,
+            selector,
+            Status.PASS,
+            f"a signature made with {origin} verifies against the key served at {name} ({dkim.describe(served)})",
+        )
+    ]

@@ -1,0 +1,267 @@
+"""Verify's DNS client (an I/O edge): concurrent questions, each asked once, answers as plain values.
+
+Every check asks through one `Resolver`, so a question several checks need (the MX hosts' addresses, an SPF
+include shared by two zones) goes on the wire once. Questions run concurrently on asyncio (dnspython's
+`dns.asyncquery`), each with the per-query timeout; a server that did not answer within it is not asked
+again in the same run, so a dead nameserver costs one timeout, not one per question. Failures (timeout,
+SERVFAIL, REFUSED, an unreadable answer) become an `Answer` with status "error" and a one-line reason: a
+check reports them, nothing raises.
+
+Servers: with `--nameserver`, every question goes to those (in order until one answers). Without, names are
+resolved recursively through the system's resolvers (/etc/resolv.conf), and a zone's own records are asked of
+its authoritative servers, found by an NS lookup, as a sender's view right after a change would see them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import dns.asyncquery
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.rcode
+import dns.rdatatype
+import dns.resolver
+import dns.reversename
+
+from zonesync.verify.result import NetOptions
+
+Server = tuple[str, int]
+MAX_IN_FLIGHT = 256
+"""Questions on the wire at once (one UDP socket each): a 1,000-record zone in four round trips, well below
+the usual 1,024 open files."""
+MAX_CNAME_HOPS = 8
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One question's outcome. `values` are presentation texts (TXT: the joined text of its strings)."""
+
+    name: str
+    rdtype: str
+    status: str
+    """ok | nxdomain | nodata | error"""
+    values: tuple[str, ...] = ()
+    error: str = ""
+    server: str = ""
+    refused: bool = False
+    """The server said REFUSED: it does not serve that name (an authoritative-only `--nameserver`)."""
+    soa_serial: int | None = None
+    """The serial of the SOA an authoritative server put in a negative answer (RFC 2308), if any."""
+
+    @property
+    def void(self) -> bool:
+        """RFC 7208 §4.6.4: NXDOMAIN, or NOERROR with no answer."""
+        return self.status in ("nxdomain", "nodata")
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def describe(self) -> str:
+        if self.status == "error":
+            return self.error
+        if self.status == "nxdomain":
+            return f"{self.name} does not exist (NXDOMAIN)"
+        if self.status == "nodata":
+            return f"no {self.rdtype} record at {self.name}"
+        return ", ".join(self.values)
+
+
+def _server_text(server: Server) -> str:
+    host, port = server
+    host = f"[{host}]" if ":" in host else host
+    return host if port == 53 else f"{host}:{port}"
+
+
+def parse_server(text: str) -> Server:
+    """`HOST[:PORT]`, `[IPv6]:PORT` or a bare IPv6 address -> (address, port). Raises ValueError."""
+    text = text.strip()
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else "53"
+    elif text.count(":") == 1:
+        host, port = text.split(":")
+    else:
+        host, port = text, "53"
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(f"{text!r}: give the nameserver as an IP address, optionally with :PORT") from None
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{text!r}: the port must be a number 1..65535")
+    return host, int(port)
+
+
+def _values(rrset: dns.rrset.RRset) -> list[str]:
+    if rrset.rdtype == dns.rdatatype.TXT:
+        return [b"".join(rd.strings).decode("utf-8", "surrogateescape") for rd in rrset]
+    return [rd.to_text() for rd in rrset]
+
+
+class Resolver:
+    """Asks DNS questions concurrently, each (servers, name, type) once per run."""
+
+    def __init__(self, opts: NetOptions) -> None:
+        self.timeout = opts.timeout
+        self.fixed: tuple[Server, ...] = tuple(opts.nameservers)
+        self._cache: dict[tuple[tuple[Server, ...], str, str], asyncio.Task[Answer]] = {}
+        self._dead: dict[Server, str] = {}
+        self._limit: asyncio.Semaphore | None = None
+        self._system: tuple[Server, ...] | None = None
+        self._authority: dict[str, asyncio.Task[tuple[Server, ...] | str]] = {}
+        self.sent = 0
+        """Questions put on the wire (for tests and the bench: identical questions count once)."""
+
+    # -- servers -------------------------------------------------------------------------------------------
+    def recursive_servers(self) -> tuple[Server, ...]:
+        if self.fixed:
+            return self.fixed
+        if self._system is None:
+            try:
+                found = dns.resolver.Resolver().nameservers
+            except dns.exception.DNSException:
+                found = []
+            self._system = tuple((str(ns), 53) for ns in found)
+        return self._system
+
+    async def zone_servers(self, zone: str) -> tuple[Server, ...] | str:
+        """The servers authoritative for `zone` (the `--nameserver`s if given), or why they are unknown."""
+        if self.fixed:
+            return self.fixed
+        task = self._authority.get(zone)
+        if task is None:
+            task = asyncio.ensure_future(self._find_authority(zone))
+            self._authority[zone] = task
+        return await task
+
+    async def _find_authority(self, zone: str) -> tuple[Server, ...] | str:
+        ns = await self.query(zone, "NS")
+        if not ns.ok:
+            return f"cannot find the nameservers of {zone}: {ns.describe()}"
+        hosts = [v.rstrip(".") for v in ns.values]
+        answers = await asyncio.gather(*(self.addresses(h) for h in hosts))
+        servers = tuple((addr, 53) for addrs in answers for addr in addrs[0])
+        if not servers:
+            return f"the nameservers of {zone} ({', '.join(hosts)}) have no addresses"
+        return servers
+
+    # -- questions ---------------------------------------------------------------------------------------
+    async def query(self, name: str, rdtype: str, servers: Sequence[Server] | None = None) -> Answer:
+        """The answer for (name, type), following CNAMEs; asked once per run."""
+        name = name.rstrip(".").lower()
+        key = (tuple(servers) if servers else self.recursive_servers(), name, rdtype)
+        task = self._cache.get(key)
+        if task is None:
+            task = asyncio.ensure_future(self._resolve(key[0], name, rdtype))
+            self._cache[key] = task
+        return await task
+
+    async def query_zone(self, zone: str, name: str, rdtype: str) -> Answer:
+        """A record of `zone`, asked of its authoritative servers."""
+        servers = await self.zone_servers(zone)
+        if isinstance(servers, str):
+            return Answer(name, rdtype, "error", error=servers)
+        return await self.query(name, rdtype, servers)
+
+    async def addresses(self, host: str) -> tuple[list[str], list[Answer]]:
+        """A and AAAA of a host: the addresses, and the answers (to report errors)."""
+        a, aaaa = await asyncio.gather(self.query(host, "A"), self.query(host, "AAAA"))
+        return [*a.values, *aaaa.values], [a, aaaa]
+
+    async def ptr(self, address: str) -> Answer:
+        return await self.query(dns.reversename.from_address(address).to_text(omit_final_dot=True), "PTR")
+
+    async def _resolve(self, servers: tuple[Server, ...], name: str, rdtype: str) -> Answer:
+        owner, values, hops = name, [], 0
+        while True:
+            answer, msg = await self._ask_any(servers, owner, rdtype)
+            if msg is None:
+                return answer
+            wanted = dns.rdatatype.from_text(rdtype)
+            target = None
+            for rrset in msg.answer:
+                if rrset.rdtype == wanted:
+                    values.extend(_values(rrset))
+                elif rrset.rdtype == dns.rdatatype.CNAME and wanted != dns.rdatatype.CNAME:
+                    target = rrset[0].target.to_text(omit_final_dot=True).lower()
+            if values or target is None or any(r.rdtype == wanted for r in msg.answer):
+                break
+            hops += 1  # an authoritative server does not follow a CNAME out of its zone: we do
+            if hops > MAX_CNAME_HOPS:
+                return Answer(
+                    name, rdtype, "error", error=f"{name}: CNAME chain longer than {MAX_CNAME_HOPS}"
+                )
+            owner = target
+        if values:
+            return Answer(name, rdtype, "ok", tuple(dict.fromkeys(values)), server=answer.server)
+        return answer
+
+    async def _ask_any(
+        self, servers: tuple[Server, ...], name: str, rdtype: str
+    ) -> tuple[Answer, dns.message.Message | None]:
+        if not servers:
+            return Answer(
+                name, rdtype, "error", error="no nameserver to ask (none in /etc/resolv.conf)"
+            ), None
+        problems, refused = [], True
+        for server in servers:
+            answer, msg = await self._ask(server, name, rdtype)
+            if msg is not None or answer.status != "error":
+                return answer, msg
+            problems.append(answer.error)
+            refused = refused and answer.refused
+        return Answer(name, rdtype, "error", error="; ".join(dict.fromkeys(problems)), refused=refused), None
+
+    async def _ask(self, server: Server, name: str, rdtype: str) -> tuple[Answer, dns.message.Message | None]:
+        where = _server_text(server)
+
+        def fail(reason: str) -> tuple[Answer, None]:
+            return Answer(name, rdtype, "error", error=f"{name} {rdtype}: {reason}", server=where), None
+
+        if server in self._dead:
+            return fail(self._dead[server])
+        if self._limit is None:
+            self._limit = asyncio.Semaphore(MAX_IN_FLIGHT)
+        # make_query sets RD: recursive servers need it, authoritative ones ignore it
+        query = dns.message.make_query(name, rdtype, use_edns=0, payload=1232)
+        async with self._limit:
+            if server in self._dead:
+                return fail(self._dead[server])
+            self.sent += 1
+            try:
+                msg = await dns.asyncquery.udp(query, server[0], port=server[1], timeout=self.timeout)
+                if msg.flags & dns.flags.TC:
+                    msg = await dns.asyncquery.tcp(query, server[0], port=server[1], timeout=self.timeout)
+            except dns.exception.Timeout:
+                self._dead[server] = f"no answer from {where} within {self.timeout:g} s (timeout)"
+                return fail(self._dead[server])
+            except ConnectionRefusedError:
+                self._dead[server] = f"{where} refused the connection (nothing listens there)"
+                return fail(self._dead[server])
+            except OSError as exc:
+                return fail(f"cannot reach {where}: {exc.strerror or exc}")
+            except dns.exception.DNSException as exc:
+                return fail(f"malformed answer from {where}: {exc}")
+            except (ValueError, EOFError) as exc:
+                return fail(f"malformed answer from {where}: {exc}")
+        rcode = msg.rcode()
+        serial = None
+        for rrset in msg.authority:
+            if rrset.rdtype == dns.rdatatype.SOA:
+                serial = rrset[0].serial
+        if rcode == dns.rcode.NXDOMAIN:
+            return Answer(name, rdtype, "nxdomain", server=where, soa_serial=serial), msg
+        if rcode == dns.rcode.REFUSED:
+            reason = f"{name} {rdtype}: {where} answered REFUSED (it does not serve that name)"
+            return Answer(name, rdtype, "error", error=reason, server=where, refused=True), None
+        if rcode != dns.rcode.NOERROR:
+            return fail(f"{where} answered {dns.rcode.to_text(rcode)}")
+        if not msg.answer:
+            return Answer(name, rdtype, "nodata", server=where, soa_serial=serial), msg
+        return Answer(name, rdtype, "ok", server=where), msg

@@ -1,0 +1,142 @@
+"""Check 1, DNS as served: every record set the zone file declares, asked of each authoritative server.
+
+Values are compared in zonesync's canonical form (`zonesync.rdata`), so `mx.example.com.` and a served
+`mx.example.com.` with other letter case are equal, and TXT is compared as joined text. Proxied records are
+answered with Cloudflare's proxy addresses, so only their presence is checked. A difference is reported as
+"not yet served" when the servers disagree among themselves (a change still travelling to them, their SOA
+serials shown), as drift when they all agree on something the file does not say.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+
+from zonesync import rdata
+from zonesync.model import Record
+from zonesync.verify.context import ZoneContext
+from zonesync.verify.resolver import Answer, Server
+from zonesync.verify.result import Finding, Status
+
+TOPIC = "dns"
+
+
+def _canonical(rdtype: str, text: str, zone: str) -> str:
+    if rdtype == "TXT":
+        return text
+    try:
+        return rdata.canonical_value(rdtype, text, zone)
+    except ValueError:
+        return text
+
+
+def _show(rdtype: str, values: set[str] | list[str]) -> str:
+    return ", ".join(rdata.display_value(rdtype, v) for v in sorted(values)) or "nothing"
+
+
+async def soa_serials(ctx: ZoneContext, servers: tuple[Server, ...]) -> dict[str, Answer]:
+    answers = await asyncio.gather(*(ctx.resolver.query(ctx.zone, "SOA", [s]) for s in servers))
+    return {a.server or f"{s[0]}:{s[1]}": a for s, a in zip(servers, answers, strict=True)}
+
+
+def _serial(answer: Answer) -> str:
+    if answer.ok and answer.values:
+        return answer.values[0].split()[2]
+    return "?"
+
+
+async def check_served(ctx: ZoneContext, servers: tuple[Server, ...]) -> list[Finding]:
+    groups: dict[tuple[str, str], list[Record]] = defaultdict(list)
+    for rec in ctx.records:
+        if rec.type == "NS" and rec.name == ctx.zone:
+            continue  # Cloudflare serves the apex NS itself
+        groups[(rec.name, rec.type)].append(rec)
+    serials = await soa_serials(ctx, servers)
+    serial_text = ", ".join(f"{_serial(a)} at {s}" for s, a in serials.items())
+    results = await asyncio.gather(
+        *(_check_group(ctx, servers, key, recs, serial_text) for key, recs in groups.items())
+    )
+    findings = [f for group in results for f in group]
+    ok = len(groups) - len({f.subject for f in findings})
+    summary = ctx.finding(
+        TOPIC,
+        ctx.zone,
+        Status.PASS,
+        f"{ok} of {len(groups)} declared record sets served as declared (SOA serial {serial_text})",
+    )
+    return [summary, *findings]
+
+
+async def _check_group(
+    ctx: ZoneContext, servers: tuple[Server, ...], key: tuple[str, str], recs: list[Record], serial: str
+) -> list[Finding]:
+    name, rdtype = key
+    subject = f"{name} {rdtype}"
+    proxied = any(r.proxied for r in recs)
+    pending = any(r.pending for r in recs)
+    ask = "A" if proxied and rdtype == "CNAME" else rdtype
+    answers = await asyncio.gather(*(ctx.resolver.query(name, ask, [s]) for s in servers))
+    errors = [a for a in answers if a.status == "error"]
+    if errors:
+        return [ctx.finding(TOPIC, subject, Status.ERROR, f"cannot check: {errors[0].error}")]
+    if proxied:
+        missing = [a.server for a in answers if not a.ok]
+        if not missing:
+            return []
+        return [
+            ctx.finding(
+                TOPIC,
+                subject,
+                Status.FAIL,
+                f"proxied {rdtype} not served by {', '.join(missing)} ({answers[0].describe()})",
+                "run zonesync apply",
+            )
+        ]
+    declared = {r.value for r in recs}
+    served = [{_canonical(rdtype, v, ctx.zone) for v in a.values} for a in answers]
+    if pending:  # a DKIM key only apply will make: presence only
+        if all(served):
+            return []
+        declared = set()
+    if all(s == declared for s in served) and not pending:
+        return []
+    distinct = {frozenset(s) for s in served}
+    if len(distinct) > 1:
+        per = "; ".join(f"{a.server} serves {_show(rdtype, s)}" for a, s in zip(answers, served, strict=True))
+        return [
+            ctx.finding(
+                TOPIC,
+                subject,
+                Status.WARN,
+                f"not yet served by every nameserver: {per}",
+                "a change is still reaching Cloudflare's nameservers (seconds, at most minutes): run verify again",
+            )
+        ]
+    seen = served[0]
+    missing, extra = declared - seen, seen - declared
+    where = f" (SOA serial {serial})"
+    if not seen:
+        return [
+            ctx.finding(
+                TOPIC,
+                subject,
+                Status.FAIL,
+                f"not served: {answers[0].describe()}{where}; the file declares {_show(rdtype, declared)}",
+                "run zonesync apply; if you just did, the change is not yet served: run verify again in a minute",
+            )
+        ]
+    parts = []
+    if missing:
+        parts.append(f"missing {_show(rdtype, missing)}")
+    if extra:
+        parts.append(f"served but not in the file {_show(rdtype, extra)}")
+    return [
+        ctx.finding(
+            TOPIC,
+            subject,
+            Status.FAIL,
+            "served differently from the file: " + "; ".join(parts) + where,
+            "a change made outside zonesync (the dashboard?): `zonesync plan` shows it; apply restores the file's "
+            "values, or add the change to the file",
+        )
+    ]
