@@ -121,3 +121,13 @@ def test_rules_are_what_the_docstring_says() -> None:
     assert names.name_problem("*.example.com") is None
     assert names.name_problem("*.example.com", wildcard=False) is not None
     assert names.zone_problem("example.com") is None and names.zone_problem("xn--bcher-kva.de") is None
+
+
+@pytest.mark.parametrize("host", ["a b.example.net.", "-mx", "mx_.*.example.net."])
+def test_mail_mx_hosts_follow_the_same_rules(tmp_path: Path, host: str) -> None:
+    """The mail block's MX hosts become MX targets: refused with the field, not an internal error."""
+    result, path = validate(tmp_path, f'mail:\n  mx: [{{host: "{host}", priority: 10}}]\n')
+    assert result.exit_code == 1
+    assert f"{path}:3: mail.mx[0].host: " in result.output and "Cloudflare accepts" in result.output, (
+        result.output
+    )

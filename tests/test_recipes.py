@@ -206,7 +206,8 @@ def test_gitlab_recipe_runs_as_shipped(emulator_with_samples: Emulator, repo: Pa
 
         def job(name: str, **extra: str) -> subprocess.CompletedProcess[str]:
             script = "\n".join([*pipeline["default"]["before_script"], *pipeline[name]["script"]])
-            return shell(script, repo, {**base, **variables, **ci_vars, **extra})
+            job_vars = {k: str(v) for k, v in pipeline[name].get("variables", {}).items()}
+            return shell(script, repo, {**base, **variables, **job_vars, **ci_vars, **extra})
 
         mr = {
             "CI_PIPELINE_SOURCE": "merge_request_event",

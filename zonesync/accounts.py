@@ -23,6 +23,7 @@ from pathlib import Path
 from zonesync import yamlfile
 from zonesync.errors import ZoneFileError, ZonesyncError
 from zonesync.model import Source
+from zonesync.tokens import check_token
 
 ACCOUNTS_FILE = "zonesync.yaml"
 DEFAULT_TOKEN_ENV = "CLOUDFLARE_API_TOKEN"
@@ -74,7 +75,7 @@ def tokens_for(groups: Mapping[Account, Sequence[str]], environ: Mapping[str, st
                 f"{account.token_env} is not set{where}: zones {', '.join(zones)} need it — create an API "
                 "token with Zone:Read and DNS:Edit permissions at Cloudflare and export it"
             )
-        tokens[account] = token
+        tokens[account] = check_token(token, account.token_env)  # printable ASCII, never shown
     return tokens
 
 

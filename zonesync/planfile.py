@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from zonesync import safety
+from zonesync import files, safety
 from zonesync.errors import StalePlanError, ZonesyncError
 from zonesync.model import Diagnostic, IgnoreRule, Source
 from zonesync.plan import Plan, SkippedRecord, ZonePlan, fingerprint
@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from zonesync.providers.cloudflare import LiveZone, ZoneInfo
 
 KEY_ENV = "ZONESYNC_PLAN_KEY"
+REQUIRE_SIGNED_ENV = "ZONESYNC_REQUIRE_SIGNED_PLAN"
 
 
 class PlanFileError(ZonesyncError):
@@ -66,8 +67,16 @@ def canonical(body: Mapping[str, Any]) -> bytes:
 
 
 def _plan_key(key: str | bytes | None = None) -> bytes | None:
+    """The signing key: `key`, else ZONESYNC_PLAN_KEY. Set but empty is an error, not "no signing": it is
+    what GitHub Actions passes for a secret the workflow cannot see, and it would silently turn signing off
+    (a tampered plan with a recomputed plain digest would then apply)."""
     if key is None:
-        key = os.environ.get(KEY_ENV) or None
+        key = os.environ.get(KEY_ENV)
+        if key is not None and not key.strip():
+            raise PlanFileError(
+                f"{KEY_ENV} is set but empty (a CI secret this job cannot see?): set it to the signing key "
+                "in both the plan and the apply job, or unset it to use unsigned plans"
+            )
     if key is None:
         return None
     return key.encode() if isinstance(key, str) else key
@@ -86,8 +95,11 @@ def seal(doc: Mapping[str, Any], key: str | bytes | None = None) -> dict[str, An
     return {**body, "digest": digest(body, _plan_key(key))}
 
 
-def verify(doc: Mapping[str, Any], path: str, key: str | bytes | None = None) -> None:
-    """Raise StalePlanError (exit 3) unless the digest matches the body."""
+def verify(
+    doc: Mapping[str, Any], path: str, key: str | bytes | None = None, *, require_signed: bool = False
+) -> None:
+    """Raise StalePlanError (exit 3) unless the digest matches the body; with `require_signed`, also
+    unless the digest is an HMAC (`apply --require-signed`, ZONESYNC_REQUIRE_SIGNED_PLAN=1)."""
     stored = doc.get("digest")
     k = _plan_key(key)
     if not isinstance(stored, str) or ":" not in stored:
@@ -95,6 +107,11 @@ def verify(doc: Mapping[str, Any], path: str, key: str | bytes | None = None) ->
             f"{path}: the plan has no digest: it was not written by zonesync, or was altered"
         )
     scheme = stored.split(":", 1)[0]
+    if require_signed and scheme != "hmac-sha256":
+        raise StalePlanError(
+            f"{path}: the plan is not signed, and unsigned plans are refused here (--require-signed or "
+            f"{REQUIRE_SIGNED_ENV}=1): set {KEY_ENV} in the plan job too, then plan again"
+        )
     if scheme == "hmac-sha256" and not k:
         raise StalePlanError(
             f"{path}: the plan is signed (HMAC): set {KEY_ENV} to the key the plan job used to verify it"
@@ -136,7 +153,7 @@ def refuse_pending(plan: Plan) -> None:
 def write_text(path: str | Path, text: str) -> None:
     """Write atomically: a reader (or a failed run) never sees half a plan."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    files.make_dirs(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape") as fh:
@@ -213,7 +230,9 @@ def _zone_from_json(data: Mapping[str, Any]) -> SavedZone:
     return SavedZone(zp, ignore, limits)
 
 
-def parse(doc: Mapping[str, Any], path: str, key: str | bytes | None = None) -> SavedPlan:
+def parse(
+    doc: Mapping[str, Any], path: str, key: str | bytes | None = None, *, require_signed: bool = False
+) -> SavedPlan:
     if not isinstance(doc, dict) or doc.get("format") != json_render.FORMAT:
         raise PlanFileError(f'{path}: not a zonesync plan (expected "format": "{json_render.FORMAT}")')
     version = doc.get("version")
@@ -221,7 +240,7 @@ def parse(doc: Mapping[str, Any], path: str, key: str | bytes | None = None) -> 
         raise PlanFileError(
             f"{path}: plan format version {version!r}; this zonesync reads version {json_render.VERSION}"
         )
-    verify(doc, path, key)
+    verify(doc, path, key, require_signed=require_signed)
     try:
         zones = tuple(_zone_from_json(z) for z in doc["zones"])
     except (KeyError, TypeError, ValueError) as exc:
@@ -236,7 +255,7 @@ def parse(doc: Mapping[str, Any], path: str, key: str | bytes | None = None) -> 
     return SavedPlan(path, zones, dict(doc))
 
 
-def load(path: str | Path, key: str | bytes | None = None) -> SavedPlan:
+def load(path: str | Path, key: str | bytes | None = None, *, require_signed: bool = False) -> SavedPlan:
     p = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8", errors="surrogateescape")
@@ -246,7 +265,7 @@ def load(path: str | Path, key: str | bytes | None = None) -> SavedPlan:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise StalePlanError(f"{p}: the plan file is not valid JSON (altered or truncated?): {exc}") from None
-    return parse(doc, p, key)
+    return parse(doc, p, key, require_signed=require_signed)
 
 
 def is_plan_file(path: str | Path) -> bool:

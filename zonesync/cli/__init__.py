@@ -23,20 +23,19 @@ import click
 
 from zonesync import __version__, exitcodes
 from zonesync.errors import ZonesyncError
+from zonesync.tokens import scrub
 
 if TYPE_CHECKING:
     from zonesync.loader import ZoneConfig
     from zonesync.plan import Plan
     from zonesync.providers.cloudflare import CloudflareProvider
 
-TOKEN_ENV = "CLOUDFLARE_API_TOKEN"
-
 
 class CommandError(click.ClickException):
     """A zonesync error as click shows it: `Error: <message>`, exit with the error's own code."""
 
     def __init__(self, error: ZonesyncError) -> None:
-        super().__init__(error.message)
+        super().__init__(scrub(error.message))  # an error quoting a header or the token never shows it
         self.exit_code = error.exit_code
 
 
@@ -96,6 +95,7 @@ class LazyGroup(Group):
             no_args = getattr(click.exceptions, "NoArgsIsHelpError", ())
             sys.exit(exitcodes.OK if isinstance(exc, no_args) else exitcodes.ERROR)
         except click.ClickException as exc:
+            exc.message = scrub(exc.message)
             exc.show()
             sys.exit(exc.exit_code)
         except ZonesyncError as exc:
@@ -108,7 +108,7 @@ class LazyGroup(Group):
             # A bug, not bad input: still one line (set ZONESYNC_DEBUG=1 for the traceback).
             if os.environ.get("ZONESYNC_DEBUG"):
                 raise
-            click.echo(f"Error: internal error: {type(exc).__name__}: {exc}", err=True)
+            click.echo(scrub(f"Error: internal error: {type(exc).__name__}: {exc}"), err=True)
             sys.exit(exitcodes.ERROR)
         sys.exit(rv if isinstance(rv, int) else exitcodes.OK)
 
@@ -119,7 +119,8 @@ def use_color() -> bool | None:
 
 
 def echo(message: str = "", err: bool = False) -> None:
-    click.echo(message, err=err, color=use_color())
+    """Print; errors and warnings (stderr) without header values or secrets (`zonesync.tokens.scrub`)."""
+    click.echo(scrub(message) if err else message, err=err, color=use_color())
 
 
 @click.group(
@@ -167,8 +168,17 @@ def _verbose(ctx: click.Context) -> None:
     if root.obj.get("verbose"):
         return
     root.obj["verbose"] = True
-    logging.basicConfig(level=logging.INFO, format="zonesync: %(message)s", stream=sys.stderr)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_ScrubbingFormatter("zonesync: %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     logging.getLogger("httpx").setLevel(logging.WARNING)  # ours already logs each request once
+
+
+class _ScrubbingFormatter(logging.Formatter):
+    """Log lines (`-v`, and any library's warning) never hold a header value or a secret."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return scrub(super().format(record))
 
 
 verbose_option = click.option(

@@ -50,8 +50,12 @@ def import_(
     improvements."""
     from zonesync.cli import echo, make_provider
     from zonesync.importer import import_records, records_from_bind
+    from zonesync.names import zone_problem
 
     zone = zone.strip().rstrip(".").lower()
+    problem = zone_problem(zone)
+    if problem is not None:  # it names the file written too: never a path
+        raise ZonesyncError(f"{zone!r} is not a zone name: {problem}")
     target = out if out is not None else Path("zones") / f"{zone}.yaml"
     to_stdout = str(target) == "-"
     if not to_stdout and target.exists() and not force:

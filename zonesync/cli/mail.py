@@ -65,6 +65,11 @@ def dkim_generate(zone: str, selector: str | None) -> None:
     spec = _spec(config)
     failed = False
     for d in _selected(spec, selector):
+        problem = dkim_mod.selector_problem(d.selector)
+        if problem is not None:  # it names a DNS record, and by default the key file
+            click.echo(f"{d.source}: error: {problem}", err=True)
+            failed = True
+            continue
         state = resolve(d, config.zone, None, generate=True)
         for diag in state.diagnostics:
             click.echo(str(diag), err=True)
@@ -137,6 +142,7 @@ def mta_sts_policy(zone: str, out_dir: str | None) -> None:
     from pathlib import Path
 
     from zonesync.errors import ZonesyncError
+    from zonesync.files import make_dirs
     from zonesync.mail import policy_for
     from zonesync.mail.mta_sts import policy_url
 
@@ -148,7 +154,7 @@ def mta_sts_policy(zone: str, out_dir: str | None) -> None:
         click.echo(policy, nl=False)
         return
     target = Path(out_dir) / config.zone / ".well-known" / "mta-sts.txt"
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_dirs(target.parent)
     target.write_bytes(policy.encode("utf-8"))
     click.echo(f"wrote {target}")
     click.echo(f"serve it at {policy_url(config.zone)} with a valid certificate for mta-sts.{config.zone}")

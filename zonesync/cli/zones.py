@@ -184,6 +184,13 @@ def emit(
     help="Operations per batch request (default: the zone plan's limit).",
 )
 @click.option("--force", is_flag=True, help="Apply even beyond the safety thresholds (max_changes).")
+@click.option(
+    "--require-signed",
+    is_flag=True,
+    envvar="ZONESYNC_REQUIRE_SIGNED_PLAN",
+    help="Refuse a saved plan that is not signed with ZONESYNC_PLAN_KEY (exit 3) "
+    "[env: ZONESYNC_REQUIRE_SIGNED_PLAN=1].",
+)
 @changed_since_option
 @no_progress_option
 @click.pass_context
@@ -194,6 +201,7 @@ def apply(
     no_new_keys: bool,
     batch_size: int | None,
     force: bool,
+    require_signed: bool,
     changed_since: str | None,
     no_progress: bool,
 ) -> None:
@@ -214,7 +222,7 @@ def apply(
         # A saved plan is shown before any request: an empty one needs no token.
         from zonesync.render.text import render
 
-        saved = planfile.load(zone_files[0])
+        saved = planfile.load(zone_files[0], require_signed=require_signed)
         the_plan = saved.as_plan()
         echo(render(the_plan))
         if not the_plan.has_changes:

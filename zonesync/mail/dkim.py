@@ -46,7 +46,7 @@ def record_name(selector: str, zone: str) -> str:
 
 def selector_problem(selector: str) -> str | None:
     """Why a selector is not valid (RFC 6376 §3.1: dot-separated sub-domain labels), or None."""
-    if len(selector) > 200 or not _SELECTOR.match(selector):
+    if len(selector) > 200 or not _SELECTOR.fullmatch(selector):  # match() would let "x\n" through ($)
         return (
             f"selector {selector!r} is not a valid DNS label sequence (RFC 6376 §3.1): use letters, digits "
             "and hyphens, like `default` or `mail2026`"

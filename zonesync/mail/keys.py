@@ -32,6 +32,7 @@ else:  # cryptography (about 15 ms) only when a DKIM key is read or made
     ed25519 = lazy("cryptography.hazmat.primitives.asymmetric.ed25519")
     rsa = lazy("cryptography.hazmat.primitives.asymmetric.rsa")
 
+from zonesync import files
 from zonesync.mail import dkim
 from zonesync.mail.result import GeneratedKey
 from zonesync.mail.spec import DkimSpec
@@ -87,12 +88,28 @@ def public_pem(key: dkim.PublicKey) -> bytes:
     return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
+class KeyFileError(Exception):
+    """A key file that exists but cannot be used; the message says why and what to do."""
+
+
+def symlink_problem(path: Path) -> str:
+    """Why a symbolic link where a new key file goes is refused, and what to do."""
+    target = os.readlink(path)
+    state = "" if path.exists() else ", which does not exist"
+    return (
+        f"{path} is a symbolic link (to {target}{state}): zonesync writes a new key only as a new regular "
+        "file, never through a link that could point anywhere; remove the link, or set `private_key` to "
+        "the file it points to"
+    )
+
+
 def write_new_file(path: Path, data: bytes, mode: int) -> None:
     """Write `path` atomically with `mode` from creation, creating parent folders; never overwrite.
 
-    Raises FileExistsError if `path` exists (even if it appeared while writing).
+    Raises FileExistsError if `path` exists (even if it appeared while writing), KeyFileError if it is a
+    symbolic link (a dangling one too: zonesync never writes a key through a link).
     """
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    files.make_dirs(path.parent)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
@@ -107,6 +124,8 @@ def write_new_file(path: Path, data: bytes, mode: int) -> None:
         try:
             os.link(tmp, path)  # atomic and refuses an existing name
         except FileExistsError:
+            if path.is_symlink():
+                raise KeyFileError(symlink_problem(path)) from None
             raise
         except OSError:  # a filesystem without hard links
             if path.exists():
@@ -144,10 +163,6 @@ def generate_key_pair(spec: DkimSpec) -> tuple[dkim.PublicKey, GeneratedKey]:
     return private.public_key(), GeneratedKey(spec.selector, spec.algorithm, spec.private_key, pub)
 
 
-class KeyFileError(Exception):
-    """A key file that exists but cannot be used; the message says why and what to do."""
-
-
 def read_private_key(path: Path) -> dkim.PrivateKey:
     try:
         data = path.read_bytes()
@@ -182,31 +197,65 @@ def live_dkim(live: Sequence[Record] | None, name: str) -> Record | None:
     return None
 
 
+@dataclass(frozen=True)
+class _Live:
+    """The key published at the selector's name, if any."""
+
+    record: Record | None = None
+    key: dkim.PublicKey | None = None
+    problem: str | None = None  # the record is there but does not parse
+
+
+@dataclass(frozen=True)
+class _Local:
+    """The key found in files: the private key, else `<key>.pub`, else maddy's `.dns` beside it."""
+
+    key: dkim.PublicKey | None = None
+    origin: str = ""
+    unreadable: bool = False  # the private key exists but permission was denied
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+
 def resolve(spec: DkimSpec, zone: str, live: Sequence[Record] | None, *, generate: bool) -> KeyState:
     """Find (or, when `generate`, create) the public key for one selector. Errors become diagnostics."""
+    name = dkim.record_name(spec.selector, zone)
+    live_key = find_live_key(live, name)
+    local = find_local_key(spec)
+    diags = list(local.diagnostics)
+    diags += _unreadable(spec, name, local, live_key)
+    if live_key.problem is not None:
+        diags.append(_unusable_live(live_key.problem, name, spec, local.origin if local.key else None))
+    state = choose_key(spec, name, live_key, local, generate=generate)
+    diags += state.diagnostics
+    if state.key is not None:
+        diags += check_key(spec, state.key, state.origin)
+    return KeyState(spec, state.value, state.pending, state.origin, state.key, tuple(diags), state.generated)
+
+
+def find_live_key(live: Sequence[Record] | None, name: str) -> _Live:
+    record = live_dkim(live, name)
+    if record is None:
+        return _Live()
+    try:
+        return _Live(record, dkim.public_key_from_record(record.value))
+    except dkim.DkimParseError as exc:
+        return _Live(record, problem=str(exc))
+
+
+def find_local_key(spec: DkimSpec) -> _Local:
+    """The key in the private key file, else the first public file beside it, which must match it."""
     diags: list[Diagnostic] = []
-    src = spec.source
 
     def err(msg: str) -> None:
-        diags.append(Diagnostic("error", src, msg))
+        diags.append(Diagnostic("error", spec.source, msg))
 
-    name = dkim.record_name(spec.selector, zone)
-    live_rec = live_dkim(live, name)
-    live_key: dkim.PublicKey | None = None
-    live_problem: str | None = None  # settled once the local key is known: a repair or an error
-    if live_rec is not None:
-        try:
-            live_key = dkim.public_key_from_record(live_rec.value)
-        except dkim.DkimParseError as exc:
-            live_problem = str(exc)
-
-    local_key: dkim.PublicKey | None = None
+    key: dkim.PublicKey | None = None
     origin = ""
     unreadable = False
     private = spec.private_key
     if private.exists():
         try:
-            local_key = read_private_key(private).public_key()
+            key = read_private_key(private).public_key()
             origin = f"private key {private}"
         except PermissionError:
             unreadable = True
@@ -225,92 +274,139 @@ def resolve(spec: DkimSpec, zone: str, live: Sequence[Record] | None, *, generat
         if not path.is_file():
             continue
         try:
-            key = dkim.public_key_from_text(path.read_text(encoding="utf-8", errors="replace"))
+            public = dkim.public_key_from_text(path.read_text(encoding="utf-8", errors="replace"))
         except (OSError, dkim.DkimParseError) as exc:
             err(
                 f"{what} {path} is unusable ({exc}): zonesync reads the public key from it; regenerate it "
                 "from the private key or delete it"
             )
             continue
-        if local_key is None:
-            local_key, origin = key, f"{what} {path}"
-        elif not dkim.same_key(local_key, key):
+        if key is None:
+            key, origin = public, f"{what} {path}"
+        elif not dkim.same_key(key, public):
             err(
                 f"{what} {path} does not match {origin}: one of them is stale, and publishing the wrong one "
                 f"makes every signature fail; delete {path} (zonesync rewrites it from the private key) or "
                 "restore the matching private key"
             )
         break  # the first public file found is the one used
+    return _Local(key, origin, unreadable, tuple(diags))
 
-    if unreadable and local_key is None and live_key is not None:
-        diags.append(
+
+def _unreadable(spec: DkimSpec, name: str, local: _Local, live: _Live) -> list[Diagnostic]:
+    """A private key zonesync may not read is fine with a public copy or a published record to go by."""
+    if not local.unreadable or local.key is not None:
+        return []
+    private = spec.private_key
+    if live.key is not None:
+        return [
             Diagnostic(
                 "warning",
-                src,
+                spec.source,
                 f"cannot read DKIM private key {private} (permission denied): the record published at {name} is "
                 "kept as it is, unchecked against the key; copy the public key to "
                 f"{pub_path(private)} so zonesync can check it",
             )
-        )
-    elif unreadable and local_key is None:
-        err(
+        ]
+    return [
+        Diagnostic(
+            "error",
+            spec.source,
             f"cannot read DKIM private key {private} (permission denied), and there is no {pub_path(private).name} "
             "beside it: zonesync needs the public half to publish the record. Run as a user that can read the "
-            f"key (maddy keeps its keys 0600), or copy the public key to {pub_path(private)}"
+            f"key (maddy keeps its keys 0600), or copy the public key to {pub_path(private)}",
         )
+    ]
 
-    if live_problem is not None:
-        diags.append(_unusable_live(live_problem, name, spec, origin if local_key is not None else None))
 
+@dataclass(frozen=True)
+class _Choice:
+    """The key to publish and the TXT value for it (a placeholder while pending)."""
+
+    value: str
+    origin: str
+    key: dkim.PublicKey | None = None
+    pending: bool = False
     generated: GeneratedKey | None = None
-    pending = False
-    if local_key is not None:
-        if live_key is not None and dkim.same_key(local_key, live_key):
-            value = live_rec.value  # type: ignore[union-attr]  # same key: keep its spelling, no diff
-        else:
-            if live_key is not None:
-                err(
-                    f"the key published at {name} is not the key in {origin}: applying would replace it, and "
-                    "mail the server signs with the published key would stop verifying. If the mail server "
-                    f"uses the published key, copy that key to {private}; to rotate keys, add a new selector "
-                    "(publish both, switch the server, then remove the old one)"
-                )
-            value = dkim.txt_value(local_key)
-    elif live_key is not None:
-        local_key, origin, value = live_key, f"the record published at {name}", live_rec.value  # type: ignore[union-attr]
-    elif generate and not unreadable and not private.exists() and live_rec is None:
-        try:
-            local_key, generated = generate_key_pair(spec)
-            origin = f"new key {private}"
-            value = dkim.txt_value(local_key)
-        except OSError as exc:
-            err(
-                f"cannot write the new DKIM key {private}: {exc.strerror or exc}; check the folder's permissions"
-            )
-            value, pending = dkim.pending_value(spec.algorithm), True
-    else:
-        value, pending, origin = dkim.pending_value(spec.algorithm), True, "new key, generated at apply"
+    diagnostics: tuple[Diagnostic, ...] = ()
 
-    if local_key is not None:
-        bits = dkim.key_bits(local_key)
-        if bits is not None and bits < dkim.MIN_RSA_BITS:
-            err(
+
+def choose_key(spec: DkimSpec, name: str, live: _Live, local: _Local, *, generate: bool) -> _Choice:
+    """The local key wins (a published record of another key is an error); else the published key; else
+    a new pair when allowed and nothing is in the way; else pending, generated at apply."""
+    private = spec.private_key
+    if local.key is not None:
+        if live.key is not None and dkim.same_key(local.key, live.key):
+            assert live.record is not None
+            return _Choice(live.record.value, local.origin, local.key)  # same key: keep its spelling, no diff
+        diags: tuple[Diagnostic, ...] = ()
+        if live.key is not None:
+            diags = (
+                Diagnostic(
+                    "error",
+                    spec.source,
+                    f"the key published at {name} is not the key in {local.origin}: applying would replace it, "
+                    "and mail the server signs with the published key would stop verifying. If the mail server "
+                    f"uses the published key, copy that key to {private}; to rotate keys, add a new selector "
+                    "(publish both, switch the server, then remove the old one)",
+                ),
+            )
+        return _Choice(dkim.txt_value(local.key), local.origin, local.key, diagnostics=diags)
+    if live.key is not None:
+        assert live.record is not None
+        return _Choice(live.record.value, f"the record published at {name}", live.key)
+    pending = _Choice(dkim.pending_value(spec.algorithm), "new key, generated at apply", pending=True)
+    if not generate or local.unreadable or private.exists() or live.record is not None:
+        return pending
+    if dkim.selector_problem(spec.selector) is not None:  # the mail checks report it
+        return pending
+    in_the_way = [path for path in (private, pub_path(private)) if path.is_symlink()]
+    if in_the_way:
+        problem = Diagnostic(
+            "error", spec.source, f"cannot write the new DKIM key: {symlink_problem(in_the_way[0])}"
+        )
+        return _Choice(pending.value, pending.origin, pending=True, diagnostics=(problem,))
+    try:
+        key, generated = generate_key_pair(spec)
+    except KeyFileError as exc:
+        problem = Diagnostic("error", spec.source, f"cannot write the new DKIM key: {exc}")
+        return _Choice(pending.value, pending.origin, pending=True, diagnostics=(problem,))
+    except OSError as exc:
+        problem = Diagnostic(
+            "error",
+            spec.source,
+            f"cannot write the new DKIM key {private}: {exc.strerror or exc}; check the folder's permissions",
+        )
+        return _Choice(pending.value, pending.origin, pending=True, diagnostics=(problem,))
+    return _Choice(dkim.txt_value(key), f"new key {private}", key, generated=generated)
+
+
+def check_key(spec: DkimSpec, key: dkim.PublicKey, origin: str) -> list[Diagnostic]:
+    """A weak RSA key is an error; a key of another algorithm than the one asked for, a warning."""
+    diags: list[Diagnostic] = []
+    bits = dkim.key_bits(key)
+    if bits is not None and bits < dkim.MIN_RSA_BITS:
+        diags.append(
+            Diagnostic(
+                "error",
+                spec.source,
                 f"the DKIM key for selector {spec.selector!r} ({origin}) is RSA {bits}-bit: receivers treat keys "
                 "under 2048 bits as weak (RFC 8301 §3.2 forbids under 1024) and may ignore the signature; "
-                "generate a 2048-bit key under a new selector"
+                "generate a 2048-bit key under a new selector",
             )
-        wanted = "ed25519" if spec.algorithm == "ed25519" else "rsa"
-        if spec.algorithm_given and dkim.key_type(local_key) != wanted:
-            diags.append(
-                Diagnostic(
-                    "warning",
-                    spec.source,
-                    f"selector {spec.selector!r} asks for {spec.algorithm} but its existing key ({origin}) is "
-                    f"{dkim.describe(local_key)}: zonesync never replaces a key, so the existing one is published; "
-                    "for another algorithm, add a new selector",
-                )
+        )
+    wanted = "ed25519" if spec.algorithm == "ed25519" else "rsa"
+    if spec.algorithm_given and dkim.key_type(key) != wanted:
+        diags.append(
+            Diagnostic(
+                "warning",
+                spec.source,
+                f"selector {spec.selector!r} asks for {spec.algorithm} but its existing key ({origin}) is "
+                f"{dkim.describe(key)}: zonesync never replaces a key, so the existing one is published; "
+                "for another algorithm, add a new selector",
             )
-    return KeyState(spec, value, pending, origin, local_key, tuple(diags), generated)
+        )
+    return diags
 
 
 def _unusable_live(problem: str, name: str, spec: DkimSpec, origin: str | None) -> Diagnostic:

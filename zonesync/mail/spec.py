@@ -7,6 +7,7 @@ the offending line, with a did-you-mean; everything else becomes a Diagnostic la
 from __future__ import annotations
 
 import ipaddress
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import dns.exception
 import dns.name
 
-from zonesync import rdata
+from zonesync import names, rdata
 from zonesync.errors import ZoneFileError
 from zonesync.mail.presets import KEY_FILE_TEMPLATE, NO_MAIL, PRESETS, key_file, preset_defaults
 from zonesync.model import Source
@@ -219,6 +220,9 @@ def host_name(text: Any, zone: str, src: Source) -> tuple[str, bool]:
         name = origin if text == "@" else dns.name.from_text(text, origin)
     except dns.exception.DNSException as exc:
         raise ZoneFileError(src, f"{text!r} is not a valid host name: {exc}") from None
+    problem = names.dns_name_problem(name, wildcard=False)
+    if problem is not None:  # Cloudflare would refuse the MX record (9007), failing its whole batch
+        raise ZoneFileError(src, f"{text!r} is not a host name Cloudflare accepts: {problem}")
     return name.to_text(omit_final_dot=True).lower(), name.is_subdomain(origin)
 
 
@@ -474,11 +478,28 @@ def _parse_dkim(
                 raise ZoneFileError(at("private_key"), f"must be a file path, not {type_name(pk)}")
             path = _resolve(pk, base_dir)
         else:  # a server that names its own key files: the `.pub` is looked for under zonesync's name
-            name = (template or KEY_FILE_TEMPLATE).format(domain=zone, selector=selector.lower())
-            path = key_dir / name
+            path = _key_path(key_dir, template or KEY_FILE_TEMPLATE, zone, selector.lower(), at("selector"))
         generate = "private_key" in item or template is not None
         out.append(DkimSpec(selector.lower(), algorithm, path, at("selector"), "algorithm" in item, generate))
     return tuple(out)
+
+
+def _key_path(key_dir: Path, template: str, zone: str, selector: str, src: Source) -> Path:
+    """`<key_dir>/<template>` (maddy's `{domain}_{selector}.key` by default). The selector becomes part of a
+    file name, so it must be a valid selector (DNS labels: no `/`, no `..`; the zone name is checked by the
+    loader), and the file must land in the key folder itself."""
+    from zonesync.mail.dkim import selector_problem  # cryptography only for zones with DKIM
+
+    problem = selector_problem(selector)
+    if problem is not None:
+        raise ZoneFileError(src, f"{problem}; it names the key file {template}")
+    name = template.format(domain=zone, selector=selector)
+    path = key_dir / name
+    parts = Path(name).parts
+    inside = os.path.normpath(path).startswith(os.path.join(os.path.normpath(key_dir), ""))
+    if not parts or Path(name).is_absolute() or ".." in parts or not inside:
+        raise ZoneFileError(src, f"the key file {name!r} would not be inside the key folder {key_dir}")
+    return path
 
 
 def _failure_options(sec: _Section) -> str:
