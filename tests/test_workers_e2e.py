@@ -304,3 +304,33 @@ def test_zonesync_verify_passes_against_the_edge(tmp_path, monkeypatch):
         assert without.exit_code == 5  # the edge's certificate is not trusted without the CA
     finally:
         emu.stop()
+
+
+def test_worker_in_the_zones_account_with_an_accounts_file(tmp_path, monkeypatch):
+    """With zonesync.yaml the Workers calls go through the zone's account's provider, with its token."""
+    shop = "c" * 32
+    emu = Emulator(
+        tokens=(),
+        account_tokens={"tok-shop": shop},
+        zones=(f"example.com@{shop}",),
+        rate_limit=0,
+        edge_port=0,
+    ).start()
+    try:
+        monkeypatch.delenv("CLOUDFLARE_API_TOKEN", raising=False)
+        monkeypatch.setenv("CF_TOKEN_SHOP", "tok-shop")
+        monkeypatch.setenv("CLOUDFLARE_BASE_URL", emu.url)
+        (tmp_path / "zones").mkdir()
+        monkeypatch.chdir(tmp_path)
+        (tmp_path / "zonesync.yaml").write_text(
+            f"accounts:\n  - id: {shop}\n    token_env: CF_TOKEN_SHOP\n    zones: [example.com]\n"
+        )
+        write()
+        applied = run("apply", "--yes")
+        assert applied.exit_code == 0, applied.output
+        assert run("plan", "--exit-code").exit_code == 0
+        assert served(emu).status == 200
+        client = cloudflare.Cloudflare(api_token="tok-shop", base_url=emu.url, max_retries=0)
+        assert [s.id for s in client.workers.scripts.list(account_id=shop)] == [SCRIPT]
+    finally:
+        emu.stop()
