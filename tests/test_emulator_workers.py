@@ -378,3 +378,34 @@ def test_emulator_command_runs_the_edge(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_workers_belong_to_an_account(tmp_path):
+    """Scripts and domains live in the account of their zone; a token scoped to another account gets 403 10000."""
+    shop, agency = "a" * 32, "b" * 32
+    emu = Emulator(
+        tokens=(),
+        account_tokens={"tok-shop": shop, "tok-agency": agency},
+        zones=(f"shop.example@{shop}", f"agency.example@{agency}"),
+        rate_limit=0,
+        edge_port=0,
+    ).start()
+    try:
+        shop_sdk = cloudflare.Cloudflare(api_token="tok-shop", base_url=emu.url, max_retries=0)
+        agency_sdk = cloudflare.Cloudflare(api_token="tok-agency", base_url=emu.url, max_retries=0)
+        sdk_upload = shop_sdk.workers.scripts.update(
+            "w",
+            account_id=shop,
+            metadata={"main_module": "w.mjs"},
+            files=[("w.mjs", SOURCE.encode(), "application/javascript+module")],
+        )
+        assert sdk_upload.id == "w"
+        shop_sdk.workers.domains.update(account_id=shop, hostname="mta-sts.shop.example", service="w")
+        assert [s.id for s in agency_sdk.workers.scripts.list(account_id=agency)] == []
+        with pytest.raises(cloudflare.PermissionDeniedError):
+            agency_sdk.workers.scripts.list(account_id=shop)
+        with pytest.raises(cloudflare.NotFoundError):  # the script is the shop's
+            agency_sdk.workers.domains.update(account_id=agency, hostname="mta-sts.shop.example", service="w")
+        assert fetch("mta-sts.shop.example", emu.edge_port, emu.ca_pem).status == 200
+    finally:
+        emu.stop()

@@ -277,3 +277,60 @@ def test_verify_fetches_the_policy_from_the_worker(emu, tmp_path):
         "example.com", None, ["mx.example.com"], NetOptions(timeout=10, connect_to=opts.connect_to)
     )
     assert any(f.status is Status.FAIL for f in without_ca)  # the edge's certificate is checked for real
+
+
+def test_zonesync_verify_passes_against_the_edge(tmp_path, monkeypatch):
+    """`zonesync verify` reads the zone from the emulator's nameserver and fetches the policy from the Worker
+    on its edge (`--connect-to`, `--ca-file`), as the demo does."""
+    emu = Emulator(
+        tokens=("test-token",), zones=("example.com",), rate_limit=0, edge_port=0, dns_port=0
+    ).start()
+    try:
+        monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "test-token")
+        monkeypatch.setenv("CLOUDFLARE_BASE_URL", emu.url)
+        monkeypatch.setenv("NO_COLOR", "1")
+        (tmp_path / "zones").mkdir()
+        monkeypatch.chdir(tmp_path)
+        write(
+            hosting=WORKER + '  spf: {allow: [mx]}\n  dmarc: {policy: none, rua: ["mailto:d@example.com"]}\n'
+        )
+        assert run("apply", "--yes").exit_code == 0
+        ca = emu.write_ca(tmp_path / "edge-ca.pem")
+        args = ["verify", "--nameserver", f"127.0.0.1:{emu.dns.port}", "--ca-file", str(ca)]
+        result = run(*args, f"--connect-to={HOST}:443:127.0.0.1:{emu.edge_port}")
+        assert result.exit_code == 0, result.output
+        assert "the served policy is the one zonesync generates" in result.output
+        without = run(*args[:3], f"--connect-to={HOST}:443:127.0.0.1:{emu.edge_port}")
+        assert without.exit_code == 5  # the edge's certificate is not trusted without the CA
+    finally:
+        emu.stop()
+
+
+def test_worker_in_the_zones_account_with_an_accounts_file(tmp_path, monkeypatch):
+    """With zonesync.yaml the Workers calls go through the zone's account's provider, with its token."""
+    shop = "c" * 32
+    emu = Emulator(
+        tokens=(),
+        account_tokens={"tok-shop": shop},
+        zones=(f"example.com@{shop}",),
+        rate_limit=0,
+        edge_port=0,
+    ).start()
+    try:
+        monkeypatch.delenv("CLOUDFLARE_API_TOKEN", raising=False)
+        monkeypatch.setenv("CF_TOKEN_SHOP", "tok-shop")
+        monkeypatch.setenv("CLOUDFLARE_BASE_URL", emu.url)
+        (tmp_path / "zones").mkdir()
+        monkeypatch.chdir(tmp_path)
+        (tmp_path / "zonesync.yaml").write_text(
+            f"accounts:\n  - id: {shop}\n    token_env: CF_TOKEN_SHOP\n    zones: [example.com]\n"
+        )
+        write()
+        applied = run("apply", "--yes")
+        assert applied.exit_code == 0, applied.output
+        assert run("plan", "--exit-code").exit_code == 0
+        assert served(emu).status == 200
+        client = cloudflare.Cloudflare(api_token="tok-shop", base_url=emu.url, max_retries=0)
+        assert [s.id for s in client.workers.scripts.list(account_id=shop)] == [SCRIPT]
+    finally:
+        emu.stop()

@@ -183,7 +183,7 @@ def plan_workers(
             f"{zone.name}: the zone's account is unknown (no account.id), so its Workers cannot be read"
         )
     names = (desired.worker.script.name,) if desired.worker else ()
-    live_workers = provider.workers().read(zone.account_id, hostname, names, zone.name)
+    live_workers = provider.workers(zone.name).read(zone.account_id, hostname, names, zone.name)
     return plan(desired.worker, live_workers)
 
 
@@ -288,7 +288,9 @@ def workers_stale(provider: CloudflareProvider, zone: ZoneInfo, plan: ZonePlan) 
 
     if plan.workers is None:
         return None
-    live = provider.workers().read(zone.account_id, plan.workers.hostname, plan.workers.scripts, zone.name)
+    live = provider.workers(zone.name).read(
+        zone.account_id, plan.workers.hostname, plan.workers.scripts, zone.name
+    )
     if fingerprint(live) != plan.workers.fingerprint:
         names = ", ".join(plan.workers.scripts) or plan.workers.hostname
         return (
@@ -373,7 +375,7 @@ def apply_with_workers(
     report = provider.apply(zone, before, batch_size) if before else ApplyReport(zone.name)
     if report.error is None:
         try:
-            provider.workers().apply(zone.account_id, zone.name, zone.id, plan.workers.changes)
+            provider.workers(zone.name).apply(zone.account_id, zone.name, zone.id, plan.workers.changes)
         except ZonesyncError as exc:
             report.error = exc.message
     if report.error is not None:

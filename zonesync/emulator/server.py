@@ -431,7 +431,8 @@ class Emulator:
     ) -> _Answer:
         """``/accounts/{id}/workers/...``: scripts and custom domains (``workers.py``)."""
         parts = [p for p in path[len(PREFIX) :].split("/") if p]
-        allowed = token not in self.dns_only_tokens
+        scope = self.account_tokens.get(token)
+        allowed = token not in self.dns_only_tokens and (scope is None or parts[1:2] == [scope])
         reply = self.workers.handle(method, path, parts, query, headers, body, allowed)
         if reply.text is not None:
             return _Answer(200, reply.text, {"Content-Type": reply.content_type, **reply.extra_headers})

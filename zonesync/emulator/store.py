@@ -184,7 +184,7 @@ class Store:
         self.zones: dict[str, Zone] = {}
         self.zone_by_name: dict[str, Zone] = {}
         self.zone_in_account: dict[tuple[str, str], Zone] = {}
-        self.scripts: dict[str, dict[str, Any]] = {}  # Workers scripts by name (see workers.py)
+        self.scripts: dict[str, dict[str, Any]] = {}  # Workers scripts by "<account>/<name>" (workers.py)
         self.domains: dict[str, dict[str, Any]] = {}  # Workers custom domains by id
 
     # -- zones ----------------------------------------------------------------------------------------
@@ -455,8 +455,12 @@ class Store:
                 for rec in z.get("records", []):
                     zone.set(rec["id"], rec)
             workers = data.get("workers") or {}
-            self.scripts.update((s["id"], s) for s in workers.get("scripts", []))
-            self.domains.update((d["id"], d) for d in workers.get("domains", []))
+            for script in workers.get("scripts", []):
+                script.setdefault("account_id", ACCOUNT_ID)
+                self.scripts[f"{script['account_id']}/{script['id']}"] = script
+            for domain in workers.get("domains", []):
+                domain.setdefault("account_id", ACCOUNT_ID)
+                self.domains[domain["id"]] = domain
 
     def load_seed(self, data: Any) -> None:
         """Seed zones/records: ``{"zones": [{"name", "plan"?, "account_id"?, "records": [request-shaped records]}]}``.

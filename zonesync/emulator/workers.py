@@ -9,8 +9,9 @@ script; attaching it creates Cloudflare's own DNS record, ``AAAA 100::`` proxied
 that already has an A, AAAA or CNAME record is refused with ``409 100117`` (W6). A token without Workers
 permission gets ``403 10000`` (W9).
 
-Choices where no real answer was found: an account id other than the emulator's one -> ``403 10000`` (the
-token has no access to it); unknown script -> ``404 10007``; unknown custom domain -> ``404 100114``; a
+Scripts and custom domains belong to an account (the emulator's own, or one holding a zone); a token scoped
+to another account gets ``403 10000``, as for DNS. Choices where no real answer was found: an account that
+holds no zone -> ``403 10000`` (the token has no access to it); unknown script -> ``404 10007``; unknown custom domain -> ``404 100114``; a
 hostname in none of the account's zones -> ``400 100118``; a body that is not JSON as expected -> ``400 9207``;
 deleting a script also detaches its custom domains (with their records); modules over 10 MiB in total ->
 ``10027``; only module Workers (``main_module``) with a single module and no imports run at the edge.
@@ -85,67 +86,77 @@ class Workers:
         """``parts`` = the path below ``/client/v4`` split on ``/``, starting with ``accounts``."""
         if len(parts) < 3 or parts[2] != "workers" or not is_identifier(parts[1]):
             raise _route_error(path)
-        if parts[1] != ACCOUNT_ID or not allowed:
+        account = parts[1]
+        if account not in self.accounts() or not allowed:
             raise errors.ApiError(403, errors.AUTH_ERROR, errors.AUTH_ERROR_MSG)
         rest = parts[3:]
         if rest[:1] == ["scripts"]:
-            return self._scripts(method, path, rest[1:], query, headers, body)
+            return self._scripts(account, method, path, rest[1:], headers, body)
         if rest[:1] == ["domains"]:
-            return self._domains(method, path, rest[1:], query, body)
+            return self._domains(account, method, path, rest[1:], query, body)
         raise _route_error(path)
 
+    def accounts(self) -> set[str]:
+        """The emulator's own account and every account that holds a zone."""
+        with self.store.lock:
+            return {ACCOUNT_ID} | {z.account_id for z in self.store.zones.values()}
+
     def _scripts(
-        self, method: str, path: str, rest: list[str], query: dict[str, str], headers: Any, body: bytes
+        self, account: str, method: str, path: str, rest: list[str], headers: Any, body: bytes
     ) -> Reply:
         if not rest:
             if method == "GET":
                 with self.store.lock:
-                    return Reply([self._script_obj(s) for s in self.store.scripts.values()])
+                    mine = [s for s in self.store.scripts.values() if s["account_id"] == account]
+                    return Reply([self._script_obj(s) for s in mine])
             raise _not_allowed()
         name = rest[0]
         if len(rest) == 1:
             if method == "PUT":
-                return Reply(self.upload(name, headers.get("Content-Type") or "", body))
+                return Reply(self.upload(account, name, headers.get("Content-Type") or "", body))
             if method == "GET":
-                script = self._script(name)
+                script = self._script(account, name)
                 main = _module(script, script["main_module"])
                 return Reply(text=_decode(main), content_type="application/javascript")
             if method == "DELETE":
-                self.delete_script(name)
+                self.delete_script(account, name)
                 return Reply(None)
             raise _not_allowed()
         if rest[1:] == ["content", "v2"] and len(rest) == 3:
             if method != "GET":
                 raise _not_allowed()
-            return self._content_v2(self._script(name))
+            return self._content_v2(self._script(account, name))
         raise _route_error(path)
 
-    def _domains(self, method: str, path: str, rest: list[str], query: dict[str, str], body: bytes) -> Reply:
+    def _domains(
+        self, account: str, method: str, path: str, rest: list[str], query: dict[str, str], body: bytes
+    ) -> Reply:
         if not rest:
             if method == "GET":
                 wanted = {k: query[k] for k in DOMAIN_FILTERS if k in query}
                 with self.store.lock:
                     found = [
-                        dict(d)
+                        _domain_obj(d)
                         for d in self.store.domains.values()
-                        if all(str(d.get(k, "")).lower() == v.lower() for k, v in wanted.items())
+                        if d["account_id"] == account
+                        and all(str(d.get(k, "")).lower() == v.lower() for k, v in wanted.items())
                     ]
                 return Reply(sorted(found, key=lambda d: d["hostname"]))
             if method == "PUT":
-                return Reply(self.attach(_json(body)))
+                return Reply(self.attach(account, _json(body)))
             raise _not_allowed()
         if len(rest) != 1 or not is_identifier(rest[0]):
             raise _route_error(path)
         if method == "GET":
             with self.store.lock:
-                return Reply(dict(self._domain(rest[0])))
+                return Reply(_domain_obj(self._domain(account, rest[0])))
         if method == "DELETE":
-            self.detach(rest[0])
+            self.detach(account, rest[0])
             return Reply(None)
         raise _not_allowed()
 
     # -- scripts ----------------------------------------------------------------------------------------
-    def upload(self, name: str, content_type: str, body: bytes) -> dict[str, Any]:
+    def upload(self, account: str, name: str, content_type: str, body: bytes) -> dict[str, Any]:
         """``PUT .../workers/scripts/{name}`` (W1, W4): parse, evaluate, store; the result of W3."""
         if not SCRIPT_NAME.fullmatch(name):
             raise errors.ApiError(400, errors.WORKER_NAME, errors.WORKER_NAME_MSG)
@@ -174,10 +185,12 @@ class Workers:
             for n, m in sorted(modules.items())
         ]
         digest = hashlib.sha256(json.dumps([main, stored, metadata], sort_keys=True).encode()).hexdigest()
+        key = f"{account}/{name}"
         with self.store.lock:
-            old = self.store.scripts.get(name)
+            old = self.store.scripts.get(key)
             ts = now()
             script = {
+                "account_id": account,
                 "id": name,
                 "etag": digest,
                 "created_on": old["created_on"] if old else ts,
@@ -192,27 +205,29 @@ class Workers:
                 "main_module": main,
                 "modules": stored,
             }
-            self.store.scripts[name] = script
-            previous = self._runtimes.pop(name, None)
-            self._runtimes[name] = (digest, runtime)
+            self.store.scripts[key] = script
+            previous = self._runtimes.pop(key, None)
+            self._runtimes[key] = (digest, runtime)
             self.store.save()
         if previous is not None:
             previous[1].close()
         return {**self._script_obj(script), "startup_time_ms": script["startup_time_ms"]}
 
-    def delete_script(self, name: str) -> None:
+    def delete_script(self, account: str, name: str) -> None:
         with self.store.lock:
-            self._script(name)
-            for domain in [d for d in self.store.domains.values() if d["service"] == name]:
+            self._script(account, name)
+            for domain in [
+                d for d in self.store.domains.values() if d["account_id"] == account and d["service"] == name
+            ]:
                 self._detach(domain)
-            del self.store.scripts[name]
-            runtime = self._runtimes.pop(name, None)
+            del self.store.scripts[f"{account}/{name}"]
+            runtime = self._runtimes.pop(f"{account}/{name}", None)
             self.store.save()
         if runtime is not None:
             runtime[1].close()
 
-    def _script(self, name: str) -> dict[str, Any]:
-        script = self.store.scripts.get(name)
+    def _script(self, account: str, name: str) -> dict[str, Any]:
+        script = self.store.scripts.get(f"{account}/{name}")
         if script is None:
             raise errors.ApiError(404, errors.WORKER_NOT_FOUND, errors.WORKER_NOT_FOUND_MSG)
         return script
@@ -249,7 +264,7 @@ class Workers:
         )
 
     # -- custom domains -----------------------------------------------------------------------------------
-    def attach(self, body: Any) -> dict[str, Any]:
+    def attach(self, account: str, body: Any) -> dict[str, Any]:
         """``PUT .../workers/domains`` (W5, W6, W7)."""
         if not isinstance(body, dict):
             raise errors.ApiError(400, errors.BAD_BODY, errors.BAD_BODY_MSG)
@@ -258,13 +273,13 @@ class Workers:
             raise errors.ApiError(400, errors.BAD_BODY, errors.BAD_BODY_MSG)
         hostname = hostname.strip().rstrip(".").lower()
         with self.store.lock:
-            self._script(service)
-            zone = self._zone_for(hostname, body.get("zone_id"), body.get("zone_name"))
+            self._script(account, service)
+            zone = self._zone_for(account, hostname, body.get("zone_id"), body.get("zone_name"))
             existing = next((d for d in self.store.domains.values() if d["hostname"] == hostname), None)
-            if existing is not None:
+            if existing is not None and existing["zone_id"] == zone.id:
                 existing["service"] = service
                 self.store.save()
-                return dict(existing)
+                return _domain_obj(existing)
             clash = [
                 r
                 for r in zone.at_name(hostname)
@@ -279,6 +294,7 @@ class Workers:
                     "'override_existing_dns_record' to override.",
                 )
             domain = {
+                "account_id": account,
                 "id": new_id(),
                 "cert_id": new_id(),
                 "environment": str(body.get("environment") or "production"),
@@ -298,11 +314,11 @@ class Workers:
             self.store.add(zone, record, save=False)
             self.store.domains[domain["id"]] = domain
             self.store.save()
-            return dict(domain)
+            return _domain_obj(domain)
 
-    def detach(self, domain_id: str) -> None:
+    def detach(self, account: str, domain_id: str) -> None:
         with self.store.lock:
-            self._detach(self._domain(domain_id))
+            self._detach(self._domain(account, domain_id))
             self.store.save()
 
     def _detach(self, domain: dict[str, Any]) -> None:
@@ -314,27 +330,22 @@ class Workers:
                     zone.set(rec["id"], None)
         del self.store.domains[domain["id"]]
 
-    def _domain(self, domain_id: str) -> dict[str, Any]:
+    def _domain(self, account: str, domain_id: str) -> dict[str, Any]:
         domain = self.store.domains.get(domain_id)
-        if domain is None:
+        if domain is None or domain["account_id"] != account:
             raise errors.ApiError(404, errors.DOMAIN_NOT_FOUND, errors.DOMAIN_NOT_FOUND_MSG)
         return domain
 
-    def _zone_for(self, hostname: str, zone_id: Any, zone_name: Any) -> Zone:
+    def _zone_for(self, account: str, hostname: str, zone_id: Any, zone_name: Any) -> Zone:
+        """The account's zone named by id or name, else the one whose name is the longest suffix."""
+        mine = [z for z in self.store.zones.values() if z.account_id == account]
         if isinstance(zone_id, str) and zone_id:
-            zone = self.store.zones.get(zone_id)
+            zone = next((z for z in mine if z.id == zone_id), None)
         elif isinstance(zone_name, str) and zone_name:
-            zone = self.store.zone_by_name.get(zone_name.strip().rstrip(".").lower())
+            zone = next((z for z in mine if z.name == zone_name.strip().rstrip(".").lower()), None)
         else:
-            labels = hostname.split(".")
-            zone = next(
-                (
-                    self.store.zone_by_name[".".join(labels[i:])]
-                    for i in range(len(labels))
-                    if ".".join(labels[i:]) in self.store.zone_by_name
-                ),
-                None,
-            )
+            inside = [z for z in mine if hostname == z.name or hostname.endswith("." + z.name)]
+            zone = max(inside, key=lambda z: len(z.name), default=None)
         if zone is None or not (hostname == zone.name or hostname.endswith("." + zone.name)):
             raise errors.ApiError(
                 400, errors.DOMAIN_NO_ZONE, f"Hostname '{hostname}' is not in a zone of this account."
@@ -346,20 +357,27 @@ class Workers:
         """The running Worker bound to ``hostname`` by a custom domain, or None."""
         with self.store.lock:
             domain = next((d for d in self.store.domains.values() if d["hostname"] == hostname), None)
-            script = self.store.scripts.get(domain["service"]) if domain else None
+            key = f"{domain['account_id']}/{domain['service']}" if domain else ""
+            script = self.store.scripts.get(key)
             if script is None:
                 return None
-            hit = self._runtimes.get(script["id"])
+            hit = self._runtimes.get(key)
             if hit is not None and hit[0] == script["etag"]:
                 return hit[1]
             runtime = ModuleWorker(_decode(_module(script, script["main_module"])), script["main_module"])
-            self._runtimes[script["id"]] = (script["etag"], runtime)
+            self._runtimes[key] = (script["etag"], runtime)
             return runtime
 
     def close(self) -> None:
         for _, runtime in self._runtimes.values():
             runtime.close()
         self._runtimes.clear()
+
+
+def _domain_obj(domain: dict[str, Any]) -> dict[str, Any]:
+    """A custom domain as the API returns it (W5), without the emulator's own bookkeeping."""
+    keys = ("id", "cert_id", "environment", "hostname", "service", "zone_id", "zone_name")
+    return {k: domain[k] for k in keys}
 
 
 def _module(script: dict[str, Any], name: str) -> dict[str, Any]:

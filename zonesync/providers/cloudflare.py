@@ -248,8 +248,9 @@ class CloudflareProvider:
     def close(self) -> None:
         self._client.close()
 
-    def workers(self) -> WorkersProvider:
-        """Workers calls (`mail.mta_sts.host: worker`) on the same client: auth, retries, limiter, logging."""
+    def workers(self, zone: str = "") -> WorkersProvider:
+        """Workers calls (`mail.mta_sts.host: worker`) for `zone`, on the same client: auth, retries, limiter,
+        logging."""
         from zonesync.providers.cloudflare_workers import WorkersProvider
 
         return WorkersProvider(self._client)

@@ -1,7 +1,7 @@
 """Several Cloudflare accounts in one run: one provider per account (its own token and rate limit), each
 zone sent to the provider of the account that holds it (`zonesync.yaml`, see `zonesync.accounts`).
 
-It offers what orchestration asks of a provider — find_zones, list_records, apply, close — so plan and
+It offers what orchestration asks of a provider — find_zones, list_records, apply, workers, close — so plan and
 apply stay one flow whatever the number of accounts.
 """
 
@@ -14,6 +14,7 @@ from zonesync.accounts import Account, Accounts
 from zonesync.model import ApplyReport
 from zonesync.plan import Change
 from zonesync.providers.cloudflare import CloudflareProvider, LiveZone, ZoneInfo
+from zonesync.providers.cloudflare_workers import WorkersProvider
 
 
 class AccountRouter:
@@ -35,6 +36,10 @@ class AccountRouter:
 
     def apply(self, zone: ZoneInfo, changes: Sequence[Change], *args: Any, **kwargs: Any) -> ApplyReport:
         return self.provider_for(zone.name).apply(zone, changes, *args, **kwargs)
+
+    def workers(self, zone: str) -> WorkersProvider:
+        """Workers calls for a zone go to its account's provider (its token, its rate limit)."""
+        return self.provider_for(zone).workers(zone)
 
     def close(self) -> None:
         for provider in self.providers.values():
