@@ -9,6 +9,7 @@ import http.server
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -20,6 +21,8 @@ class Answer:
     body: bytes = b""
     chunks: int = 0
     """When set, the body is sent that many times with chunked encoding and no Content-Length."""
+    trickle: float = 0.0
+    """When set, the body is sent one byte at a time, this many seconds apart (a peer that never finishes)."""
 
 
 @dataclass
@@ -55,7 +58,12 @@ def https_server(context: ssl.SSLContext, answer: Answer) -> Iterator[tuple[int,
                 self.send_header("Content-Length", str(len(answer.body)))
             self.end_headers()
             with contextlib.suppress(OSError):
-                self.wfile.write(answer.body)
+                if not answer.trickle:
+                    self.wfile.write(answer.body)
+                for byte in answer.body if answer.trickle else b"":
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(answer.trickle)
 
         def log_message(self, *args: object) -> None:
             pass

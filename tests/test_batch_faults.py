@@ -17,6 +17,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -272,3 +273,20 @@ def test_a_body_that_never_ends_hits_the_deadline() -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("path", "sdk_retries"),
+    [
+        ("/client/v4/zones", False),
+        ("/client/v4/zones/abc/dns_records", False),
+        ("/client/v4/zones/abc/dns_records/batch", False),
+        ("/client/v4/accounts/abc/workers/scripts/mta-sts", True),  # the Workers provider keeps them
+    ],
+)
+def test_only_zonesyncs_own_requests_skip_the_sdk_retry_of_a_429(path: str, sdk_retries: bool) -> None:
+    from zonesync.providers.cloudflare import _no_sdk_retry_on_429
+
+    response = httpx.Response(429, request=httpx.Request("GET", f"http://127.0.0.1{path}"))
+    _no_sdk_retry_on_429(response)
+    assert ("x-should-retry" not in response.headers) is sdk_retries

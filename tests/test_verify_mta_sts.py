@@ -277,3 +277,11 @@ def test_policy_host_that_does_not_resolve():
     assert finding.status is Status.FAIL
     assert finding.message.startswith("mta-sts.example.com does not resolve")
     assert finding.fix == "publish an A/AAAA (or proxied CNAME) record for mta-sts.example.com"
+
+
+def test_a_policy_trickling_in_stops_at_the_timeout(ca, ca_file):
+    # Each byte comes within the socket timeout, so only the step's wall-time bound ends the fetch.
+    with https_server(server_context(ca, HOST), Answer(body=POLICY.encode(), trickle=0.1)) as (port, _):
+        [finding] = check_policy(ZONE, POLICY, MX, opts_for(port, ca_file, timeout=0.5))
+    assert finding.status is Status.FAIL
+    assert finding.message == "no complete policy body within 0.5 s"

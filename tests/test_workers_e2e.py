@@ -256,3 +256,24 @@ def test_markdown_and_json_show_the_worker(emu):
         ("create", "domain", HOST),
     ]
     assert workers["changes"][0]["after"]["content"].startswith("// MTA-STS policy of example.com")
+
+
+def test_verify_fetches_the_policy_from_the_worker(emu, tmp_path):
+    """verify's MTA-STS check (RFC 8461 §3.3 fetch, strict parse, comparison, MX coverage) passes against the
+    emulator's edge, reached with `--connect-to` and trusting the emulator's CA through `--ca-file`."""
+    from zonesync.verify.connect import parse_connect_to
+    from zonesync.verify.mta_sts import check_policy
+    from zonesync.verify.result import NetOptions, Status
+
+    path = write()
+    assert run("apply", "--yes").exit_code == 0
+    ca = emu.write_ca(tmp_path / "edge-ca.pem")
+    opts = NetOptions(
+        timeout=10, connect_to=(parse_connect_to(f"{HOST}:443:127.0.0.1:{emu.edge_port}"),), ca_file=ca
+    )
+    findings = check_policy("example.com", policy_for(load_zone_file(path)), ["mx.example.com"], opts)
+    assert findings and all(f.status is Status.PASS for f in findings), findings
+    without_ca = check_policy(
+        "example.com", None, ["mx.example.com"], NetOptions(timeout=10, connect_to=opts.connect_to)
+    )
+    assert any(f.status is Status.FAIL for f in without_ca)  # the edge's certificate is checked for real

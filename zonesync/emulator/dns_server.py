@@ -354,6 +354,11 @@ class DnsServer:
             daemon_threads = True
             allow_reuse_address = True
 
+            def server_bind(self) -> None:
+                with contextlib.suppress(OSError):  # room for a burst of questions (the kernel may cap it)
+                    self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+                super().server_bind()
+
         class TcpServer(socketserver.ThreadingTCPServer):
             address_family = family
             daemon_threads = True

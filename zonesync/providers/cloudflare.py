@@ -18,6 +18,7 @@ from __future__ import annotations
 import email.utils
 import logging
 import math
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -192,9 +193,15 @@ class DeadlineTransport(httpx.BaseTransport):
         self.inner.close()
 
 
+OWN_ROUTES = re.compile(r"/zones(?:/[^/]+/dns_records(?:/batch)?)?$")
+"""The requests `CloudflareProvider._send` makes (zone list, record listing, batch): it waits out their
+429s itself. Other calls on the same client (the Workers provider's) keep the SDK's retries."""
+
+
 def _no_sdk_retry_on_429(response: httpx.Response) -> None:
-    """429s are waited out by the provider (up to 5 minutes), not by the SDK (up to 60 s)."""
-    if response.status_code == 429:
+    """429s of zonesync's own requests are waited out by the provider (up to 5 minutes), not by the SDK
+    (which waits up to 60 s, then gives up)."""
+    if response.status_code == 429 and OWN_ROUTES.search(response.request.url.path):
         response.headers["x-should-retry"] = "false"
 
 

@@ -33,10 +33,6 @@ def summary(report: Report, strict: bool = False) -> str:
     if c["error"]:
         parts.append(f"{c['error']:,} could not run")
     verdict = "Verification passed" if report.passed(strict) else "Verification failed"
-    if report.not_checked:
-        parts.append(
-            f"not checked: {' and '.join(report.not_checked)} (--dns-only; they need the real hosts)"
-        )
     if strict and c["warn"] and not (c["fail"] or c["error"]):
         verdict += " (--strict: warnings fail)"
     line = f"{verdict}: {', '.join(parts)} ({_plural(len(report.zones), 'zone')})."

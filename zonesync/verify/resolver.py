@@ -32,9 +32,11 @@ import dns.reversename
 from zonesync.verify.result import NetOptions
 
 Server = tuple[str, int]
-MAX_IN_FLIGHT = 256
-"""Questions on the wire at once (one UDP socket each): a 1,000-record zone in four round trips, well below
-the usual 1,024 open files."""
+MAX_IN_FLIGHT = 128
+"""Questions on the wire at once (one UDP socket each): a 1,000-record zone in eight round trips, well below
+the usual 1,024 open files and what a server's receive buffer takes in one burst."""
+RETRANSMIT_AFTER = 0.5
+"""Seconds before a UDP question without an answer is sent again (doubling each time, within the timeout)."""
 MAX_CNAME_HOPS = 8
 
 
@@ -218,6 +220,23 @@ class Resolver:
             refused = refused and answer.refused
         return Answer(name, rdtype, "error", error="; ".join(dict.fromkeys(problems)), refused=refused), None
 
+    async def _udp(self, query: dns.message.Message, server: Server) -> dns.message.Message:
+        """UDP with retransmission, as resolvers do (a datagram lost in a burst is sent again after 0.5 s,
+        then 1 s, 2 s...), never longer than the timeout in all. Raises dns.exception.Timeout."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout
+        wait = RETRANSMIT_AFTER
+        while True:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise dns.exception.Timeout
+            try:
+                return await dns.asyncquery.udp(
+                    query, server[0], port=server[1], timeout=min(wait, remaining)
+                )
+            except dns.exception.Timeout:
+                wait *= 2
+
     async def _ask(self, server: Server, name: str, rdtype: str) -> tuple[Answer, dns.message.Message | None]:
         where = _server_text(server)
 
@@ -235,7 +254,7 @@ class Resolver:
                 return fail(self._dead[server])
             self.sent += 1
             try:
-                msg = await dns.asyncquery.udp(query, server[0], port=server[1], timeout=self.timeout)
+                msg = await self._udp(query, server)
                 if msg.flags & dns.flags.TC:
                     msg = await dns.asyncquery.tcp(query, server[0], port=server[1], timeout=self.timeout)
             except dns.exception.Timeout:
