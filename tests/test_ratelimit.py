@@ -265,6 +265,24 @@ def test_out_of_order_answers_keep_the_lowest_remaining() -> None:
     limiter.acquire()
     limiter.acquire()
     limiter.observe(headers(2, 10))
-    limiter.observe(headers(90, 10))  # an older answer arriving late
+    limiter.observe(headers(9, 10))  # an older answer arriving late (7 were in flight)
     limiter.acquire()
     assert clock.now == pytest.approx(10.0)
+
+
+def test_a_new_window_is_recognised_even_before_the_estimated_reset() -> None:
+    """`t` is rounded up, so the next window's answers can come before the reset we estimated: a count
+    that went back up (or a later reset than rounding explains) starts the new window, instead of keeping
+    the old window's low count for ever."""
+    limiter, clock = paced_limiter()
+    limiter.acquire()
+    limiter.observe(headers(10, 5))  # 10 left for (at most) 5 s
+    clock.now = 4.5
+    limiter.acquire()
+    limiter.observe(headers(99, 60))  # the server's window has already reset
+    before = clock.now
+    limiter.acquire()
+    assert clock.now == before  # no pacing: 99 of 100 left
+    limiter.observe(headers(98, 60))
+    limiter.observe(headers(99, 60))  # an older answer of this window arriving late: still 98
+    assert limiter._remaining == 98

@@ -189,11 +189,18 @@ class RateLimiter:
             if budget is None:
                 return
             now = self._clock()
-            if now < self._reset_at:  # same window: answers arrive out of order, the lowest count is newest
+            quota = budget.quota or self._quota or self.rate.requests
+            reset_at = now + budget.reset  # never before the server's reset: `t` is rounded up
+            new_window = (
+                now >= self._reset_at
+                or reset_at > self._reset_at + 1  # later than rounding explains
+                or budget.remaining > self._remaining + quota // 2  # the count went back up
+            )
+            if new_window:
+                self._remaining, self._reset_at = budget.remaining, reset_at
+            else:  # the same window, answers out of order: the lowest count and the earliest reset are newest
                 self._remaining = min(self._remaining, budget.remaining)
-                self._reset_at = max(self._reset_at, now + budget.reset)
-            else:
-                self._remaining, self._reset_at = budget.remaining, now + budget.reset
+                self._reset_at = min(self._reset_at, reset_at)
             if retry is not None:
                 self._remaining, self._reset_at = 0, max(self._reset_at, now + retry)
             self._quota = budget.quota or self._quota
