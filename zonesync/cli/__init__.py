@@ -191,6 +191,19 @@ verbose_option = click.option(
 )
 """`zonesync plan -v` as well as `zonesync -v plan`: people type it after the command."""
 
+
+def format_option(help: str) -> Callable[[Any], Any]:
+    """`--format text|json|markdown`, the same choice for every report (plan, verify)."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["text", "json", "markdown"]),
+        default="text",
+        show_default=True,
+        help=help,
+    )
+
+
 zone_files_argument = click.argument(
     "zone_files", nargs=-1, metavar="[ZONE|FILE]...", type=click.Path(dir_okay=False, path_type=Path)
 )

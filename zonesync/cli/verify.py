@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import click
 
 from zonesync import exitcodes
-from zonesync.cli import Command, echo, use_color
+from zonesync.cli import Command, echo, format_option, use_color
 from zonesync.errors import ZonesyncError
 
 if TYPE_CHECKING:
@@ -68,14 +68,7 @@ def _connect_to(values: tuple[str, ...]) -> tuple[ConnectTo, ...]:
     show_default=True,
     help="Seconds to wait for each answer.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "markdown"]),
-    default="text",
-    show_default=True,
-    help="json: schema zonesync/schemas/verify.schema.json; markdown: a pipeline summary or an issue.",
-)
+@format_option("json: schema zonesync/schemas/verify.schema.json; markdown: a pipeline summary or an issue.")
 @click.option("--strict", is_flag=True, help="Warnings fail too (exit 5).")
 @click.option(
     "--smtp",

@@ -17,6 +17,7 @@ from zonesync.cli import (
     Command,
     confirm,
     echo,
+    format_option,
     load,
     make_provider,
     print_warnings,
@@ -61,13 +62,8 @@ def validate(zone_files: tuple[Path, ...]) -> None:
 @zone_files_argument
 @verbose_option
 @click.option("--exit-code", is_flag=True, help="Exit 2 when there are changes, 0 when there are none.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "markdown"]),
-    default="text",
-    show_default=True,
-    help="json: the saved-plan document (schema zonesync/schemas/plan.schema.json); markdown: a PR comment.",
+@format_option(
+    "json: the saved-plan document (schema zonesync/schemas/plan.schema.json); markdown: a PR comment."
 )
 @click.option(
     "--out",

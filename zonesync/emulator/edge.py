@@ -14,16 +14,16 @@ from __future__ import annotations
 import contextlib
 import secrets
 import shutil
-import socket
 import ssl
 import tempfile
 import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from .certs import Authority, write_private
+from .httpbase import QuietHandler
 from .jsworker import ModuleWorker, WorkerException
 
 Route = Callable[[str], ModuleWorker | None]
@@ -133,19 +133,7 @@ class _TLSServer(ThreadingHTTPServer):
         super().finish_request(tls, client_address)
 
 
-class _EdgeHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "cloudflare"
-    sys_version = ""
-
-    def setup(self) -> None:
-        super().setup()
-        with contextlib.suppress(OSError):
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
+class _EdgeHandler(QuietHandler):
     def version_string(self) -> str:
         return "cloudflare"
 

@@ -7,13 +7,11 @@ live under ``/__emulator/`` (no auth, not counted, no latency) for out-of-proces
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
-import socket
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -22,6 +20,7 @@ from . import errors
 from .dns_server import DnsServer
 from .edge import Edge
 from .faults import Faults
+from .httpbase import QuietHandler
 from .ratelimit import DEFAULT as DEFAULT_RATE_LIMIT
 from .ratelimit import RateLimiter
 from .store import Store, Zone, is_identifier
@@ -502,19 +501,7 @@ def _not_allowed() -> errors.ApiError:
     return errors.ApiError(405, errors.METHOD_NOT_ALLOWED, "Method not allowed")
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "cloudflare"
-    sys_version = ""
-
-    def setup(self) -> None:
-        super().setup()
-        with contextlib.suppress(OSError):
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def log_message(self, format: str, *args: Any) -> None:  # never log (requests carry tokens)
-        return
-
+class _Handler(QuietHandler):
     def _run(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
