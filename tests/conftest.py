@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,3 +54,19 @@ def api(emulator: Emulator) -> Iterator[object]:
         base_url=emulator.url, headers={"Authorization": "Bearer test-token"}, timeout=10
     ) as client:
         yield client
+
+
+@pytest.fixture(scope="module")
+def ca() -> Any:
+    """A private certificate authority (trustme) for loopback TLS servers: HTTPS policy hosts, SMTP STARTTLS."""
+    import trustme
+
+    return trustme.CA()
+
+
+@pytest.fixture
+def ca_file(ca: Any, tmp_path: Path) -> Path:
+    """That authority's certificate as a PEM file, for `--ca-file`."""
+    path = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(path))
+    return path

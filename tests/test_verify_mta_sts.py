@@ -21,18 +21,6 @@ POLICY = policy_text("enforce", ["mx1.example.com", "*.mail.example.com"], 60480
 MX = ["mx1.example.com", "in.mail.example.com"]
 
 
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture
-def ca_file(ca, tmp_path):
-    path = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return path
-
-
 def server_context(ca: trustme.CA, *names: str, **kwargs):
     import ssl
 

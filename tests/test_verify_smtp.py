@@ -7,7 +7,6 @@ import contextlib
 import datetime as dt
 import ssl
 
-import pytest
 import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Sink
@@ -19,18 +18,6 @@ from zonesync.verify.smtp import check_smtp
 ZONE = "example.com"
 MX = "mx.example.com"
 ADDRESS = "192.0.2.25"  # what DNS would say; --connect-to sends the connection to loopback instead
-
-
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture
-def ca_file(ca, tmp_path):
-    path = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return path
 
 
 @contextlib.contextmanager
