@@ -18,7 +18,6 @@ Two bounds keep a small file from becoming a huge or endless one, each refused w
 from __future__ import annotations
 
 import datetime
-import difflib
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -405,6 +404,8 @@ def load(path: str | Path, text: str | None = None) -> Any:
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """The ' (did you mean X?)' suffix for an unknown key or value, or ''."""
+    import difflib  # only a misspelt key needs it
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
