@@ -114,8 +114,9 @@ def test_record_fields_are_checked_never_coerced(field, value, message) -> None:
         schema.check_record({**RECORD, field: value}, 0, "example.com")
 
 
-_field_values = st.sampled_from([None, "x", "", 1, 300, 0, 1.5, True, False, [], ["a:b"], ["a:b", 1], {}, {"k": 1}])
-_absent = object()
+_field_values = st.sampled_from(
+    [None, "x", "", 1, 300, 0, 1.5, True, False, [], ["a:b"], ["a:b", 1], {}, {"k": 1}]
+)
 
 
 def _outcome(item: dict) -> str:
@@ -132,7 +133,16 @@ def _outcome(item: dict) -> str:
             {},
             optional={
                 name: _field_values
-                for name in ("content", "proxied", "proxiable", "locked", "priority", "comment", "tags", "meta")
+                for name in (
+                    "content",
+                    "proxied",
+                    "proxiable",
+                    "locked",
+                    "priority",
+                    "comment",
+                    "tags",
+                    "meta",
+                )
             },
         ),
         min_size=1,

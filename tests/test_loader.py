@@ -176,7 +176,9 @@ def test_bad_input_names_file_line_and_field(text: str, expected: str) -> None:
 
 
 def test_record_types_in_any_case() -> None:
-    cfg = load("zone: example.com\nrecords:\n  a: {type: a, value: 192.0.2.1}\n  m: {type: Mx, value: 10 a}\n")
+    cfg = load(
+        "zone: example.com\nrecords:\n  a: {type: a, value: 192.0.2.1}\n  m: {type: Mx, value: 10 a}\n"
+    )
     assert [(r.type, r.value) for r in cfg.records] == [("A", "192.0.2.1"), ("MX", "10 a.example.com.")]
 
 

@@ -148,7 +148,9 @@ _scalars = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(-1000, 1000),
-    st.sampled_from(["yes", "no", "on", "off", "~", "null", "010", "0x1f", "1_0", "1.5", "2024-01-01", ".inf"]),
+    st.sampled_from(
+        ["yes", "no", "on", "off", "~", "null", "010", "0x1f", "1_0", "1.5", "2024-01-01", ".inf"]
+    ),
     st.sampled_from(["10.0.0.1", "type", "value", "A", "www", "=", "<<x", "-", "+1", "", "hello world"]),
     st.text(max_size=8),
 )
