@@ -121,15 +121,17 @@ def managed_reason(item: dict[str, Any]) -> str | None:
 
 
 _TTLS: dict[int, int] = {}
+_TYPE_NAMES = {t: t for t in rdata.SUPPORTED_TYPES}
 
 
 def from_api(item: dict[str, Any], zone: str) -> Record | Skipped:
     """A record as the API lists it -> canonical Record, or Skipped with the reason."""
-    rtype = sys.intern(str(item.get("type", "")).upper())  # one "A", not one per record
+    raw_type = item.get("type", "")
+    rtype = _TYPE_NAMES.get(raw_type) or sys.intern(str(raw_type).upper())  # one "A", not one per record
     name = sys.intern(str(item.get("name", "")).rstrip(".").lower())  # shared with the zone file's records
     rid = str(item.get("id", ""))
     content = str(item.get("content") or "")
-    reason = managed_reason(item)
+    reason = managed_reason(item) if item.get("meta") or item.get("locked") else None
     if reason:
         return Skipped(name, rtype, content, reason, rid)
     if rtype not in rdata.SUPPORTED_TYPES:
