@@ -67,7 +67,9 @@ def run(
         with out_path.open("wb") as out, err_path.open("wb") as err:
             start = time.perf_counter()
             proc = subprocess.Popen(
-                [sys.executable, "-S", str(MEASURE), str(report), *cmd],
+                # -E: the wrapper ignores PYTHON* variables (its own imports stay out of a tool's
+                # PYTHONPROFILEIMPORTTIME output); the tool gets the environment unchanged
+                [sys.executable, "-E", "-S", str(MEASURE), str(report), *cmd],
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=err,

@@ -172,12 +172,13 @@ def plan_workers(
     domain sits at the policy host (so zones without one cost no Workers request and need no permission)."""
     from zonesync.mail import mta_sts
     from zonesync.providers.cloudflare_records import WORKER_RECORD_REASON
-    from zonesync.workers import plan
 
     hostname = mta_sts.policy_host(zone.name)
     has_domain = any(s.name == hostname and s.reason == WORKER_RECORD_REASON for s in live.skipped)
     if desired.worker is None and not has_domain:
         return None
+    from zonesync.workers import plan  # only zones with a Worker load the Workers module
+
     if not zone.account_id:
         raise ZonesyncError(
             f"{zone.name}: the zone's account is unknown (no account.id), so its Workers cannot be read"

@@ -229,6 +229,9 @@ def load(zone_files: Sequence[Path], for_api: bool = False) -> list[ZoneConfig]:
         # modules it shares with ours (importlib.metadata, email, json...) are counted as its own import.
         import cloudflare  # noqa: F401
 
+        from zonesync.providers import tls
+
+        tls.prepare()  # the client's CA certificates load in a thread while the zone files are read
         import zonesync.providers.cloudflare  # noqa: F401
     from zonesync.orchestrate import load_configs
 

@@ -4,24 +4,28 @@ Entry point for the orchestration: `mail_records(config, live, generate_keys=...
 (`spec`), expansion (`expand`) and checks (`checks`) are pure; only `keys` touches the disk.
 
 The heavy parts (cryptography, dnspython) load on first use of `mail_records` & co. (PEP 562), so
-importing `zonesync.cli.mail` for `zonesync --help` stays cheap.
+importing `zonesync.cli.mail` for `zonesync --help` stays cheap; a zone that has nothing for the mail checks
+to read (`scope.outside_mail`) never loads them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from zonesync.mail.result import GeneratedKey, MailResult
+from zonesync.mail.scope import outside_mail
 
 if TYPE_CHECKING:
-    from zonesync.mail.api import mail_records, mail_spec, policy_for
+    from zonesync.loader import ZoneConfig
+    from zonesync.mail.api import mail_spec, policy_for
     from zonesync.mail.keys import KeyState
     from zonesync.mail.spec import MailSpec
+    from zonesync.model import Record
 
 __all__ = ["GeneratedKey", "KeyState", "MailResult", "MailSpec", "mail_records", "mail_spec", "policy_for"]
 
 _LAZY = {
-    "mail_records": "zonesync.mail.api",
     "mail_spec": "zonesync.mail.api",
     "policy_for": "zonesync.mail.api",
     "KeyState": "zonesync.mail.keys",
@@ -38,3 +42,13 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
+
+
+def mail_records(config: ZoneConfig, live: Sequence[Record] | None, *, generate_keys: bool) -> MailResult:
+    """`zonesync.mail.api.mail_records` (see there); the empty result, without loading the checks, for a
+    zone where none of them can find anything."""
+    if outside_mail(config):
+        return MailResult((), (), ())
+    from zonesync.mail.api import mail_records as expand_and_check
+
+    return expand_and_check(config, live, generate_keys=generate_keys)

@@ -14,6 +14,7 @@ from zonesync.mail import dkim, dmarc, mta_sts, spf, tlsrpt
 from zonesync.mail.expand import in_zone, mx_hosts, sts_patterns
 from zonesync.mail.keys import KeyState
 from zonesync.mail.presets import NO_MAIL, PRESET_INFO
+from zonesync.mail.scope import looks_like
 from zonesync.mail.spec import MailSpec, MtaStsSpec
 from zonesync.model import Diagnostic, Record, Source
 from zonesync.outside import meant_outside
@@ -47,27 +48,6 @@ def kind(rec: Record) -> str | None:
     if "._domainkey." in rec.name or rec.value.lstrip().startswith("v=DKIM1"):
         return "dkim"
     return None
-
-
-_LOOKS = (
-    ("v=spf", "spf"),
-    ("v=dmarc", "dmarc"),
-    ("v=stsv", "sts"),
-    ("v=tlsrpt", "tlsrpt"),
-    ("v=dkim", "dkim"),
-)
-
-
-def looks_like(rec: Record) -> str | None:
-    """What a TXT record was meant to be, judged loosely (`v=spf mx -all`, `"v=DMARC1;...`, `V=DMARC1`), so
-    a record that tries to be SPF, DMARC, MTA-STS, TLS-RPT or DKIM and fails is still checked as one."""
-    if rec.type != "TXT":
-        return None
-    low = rec.value.lstrip().lstrip('"').lstrip().lower()
-    for prefix, k in _LOOKS:
-        if low.startswith(prefix):
-            return k
-    return "dkim" if "._domainkey." in rec.name and "p=" in low else None
 
 
 def record_problems(k: str, rec: Record, zone: str) -> list[tuple[str, str]]:

@@ -32,6 +32,7 @@ from zonesync.errors import ApiError
 from zonesync.model import ApplyReport, Record
 from zonesync.plan import ACTION_ORDER, Change, SkippedRecord
 from zonesync.providers import cloudflare_schema as schema
+from zonesync.providers import tls
 from zonesync.providers.batch_outcome import batch_state
 from zonesync.providers.cloudflare_records import Skipped, from_api, to_api
 from zonesync.providers.jsonstream import InvalidJSON, Streamed, parse_object
@@ -180,7 +181,9 @@ class DeadlineTransport(httpx.BaseTransport):
 
     def __init__(self, seconds: float, inner: httpx.BaseTransport | None = None) -> None:
         self.seconds = seconds
-        self.inner = inner or httpx.HTTPTransport(limits=cloudflare.DEFAULT_CONNECTION_LIMITS)
+        self.inner = inner or httpx.HTTPTransport(
+            verify=tls.take(), limits=cloudflare.DEFAULT_CONNECTION_LIMITS
+        )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         deadline = time.monotonic() + self.seconds
