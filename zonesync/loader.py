@@ -133,6 +133,18 @@ def load_zone_file(path: str | Path, text: str | None = None) -> ZoneConfig:
     )
 
 
+def zone_of_path(path: str | Path) -> str | None:
+    """The zone a valid file at `path` declares, known from its name alone (a valid file's `zone:` must match
+    it): lets the live zone be read while the file is parsed. None when the name does not tell."""
+    named = _zone_from_file_name(str(path))
+    if named is None:
+        return None
+    try:
+        return _zone_name(named, Source(str(path)))
+    except ZoneFileError:
+        return None
+
+
 def _zone_from_file_name(path: str) -> str | None:
     """`zones/example.com.yaml` -> `example.com` (octoDNS's rule too: the file is named after its zone)."""
     name = Path(path).name
