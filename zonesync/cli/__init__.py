@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import gc
 import importlib
-import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -168,17 +167,18 @@ def _verbose(ctx: click.Context) -> None:
     if root.obj.get("verbose"):
         return
     root.obj["verbose"] = True
+    import logging  # only -v configures it here (the SDK and the provider import it for their own use)
+
+    class ScrubbingFormatter(logging.Formatter):
+        """Log lines (`-v`, and any library's warning) never hold a header value or a secret."""
+
+        def format(self, record: logging.LogRecord) -> str:
+            return scrub(super().format(record))
+
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_ScrubbingFormatter("zonesync: %(message)s"))
+    handler.setFormatter(ScrubbingFormatter("zonesync: %(message)s"))
     logging.basicConfig(level=logging.INFO, handlers=[handler])
     logging.getLogger("httpx").setLevel(logging.WARNING)  # ours already logs each request once
-
-
-class _ScrubbingFormatter(logging.Formatter):
-    """Log lines (`-v`, and any library's warning) never hold a header value or a secret."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        return scrub(super().format(record))
 
 
 verbose_option = click.option(
