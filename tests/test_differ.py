@@ -121,3 +121,41 @@ def test_apply_of_diff_reaches_desired(desired: list[Record], live: list[Record]
         if action == "create":
             assert (name, rtype, "delete") not in keys
     assert diff(desired, after, Z).changes == ()
+
+
+def _reference_diff(desired: list[Record], live: list[Record]) -> list[tuple]:
+    """Every (name, type) group through `_diff_group`, none through the one-record shortcut of `diff`."""
+    from collections import defaultdict
+
+    from zonesync.differ import _diff_group
+
+    groups: dict[tuple[str, str], tuple[list[Record], list[Record]]] = defaultdict(lambda: ([], []))
+    for r in desired:
+        groups[(r.name, r.type)][0].append(r)
+    for r in live:
+        groups[(r.name, r.type)][1].append(r)
+    changes = [c for key in sorted(groups) for c in _diff_group(*groups[key])]
+    changes.sort(key=lambda c: c.sort_key())
+    return [_ids(c) for c in changes]
+
+
+def _ids(change) -> tuple:
+    return (change, change.before and change.before.id, change.after and change.after.id)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(records, max_size=12), st.lists(records, max_size=12), st.booleans())
+def test_single_record_shortcut_agrees_with_the_group_diff(
+    desired: list[Record], live: list[Record], pending: bool
+) -> None:
+    """`diff` compares one desired and one live record with the same value directly (the commonest case);
+    the changes, ids included, are those of the general group diff."""
+    desired = [
+        Record(r.name, r.type, r.value, r.ttl, r.proxied, r.comment, r.tags, pending=pending and i == 0)
+        for i, r in enumerate(unique(desired))
+    ]
+    live = [
+        Record(r.name, r.type, r.value, r.ttl, r.proxied, r.comment, r.tags, id=f"id{i}")
+        for i, r in enumerate(unique(live))
+    ]
+    assert [_ids(c) for c in diff(desired, live, Z).changes] == _reference_diff(desired, live)

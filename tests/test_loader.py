@@ -136,6 +136,34 @@ def test_long_txt_is_plain_text() -> None:
             "zones/example.com.yaml:3: records.@.type: Cloudflare serves the apex NS records itself",
         ),
         (
+            "zone: example.com\nrecords:\n  www:\n    type: 5\n    value: 1.2.3.4\n",
+            "zones/example.com.yaml:4: records.www.type: must be one record type, like A or MX",
+        ),
+        (
+            "zone: example.com\nrecords:\n  www:\n    value: 1.2.3.4\n",
+            "zones/example.com.yaml:4: records.www: missing `type:`",
+        ),
+        (
+            "zone: example.com\nrecords:\n  www:\n  - {type: A, value: 1.2.3.4}\n  - {type: a, value: 1.2.3}\n",
+            "zones/example.com.yaml:5: records.www[1].value: invalid A value '1.2.3'",
+        ),
+        (
+            "zone: example.com\nrecords:\n  www:\n  - {type: A, value: 1.2.3.4}\n  - {type: a, vaule: 1.2.3.4}\n",
+            "zones/example.com.yaml:5: records.www[1].vaule: unknown key 'vaule' (did you mean 'value'?)",
+        ),
+        (
+            "zone: example.com\nrecords:\n  www: [{type: A, value: 1.2.3.4}, 7]\n",
+            "zones/example.com.yaml:3: records.www[1]: a record set must be a mapping, not the number 7",
+        ),
+        (
+            "zone: example.com\nrecords:\n  'a b': {type: A, value: 1.2.3.4}\n",
+            "zones/example.com.yaml:3: records.a b: 'a b' is not",
+        ),
+        (
+            "zone: example.com\nrecords:\n  www: {type: AAAA, values: ['2001:db8::1', '2001:db8::g']}\n",
+            "zones/example.com.yaml:3: records.www.values[1]: invalid AAAA value '2001:db8::g'",
+        ),
+        (
             "zone: example.com\nzone: other.com\n",
             "zones/example.com.yaml:2: YAML syntax: duplicate key 'zone'",
         ),
@@ -145,6 +173,13 @@ def test_bad_input_names_file_line_and_field(text: str, expected: str) -> None:
     message = error_of(text)
     assert message.startswith(expected), message
     assert "\n" not in message
+
+
+def test_record_types_in_any_case() -> None:
+    cfg = load(
+        "zone: example.com\nrecords:\n  a: {type: a, value: 192.0.2.1}\n  m: {type: Mx, value: 10 a}\n"
+    )
+    assert [(r.type, r.value) for r in cfg.records] == [("A", "192.0.2.1"), ("MX", "10 a.example.com.")]
 
 
 def test_enterprise_allows_ttl_30() -> None:

@@ -91,3 +91,57 @@ def test_targets_cloudflare_refuses_are_refused(rtype: str, value: str, reason: 
 
 def test_null_mx_is_still_accepted() -> None:
     assert rdata.canonical_value("MX", "0 .", "example.com") == "0 ."
+
+
+# -- the address fast path (C library round trip) agrees with dnspython ---------------------------------------
+
+_hextets = st.lists(st.one_of(st.just(0), st.just(0xFFFF), st.integers(0, 0xFFFF)), min_size=8, max_size=8)
+_address_text = st.text(alphabet="0123456789abcdefABCDEF:.% \t\n", max_size=45)
+
+
+def _dnspython(rtype: str, text: str) -> str | None:
+    import dns.exception
+    import dns.ipv4
+    import dns.ipv6
+
+    try:
+        return (dns.ipv4 if rtype == "A" else dns.ipv6).canonicalize(text.strip())
+    except (dns.exception.DNSException, ValueError):
+        return None
+
+
+@given(st.binary(min_size=4, max_size=4))
+def test_canonical_ipv4_takes_the_fast_path(packed: bytes) -> None:
+    import dns.ipv4
+
+    text = dns.ipv4.inet_ntoa(packed)
+    assert rdata._fast_value("A", text, "example.com") == text
+    assert rdata.canonical_value("A", text, "example.com") == text
+
+
+@given(_hextets)
+def test_canonical_ipv6_is_what_dnspython_gives(hextets: list[int]) -> None:
+    import dns.ipv6
+
+    text = dns.ipv6.inet_ntoa(b"".join(h.to_bytes(2, "big") for h in hextets))
+    assert rdata.canonical_value("AAAA", text, "example.com") == text
+    assert rdata.canonical_value("AAAA", text.upper(), "example.com") == text  # the slow path
+    if any(hextets[:5]):  # outside ::/80: no dotted quad, so the fast path takes it
+        assert rdata._fast_value("AAAA", text, "example.com") == text
+
+
+@given(st.sampled_from(["A", "AAAA"]), st.one_of(_address_text, st.text(max_size=20)))
+def test_address_fast_path_never_accepts_what_dnspython_would_not(rtype: str, text: str) -> None:
+    fast = rdata._fast_value(rtype, text, "example.com")
+    if fast is not None:
+        assert fast == _dnspython(rtype, text)
+
+
+@pytest.mark.parametrize(
+    ("rtype", "text"),
+    [("A", "010.0.0.1"), ("A", "1.2.3"), ("A", "256.0.0.1"), ("A", "1.2.3.4\x00"), ("AAAA", "fe80::1%eth0")],
+)
+def test_bad_address_is_still_refused_by_dnspython(rtype: str, text: str) -> None:
+    assert rdata._fast_value(rtype, text, "example.com") is None
+    with pytest.raises(rdata.ValueError_, match=f"invalid {rtype} value"):
+        rdata.canonical_value(rtype, text, "example.com")

@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from zonesync import yamlfile
 from zonesync.cli import cli
@@ -137,3 +140,42 @@ def test_numeric_keys_are_names_as_written(tmp_path: Path) -> None:
         "zone: example.com\nrecords:\n  010: {type: A, value: 192.0.2.1}\n  1_0: {type: A, value: 192.0.2.2}\n"
     )
     assert {r.name for r in load_zone_file(path).records} == {"010.example.com", "1_0.example.com"}
+
+
+# -- the event builder against PyYAML's own composer and resolver ---------------------------------------------
+
+_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-1000, 1000),
+    st.sampled_from(
+        ["yes", "no", "on", "off", "~", "null", "010", "0x1f", "1_0", "1.5", "2024-01-01", ".inf"]
+    ),
+    st.sampled_from(["10.0.0.1", "type", "value", "A", "www", "=", "<<x", "-", "+1", "", "hello world"]),
+    st.text(max_size=8),
+)
+_documents = st.recursive(
+    _scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(min_size=1, max_size=6), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+def _lines(value: object) -> object:
+    """The value with the line information the loader attaches, for comparison."""
+    if isinstance(value, yamlfile.LineDict):
+        return ("map", value.line, [(k, value.line_of(k), _lines(v)) for k, v in value.items()])
+    if isinstance(value, yamlfile.LineList):
+        return ("seq", value.line, [(value.line_of(i), _lines(v)) for i, v in enumerate(value)])
+    return (type(value).__name__, value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_documents, st.booleans(), st.sampled_from([None, '"', "'"]))
+def test_event_builder_is_pyyamls_composer(doc: object, flow: bool, style: str | None) -> None:
+    """Same values, types and lines as PyYAML's composer with the loader's constructors, whatever the
+    scalars' spelling: plain scalars are taken as strings without the resolver only where it agrees."""
+    text = yaml.safe_dump(doc, default_flow_style=flow, default_style=style, allow_unicode=True)
+    assert _lines(yamlfile._load_events(text)) == _lines(yaml.load(text, Loader=yamlfile._Loader))

@@ -42,7 +42,11 @@ def _groups(records: Iterable[Record]) -> Iterator[tuple[tuple[str, str], list[R
     """(name, type) groups in key order. Sorted by name alone, whose keys are the records' own strings, then
     split by type within each name: far less memory than a dict of lists or a tuple key per record."""
     by_name = attrgetter("name")
-    for name, group in groupby(sorted(records, key=by_name), key=by_name):
+    for name, grouped in groupby(sorted(records, key=by_name), key=by_name):
+        group = list(grouped)
+        if len(group) == 1:  # most names hold one record
+            yield (name, group[0].type), group
+            continue
         by_type: dict[str, list[Record]] = defaultdict(list)
         for rec in group:
             by_type[rec.type].append(rec)
@@ -79,7 +83,18 @@ def diff(
             changes.extend(_diff_group([], h[1]))
             h = next(have, None)
         else:
-            changes.extend(_diff_group(w[1], h[1]))
+            wants, haves = w[1], h[1]
+            if (
+                len(wants) == 1
+                and len(haves) == 1
+                and wants[0].value == haves[0].value
+                and not wants[0].pending
+            ):
+                # what _diff_group does with one record on each side and the same value, the commonest case
+                if wants[0].settings() != haves[0].settings():
+                    changes.append(Change("update", haves[0], _with_id(wants[0], haves[0])))
+            else:
+                changes.extend(_diff_group(wants, haves))
             w, h = next(want, None), next(have, None)
     changes.sort(key=Change.sort_key)
     return Diff(tuple(changes), ignored, managed_live)

@@ -25,6 +25,7 @@ from zonesync.yamlfile import LineDict, LineList, check_keys, did_you_mean, load
 
 TOP_KEYS = ("zone", "ttl", "proxied", "enterprise", "ignore", "records", "mail", "max_changes")
 RECORD_KEYS = ("type", "value", "values", "ttl", "proxied", "comment", "tags")
+_RECORD_KEY_SET = frozenset(RECORD_KEYS)
 IGNORE_KEYS = ("name", "type")
 
 MIN_TTL, MIN_TTL_ENTERPRISE, MAX_TTL = 60, 30, 86400
@@ -225,8 +226,9 @@ def absolute_name(name: Any, zone: str, src: Source) -> str:
     leftmost label, length limits): one such name would fail its whole batch at apply."""
     if not isinstance(name, str) or not name:
         raise ZoneFileError(src, f"a record name must be a string, not {type_name(name)}")
-    if len(name) + len(zone) < names.MAX_NAME and names.OWNER_NAME.fullmatch(name):
-        return sys.intern(f"{name}.{zone}".lower())  # what dnspython gives for such a name, ~10x faster
+    fqdn = _plain_name(name, zone)
+    if fqdn is not None:
+        return fqdn
     origin = rdata.zone_origin(zone)
     try:
         fqdn = origin if name == "@" else dns.name.from_text(name, origin)
@@ -241,23 +243,41 @@ def absolute_name(name: Any, zone: str, src: Source) -> str:
     return sys.intern(fqdn.to_text(omit_final_dot=True).lower())
 
 
+def _plain_name(name: str, zone: str) -> str | None:
+    """The FQDN of a plain relative name (LDH and underscore labels, short enough) as dnspython gives it,
+    ~10x faster; None for any other name, which `absolute_name` then parses."""
+    if len(name) + len(zone) < names.MAX_NAME and names.OWNER_NAME.fullmatch(name):
+        return sys.intern(f"{name}.{zone}".lower())
+    return None
+
+
 def _record_sets(
     name: str, body: Any, line: int, zone: str, ttl: int, proxied: bool, enterprise: bool, src: Source
 ) -> list[Record]:
-    nsrc = src.at(f"records.{name}", line)
-    fqdn = absolute_name(name, zone, nsrc)
+    fqdn = (type(name) is str and _plain_name(name, zone)) or absolute_name(
+        name, zone, src.at(f"records.{name}", line)
+    )
     if isinstance(body, LineDict):
         entries: list[tuple[Any, str, int]] = [(body, f"records.{name}", body.line)]
     elif isinstance(body, LineList):
         entries = [(item, f"records.{name}[{i}]", body.line_of(i)) for i, item in enumerate(body)]
     else:
         raise ZoneFileError(
-            nsrc, f"must be a record set (type, value...) or a list of them, not {type_name(body)}"
+            src.at(f"records.{name}", line),
+            f"must be a record set (type, value...) or a list of them, not {type_name(body)}",
         )
     out: list[Record] = []
     for item, field, item_line in entries:
         out.extend(_record_set(fqdn, item, field, item_line, zone, ttl, proxied, enterprise, src))
     return out
+
+
+_TYPE_OF = {spelling: t for t in rdata.SUPPORTED_TYPES for spelling in (t, t.lower())}
+"""A record type as it is usually written -> the interned name `_types` makes of it."""
+
+
+def _at(src: Source, field: str, rs: LineDict, key: str) -> Source:
+    return src.at(f"{field}.{key}", rs.line_of(key))
 
 
 def _record_set(
@@ -271,62 +291,72 @@ def _record_set(
     enterprise: bool,
     src: Source,
 ) -> list[Record]:
-    ssrc = src.at(field, line)
-    rs = require_mapping(body, ssrc, "a record set")
-    check_keys(rs, RECORD_KEYS, ssrc, field)
-
-    def at(key: str) -> Source:
-        return src.at(f"{field}.{key}", rs.line_of(key))
+    # The Sources of errors are made only for an error (`at`); a record keeps the one of its value.
+    if not isinstance(body, LineDict) or not _RECORD_KEY_SET.issuperset(body):
+        rs = require_mapping(body, src.at(field, line), "a record set")
+        check_keys(rs, RECORD_KEYS, src.at(field, line), field)
+    rs = body
 
     if "type" not in rs:
-        raise ZoneFileError(ssrc, "missing `type:`")
-    if not isinstance(rs["type"], str):
-        raise ZoneFileError(at("type"), "must be one record type, like A or MX")
-    rtype = _types(rs["type"], at("type"))[0]
+        raise ZoneFileError(src.at(field, line), "missing `type:`")
+    raw_type = rs["type"]
+    rtype = _TYPE_OF.get(raw_type) if type(raw_type) is str else None
+    if rtype is None:  # not a supported type as usually spelt: what `_types` says of it
+        if not isinstance(raw_type, str):
+            raise ZoneFileError(_at(src, field, rs, "type"), "must be one record type, like A or MX")
+        rtype = _types(raw_type, _at(src, field, rs, "type"))[0]
 
-    if ("value" in rs) == ("values" in rs):
-        raise ZoneFileError(ssrc, "needs exactly one of `value:` or `values:`")
-    if "value" in rs:
-        raw_values: list[tuple[Any, Source]] = [(rs["value"], at("value"))]
+    has_value = "value" in rs
+    if has_value == ("values" in rs):
+        raise ZoneFileError(src.at(field, line), "needs exactly one of `value:` or `values:`")
+    if has_value:
+        raw_values: list[tuple[Any, Source]] = [(rs["value"], _at(src, field, rs, "value"))]
     else:
         vals = rs["values"]
         if not isinstance(vals, LineList) or not vals:
-            raise ZoneFileError(at("values"), f"must be a non-empty list, not {type_name(vals)}")
+            raise ZoneFileError(
+                _at(src, field, rs, "values"), f"must be a non-empty list, not {type_name(vals)}"
+            )
         raw_values = [(v, src.at(f"{field}.values[{i}]", vals.line_of(i))) for i, v in enumerate(vals)]
 
     rproxied: bool | None = None
     if "proxied" in rs:
-        rproxied = _bool(rs["proxied"], at("proxied"))
+        rproxied = _bool(rs["proxied"], _at(src, field, rs, "proxied"))
         if rtype not in PROXIABLE_TYPES:
             raise ZoneFileError(
-                at("proxied"), f"Cloudflare cannot proxy {rtype} records (only A, AAAA and CNAME): remove it"
+                _at(src, field, rs, "proxied"),
+                f"Cloudflare cannot proxy {rtype} records (only A, AAAA and CNAME): remove it",
             )
     elif rtype in PROXIABLE_TYPES:
         rproxied = proxied
 
     rttl = ttl
     if "ttl" in rs:
-        rttl = _ttl(rs["ttl"], at("ttl"), enterprise)
+        rttl = _ttl(rs["ttl"], _at(src, field, rs, "ttl"), enterprise)
         if rproxied and rttl != AUTO_TTL:
             raise ZoneFileError(
-                at("ttl"), "proxied records always use Cloudflare's automatic TTL: remove `ttl`"
+                _at(src, field, rs, "ttl"),
+                "proxied records always use Cloudflare's automatic TTL: remove `ttl`",
             )
     if rproxied:
         rttl = AUTO_TTL
 
     comment = rs.get("comment")
     if comment is not None and not isinstance(comment, str):
-        raise ZoneFileError(at("comment"), f"must be a string, not {type_name(comment)}")
+        raise ZoneFileError(_at(src, field, rs, "comment"), f"must be a string, not {type_name(comment)}")
     tags: tuple[str, ...] = ()
     if "tags" in rs:
         raw_tags = rs["tags"]
         if not isinstance(raw_tags, list) or not all(isinstance(t, str) and t for t in raw_tags):
-            raise ZoneFileError(at("tags"), "must be a list of strings (Cloudflare tags, `name:value`)")
+            raise ZoneFileError(
+                _at(src, field, rs, "tags"), "must be a list of strings (Cloudflare tags, `name:value`)"
+            )
         tags = tuple(sorted(set(raw_tags)))
 
     if rtype == "NS" and fqdn == zone:
         raise ZoneFileError(
-            at("type"), "Cloudflare serves the apex NS records itself: declare NS only for subdomains"
+            _at(src, field, rs, "type"),
+            "Cloudflare serves the apex NS records itself: declare NS only for subdomains",
         )
 
     records = []

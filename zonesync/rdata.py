@@ -8,6 +8,7 @@ one spelling: hostnames absolute and lower-cased (RFC 4034 §6.2 canonical form,
 from __future__ import annotations
 
 import re
+import socket
 from functools import lru_cache
 from typing import Any
 
@@ -95,9 +96,33 @@ def _fast_host(host: str, zone: str) -> str | None:
     return fqdn.lower() if len(fqdn) <= 254 else None
 
 
+_V4_MAPPED_OR_COMPAT = bytes(10)
+
+
+def _fast_address(family: socket.AddressFamily, text: str) -> str | None:
+    """`text` when it is already an address in canonical form, else None (dnspython then decides).
+
+    The C library's inet_pton/inet_ntop round trip: only a text that comes back unchanged passes, and
+    that is dnspython's canonical spelling too (decimal without leading zeros; lower-case hex without
+    leading zeros, the longest run of two or more zero groups, the first on ties, as `::`). IPv6
+    addresses in ::/80, which both may print with a dotted quad, are left to dnspython."""
+    try:
+        packed = socket.inet_pton(family, text)
+        if family == socket.AF_INET6 and packed[:10] == _V4_MAPPED_OR_COMPAT:
+            return None
+        return text if socket.inet_ntop(family, packed) == text else None
+    except (OSError, ValueError):  # not an address to the C library (ValueError: NUL, not encodable)
+        return None
+
+
 def _fast_value(rdtype: str, text: str, zone: str) -> str | None:
-    """The canonical text of the commonest simple values (MX, CNAME, NS, PTR to plain host names) without
-    dnspython, which costs ~50 µs an MX record; None for anything else, which dnspython then parses."""
+    """The canonical text of the commonest simple values (A and AAAA already in canonical form; MX, CNAME,
+    NS, PTR to plain host names) without dnspython, which costs ~20 µs an address and ~50 µs an MX
+    record; None for anything else, which dnspython then parses."""
+    if rdtype == "A":
+        return _fast_address(socket.AF_INET, text.strip())
+    if rdtype == "AAAA":
+        return _fast_address(socket.AF_INET6, text.strip())
     if rdtype in _HOST_TYPES:
         host = text.strip()
         return _fast_host(host, zone) if _SIMPLE_HOST.fullmatch(host) else None

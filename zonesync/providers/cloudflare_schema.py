@@ -11,7 +11,7 @@ to drop. Every error is one line saying what was wrong; the provider adds which 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -228,6 +228,7 @@ _RECORD = {
 types them as float."""
 
 _META_FLAGS = ("read_only", "auto_added", "managed_by_apps", "managed_by_argo_tunnel", "email_routing")
+_META = dict.fromkeys(_META_FLAGS, ("a boolean", False))
 
 _INT, _NUM, _STR = ("an integer", False), ("a number", False), ("a string", False)
 _DATA: dict[str, dict[str, tuple[str, bool]]] = {
@@ -263,30 +264,66 @@ MAX_TTL = 2**31 - 1
 """RFC 2181 §8; Cloudflare accepts 1 (automatic) or 30/60..86400 today, and once took up to this."""
 
 
+class _Shapes:
+    """The shapes (keys, and the type of each value) of objects that passed `check_fields` against one
+    schema. Whether an object passes depends on nothing else but the contents of the fields checked by more
+    than their type (`deep`: a list's members, a number's finiteness), which are checked every time: an
+    object of a known shape passes after two tuples and a set lookup instead of a test per field. A listing's
+    records nearly all share a handful of shapes; a new one takes `check_fields`, errors included."""
+
+    __slots__ = ("deep", "known", "schema")
+    LIMIT = 256  # shapes remembered; past it, objects are checked field by field
+
+    def __init__(self, schema: Mapping[str, tuple[str, bool]]) -> None:
+        self.schema = schema
+        self.deep = tuple((name, _CHECKS[t]) for name, (t, _) in schema.items() if t not in _EXACT)
+        self.known: set[tuple[tuple[str, ...], tuple[type, ...]]] = set()
+
+    def check(self, obj: dict[str, Any], what: Callable[[], str]) -> None:
+        shape = (tuple(obj), tuple(map(type, obj.values())))
+        if shape in self.known:
+            for name, ok in self.deep:
+                value = obj.get(name)
+                if value and not ok(value):  # an empty list, 0: types that passed pass
+                    break
+            else:
+                return
+        check_fields(obj, self.schema, what())
+        if len(self.known) < self.LIMIT:
+            self.known.add(shape)
+
+
+_RECORD_SHAPES = _Shapes(_RECORD)
+
+
 def check_record(item: Any, index: int, zone: str) -> dict[str, Any]:
     """One element of zone `zone`'s dns_records listing; errors name the record id (or its index) and
     field. Besides types: a name inside the zone and a TTL DNS allows (a record outside the zone or with
     TTL 0 cannot exist at Cloudflare, and planned against it would become a delete or an update)."""
     if not isinstance(item, dict):
         raise AnswerError(f"record #{index + 1} of the listing is {_kind(item)}, not an object")
-    rid = item.get("id")
-    what = f"record {rid}" if isinstance(rid, str) and rid else f"record #{index + 1} of the listing"
-    check_fields(item, _RECORD, what)
-    if not rid:
-        raise AnswerError(f"{what}: `id` is empty")
+
+    def what() -> str:
+        rid = item.get("id")
+        return f"record {rid}" if isinstance(rid, str) and rid else f"record #{index + 1} of the listing"
+
+    _RECORD_SHAPES.check(item, what)
+    if not item["id"]:
+        raise AnswerError(f"{what()}: `id` is empty")
     name = item["name"].rstrip(".").lower()
     if name != zone and not name.endswith("." + zone):
-        raise AnswerError(f"{what}: `name` {item['name']!r} is not in zone {zone}")
+        raise AnswerError(f"{what()}: `name` {item['name']!r} is not in zone {zone}")
     ttl = item["ttl"]
     if not (ttl == 1 or 30 <= ttl <= MAX_TTL):
-        raise AnswerError(f"{what}: `ttl` is {ttl}, not 1 (automatic) or 30..{MAX_TTL}")
+        raise AnswerError(f"{what()}: `ttl` is {ttl}, not 1 (automatic) or 30..{MAX_TTL}")
     meta = item.get("meta")
     if meta:
-        check_fields(meta, dict.fromkeys(_META_FLAGS, ("a boolean", False)), f"{what}: meta")
+        check_fields(meta, _META, f"{what()}: meta")
     data = item.get("data")
-    schema = _DATA.get(item["type"].upper())
-    if data and schema:
-        check_fields(data, schema, f"{what}: data")
+    if data:
+        schema = _DATA.get(item["type"].upper())
+        if schema:
+            check_fields(data, schema, f"{what()}: data")
     return item
 
 
