@@ -228,11 +228,13 @@ def load(zone_files: Sequence[Path], for_api: bool = False) -> list[ZoneConfig]:
         # Commands that talk to the API load the SDK first: its modules (about 18 MB) then do not settle in
         # the memory a large zone file's parse leaves fragmented (100,000 records: 12 MB lower peak); and the
         # modules it shares with ours (importlib.metadata, email, json...) are counted as its own import.
-        import cloudflare  # noqa: F401
-
+        # Its HTTP client (httpx, imported by `tls`) comes first of all: the client's CA certificates then
+        # load in a thread while the rest of the SDK, zonesync's modules and the zone files load.
         from zonesync.providers import tls
 
-        tls.prepare()  # the client's CA certificates load in a thread while the zone files are read
+        tls.prepare()
+        import cloudflare  # noqa: F401
+
         import zonesync.providers.cloudflare  # noqa: F401
     from zonesync.orchestrate import load_configs
 
