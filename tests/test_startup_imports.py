@@ -48,6 +48,8 @@ NOT_FOR_A_PLAIN_PLAN = (
     "zonesync.cli.importer",
     "dns.rdata",
     "dns.renderer",
+    "dns.rdataclass",
+    "dns.rdatatype",
     "difflib",
 )
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import dns.name
-import dns.rdataclass
 
 from zonesync import rdata
 from zonesync.model import PROXIABLE_TYPES, Record
@@ -236,7 +235,7 @@ def to_api(record: Record) -> dict[str, Any]:
     if rtype == "TXT":
         body["content"] = rdata.txt_presentation(record.value)
     elif rtype in STRUCTURED_TYPES:
-        rd = rdata.dns_rdata.from_text(dns.rdataclass.IN, rtype, record.value)
+        rd = rdata.dns_rdata.from_text(rdata.dns_rdataclass.IN, rtype, record.value)
         body["data"], priority = _structured(rtype, rd)
         if priority is not None:
             body["priority"] = priority
