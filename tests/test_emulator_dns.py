@@ -151,3 +151,26 @@ def test_garbage_gets_formerr_or_nothing(emu: Emulator) -> None:
         data = sock.recv(512)
     reply = dns.message.from_wire(data)
     assert reply.id == 0x1234 and reply.rcode() == dns.rcode.FORMERR
+
+
+def test_an_answer_served_before_a_change_is_not_served_after_it(emu: Emulator) -> None:
+    assert ask(emu, "_dmarc.example.com", "TXT").rcode() == dns.rcode.NXDOMAIN
+    assert texts(ask(emu, "mx.example.com", "A"), "A") == ["192.0.2.25"]
+    emu.add_record("example.com", {"type": "TXT", "name": "_dmarc", "content": "v=DMARC1; p=none"})
+    emu.add_record("example.com", {"type": "A", "name": "mx", "content": "192.0.2.26"})
+    assert texts(ask(emu, "_dmarc.example.com", "TXT"), "TXT") == ['"v=DMARC1; p=none"']
+    assert texts(ask(emu, "mx.example.com", "A"), "A") == ["192.0.2.25", "192.0.2.26"]
+    soa = [texts(ask(emu, "example.com", "SOA"), "SOA")[0].split()[2] for _ in range(2)]
+    emu.add_record("example.com", {"type": "A", "name": "new", "content": "192.0.2.27"})
+    assert int(texts(ask(emu, "example.com", "SOA"), "SOA")[0].split()[2]) == int(soa[0]) + 1
+
+
+def test_latency_delays_every_answer_over_udp_and_tcp(emu: Emulator) -> None:
+    import time
+
+    assert emu.dns is not None
+    emu.dns.latency = 0.2
+    for tcp in (False, True):
+        start = time.monotonic()
+        assert texts(ask(emu, "mx.example.com", "A", tcp=tcp), "A") == ["192.0.2.25"]
+        assert time.monotonic() - start >= 0.2

@@ -100,3 +100,71 @@ def test_macro_expansion() -> None:
     assert spf_eval.expand_macros("%{d2}", ip, "mail.example.com", "") == "example.com"
     assert spf_eval.expand_macros("%{l}-%%", ip, "example.com", "alice@example.com") == "alice-%"
     assert spf_eval.expand_macros("%{i}", None, "example.com", "") is None
+
+
+class EchoServer(SilentServer):
+    """Answers every question twice (a late duplicate, as after a retransmission), or with another question."""
+
+    def __init__(self, other_question: bool = False) -> None:
+        self.other_question = other_question
+        super().__init__()
+
+    def _serve(self) -> None:
+        import dns.message
+        import dns.rrset
+
+        while not self._stop.is_set():
+            try:
+                data, peer = self.sock.recvfrom(4096)
+            except (TimeoutError, OSError):
+                continue
+            self.asked += 1
+            query = dns.message.from_wire(data)
+            if self.other_question:
+                query.question[0] = dns.rrset.RRset(
+                    dns.name.from_text("other.example.com"),
+                    query.question[0].rdclass,
+                    query.question[0].rdtype,
+                )
+            resp = dns.message.make_response(query)
+            name = query.question[0].name
+            resp.answer.append(dns.rrset.from_text(name, 300, "IN", "A", "192.0.2.1"))
+            for _ in range(2):
+                self.sock.sendto(resp.to_wire(), peer)
+
+
+def test_duplicate_answers_on_the_shared_socket_go_to_their_own_question() -> None:
+    server = EchoServer()
+    try:
+        resolver = resolver_for(server.address)
+
+        async def main():
+            try:
+                return await asyncio.gather(*(resolver.query(f"n{i}.example.com", "A") for i in range(300)))
+            finally:
+                resolver.close()
+
+        answers = asyncio.run(main())
+    finally:
+        server.close()
+    assert [a.status for a in answers] == ["ok"] * 300
+    assert {a.values for a in answers} == {("192.0.2.1",)}
+    assert resolver.sent == 300
+
+
+def test_an_answer_to_another_question_is_malformed() -> None:
+    server = EchoServer(other_question=True)
+    try:
+        resolver = resolver_for(server.address, timeout=1)
+
+        async def main():
+            try:
+                return await resolver.query("n.example.com", "A")
+            finally:
+                resolver.close()
+
+        answer = asyncio.run(main())
+    finally:
+        server.close()
+    assert answer.status == "error"
+    assert "malformed answer from 127.0.0.1:" in answer.error

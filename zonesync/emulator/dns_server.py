@@ -20,15 +20,20 @@ against exactly what the API wrote:
 * Any zone can be served, reverse zones (``2.0.192.in-addr.arpa``, ``...ip6.arpa``) included, so PTR lookups
   work when such a zone is created with ``--zone``.
 
-Records are read from the store on every question, so a change through the API or the control endpoints is
-served at once. Like the rest of the emulator this models Cloudflare, not zonesync, and imports none of it.
+Records are read from the store, so a change through the API or the control endpoints is served at once: the
+answer sections computed for a (name, type) are kept only while the zone's version (bumped by every change) is
+the one they were computed from. UDP questions are read and answered by one thread; with `latency` set, each
+answer is sent that long after its question arrived by a sender thread (a round trip's delay, not a sleeping
+thread per question), so a burst of questions is answered like a real server's, concurrently. Like the rest of the emulator this models Cloudflare, not zonesync, and imports none of it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import heapq
 import ipaddress
+import itertools
 import re
 import socket
 import socketserver
@@ -63,6 +68,11 @@ AUTO_TTL_SECONDS = 300
 PROXY_V4 = (ipaddress.IPv4Network("198.18.0.0/16"), ipaddress.IPv4Network("198.19.0.0/16"))
 PROXY_V6 = (ipaddress.IPv6Network("2001:db8:cf::/64"), ipaddress.IPv6Network("2001:db8:cf:1::/64"))
 MAX_CNAME_HOPS = 8
+MAX_CACHED_ANSWERS = 100_000
+"""Answer sections kept (then all dropped): far above any zone a test or bench serves."""
+
+Sections = tuple[bool, int, tuple[dns.rrset.RRset, ...], tuple[dns.rrset.RRset, ...]]
+"""What `_fill` decided for a question: authoritative?, rcode, answer and authority sections."""
 
 
 def proxy_addresses(name: str, rdtype: str) -> list[str]:
@@ -119,6 +129,7 @@ class Authority:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._names: dict[str, tuple[int, frozenset[str]]] = {}
+        self._answers: dict[tuple[str, str, str], tuple[int, Sections]] = {}
 
     # -- lookups -------------------------------------------------------------------------------------------
     def _zone_for(self, qname: str) -> Zone | None:
@@ -224,8 +235,33 @@ class Authority:
                 resp.set_rcode(dns.rcode.REFUSED)
                 resp.flags &= ~dns.flags.RA
                 return resp
-            self._fill(resp, zone, qname, qtype)
+            key = (zone.id, qname, qtype)
+            hit = self._answers.get(key)
+            if hit is not None and hit[0] == zone.version:
+                sections = hit[1]
+            else:
+                sections = self._sections(zone, qname, qtype)
+                if len(self._answers) >= MAX_CACHED_ANSWERS:
+                    self._answers.clear()
+                self._answers[key] = (zone.version, sections)
+        authoritative, rcode, answer, authority = sections
+        if authoritative:
+            resp.flags |= dns.flags.AA
+        if rcode != dns.rcode.NOERROR:
+            resp.set_rcode(rcode)
+        resp.answer.extend(answer)
+        resp.authority.extend(authority)
         return resp
+
+    def _sections(self, zone: Zone, qname: str, qtype: str) -> Sections:
+        scratch = dns.message.Message()
+        self._fill(scratch, zone, qname, qtype)
+        return (
+            bool(scratch.flags & dns.flags.AA),
+            scratch.rcode(),
+            tuple(scratch.answer),
+            tuple(scratch.authority),
+        )
 
     def _fill(self, resp: dns.message.Message, zone: Zone, qname: str, qtype: str) -> None:
         delegated = self._delegation(zone, qname)
@@ -284,9 +320,10 @@ class DnsServer:
         self.host = host
         self.latency = latency
         self._requested_port = port
-        self._udp: socketserver.ThreadingUDPServer | None = None
+        self._udp: socketserver.UDPServer | None = None
         self._tcp: socketserver.ThreadingTCPServer | None = None
         self._threads: list[threading.Thread] = []
+        self._sender: _DelayedSender | None = None
         self.questions = 0
         """Questions answered (for tests and the bench)."""
 
@@ -308,8 +345,6 @@ class DnsServer:
             resp.set_rcode(dns.rcode.FORMERR)
             return resp.to_wire()
         self.questions += 1
-        if self.latency > 0:
-            time.sleep(self.latency)
         try:
             resp = self.authority.resolve(query)
         except Exception:  # a record the wire format cannot carry: SERVFAIL, as a server does, never silence
@@ -324,11 +359,18 @@ class DnsServer:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         server = self
 
+        sender = self._sender = _DelayedSender()
+
         class Udp(socketserver.BaseRequestHandler):
             def handle(self) -> None:
+                arrived = time.monotonic()
                 data, sock = self.request
                 out = server.handle(data, 65535)
-                if out is not None:
+                if out is None:
+                    return
+                if server.latency > 0:
+                    sender.send_at(arrived + server.latency, sock, out, self.client_address)
+                else:
                     with contextlib.suppress(OSError):
                         sock.sendto(out, self.client_address)
 
@@ -344,14 +386,17 @@ class DnsServer:
                         data = _recv_exact(conn, struct.unpack("!H", head)[0])
                         if data is None:
                             return
+                        arrived = time.monotonic()
                         out = server.handle(data, None)
                         if out is None:
                             return
+                        delay = arrived + server.latency - time.monotonic()
+                        if delay > 0:
+                            time.sleep(delay)
                         conn.sendall(struct.pack("!H", len(out)) + out)
 
-        class UdpServer(socketserver.ThreadingUDPServer):
+        class UdpServer(socketserver.UDPServer):
             address_family = family
-            daemon_threads = True
             allow_reuse_address = True
 
             def server_bind(self) -> None:
@@ -377,12 +422,19 @@ class DnsServer:
             thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
             thread.start()
             self._threads.append(thread)
+        thread = threading.Thread(target=sender.run, daemon=True)
+        thread.start()
+        self._threads.append(thread)
         return self
 
     def stop(self) -> None:
         for srv in (self._udp, self._tcp):
             if srv is not None:
                 srv.shutdown()
+        if self._sender is not None:
+            self._sender.stop()
+        for srv in (self._udp, self._tcp):
+            if srv is not None:
                 srv.server_close()
         for thread in self._threads:
             thread.join(timeout=5)
@@ -390,6 +442,38 @@ class DnsServer:
         self._tcp = None
         self._requested_port = self.port
         self._udp = None
+
+
+class _DelayedSender:
+    """Sends UDP answers at their due time, in due order, from one thread."""
+
+    def __init__(self) -> None:
+        self._due: list[tuple[float, int, socket.socket, bytes, Any]] = []
+        self._order = itertools.count()
+        self._wake = threading.Condition()
+        self._stopped = False
+
+    def send_at(self, due: float, sock: socket.socket, data: bytes, address: Any) -> None:
+        with self._wake:
+            heapq.heappush(self._due, (due, next(self._order), sock, data, address))
+            self._wake.notify()
+
+    def run(self) -> None:
+        while True:
+            with self._wake:
+                while not self._stopped and (not self._due or self._due[0][0] > time.monotonic()):
+                    self._wake.wait(self._due[0][0] - time.monotonic() if self._due else None)
+                if self._stopped:
+                    return
+                _, _, sock, data, address = heapq.heappop(self._due)
+            with contextlib.suppress(OSError):
+                sock.sendto(data, address)
+
+    def stop(self) -> None:
+        """Answers not yet due are dropped (the server is going away)."""
+        with self._wake:
+            self._stopped = True
+            self._wake.notify()
 
 
 def _recv_exact(conn: socket.socket, n: int) -> bytes | None:

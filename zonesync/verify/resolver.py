@@ -1,9 +1,12 @@
 """Verify's DNS client (an I/O edge): concurrent questions, each asked once, answers as plain values.
 
 Every check asks through one `Resolver`, so a question several checks need (the MX hosts' addresses, an SPF
-include shared by two zones) goes on the wire once. Questions run concurrently on asyncio (dnspython's
-`dns.asyncquery`), each with the per-query timeout; a server that did not answer within it is not asked
-again in the same run, so a dead nameserver costs one timeout, not one per question. Failures (timeout,
+include shared by two zones) goes on the wire once. Questions run concurrently on asyncio, each with the
+per-query timeout; a server that did not answer within it is not asked again in the same run, so a dead
+nameserver costs one timeout, not one per question. Over UDP every question to one server shares one connected
+socket (`_Channel`): dnspython renders and parses the messages, answers are matched to questions by ID and
+`Message.is_response`; a socket and its event-loop plumbing per question cost more than the question itself
+(a 1,000-record zone asks 1,000). Truncated answers are asked again over TCP (`dns.asyncquery.tcp`). Failures (timeout,
 SERVFAIL, REFUSED, an unreadable answer) become an `Answer` with status "error" and a one-line reason: a
 check reports them, nothing raises.
 
@@ -15,15 +18,20 @@ its authoritative servers, found by an NS lookup, as a sender's view right after
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import dns.asyncquery
+import dns.entropy
 import dns.exception
 import dns.flags
 import dns.message
 import dns.name
+import dns.query
 import dns.rcode
 import dns.rdatatype
 import dns.resolver
@@ -35,6 +43,9 @@ Server = tuple[str, int]
 MAX_IN_FLIGHT = 128
 """Questions on the wire at once (one UDP socket each): a 1,000-record zone in eight round trips, well below
 the usual 1,024 open files and what a server's receive buffer takes in one burst."""
+RECEIVE_BUFFER = 1 << 20
+"""Bytes of answers the UDP socket holds while the client is busy (the default, ~200 KB, overflows at about 100
+small answers)."""
 RETRANSMIT_AFTER = 0.5
 """Seconds before a UDP question without an answer is sent again (doubling each time, within the timeout)."""
 MAX_CNAME_HOPS = 8
@@ -106,6 +117,83 @@ def _values(rrset: dns.rrset.RRset) -> list[str]:
     return [rd.to_text() for rd in rrset]
 
 
+class _Channel(asyncio.DatagramProtocol):
+    """One connected UDP socket to one server, carrying every question of the run to it. An answer goes to the
+        question with its ID if it is a response to it (`is_response`: ID, QR, opcode and question), else that
+        question fails as malformed, as `dns.asyncquery.udp` does; datagrams for no waiting question (a late
+        duplicate after a retransmission) are dropped. No ID is used twice on one socket (until half of them have
+    been), so such a late answer can never be taken for another question's. An ICMP error (nothing listens) fails
+    every waiting question."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.DatagramTransport | None = None
+        self.waiting: dict[int, tuple[dns.message.Message, asyncio.Future[dns.message.Message]]] = {}
+        self.used: set[int] = set()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
+        sock = transport.get_extra_info("socket")
+        with contextlib.suppress(
+            OSError, AttributeError
+        ):  # room for a burst of answers (the kernel may cap it)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+
+    def datagram_received(self, data: bytes, addr: object) -> None:
+        entry = self.waiting.get(int.from_bytes(data[:2], "big")) if len(data) >= 2 else None
+        if entry is None or entry[1].done():
+            return
+        query, future = entry
+        try:
+            msg = dns.message.from_wire(data)
+        except Exception as exc:  # any parse failure is this answer's, reported as malformed by the caller
+            future.set_exception(exc)
+            return
+        if query.is_response(msg):
+            future.set_result(msg)
+        else:
+            future.set_exception(dns.query.BadResponse())
+
+    def error_received(self, exc: Exception) -> None:
+        self._fail(exc)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._fail(exc or ConnectionResetError("socket closed"))
+
+    def _fail(self, exc: Exception) -> None:
+        for _, future in self.waiting.values():
+            if not future.done():
+                future.set_exception(exc)
+
+    async def ask(
+        self, query: dns.message.Message, deadline: float, first_wait: float
+    ) -> dns.message.Message:
+        """Send `query` (again after `first_wait`, then doubling, as resolvers do) until answered or
+        `deadline`. Raises dns.exception.Timeout, OSError, or what parsing the answer raised."""
+        assert self.transport is not None
+        loop = asyncio.get_running_loop()
+        if len(self.used) >= 32768:
+            self.used = set(self.waiting)
+        while query.id in self.used:
+            query.id = dns.entropy.random_16()
+        self.used.add(query.id)
+        future: asyncio.Future[dns.message.Message] = loop.create_future()
+        self.waiting[query.id] = (query, future)
+        wire = query.to_wire()
+        wait = first_wait
+        try:
+            while True:
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    raise dns.exception.Timeout
+                self.transport.sendto(wire)
+                done, _ = await asyncio.wait((future,), timeout=min(wait, remaining))
+                if done:
+                    return future.result()
+                wait *= 2
+        finally:
+            del self.waiting[query.id]
+
+
 class Resolver:
     """Asks DNS questions concurrently, each (servers, name, type) once per run."""
 
@@ -115,6 +203,7 @@ class Resolver:
         self._cache: dict[tuple[tuple[Server, ...], str, str], asyncio.Task[Answer]] = {}
         self._dead: dict[Server, str] = {}
         self._limit: asyncio.Semaphore | None = None
+        self._channels: dict[Server, asyncio.Future[tuple[asyncio.DatagramTransport, _Channel]]] = {}
         self._system: tuple[Server, ...] | None = None
         self._authority: dict[str, asyncio.Task[tuple[Server, ...] | str]] = {}
         self.sent = 0
@@ -220,22 +309,27 @@ class Resolver:
             refused = refused and answer.refused
         return Answer(name, rdtype, "error", error="; ".join(dict.fromkeys(problems)), refused=refused), None
 
+    async def _channel(self, server: Server) -> _Channel:
+        opening = self._channels.get(server)
+        if opening is None:  # opened once, by the first question to the server (the others wait for it)
+            loop = asyncio.get_running_loop()
+            opening = asyncio.ensure_future(loop.create_datagram_endpoint(_Channel, remote_addr=server))
+            self._channels[server] = opening
+        return (await opening)[1]
+
     async def _udp(self, query: dns.message.Message, server: Server) -> dns.message.Message:
         """UDP with retransmission, as resolvers do (a datagram lost in a burst is sent again after 0.5 s,
         then 1 s, 2 s...), never longer than the timeout in all. Raises dns.exception.Timeout."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.timeout
-        wait = RETRANSMIT_AFTER
-        while True:
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                raise dns.exception.Timeout
-            try:
-                return await dns.asyncquery.udp(
-                    query, server[0], port=server[1], timeout=min(wait, remaining)
-                )
-            except dns.exception.Timeout:
-                wait *= 2
+        deadline = asyncio.get_running_loop().time() + self.timeout
+        channel = await self._channel(server)
+        return await channel.ask(query, deadline, RETRANSMIT_AFTER)
+
+    def close(self) -> None:
+        """Close the UDP sockets (inside the event loop, once every question is answered)."""
+        for opening in self._channels.values():
+            if opening.done() and not opening.cancelled() and opening.exception() is None:
+                opening.result()[0].close()
+        self._channels.clear()
 
     async def _ask(self, server: Server, name: str, rdtype: str) -> tuple[Answer, dns.message.Message | None]:
         where = _server_text(server)

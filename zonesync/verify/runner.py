@@ -131,7 +131,12 @@ async def _outbound(resolver: Resolver, opts: VerifyOptions) -> list[Finding]:
 
 
 async def verify_async(contexts: Sequence[ZoneContext], opts: VerifyOptions, resolver: Resolver) -> Report:
-    results = await asyncio.gather(*(_verify_zone(ctx, opts) for ctx in contexts), _outbound(resolver, opts))
+    try:
+        results = await asyncio.gather(
+            *(_verify_zone(ctx, opts) for ctx in contexts), _outbound(resolver, opts)
+        )
+    finally:
+        resolver.close()
     findings = [f for group in results for f in group]
     skipped = []
     if opts.dns_only:
