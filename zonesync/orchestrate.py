@@ -8,12 +8,10 @@ zone files and `apply PLAN.json`. It returns values and prints nothing: the comm
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from zonesync import safety
 from zonesync.differ import diff, is_ignored
 from zonesync.errors import InvalidZoneError, StalePlanError, ZonesyncError
 from zonesync.loader import ZoneConfig, load_zone_file
@@ -24,6 +22,7 @@ from zonesync.validate import check_record_set
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
+    from zonesync import safety
     from zonesync.mail import GeneratedKey
     from zonesync.planfile import SavedPlan, SavedZone
     from zonesync.providers.cloudflare import CloudflareProvider, LiveZone, ZoneInfo
@@ -98,6 +97,8 @@ def parallel(func: Callable[[T], R], items: Sequence[T]) -> list[R]:
     """Map over zones concurrently, results in input order (so output order is stable)."""
     if len(items) <= 1:
         return [func(item) for item in items]
+    from concurrent.futures import ThreadPoolExecutor  # (and logging): not for one zone, nor `validate`
+
     with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(items))) as pool:
         return list(pool.map(func, items))
 
@@ -123,8 +124,12 @@ class LiveReads:
         self._threads = min(MAX_WORKERS, max(1, len(self.names)))
         self._closed = False
         self._lookup = self._submit(self._look_up)
-        for _ in range(self._threads):
-            threading.Thread(target=self._work, name="zonesync-read", daemon=True).start()
+        self._workers = [
+            threading.Thread(target=self._work, name="zonesync-read", daemon=True)
+            for _ in range(self._threads)
+        ]
+        for thread in self._workers:
+            thread.start()
 
     def _submit(self, call: Callable[[], T]) -> Future[T]:
         from concurrent.futures import Future
@@ -161,15 +166,19 @@ class LiveReads:
         self._lookup.result()
         return self._listings[zone.name].result()
 
-    def close(self) -> None:
-        """Drop the reads not started (a bad zone file stops the run this way); those in flight end on their
-        own. Their threads stop once the queue is drained."""
+    def close(self, wait: bool = True) -> None:
+        """Drop the reads not started and stop the threads, waiting for the reads in flight (none once
+        `plan_all` took them all: the CLI's quick exit needs no other thread left); `wait=False` when a bad
+        zone file stops the run: those in flight end on their own, their answers unused."""
         self._closed = True
         self._lookup.cancel()
         for future in list(self._listings.values()):
             future.cancel()
         for _ in range(self._threads):
             self._queue.put(None)
+        if wait:
+            for thread in self._workers:
+                thread.join()
 
 
 def resolve_zones(
@@ -338,6 +347,8 @@ def plan_for_apply(
 ) -> list[ZoneApply]:
     """Plan every zone file against its live zone, now."""
     works = plan_all(provider, configs, on_zone_done, early)
+    from zonesync import safety  # apply only
+
     return [ZoneApply(w.plan, w.live.zone, safety.limits_for(w.config), w) for w in works]
 
 
@@ -410,6 +421,8 @@ def apply(
     """Check every zone against its safety limits (and `--no-new-keys`), ask `confirm` (which raises to
     stop), then apply the zones that change something, concurrently. Nothing is written unless every zone
     passes the checks."""
+    from zonesync import safety  # apply only: a plan loads it when a zone changes
+
     safety.enforce(((z.plan, z.limits) for z in zones), force)
     if no_new_keys:
         refuse_new_keys(zones)

@@ -140,9 +140,8 @@ def load_reading(
     try:
         configs = load_changed(zone_files, changed_since, start)
     except BaseException:
-        for provider, reads in started:
-            reads.close()
-            provider.close()
+        for _, reads in started:
+            reads.close(wait=False)  # not their client either: a read in flight ends on its own
         raise
     for provider, reads in started:
         if reads.covers(configs):
@@ -189,8 +188,6 @@ def emit(
     out: Path | None = None,
 ) -> None:
     """Print the plan in `fmt`, warn about zones apply would refuse as unsafe, save it to `out`."""
-    from zonesync import safety
-
     # the saved-plan format only when a plan is saved or printed as JSON (a text plan never loads it)
     if out is not None or fmt == "json":
         from zonesync import planfile
@@ -198,11 +195,15 @@ def emit(
     if out is not None:
         planfile.refuse_pending(plan)
     by_zone = {c.zone: c for c in configs}
-    unsafe = [
-        p
-        for zp in plan.zones
-        if zp.has_changes and (p := safety.check(zp, safety.limits_for(by_zone.get(zp.zone))))
-    ]
+    unsafe: list[str] = []
+    if plan.has_changes:  # only changes can be unsafe
+        from zonesync import safety
+
+        unsafe = [
+            p
+            for zp in plan.zones
+            if zp.has_changes and (p := safety.check(zp, safety.limits_for(by_zone.get(zp.zone))))
+        ]
     if fmt == "json":
         click.echo(json_render.dumps(planfile.sealed(plan, by_zone)), nl=False)
     elif fmt == "markdown":
