@@ -1,6 +1,6 @@
 """Zone file (v1) -> ZoneConfig: typed, canonical records, each remembering file, line and field.
 
-Everything a single record can get wrong is refused here, before any request is made: unknown keys
+Everything a single record can get wrong is refused here, before any write: unknown keys
 (with a suggestion), values dnspython cannot parse, TTLs Cloudflare refuses, `proxied` on a type
 Cloudflare cannot proxy, names outside the zone. Checks that need the whole record set live in
 `zonesync.validate`.
