@@ -168,3 +168,75 @@ def test_an_answer_to_another_question_is_malformed() -> None:
         server.close()
     assert answer.status == "error"
     assert "malformed answer from 127.0.0.1:" in answer.error
+
+
+class WaveDns:
+    """A lookup function answering in waves: every question asked while a wave is out is answered together in
+    the next, so `waves` counts round trips a walk needs (no clock involved). Each question is asked once."""
+
+    def __init__(self, records: dict[tuple[str, str], tuple[str, ...]]) -> None:
+        self.records = records
+        self.asked: dict[tuple[str, str], asyncio.Future] = {}
+        self.pending: list[tuple[tuple[str, str], asyncio.Future]] = []
+        self.waves = 0
+
+    async def lookup(self, name: str, rdtype: str):
+        from zonesync.verify.resolver import Answer
+
+        key = (name, rdtype)
+        if key not in self.asked:
+            self.asked[key] = asyncio.get_running_loop().create_future()
+            self.pending.append((key, self.asked[key]))
+        await self.asked[key]
+        values = self.records.get(key, ())
+        return Answer(name, rdtype, "ok" if values else "nxdomain", values)
+
+    async def run(self, walk):
+        task = asyncio.ensure_future(walk)
+        while not task.done():
+            for _ in range(20):  # let every coroutine that can go on ask its questions
+                await asyncio.sleep(0)
+            if self.pending:
+                self.waves += 1
+                wave, self.pending = self.pending, []
+                for _, future in wave:
+                    future.set_result(None)
+        return task.result()
+
+
+SPF_TREE = {
+    ("example.com", "TXT"): ("v=spf1 mx a:web.example.com include:l1.example.net exists:e.example.com -all",),
+    ("example.com", "MX"): ("10 mx.example.com.",),
+    ("mx.example.com", "A"): ("192.0.2.25",),
+    ("web.example.com", "A"): ("192.0.2.80",),
+    ("l1.example.net", "TXT"): ("v=spf1 include:l2.example.net ~all",),
+    ("l2.example.net", "TXT"): ("v=spf1 include:l3.example.net ~all",),
+    ("l3.example.net", "TXT"): ("v=spf1 ip4:198.51.100.0/24 ~all",),
+}
+
+
+def test_the_audit_takes_as_many_round_trips_as_the_tree_is_deep() -> None:
+    """root TXT; then MX, web A/AAAA, l1, exists together; then mx's A/AAAA and l2; then l3: four waves, where
+    a term-by-term walk waits for each term in turn (ten). The counts and the tree are the walk's own."""
+    dns_ = WaveDns(SPF_TREE)
+    ev = asyncio.run(dns_.run(spf_eval.audit(dns_.lookup, "example.com")))
+    assert dns_.waves == 4
+    assert (ev.result, ev.lookups, ev.voids) == ("fail", 6, 1)
+    assert ev.tree[0] == "example.com: " + SPF_TREE[("example.com", "TXT")][0]
+    assert [line.strip().split(":")[0] for line in ev.tree[1:]] == [
+        "mx -> mx.example.com (192.0.2.25)",
+        "a",
+        "l1.example.net",
+        "l2.example.net",
+        "l3.example.net",
+    ]
+
+
+def test_check_host_asks_only_what_the_walk_needs() -> None:
+    """No prefetch for a receiver's check_host: it stops at the first match (here `mx`)."""
+    dns_ = WaveDns(SPF_TREE)
+    ev = asyncio.run(
+        dns_.run(spf_eval.check_host(dns_.lookup, ipaddress.ip_address("192.0.2.25"), "example.com"))
+    )
+    assert ev.result == "pass"
+    assert set(dns_.asked) == {("example.com", "TXT"), ("example.com", "MX"), ("mx.example.com", "A")}

@@ -33,10 +33,15 @@ async def served_mx(ctx: ZoneContext) -> tuple[list[str], list[Finding]]:
 
 async def check_mx(ctx: ZoneContext) -> tuple[dict[str, list[str]], list[Finding]]:
     """Findings, and the addresses of each MX host (for the SPF and SMTP checks)."""
+    addresses, findings = await resolve_mx(ctx)
+    return addresses, findings + await check_reverse(ctx, addresses)
+
+
+async def resolve_mx(ctx: ZoneContext) -> tuple[dict[str, list[str]], list[Finding]]:
+    """The served MX hosts' addresses (what the SPF check needs) and their findings, without reverse DNS."""
     hosts, findings = await served_mx(ctx)
     results = await asyncio.gather(*(ctx.resolver.addresses(h) for h in hosts))
     addresses: dict[str, list[str]] = {}
-    fcrdns = []
     for host, (addrs, answers) in zip(hosts, results, strict=True):
         errors = [a for a in answers if a.status == "error"]
         if errors and not addrs:
@@ -52,10 +57,16 @@ async def check_mx(ctx: ZoneContext) -> tuple[dict[str, list[str]], list[Finding
             continue
         addresses[host] = addrs
         findings.append(ctx.finding(TOPIC, host, Status.PASS, f"resolves to {', '.join(addrs)}"))
-        fcrdns.extend((host, addr) for addr in addrs)
-    checked = await asyncio.gather(*(_fcrdns(ctx, host, addr) for host, addr in fcrdns))
-    findings.extend(checked)
     return addresses, findings
+
+
+async def check_reverse(ctx: ZoneContext, addresses: dict[str, list[str]]) -> list[Finding]:
+    """Forward-confirmed reverse DNS of every address `resolve_mx` found."""
+    return list(
+        await asyncio.gather(
+            *(_fcrdns(ctx, host, addr) for host, addrs in addresses.items() for addr in addrs)
+        )
+    )
 
 
 async def _fcrdns(ctx: ZoneContext, host: str, addr: str) -> Finding:

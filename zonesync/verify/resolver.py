@@ -23,7 +23,6 @@ import ipaddress
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import cast
 
 import dns.asyncquery
 import dns.entropy
@@ -117,28 +116,45 @@ def _values(rrset: dns.rrset.RRset) -> list[str]:
     return [rd.to_text() for rd in rrset]
 
 
-class _Channel(asyncio.DatagramProtocol):
-    """One connected UDP socket to one server, carrying every question of the run to it. An answer goes to the
-        question with its ID if it is a response to it (`is_response`: ID, QR, opcode and question), else that
-        question fails as malformed, as `dns.asyncquery.udp` does; datagrams for no waiting question (a late
-        duplicate after a retransmission) are dropped. No ID is used twice on one socket (until half of them have
-    been), so such a late answer can never be taken for another question's. An ICMP error (nothing listens) fails
-    every waiting question."""
+class _Channel:
+    """One connected UDP socket to one server, carrying every question of the run to it.
 
-    def __init__(self) -> None:
-        self.transport: asyncio.DatagramTransport | None = None
+    Its reader drains every datagram waiting in the socket at once, before the event loop runs any timer, so an
+    answer that has arrived is never taken for a lost one (a retransmission) while the loop was busy. An answer
+    goes to the question with its ID if it is a response to it (`is_response`: ID, QR, opcode and question),
+    else that question fails as malformed, as `dns.asyncquery.udp` does; datagrams for no waiting question (a
+    late duplicate after a retransmission) are dropped. No ID is used twice on one socket (until half of them
+    have been), so such a late answer can never be taken for another question's. An ICMP error (nothing
+    listens: ConnectionRefusedError) fails every waiting question."""
+
+    def __init__(self, server: Server) -> None:
+        family = socket.AF_INET6 if ":" in server[0] else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_DGRAM)
+        try:
+            self.sock.setblocking(False)
+            with contextlib.suppress(OSError):  # room for a burst of answers (the kernel may cap it)
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+            self.sock.connect(server)
+        except OSError:
+            self.sock.close()
+            raise
+        self.loop = asyncio.get_running_loop()
+        self.loop.add_reader(self.sock.fileno(), self._drain)
         self.waiting: dict[int, tuple[dns.message.Message, asyncio.Future[dns.message.Message]]] = {}
         self.used: set[int] = set()
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.DatagramTransport, transport)
-        sock = transport.get_extra_info("socket")
-        with contextlib.suppress(
-            OSError, AttributeError
-        ):  # room for a burst of answers (the kernel may cap it)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+    def _drain(self) -> None:
+        while True:
+            try:
+                data = self.sock.recv(65535)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                self._fail(exc)
+                return
+            self._received(data)
 
-    def datagram_received(self, data: bytes, addr: object) -> None:
+    def _received(self, data: bytes) -> None:
         entry = self.waiting.get(int.from_bytes(data[:2], "big")) if len(data) >= 2 else None
         if entry is None or entry[1].done():
             return
@@ -153,39 +169,38 @@ class _Channel(asyncio.DatagramProtocol):
         else:
             future.set_exception(dns.query.BadResponse())
 
-    def error_received(self, exc: Exception) -> None:
-        self._fail(exc)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._fail(exc or ConnectionResetError("socket closed"))
-
     def _fail(self, exc: Exception) -> None:
         for _, future in self.waiting.values():
             if not future.done():
                 future.set_exception(exc)
+
+    def close(self) -> None:
+        if not self.loop.is_closed():
+            self.loop.remove_reader(self.sock.fileno())
+        self.sock.close()
+        self._fail(ConnectionResetError("the resolver was closed"))
 
     async def ask(
         self, query: dns.message.Message, deadline: float, first_wait: float
     ) -> dns.message.Message:
         """Send `query` (again after `first_wait`, then doubling, as resolvers do) until answered or
         `deadline`. Raises dns.exception.Timeout, OSError, or what parsing the answer raised."""
-        assert self.transport is not None
-        loop = asyncio.get_running_loop()
         if len(self.used) >= 32768:
             self.used = set(self.waiting)
         while query.id in self.used:
             query.id = dns.entropy.random_16()
         self.used.add(query.id)
-        future: asyncio.Future[dns.message.Message] = loop.create_future()
+        future: asyncio.Future[dns.message.Message] = self.loop.create_future()
         self.waiting[query.id] = (query, future)
         wire = query.to_wire()
         wait = first_wait
         try:
             while True:
-                remaining = deadline - loop.time()
+                remaining = deadline - self.loop.time()
                 if remaining <= 0:
                     raise dns.exception.Timeout
-                self.transport.sendto(wire)
+                with contextlib.suppress(BlockingIOError):  # the send buffer is full: as if lost, sent again
+                    self.sock.send(wire)
                 done, _ = await asyncio.wait((future,), timeout=min(wait, remaining))
                 if done:
                     return future.result()
@@ -203,7 +218,7 @@ class Resolver:
         self._cache: dict[tuple[tuple[Server, ...], str, str], asyncio.Task[Answer]] = {}
         self._dead: dict[Server, str] = {}
         self._limit: asyncio.Semaphore | None = None
-        self._channels: dict[Server, asyncio.Future[tuple[asyncio.DatagramTransport, _Channel]]] = {}
+        self._channels: dict[Server, _Channel] = {}
         self._system: tuple[Server, ...] | None = None
         self._authority: dict[str, asyncio.Task[tuple[Server, ...] | str]] = {}
         self.sent = 0
@@ -309,26 +324,22 @@ class Resolver:
             refused = refused and answer.refused
         return Answer(name, rdtype, "error", error="; ".join(dict.fromkeys(problems)), refused=refused), None
 
-    async def _channel(self, server: Server) -> _Channel:
-        opening = self._channels.get(server)
-        if opening is None:  # opened once, by the first question to the server (the others wait for it)
-            loop = asyncio.get_running_loop()
-            opening = asyncio.ensure_future(loop.create_datagram_endpoint(_Channel, remote_addr=server))
-            self._channels[server] = opening
-        return (await opening)[1]
+    def _channel(self, server: Server) -> _Channel:
+        channel = self._channels.get(server)
+        if channel is None:
+            channel = self._channels[server] = _Channel(server)
+        return channel
 
     async def _udp(self, query: dns.message.Message, server: Server) -> dns.message.Message:
         """UDP with retransmission, as resolvers do (a datagram lost in a burst is sent again after 0.5 s,
         then 1 s, 2 s...), never longer than the timeout in all. Raises dns.exception.Timeout."""
         deadline = asyncio.get_running_loop().time() + self.timeout
-        channel = await self._channel(server)
-        return await channel.ask(query, deadline, RETRANSMIT_AFTER)
+        return await self._channel(server).ask(query, deadline, RETRANSMIT_AFTER)
 
     def close(self) -> None:
         """Close the UDP sockets (inside the event loop, once every question is answered)."""
-        for opening in self._channels.values():
-            if opening.done() and not opening.cancelled() and opening.exception() is None:
-                opening.result()[0].close()
+        for channel in self._channels.values():
+            channel.close()
         self._channels.clear()
 
     async def _ask(self, server: Server, name: str, rdtype: str) -> tuple[Answer, dns.message.Message | None]:

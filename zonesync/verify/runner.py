@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,8 +79,13 @@ async def _verify_zone(ctx: ZoneContext, opts: VerifyOptions) -> list[Finding]:
         return [ctx.finding("dns", ctx.zone, Status.ERROR, f"cannot verify {ctx.zone}: {why}")]
 
     async def mx_then_dependents() -> list[Finding]:
-        addresses, found = await mx_check.check_mx(ctx)
-        found += await spf_check.check_spf(ctx, addresses)
+        # the SPF tree is read beside the MX check; only its last step waits for the MX addresses
+        resolved = asyncio.ensure_future(mx_check.resolve_mx(ctx))
+        addresses_only = asyncio.ensure_future(_first(resolved))
+        spf_found = asyncio.ensure_future(spf_check.check_spf(ctx, addresses_only))
+        addresses, found = await resolved
+        found += await mx_check.check_reverse(ctx, addresses)
+        found += await spf_found
         check_smtp = _optional("smtp", "check_smtp")
         if opts.smtp and not opts.dns_only and check_smtp is not None and addresses:
             patterns = _sts_patterns(ctx.policy)
@@ -104,6 +109,10 @@ async def _verify_zone(ctx: ZoneContext, opts: VerifyOptions) -> list[Finding]:
         policy_records.check_tlsrpt(ctx),
     )
     return [f for group in groups for f in group]
+
+
+async def _first(pair: Awaitable[tuple[dict[str, list[str]], list[Finding]]]) -> dict[str, list[str]]:
+    return (await pair)[0]
 
 
 def _sts_patterns(policy: str | None) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+from collections.abc import Awaitable
 
 from zonesync.mail import spf
 from zonesync.mail.expand import in_zone
@@ -33,13 +34,17 @@ def _ending(tree: list[str] | tuple[str, ...]) -> str:
     return last[0] if last else "no all (neutral)"
 
 
-async def check_spf(ctx: ZoneContext, mx_addresses: dict[str, list[str]]) -> list[Finding]:
-    """`mx_addresses`: in-zone MX host -> its served addresses (from the MX check)."""
+async def check_spf(ctx: ZoneContext, mx_addresses: Awaitable[dict[str, list[str]]]) -> list[Finding]:
+    """`mx_addresses`: in-zone MX host -> its served addresses (from the MX check), awaited only once the SPF
+    tree is read, so the tree's lookups run beside the MX check's instead of after it (a Task or Future, as
+    every SPF name awaits it)."""
     results = await asyncio.gather(*(_check_name(ctx, name, mx_addresses) for name in spf_names(ctx)))
     return [f for group in results for f in group]
 
 
-async def _check_name(ctx: ZoneContext, name: str, mx_addresses: dict[str, list[str]]) -> list[Finding]:
+async def _check_name(
+    ctx: ZoneContext, name: str, mx_addresses: Awaitable[dict[str, list[str]]]
+) -> list[Finding]:
     ev = await spf_eval.audit(ctx.lookup, name)
     if ev.result == "none":
         return [
@@ -79,7 +84,9 @@ async def _check_name(ctx: ZoneContext, name: str, mx_addresses: dict[str, list[
         )
     ]
     senders = {
-        h: a for h, a in mx_addresses.items() if in_zone(h, ctx.zone) and (name == ctx.zone or h == name)
+        h: a
+        for h, a in (await mx_addresses).items()
+        if in_zone(h, ctx.zone) and (name == ctx.zone or h == name)
     }
     checks = [(host, addr) for host, addrs in senders.items() for addr in addrs]
     results = await asyncio.gather(

@@ -5,10 +5,18 @@ as the zone?); `audit(domain)` walks the whole tree the way an address that matc
 walk it, so the DNS-querying terms of every include are counted (limit 10, §4.6.4) along with void lookups
 (limit 2), and the tree is kept for `-v`. Term syntax comes from `zonesync.mail.spf`; only evaluation is here.
 DNS goes through a lookup function (the verify resolver), so this module does no I/O of its own.
+
+The walk is sequential, as RFC 7208 orders it; the audit, which walks every term anyway, asks a record's
+questions together as soon as the record is read (`_prefetch`: the include and redirect targets' records, and
+through them their terms, the a/mx/exists names), so the walk then finds each answer already there and an
+audit takes about as many round trips as the tree is deep, not as many as it has terms. The lookup function
+asks each question once, so nothing is asked twice; a walk cut short by an error may leave some prefetched
+answers unused.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import re
 from collections.abc import Awaitable, Callable
@@ -112,6 +120,10 @@ class _Walk:
         self.ip = ip
         self.sender = sender
         self.ev = Evaluation()
+        self._warming: set[str] = set()
+        self._tasks: list[asyncio.Future[object]] = []
+        """The prefetches under way (kept referenced until done; never cancelled: they share the resolver's
+        questions with the walk)."""
 
     def line(self, depth: int, text: str) -> None:
         self.ev.tree.append("  " * depth + text)
@@ -170,10 +182,72 @@ class _Walk:
                 return True
         return False
 
+    # -- prefetch (audit only) ------------------------------------------------------------------------------
+    def _spawn(self, aw: Awaitable[object]) -> None:
+        task = asyncio.ensure_future(aw)
+        self._tasks.append(task)
+        task.add_done_callback(self._tasks.remove)
+
+    async def _warm_record(self, domain: str, depth: int) -> None:
+        if depth > MAX_DEPTH or domain in self._warming:
+            return
+        self._warming.add(domain)
+        answer = await self.lookup(domain, "TXT")
+        records = [v for v in answer.values if is_spf(v)]
+        if len(records) == 1:
+            self._prefetch(records[0], domain, depth)
+
+    async def _warm_mx(self, host: str) -> None:
+        answer = await self.lookup(host, "MX")
+        hosts = [v.split()[-1].rstrip(".") for v in answer.values]
+        if len(hosts) <= MAX_MX_ADDRESSES:
+            for mx in hosts:
+                self._spawn(self.lookup(mx, "A"))
+                self._spawn(self.lookup(mx, "AAAA"))
+
+    def _prefetch(self, text: str, domain: str, depth: int) -> None:
+        """Ask now what the audit walk of this record will ask (the same targets, through `target`)."""
+        if self.ip is not None:
+            return
+        self._warming.add(domain)
+        for term in text.split()[1:]:
+            try:
+                mod = _MODIFIER.match(term)
+                if mod and term[0] not in "+-~?":
+                    if mod.group(1).lower() == "redirect":
+                        target = self.target(mod.group(2), domain, "redirect")
+                        if target is not None:
+                            self._spawn(self._warm_record(target, depth + 1))
+                    continue
+                body = term.lstrip("+-~?")
+                body = body.lower() if ":" not in body else body
+                name, _, rest = body.partition(":")
+                name = re.split("/", name, maxsplit=1)[0].lower()
+                if name == "include":
+                    target = self.target(rest, domain, term)
+                    if target is not None:
+                        self._spawn(self._warm_record(target, depth + 1))
+                elif name in ("a", "mx"):
+                    host = self.target(_domain_cidr(body[len(name) :])[0], domain, term)
+                    if host is not None and name == "a":
+                        self._spawn(self.lookup(host, "A"))
+                        self._spawn(self.lookup(host, "AAAA"))
+                    elif host is not None:
+                        self._spawn(self._warm_mx(host))
+                elif name == "exists":
+                    host = self.target(rest, domain, term)
+                    if host is not None:
+                        self._spawn(self.lookup(host, "A"))
+            except (PermError, ValueError):
+                continue  # the walk reports it when it gets there
+
+    # -- the walk --------------------------------------------------------------------------------------------
     async def run(self, domain: str, depth: int) -> str:
         if depth > MAX_DEPTH:
             raise PermError(f"includes nested deeper than {MAX_DEPTH} (a loop?) at {domain}")
         text = await self.record(domain)
+        if text is not None and domain not in self._warming:
+            self._prefetch(text, domain, depth)
         if text is None:
             self.line(depth, f"{domain}: no SPF record")
             return "none"
