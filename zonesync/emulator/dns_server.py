@@ -40,6 +40,7 @@ import socketserver
 import struct
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import dns.exception
@@ -326,6 +327,16 @@ class DnsServer:
         self._sender: _DelayedSender | None = None
         self.questions = 0
         """Questions answered (for tests and the bench)."""
+        self.first_question_at: float | None = None
+        self.last_answer_at: float | None = None
+        """time.monotonic() of the first question and the last answer sent since `reset_timing` (the bench's
+        measure of a client's DNS phase, without its process start-up)."""
+
+    def reset_timing(self) -> None:
+        self.first_question_at = self.last_answer_at = None
+
+    def _answered(self) -> None:
+        self.last_answer_at = time.monotonic()
 
     @property
     def port(self) -> int:
@@ -345,6 +356,8 @@ class DnsServer:
             resp.set_rcode(dns.rcode.FORMERR)
             return resp.to_wire()
         self.questions += 1
+        if self.first_question_at is None:
+            self.first_question_at = time.monotonic()
         try:
             resp = self.authority.resolve(query)
         except Exception:  # a record the wire format cannot carry: SERVFAIL, as a server does, never silence
@@ -359,7 +372,7 @@ class DnsServer:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         server = self
 
-        sender = self._sender = _DelayedSender()
+        sender = self._sender = _DelayedSender(self._answered)
 
         class Udp(socketserver.BaseRequestHandler):
             def handle(self) -> None:
@@ -373,6 +386,7 @@ class DnsServer:
                 else:
                     with contextlib.suppress(OSError):
                         sock.sendto(out, self.client_address)
+                    server._answered()
 
         class Tcp(socketserver.BaseRequestHandler):
             def handle(self) -> None:
@@ -394,6 +408,7 @@ class DnsServer:
                         if delay > 0:
                             time.sleep(delay)
                         conn.sendall(struct.pack("!H", len(out)) + out)
+                        server._answered()
 
         class UdpServer(socketserver.UDPServer):
             address_family = family
@@ -447,7 +462,8 @@ class DnsServer:
 class _DelayedSender:
     """Sends UDP answers at their due time, in due order, from one thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, sent: Callable[[], None]) -> None:
+        self._sent = sent
         self._due: list[tuple[float, int, socket.socket, bytes, Any]] = []
         self._order = itertools.count()
         self._wake = threading.Condition()
@@ -468,6 +484,7 @@ class _DelayedSender:
                 _, _, sock, data, address = heapq.heappop(self._due)
             with contextlib.suppress(OSError):
                 sock.sendto(data, address)
+            self._sent()
 
     def stop(self) -> None:
         """Answers not yet due are dropped (the server is going away)."""
