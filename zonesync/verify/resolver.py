@@ -39,7 +39,7 @@ import dns.reversename
 from zonesync.verify.result import NetOptions
 
 Server = tuple[str, int]
-MAX_IN_FLIGHT = 128
+MAX_IN_FLIGHT = 256
 """Questions on the wire at once (one UDP socket each): a 1,000-record zone in eight round trips, well below
 the usual 1,024 open files and what a server's receive buffer takes in one burst."""
 RECEIVE_BUFFER = 1 << 20
