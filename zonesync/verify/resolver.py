@@ -40,8 +40,8 @@ from zonesync.verify.result import NetOptions
 
 Server = tuple[str, int]
 MAX_IN_FLIGHT = 256
-"""Questions on the wire at once (one UDP socket each): a 1,000-record zone in eight round trips, well below
-the usual 1,024 open files and what a server's receive buffer takes in one burst."""
+"""Questions on the wire at once (all on one socket per server): a 1,000-record zone in four round trips, within
+what a server's receive buffer takes in one burst (a lost datagram is sent again, see RETRANSMIT_AFTER)."""
 RECEIVE_BUFFER = 1 << 20
 """Bytes of answers the UDP socket holds while the client is busy (the default, ~200 KB, overflows at about 100
 small answers)."""
