@@ -104,3 +104,62 @@ def test_anything_but_one_object_is_refused(body: bytes, message: str) -> None:
         with pytest.raises(InvalidJSON) as err:
             parse(body, sizes)
         assert message in str(err.value)
+
+
+def _outcome(data: bytes, sizes: list[int]) -> tuple:
+    items: list = []
+    try:
+        body = parse_object(cut(data, sizes), "result", items.append)
+    except InvalidJSON as exc:
+        return ("error", str(exc), items)
+    return ("ok", body, items)
+
+
+@settings(max_examples=300)
+@given(
+    result=st.lists(values, max_size=6),
+    indent=st.sampled_from([None, 1]),
+    sizes=st.lists(st.integers(1, 9), max_size=60),
+    at=st.integers(0, 10_000),
+    edit=st.sampled_from(["", ",", "]", "[", "}", " ", "1", '"', "x", None]),
+)
+def test_whole_elements_in_one_step_change_nothing(result, indent, sizes, at, edit) -> None:
+    """The one-step path for elements the buffer holds whole gives the same items, envelope and error
+    messages as the careful path alone, for valid bodies and for bodies with one character changed."""
+    from zonesync.providers import jsonstream
+
+    text = json.dumps({"success": True, "result": result, "n": 1}, indent=indent)
+    if edit is not None:
+        at %= len(text)
+        text = text[:at] + edit + text[at + 1 :]
+    data = text.encode()
+    fast = _outcome(data, sizes)
+    never = type("Never", (), {"match": staticmethod(lambda text, pos: None)})
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(jsonstream, "_SEPARATOR", never)
+        assert fast == _outcome(data, sizes)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"result": [1}',
+        b'{"result": [{"a": 1}}, 2]}',
+        b'{"result": [1 2]}',
+        b'{"result": [1,]}',
+        b'{"result": ["a" "b"]}',
+        b'{"result": [1]]}',
+        b'{"result": [1, 2] "n": 1}',
+        b'{"result": [[1], {"a": [2]},\n "x" , 3.5e1 ,null]}',
+    ],
+)
+def test_list_separators_read_the_same_in_one_step(body: bytes) -> None:
+    from zonesync.providers import jsonstream
+
+    for sizes in ([], [1] * len(body)):
+        fast = _outcome(body, sizes)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(
+                jsonstream, "_SEPARATOR", type("Never", (), {"match": staticmethod(lambda t, p: None)})
+            )
+            assert fast == _outcome(body, sizes)

@@ -181,6 +181,16 @@ def txt_from_presentation(content: str) -> str:
     stripped = content.strip()
     if not stripped.startswith('"'):
         return content
+    inner = stripped[1:-1]
+    if (
+        len(stripped) > 1
+        and stripped[-1] == '"'
+        and inner.isascii()
+        and inner.isprintable()
+        and '"' not in inner
+        and "\\" not in inner
+    ):
+        return inner  # one quoted string of printable ASCII without escapes: the tokenizer gives it as is
     strings = quoted_strings(stripped)
     if strings is None:
         return content

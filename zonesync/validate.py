@@ -36,6 +36,8 @@ def check_record_set(records: Iterable[Record], zone: str) -> list[Diagnostic]:
     ordered = sorted(records, key=attrgetter("name"))  # keys are the records' own strings: no copies
     for name, group in groupby(ordered, key=attrgetter("name")):
         recs = list(group)
+        if len(recs) == 1:  # nothing to be a duplicate of or beside (most names)
+            continue
         first_of: dict[tuple[str, str], Record] = {}
         for rec in recs:
             first = first_of.setdefault((rec.type, rec.value), rec)

@@ -121,37 +121,43 @@ def managed_reason(item: dict[str, Any]) -> str | None:
 
 
 _TTLS: dict[int, int] = {}
+_TYPE_NAMES = {t: t for t in rdata.SUPPORTED_TYPES}
+_SUPPORTED = frozenset(rdata.SUPPORTED_TYPES)
+_ADDRESS_TYPES = frozenset({"A", "AAAA"})
 
 
 def from_api(item: dict[str, Any], zone: str) -> Record | Skipped:
     """A record as the API lists it -> canonical Record, or Skipped with the reason."""
-    rtype = sys.intern(str(item.get("type", "")).upper())  # one "A", not one per record
+    raw_type = item.get("type", "")
+    rtype = _TYPE_NAMES.get(raw_type)  # one "A", not one per record
+    if rtype is None:
+        rtype = sys.intern(str(raw_type).upper())
     name = sys.intern(str(item.get("name", "")).rstrip(".").lower())  # shared with the zone file's records
     rid = str(item.get("id", ""))
     content = str(item.get("content") or "")
-    reason = managed_reason(item)
+    reason = managed_reason(item) if item.get("meta") or item.get("locked") else None
     if reason:
         return Skipped(name, rtype, content, reason, rid)
-    if rtype not in rdata.SUPPORTED_TYPES:
+    if rtype not in _SUPPORTED:
         return Skipped(name, rtype, content, f"type {rtype} is not supported by zonesync", rid)
     try:
         if rtype == "TXT":
             value = rdata.txt_from_presentation(content)
-        else:
-            value = rdata.canonical_value(rtype, live_text(item), ".")
+        else:  # an address is its content (what live_text gives for it)
+            text = content if rtype in _ADDRESS_TYPES else live_text(item)
+            value = rdata.canonical_value(rtype, text, ".")
     except (rdata.ValueError_, KeyError, TypeError, ValueError) as exc:
         return Skipped(name, rtype, content, f"value zonesync cannot parse ({exc})", rid)
-    proxied = bool(item.get("proxied")) if rtype in PROXIABLE_TYPES else None
-    tags = tuple(sorted(item.get("tags") or ()))
+    tags = item.get("tags")
     return Record(
-        name=name,
-        type=rtype,
-        value=value,
-        ttl=_TTLS.setdefault(ttl := int(item.get("ttl") or 1), ttl),  # one int object per distinct TTL
-        proxied=proxied,
-        comment=item.get("comment") or None,
-        tags=tags,
-        id=rid,
+        name,
+        rtype,
+        value,
+        _TTLS.setdefault(ttl := int(item.get("ttl") or 1), ttl),  # one int object per distinct TTL
+        bool(item.get("proxied")) if rtype in PROXIABLE_TYPES else None,
+        item.get("comment") or None,
+        tuple(sorted(tags)) if tags else (),
+        rid,
     )
 
 

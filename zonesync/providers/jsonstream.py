@@ -21,6 +21,7 @@ from typing import Any
 
 _DECODER = json.JSONDecoder()
 _BLANKS = re.compile(r"[ \t\n\r]*")
+_SEPARATOR = re.compile(r"[ \t\n\r]*([,\]])[ \t\n\r]*")
 _NUMBER_CHARS = frozenset("0123456789.eE+-")
 
 
@@ -158,12 +159,29 @@ def parse_object(chunks: Iterable[bytes], stream_key: str, on_item: Callable[[An
 
 
 def _stream_list(buf: _Buffer, on_item: Callable[[Any], None]) -> int:
+    """Each element to `on_item`. An element that the buffer holds whole, with the `,` or `]` after it, is
+    taken in one step (decode, then one regex for the separator and the blanks around it); anything else
+    (an element cut by a chunk boundary, invalid JSON) takes the careful path, which reads more, and says
+    what is wrong exactly as before."""
     buf.pos += 1  # the "["
     count = 0
     if buf.skip_ws() == "]":
         buf.pos += 1
         return 0
+    decode, separator = _DECODER.raw_decode, _SEPARATOR.match
     while True:
+        try:
+            item, end = decode(buf.text, buf.pos)
+            found = separator(buf.text, end)
+        except json.JSONDecodeError:
+            found = None
+        if found is not None:  # complete: something follows it (a number may not end at the buffer's end)
+            buf.pos = found.end()
+            on_item(item)
+            count += 1
+            if found.group(1) == "]":
+                return count
+            continue
         on_item(buf.value())
         count += 1
         if buf.expect(",]", "in the list") == "]":
