@@ -53,6 +53,11 @@ def test_main_freezes_the_heap_after_the_command_whatever_its_exit(monkeypatch) 
     calls: list[str] = []
     monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
     monkeypatch.setattr(gc, "set_threshold", lambda *a: None)
+
+    def exit_now(code: object) -> None:  # the real one ends the process (os._exit): tested apart
+        raise SystemExit(code)
+
+    monkeypatch.setattr(cli_module, "exit_now", exit_now)
     for argv, code in ((["zonesync", "--version"], 0), (["zonesync", "plan", "--no-such-flag"], 1)):
         calls.clear()
         monkeypatch.setattr(sys, "argv", argv)

@@ -8,12 +8,10 @@ zone files and `apply PLAN.json`. It returns values and prints nothing: the comm
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from zonesync import safety
 from zonesync.differ import diff, is_ignored
 from zonesync.errors import InvalidZoneError, StalePlanError, ZonesyncError
 from zonesync.loader import ZoneConfig, load_zone_file
@@ -22,6 +20,7 @@ from zonesync.plan import Plan, ZonePlan, fingerprint
 from zonesync.validate import check_record_set
 
 if TYPE_CHECKING:
+    from zonesync import safety
     from zonesync.mail import GeneratedKey
     from zonesync.planfile import SavedPlan, SavedZone
     from zonesync.providers.cloudflare import CloudflareProvider, LiveZone, ZoneInfo
@@ -96,6 +95,8 @@ def parallel(func: Callable[[T], R], items: Sequence[T]) -> list[R]:
     """Map over zones concurrently, results in input order (so output order is stable)."""
     if len(items) <= 1:
         return [func(item) for item in items]
+    from concurrent.futures import ThreadPoolExecutor  # (and logging): not for one zone, nor `validate`
+
     with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(items))) as pool:
         return list(pool.map(func, items))
 
@@ -259,6 +260,8 @@ def plan_for_apply(
 ) -> list[ZoneApply]:
     """Plan every zone file against its live zone, now."""
     works = plan_all(provider, configs, on_zone_done)
+    from zonesync import safety  # apply only
+
     return [ZoneApply(w.plan, w.live.zone, safety.limits_for(w.config), w) for w in works]
 
 
@@ -331,6 +334,8 @@ def apply(
     """Check every zone against its safety limits (and `--no-new-keys`), ask `confirm` (which raises to
     stop), then apply the zones that change something, concurrently. Nothing is written unless every zone
     passes the checks."""
+    from zonesync import safety  # apply only: a plan loads it when a zone changes
+
     safety.enforce(((z.plan, z.limits) for z in zones), force)
     if no_new_keys:
         refuse_new_keys(zones)

@@ -10,18 +10,23 @@ from __future__ import annotations
 import re
 import socket
 from functools import lru_cache
+from typing import Any
 
 import dns.exception
 import dns.ipv4
 import dns.ipv6
 import dns.name
-import dns.rdata
-import dns.rdataclass
-import dns.rdatatype
-import dns.rdtypes.ANY.TXT
 import dns.tokenizer
 
 from zonesync import names
+from zonesync.lazyimport import lazy
+
+dns_rdata: Any = lazy("dns.rdata")
+dns_rdataclass: Any = lazy("dns.rdataclass")
+dns_rdatatype: Any = lazy("dns.rdatatype")
+dns_txt: Any = lazy("dns.rdtypes.ANY.TXT")
+"""On first use: addresses, host names and TXT text need none of them, and with `dns.rdata` and the TXT
+type comes most of dnspython (renderer, rdataset, TSIG, EDNS...)."""
 
 SUPPORTED_TYPES: tuple[str, ...] = (
     "A", "AAAA", "CNAME", "MX", "TXT", "SRV", "CAA", "NS", "PTR", "TLSA", "SSHFP", "HTTPS", "SVCB",
@@ -65,11 +70,11 @@ def canonical_value(rdtype: str, text: str, zone: str) -> str:
             target = dns.name.from_text(text.strip(), origin)
             _check_target(rdtype, text, target)
             return target.to_text().lower()
-        rd = dns.rdata.from_text(dns.rdataclass.IN, rdtype, text, origin=origin, relativize=False)
+        rd = dns_rdata.from_text(dns_rdataclass.IN, rdtype, text, origin=origin, relativize=False)
         if rdtype == "MX" and rd.exchange != dns.name.root:  # "0 ." is a null MX (RFC 7505)
             _check_target(rdtype, text, rd.exchange)
         wire = rd.to_digestable()
-        canon = dns.rdata.from_wire(dns.rdataclass.IN, rd.rdtype, wire, 0, len(wire))
+        canon = dns_rdata.from_wire(dns_rdataclass.IN, rd.rdtype, wire, 0, len(wire))
         return canon.to_text()
     except ValueError_:
         raise
@@ -169,7 +174,7 @@ def txt_chunks(text: str) -> list[bytes]:
 
 def txt_presentation(text: str) -> str:
     """Joined text -> quoted, escaped, 255-byte-split presentation (`"part1" "part2"`)."""
-    rd = dns.rdtypes.ANY.TXT.TXT(dns.rdataclass.IN, dns.rdatatype.TXT, txt_chunks(text))
+    rd = dns_txt.TXT(dns_rdataclass.IN, dns_rdatatype.TXT, txt_chunks(text))
     return rd.to_text()
 
 

@@ -56,11 +56,11 @@ def check_token(token: str, env: str = TOKEN_ENV) -> str:
     return token
 
 
-_HEADER = re.compile(
+_HEADER = (
     r"(?i)(\b(?:authorization|x-auth-key|x-auth-email|cf-access-client-secret)\b['\"]?\s*[:=,]\s*"
     r"(?:b?['\"])?(?:bearer\s+)?)(?!\[redacted\])[^'\"\s,})\]]+"
 )
-_BEARER = re.compile(r"(?i)\b(bearer\s+)(?!\[redacted\])[^'\"\s,})\]]+")
+_BEARER = r"(?i)\b(bearer\s+)(?!\[redacted\])[^'\"\s,})\]]+"
 
 
 def secrets_from_env() -> list[str]:
@@ -73,8 +73,9 @@ def scrub(text: str, secrets: Iterable[str] | None = None) -> str:
     """`text` without header values (`Authorization: ...`, `Bearer ...`) or any of `secrets` (default: the
     token and plan key of the environment) — also as Python would print them (`\\n` escaped) and each
     whitespace-separated part of one, in case an error cut it at a line break."""
-    text = _HEADER.sub(lambda m: m.group(1) + REDACTED, text)
-    text = _BEARER.sub(lambda m: m.group(1) + REDACTED, text)
+    # re.sub compiles each pattern once, on the first message scrubbed (most runs print none to stderr)
+    text = re.sub(_HEADER, lambda m: m.group(1) + REDACTED, text)
+    text = re.sub(_BEARER, lambda m: m.group(1) + REDACTED, text)
     for secret in secrets_from_env() if secrets is None else secrets:
         forms = {secret, secret.strip(), repr(secret)[1:-1], *(p for p in secret.split() if len(p) >= 6)}
         for form in sorted((f for f in forms if f), key=len, reverse=True):

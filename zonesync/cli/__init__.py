@@ -10,14 +10,14 @@ imported by the commands that talk to the API, and sub-commands load on first us
 
 from __future__ import annotations
 
+import atexit
 import gc
 import importlib
-import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -168,17 +168,18 @@ def _verbose(ctx: click.Context) -> None:
     if root.obj.get("verbose"):
         return
     root.obj["verbose"] = True
+    import logging  # only -v configures it here (the SDK and the provider import it for their own use)
+
+    class ScrubbingFormatter(logging.Formatter):
+        """Log lines (`-v`, and any library's warning) never hold a header value or a secret."""
+
+        def format(self, record: logging.LogRecord) -> str:
+            return scrub(super().format(record))
+
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_ScrubbingFormatter("zonesync: %(message)s"))
+    handler.setFormatter(ScrubbingFormatter("zonesync: %(message)s"))
     logging.basicConfig(level=logging.INFO, handlers=[handler])
     logging.getLogger("httpx").setLevel(logging.WARNING)  # ours already logs each request once
-
-
-class _ScrubbingFormatter(logging.Formatter):
-    """Log lines (`-v`, and any library's warning) never hold a header value or a secret."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        return scrub(super().format(record))
 
 
 verbose_option = click.option(
@@ -227,11 +228,13 @@ def load(zone_files: Sequence[Path], for_api: bool = False) -> list[ZoneConfig]:
         # Commands that talk to the API load the SDK first: its modules (about 18 MB) then do not settle in
         # the memory a large zone file's parse leaves fragmented (100,000 records: 12 MB lower peak); and the
         # modules it shares with ours (importlib.metadata, email, json...) are counted as its own import.
-        import cloudflare  # noqa: F401
-
+        # Its HTTP client (httpx, imported by `tls`) comes first of all: the client's CA certificates then
+        # load in a thread while the rest of the SDK, zonesync's modules and the zone files load.
         from zonesync.providers import tls
 
-        tls.prepare()  # the client's CA certificates load in a thread while the zone files are read
+        tls.prepare()
+        import cloudflare  # noqa: F401
+
         import zonesync.providers.cloudflare  # noqa: F401
     from zonesync.orchestrate import load_configs
 
@@ -295,14 +298,37 @@ def main() -> None:
     # reference cycles: with the default gen-0 threshold (700) the collector rescans them over and over,
     # which makes a 100,000-record plan about twice as slow (bench/, plan stages).
     gc.set_threshold(100_000, 50, 1000)
+    code: Any = None
     try:
         cli.main(prog_name="zonesync")
+    except SystemExit as done:
+        code = done.code
     finally:
         # The command is done and its output written and closed: the interpreter's exit would now collect
         # every object left (the SDK's modules, the zones' records), 0.1 to 0.5 s per run, for no effect.
-        # Frozen objects are skipped by that collection; exit still runs atexit, flushes stdout/stderr and
-        # frees memory as usual (bench/: plan and apply both end this way).
+        # Frozen objects are skipped by that collection (where exit_now leaves the exit to the interpreter).
         gc.freeze()
+    exit_now(code)
+
+
+def exit_now(code: Any) -> NoReturn:
+    """End the process as the interpreter ends it after `sys.exit(code)`, without its teardown: freeing
+    some 600 modules (most of them the SDK's) one by one takes 30-100 ms after the output is complete.
+
+    What an exit must do still happens, in the interpreter's order: the atexit handlers run (logging's
+    flush, weakref finalizers), then stdout and stderr are flushed; the status is the same. Where that
+    is not certain the interpreter exits as usual: another thread still running (it waits for it), a
+    message instead of a status, or a flush that fails (a closed pipe: it reports that and exits 120)."""
+    threading = sys.modules.get("threading")  # not imported: no other thread
+    if not (code is None or isinstance(code, int)) or (threading and threading.active_count() > 1):
+        raise SystemExit(code)
+    atexit._run_exitfuncs()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        raise SystemExit(code) from None
+    os._exit(code or 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -136,8 +136,6 @@ def emit(
     out: Path | None = None,
 ) -> None:
     """Print the plan in `fmt`, warn about zones apply would refuse as unsafe, save it to `out`."""
-    from zonesync import safety
-
     # the saved-plan format only when a plan is saved or printed as JSON (a text plan never loads it)
     if out is not None or fmt == "json":
         from zonesync import planfile
@@ -145,11 +143,15 @@ def emit(
     if out is not None:
         planfile.refuse_pending(plan)
     by_zone = {c.zone: c for c in configs}
-    unsafe = [
-        p
-        for zp in plan.zones
-        if zp.has_changes and (p := safety.check(zp, safety.limits_for(by_zone.get(zp.zone))))
-    ]
+    unsafe: list[str] = []
+    if plan.has_changes:  # only changes can be unsafe
+        from zonesync import safety
+
+        unsafe = [
+            p
+            for zp in plan.zones
+            if zp.has_changes and (p := safety.check(zp, safety.limits_for(by_zone.get(zp.zone))))
+        ]
     if fmt == "json":
         click.echo(json_render.dumps(planfile.sealed(plan, by_zone)), nl=False)
     elif fmt == "markdown":

@@ -33,7 +33,6 @@ from zonesync.model import ApplyReport, Record
 from zonesync.plan import ACTION_ORDER, Change, SkippedRecord
 from zonesync.providers import cloudflare_schema as schema
 from zonesync.providers import tls
-from zonesync.providers.batch_outcome import batch_state
 from zonesync.providers.cloudflare_records import Skipped, from_api, to_api
 from zonesync.providers.jsonstream import InvalidJSON, Streamed, parse_object
 from zonesync.ratelimit import RateLimiter
@@ -509,6 +508,8 @@ class CloudflareProvider:
             )
             report.unknown.extend(chunk)
             return False
+        from zonesync.providers.batch_outcome import batch_state  # only when a batch went wrong
+
         state = batch_state(chunk, live.records)
         if state.all_landed and (not refused or resent):
             # The answer was lost (or our earlier attempt landed late), but the transaction committed.

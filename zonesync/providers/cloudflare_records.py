@@ -12,15 +12,15 @@ from __future__ import annotations
 import base64
 import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dns.name
-import dns.rdata
-import dns.rdataclass
-import dns.rdtypes.ANY.LOC
 
 from zonesync import rdata
 from zonesync.model import PROXIABLE_TYPES, Record
+
+if TYPE_CHECKING:
+    import dns.rdtypes.ANY.LOC
 
 STRUCTURED_TYPES = frozenset(
     {"SRV", "CAA", "TLSA", "SSHFP", "LOC", "CERT", "DNSKEY", "DS", "NAPTR", "SMIMEA", "HTTPS", "SVCB", "URI"}
@@ -241,7 +241,7 @@ def to_api(record: Record) -> dict[str, Any]:
     if rtype == "TXT":
         body["content"] = rdata.txt_presentation(record.value)
     elif rtype in STRUCTURED_TYPES:
-        rd = dns.rdata.from_text(dns.rdataclass.IN, rtype, record.value)
+        rd = rdata.dns_rdata.from_text(rdata.dns_rdataclass.IN, rtype, record.value)
         body["data"], priority = _structured(rtype, rd)
         if priority is not None:
             body["priority"] = priority

@@ -1,10 +1,10 @@
-"""The API client's TLS context, built in a thread while the zone files are read.
+"""The API client's TLS context, built in a thread while the rest of the SDK and the zone files load.
 
 httpx builds it when the transport is made (`create_ssl_context`: the CAs of SSL_CERT_FILE, SSL_CERT_DIR
 or certifi, with verification on). Loading the CA file takes 30-50 ms inside OpenSSL, which releases the
-GIL, so `prepare` starts that same call as soon as the SDK is imported and the first transport `take`s its
-result: the same context, made earlier, next to the importing and parsing that follows. Nothing about
-verification changes.
+GIL, so `prepare` starts that same call as soon as httpx is imported and the first transport `take`s its
+result: the same context, made earlier, next to the importing and parsing that follows (the rest of the
+SDK, zonesync's modules, the zone files). Nothing about verification changes.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ _pending: Future[ssl.SSLContext] | None = None
 def prepare() -> None:
     """Start building httpx's default context (`verify=True`) in a thread, unless one is pending."""
     global _pending
+    import certifi  # noqa: F401  (httpx's CA bundle) imported here: the thread imports nothing
+
     with _lock:
         if _pending is not None:
             return
