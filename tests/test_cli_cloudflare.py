@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import socket
 import subprocess
 import sys
 import textwrap
@@ -252,12 +253,58 @@ def test_apply_refuses_without_yes_when_not_a_terminal(emulator, tmp_path: Path)
     assert emulator.records(ZONE) == []
 
 
-def test_bad_zone_file_fails_before_any_request(emulator, tmp_path: Path) -> None:
+BAD_RECORD = "  bad: {type: A, value: 1.2.3}\n"
+
+
+def file_error(zone: str = ZONE) -> str:
+    return f"{zone}.yaml:17: records.bad.value: invalid A value"
+
+
+def only_line(output: str) -> str:
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert len(lines) == 1, output
+    return lines[0]
+
+
+@pytest.mark.parametrize("command", [("plan",), ("apply", "--yes")])
+def test_bad_zone_file_stops_the_run_before_any_write(emulator, tmp_path: Path, command) -> None:
+    """The live zone may be read while the files are checked (lookup and listing: GETs only); a bad file
+    then stops the run with its own one-line error, and nothing is written."""
+    path = write_zone(tmp_path, BASIC + BAD_RECORD)
     emulator.reset_stats()
-    result = run("plan", write_zone(tmp_path, "records:\n  www: {type: A, value: 1.2.3}\n"))
+    result = run(*command, path)
     assert result.exit_code == 1
-    assert "example.com.yaml:3: records.www.value: invalid A value" in result.output
-    assert emulator.stats()["total"] == 0
+    assert file_error() in only_line(result.output)
+    assert {route.split()[0] for route in emulator.stats()["by_route"]} <= {"GET"}
+    assert set(emulator.stats()["by_route"]) <= {"GET /zones", "GET /zones/:id/dns_records"}
+    assert emulator.records(ZONE) == []
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize("trouble", ["wrong token", "no token", "unreachable API", "unknown zone"])
+def test_a_bad_zone_file_is_the_error_reported_whatever_the_early_reads_meet(
+    emulator, tmp_path: Path, monkeypatch, trouble: str
+) -> None:
+    """The reads started beside the parsing fail too, but the file's error is the one shown, every time
+    (without the bad record, each trouble is reported as before: tests above)."""
+    zone = "not-there.org" if trouble == "unknown zone" else ZONE
+    if trouble == "wrong token":
+        monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "wrong-token")
+    elif trouble == "no token":
+        monkeypatch.delenv("CLOUDFLARE_API_TOKEN")
+    elif trouble == "unreachable API":
+        monkeypatch.setenv("CLOUDFLARE_BASE_URL", f"http://127.0.0.1:{_closed_port()}")
+    path = write_zone(tmp_path, BASIC + BAD_RECORD, name=zone)
+    for command in (("plan",), ("apply", "--yes")):
+        result = run(*command, path)
+        assert result.exit_code == 1
+        assert file_error(zone) in only_line(result.output)
+    assert emulator.records(ZONE) == []
 
 
 def _big_zone(n: int) -> str:

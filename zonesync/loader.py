@@ -1,6 +1,6 @@
 """Zone file (v1) -> ZoneConfig: typed, canonical records, each remembering file, line and field.
 
-Everything a single record can get wrong is refused here, before any request is made: unknown keys
+Everything a single record can get wrong is refused here, before any write: unknown keys
 (with a suggestion), values dnspython cannot parse, TTLs Cloudflare refuses, `proxied` on a type
 Cloudflare cannot proxy, names outside the zone. Checks that need the whole record set live in
 `zonesync.validate`.
@@ -131,6 +131,18 @@ def load_zone_file(path: str | Path, text: str | None = None) -> ZoneConfig:
         max_changes_line=top.line_of("max_changes"),
         enterprise=enterprise,
     )
+
+
+def zone_of_path(path: str | Path) -> str | None:
+    """The zone a valid file at `path` declares, known from its name alone (a valid file's `zone:` must match
+    it): lets the live zone be read while the file is parsed. None when the name does not tell."""
+    named = _zone_from_file_name(str(path))
+    if named is None:
+        return None
+    try:
+        return _zone_name(named, Source(str(path)))
+    except ZoneFileError:
+        return None
 
 
 def _zone_from_file_name(path: str) -> str | None:

@@ -223,7 +223,13 @@ def resolve_paths(zone_files: Sequence[Path]) -> list[Path]:
     return found
 
 
-def load(zone_files: Sequence[Path], for_api: bool = False) -> list[ZoneConfig]:
+def load(
+    zone_files: Sequence[Path],
+    for_api: bool = False,
+    before_parse: Callable[[list[Path]], None] | None = None,
+) -> list[ZoneConfig]:
+    """The zone files parsed and checked; `before_parse` is handed their paths first (to start the live
+    zones' reads, `zonesync.cli.zones.load_reading`)."""
     if for_api:
         # Commands that talk to the API load the SDK first: its modules (about 18 MB) then do not settle in
         # the memory a large zone file's parse leaves fragmented (100,000 records: 12 MB lower peak); and the
@@ -238,7 +244,10 @@ def load(zone_files: Sequence[Path], for_api: bool = False) -> list[ZoneConfig]:
         import zonesync.providers.cloudflare  # noqa: F401
     from zonesync.orchestrate import load_configs
 
-    return load_configs(resolve_paths(zone_files))
+    paths = resolve_paths(zone_files)
+    if before_parse is not None:
+        before_parse(paths)
+    return load_configs(paths)
 
 
 def make_provider(

@@ -36,8 +36,13 @@ changed_since_option = click.option(
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from zonesync.loader import ZoneConfig
+    from zonesync.orchestrate import LiveReads
     from zonesync.plan import Plan
+    from zonesync.progress import Progress
+    from zonesync.providers.cloudflare import CloudflareProvider
 
 
 @click.command(cls=Command)
@@ -84,20 +89,23 @@ def plan(
 ) -> None:
     """Show what apply would change in each zone: files, or zone names (`zonesync plan example.org` reads
     zones/example.org.yaml); default: every zones/*.yaml."""
-    configs = load_changed(zone_files, changed_since)  # the SDK first: see `load`
-    from zonesync.orchestrate import plan_all
-    from zonesync.plan import Plan
     from zonesync.progress import Progress
 
-    if not configs:
+    progress = Progress("planning", 0)
+    configs, provider, reads = load_reading(ctx, zone_files, changed_since, progress)
+    from zonesync.orchestrate import plan_all
+    from zonesync.plan import Plan
+
+    if provider is None:
         emit(Plan(()), configs, fmt, out)
         return
-    progress = Progress("planning", len(configs))
-    provider = make_provider(ctx, [c.zone for c in configs], progress.request)
+    progress.phase("planning", len(configs))
     try:
         with progress_line(progress, enabled=not no_progress):
-            works = plan_all(provider, configs, progress.zone_done)
+            works = plan_all(provider, configs, progress.zone_done, reads)
     finally:
+        if reads is not None:
+            reads.close()
         provider.close()
     the_plan = Plan(tuple(w.plan for w in works))
     emit(the_plan, configs, fmt, out)
@@ -105,11 +113,55 @@ def plan(
         ctx.exit(exitcodes.CHANGES)
 
 
-def load_changed(zone_files: Sequence[Path], changed_since: str | None) -> list[ZoneConfig]:
+def load_reading(
+    ctx: click.Context, zone_files: Sequence[Path], changed_since: str | None, progress: Progress
+) -> tuple[list[ZoneConfig], CloudflareProvider | None, LiveReads | None]:
+    """The zone files to plan, parsed and checked while their live zones are read: the provider and the
+    zone lookup and listings (GETs only, `orchestrate.LiveReads`) start from the files' names
+    (`loader.zone_of_path`) before the first file is parsed, so the wait for Cloudflare overlaps the parsing.
+    A bad zone file still stops the run before any write, with its own error: the reads are discarded,
+    their errors too (a missing token or zone is reported only once every file passed, as without the
+    overlap, so the output does not depend on timing). No provider: no zone file to plan."""
+    started: list[tuple[CloudflareProvider, LiveReads]] = []
+
+    def start(paths: list[Path]) -> None:
+        from zonesync.loader import zone_of_path
+        from zonesync.orchestrate import LiveReads
+
+        names = [name for p in paths if (name := zone_of_path(p)) is not None]
+        if not names or len(names) < len(paths):
+            return  # a zone known only from its file's contents: read after parsing, as before
+        try:
+            provider = make_provider(ctx, names, progress.request)
+        except ZonesyncError:
+            return  # raised again after the files are checked, if they pass
+        started.append((provider, LiveReads(provider, names)))
+
+    try:
+        configs = load_changed(zone_files, changed_since, start)
+    except BaseException:
+        for _, reads in started:
+            reads.close(wait=False)  # not their client either: a read in flight ends on its own
+        raise
+    for provider, reads in started:
+        if reads.covers(configs):
+            return configs, provider, reads
+        reads.close()
+        provider.close()
+    if not configs:
+        return configs, None, None
+    return configs, make_provider(ctx, [c.zone for c in configs], progress.request), None
+
+
+def load_changed(
+    zone_files: Sequence[Path],
+    changed_since: str | None,
+    before_parse: Callable[[list[Path]], None] | None = None,
+) -> list[ZoneConfig]:
     """The zone files to plan: all of them, or with `--changed-since REF` those that differ from REF (the
     zone files deleted since are reported on stderr: their zones are left as they are)."""
     if changed_since is None:
-        return load(zone_files, for_api=True)
+        return load(zone_files, for_api=True, before_parse=before_parse)
     from zonesync.changed import changed_since as changed_files
 
     paths = resolve_paths(zone_files)
@@ -122,7 +174,7 @@ def load_changed(zone_files: Sequence[Path], changed_since: str | None) -> list[
     if not changed.files:
         echo(f"No zone file differs from {changed_since}: nothing to plan.", err=True)
         return []
-    return load(changed.files, for_api=True)
+    return load(changed.files, for_api=True, before_parse=before_parse)
 
 
 def warn(message: str) -> None:
@@ -208,8 +260,10 @@ def apply(
     Given one saved plan (PLAN.json from `plan --out`), apply exactly that plan, refusing it if any
     zone changed since or the file was altered."""
     from zonesync import planfile
+    from zonesync.progress import Progress
 
     saved = None
+    reads = None
     if any(planfile.is_plan_file(f) for f in zone_files):
         if len(zone_files) > 1:
             raise ZonesyncError("a saved plan (.json) is applied alone: zonesync apply PLAN.json")
@@ -227,27 +281,26 @@ def apply(
             echo("Nothing to apply.")
             return
         retry = "Plan again to converge."
+        progress = Progress("checking", len(saved.zones))
+        provider = make_provider(ctx, [z.plan.zone for z in saved.zones], progress.request)
     else:
-        configs = load_changed(zone_files, changed_since)  # the SDK first: see `load`
-        if not configs:
+        progress = Progress("planning", 0)
+        configs, maybe, reads = load_reading(ctx, zone_files, changed_since, progress)
+        if maybe is None:
             echo("Nothing to apply.")
             return
+        provider = maybe
+        progress.phase("planning", len(configs))
         retry = "Run apply again to converge."
     from zonesync import orchestrate
-    from zonesync.progress import Progress
     from zonesync.render.text import render, render_outcome
 
-    progress = Progress(
-        "checking" if saved is not None else "planning", len(saved.zones) if saved else len(configs)
-    )
-    zones_named = [z.plan.zone for z in saved.zones] if saved is not None else [c.zone for c in configs]
-    provider = make_provider(ctx, zones_named, progress.request)
     try:
         with progress_line(progress, enabled=not no_progress):
             if saved is not None:
                 zones = orchestrate.saved_for_apply(provider, saved)
             else:
-                zones = orchestrate.plan_for_apply(provider, configs, progress.zone_done)
+                zones = orchestrate.plan_for_apply(provider, configs, progress.zone_done, reads)
         if saved is None:
             the_plan = orchestrate.plan_of(zones)
             echo(render(the_plan))
@@ -271,6 +324,8 @@ def apply(
                 on_zone_done=progress.zone_done,
             )
     finally:
+        if reads is not None:
+            reads.close()
         provider.close()
     for outcome in outcomes:
         for line in render_outcome(outcome, retry):

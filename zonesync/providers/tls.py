@@ -10,7 +10,6 @@ SDK, zonesync's modules, the zone files). Nothing about verification changes.
 from __future__ import annotations
 
 import threading
-from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
 import httpx
@@ -18,8 +17,33 @@ import httpx
 if TYPE_CHECKING:
     import ssl
 
+
+class _Building:
+    """httpx's default context, being built in a thread (a plain thread: concurrent.futures would load
+    logging and more before the SDK does)."""
+
+    def __init__(self) -> None:
+        self.context: ssl.SSLContext | None = None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._build, name="zonesync-tls")
+        self.thread.start()
+
+    def _build(self) -> None:
+        try:
+            self.context = httpx.create_ssl_context()
+        except BaseException as exc:  # raised where the transport takes it, as if built there
+            self.error = exc
+
+    def result(self) -> ssl.SSLContext:
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        assert self.context is not None
+        return self.context
+
+
 _lock = threading.Lock()
-_pending: Future[ssl.SSLContext] | None = None
+_pending: _Building | None = None
 
 
 def prepare() -> None:
@@ -28,18 +52,8 @@ def prepare() -> None:
     import certifi  # noqa: F401  (httpx's CA bundle) imported here: the thread imports nothing
 
     with _lock:
-        if _pending is not None:
-            return
-        future: Future[ssl.SSLContext] = Future()
-        _pending = future
-
-    def build() -> None:
-        try:
-            future.set_result(httpx.create_ssl_context())
-        except BaseException as exc:  # raised where the transport takes it, as if built there
-            future.set_exception(exc)
-
-    threading.Thread(target=build, name="zonesync-tls").start()
+        if _pending is None:
+            _pending = _Building()
 
 
 def take() -> ssl.SSLContext | bool:
@@ -47,5 +61,5 @@ def take() -> ssl.SSLContext | bool:
     httpx's default), else True for httpx to build one itself."""
     global _pending
     with _lock:
-        future, _pending = _pending, None
-    return True if future is None else future.result()
+        building, _pending = _pending, None
+    return True if building is None else building.result()
