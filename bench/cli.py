@@ -19,11 +19,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench import report, scenarios
+from bench import report, scenarios, verify_dns
 from bench.scenarios import Row, Settings
 
 RESULTS = Path(__file__).resolve().parent / "results"
-ALL = ("0", "1", "2", "3", "4", "5", "6", "growth")
+ALL = ("0", "1", "2", "3", "4", "5", "6", "growth", "verify")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -79,6 +79,7 @@ def run_all(s: Settings, only: Sequence[str]) -> dict[str, Any]:
         "4": lambda: scenarios.cli_startup(s),
         "5": lambda: scenarios.account_shapes(s),
         "6": lambda: scenarios.thousands(s),
+        "verify": lambda: verify_dns.scenario(s),
     }
     took: dict[str, float] = {}
     for key in only:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bench.scenarios import FLOOR, OCTO_DEFAULT, OCTO_TUNED, ZONESYNC, Row
+from bench.verify_dns import target as verify_target
 
 COMPARED = ("0", "1", "2", "3", "3-ratelimited")
 TITLES = {
@@ -227,6 +228,8 @@ def targets(rows: Sequence[Row], lines: Sequence[dict[str, Any]]) -> list[dict[s
                 r.extra["own_net_s"] < 0.1,
                 r.note,
             )
+        if r.scenario == "verify" and r.extra.get("target"):
+            add(*verify_target(r))
         if r.scenario == "6" and r.tool == ZONESYNC:
             e = r.extra
             within = (

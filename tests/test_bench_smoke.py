@@ -101,3 +101,15 @@ def test_startup_profile_reads_importtime(tmp_path: Path) -> None:
     assert row.extra["shared_with_sdk_s"] > 0
     assert row.extra["own_net_s"] == round(row.extra["own_s"] - row.extra["shared_with_sdk_s"], 3)
     assert "zonesync.cli" in row.extra["zonesync_modules"]
+
+
+def test_verify_scenario_rows_and_target(tmp_path: Path) -> None:
+    """Scenario "verify": the run succeeds, each question is asked once, the target line reads the row."""
+    from bench import verify_dns
+
+    row = verify_dns.measure(20, True, 0.0, 1, tmp_path)
+    assert row.ok, row.note
+    assert row.requests == 12 + 20 + 3  # the maddy zone's 12, one per record, l1..l3
+    assert len(row.walls) == len(row.extra["no_delay_walls"]) == 1
+    name, _met, detail = verify_dns.target(row)
+    assert "chain of dependent lookups" in name and "chain 5 x 0 ms" in detail

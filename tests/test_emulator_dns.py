@@ -174,3 +174,14 @@ def test_latency_delays_every_answer_over_udp_and_tcp(emu: Emulator) -> None:
         start = time.monotonic()
         assert texts(ask(emu, "mx.example.com", "A", tcp=tcp), "A") == ["192.0.2.25"]
         assert time.monotonic() - start >= 0.2
+
+
+def test_the_same_question_again_gets_its_own_id_and_case(emu: Emulator) -> None:
+    assert emu.dns is not None
+    for qid, name in ((1, "mx.example.com"), (2, "mx.example.com"), (3, "MX.Example.com")):
+        query = dns.message.make_query(name, "A")
+        query.id = qid
+        reply = dns.query.udp(query, "127.0.0.1", port=emu.dns.port, timeout=3)
+        assert reply.id == qid and query.is_response(reply)
+        assert str(reply.question[0].name) == name + "."
+        assert texts(reply, "A") == ["192.0.2.25"]

@@ -240,3 +240,33 @@ def test_check_host_asks_only_what_the_walk_needs() -> None:
     )
     assert ev.result == "pass"
     assert set(dns_.asked) == {("example.com", "TXT"), ("example.com", "MX"), ("mx.example.com", "A")}
+
+
+def test_the_gate_lets_a_chain_pass_the_bulk_and_caps_the_bulk() -> None:
+    from zonesync.verify.resolver import _Gate
+
+    async def main():
+        gate, order = _Gate(size=2, bulk_size=1), []
+
+        async def ask(name: str, bulk: bool, hold: asyncio.Event):
+            as_bulk = await gate.enter((("127.0.0.1", 53), name, "A"), bulk)
+            order.append((name, as_bulk))
+            await hold.wait()
+            gate.leave(as_bulk)
+
+        holds = {n: asyncio.Event() for n in ("b1", "b2", "b3", "c1", "c2")}
+        tasks = [
+            asyncio.ensure_future(ask(n, n.startswith("b"), holds[n])) for n in ("b1", "b2", "b3", "c1", "c2")
+        ]
+        await asyncio.sleep(0)
+        assert order == [("b1", True), ("c1", False)]  # b2, b3: one bulk at a time; c2: two in all
+        gate.promote((("127.0.0.1", 53), "b3", "A"))  # a chain asks b3 too: ahead of b2, as a chain question
+        for name in ("c1", "b1", "c2", "b3"):
+            holds[name].set()
+            await asyncio.sleep(0)
+        holds["b2"].set()
+        await asyncio.gather(*tasks)
+        return order
+
+    order = asyncio.run(main())
+    assert order == [("b1", True), ("c1", False), ("c2", False), ("b3", False), ("b2", True)]

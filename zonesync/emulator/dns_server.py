@@ -21,8 +21,8 @@ against exactly what the API wrote:
   work when such a zone is created with ``--zone``.
 
 Records are read from the store, so a change through the API or the control endpoints is served at once: the
-answer sections computed for a (name, type) are kept only while the zone's version (bumped by every change) is
-the one they were computed from. UDP questions are read and answered by one thread; with `latency` set, each
+answer sections computed for a (name, type), and an answer's bytes for the same question bytes, are kept only
+while the zone's version (bumped by every change) is the one they were computed from. UDP questions are read and answered by one thread; with `latency` set, each
 answer is sent that long after its question arrived by a sender thread (a round trip's delay, not a sleeping
 thread per question), so a burst of questions is answered like a real server's, concurrently. Like the rest of the emulator this models Cloudflare, not zonesync, and imports none of it.
 """
@@ -40,6 +40,7 @@ import socketserver
 import struct
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import dns.exception
@@ -72,6 +73,7 @@ MAX_CACHED_ANSWERS = 100_000
 """Answer sections kept (then all dropped): far above any zone a test or bench serves."""
 
 Sections = tuple[bool, int, tuple[dns.rrset.RRset, ...], tuple[dns.rrset.RRset, ...]]
+Source = tuple[str, "Zone", int]
 """What `_fill` decided for a question: authoritative?, rcode, answer and authority sections."""
 
 
@@ -219,13 +221,23 @@ class Authority:
         return out
 
     def resolve(self, query: dns.message.Message) -> dns.message.Message:
+        return self.resolve_from(query)[0]
+
+    def current(self, source: Source) -> bool:
+        """Would a question `resolve_from` answered from `source` be answered from the same zone version?"""
+        qname, zone, version = source
+        with self.store.lock:
+            return zone.version == version and self._zone_for(qname) is zone
+
+    def resolve_from(self, query: dns.message.Message) -> tuple[dns.message.Message, Source | None]:
+        """The response, and where it came from when a zone answered: (name, zone, zone version)."""
         resp = dns.message.make_response(query)
         if query.opcode() != dns.opcode.QUERY:
             resp.set_rcode(dns.rcode.NOTIMP)
-            return resp
+            return resp, None
         if len(query.question) != 1:
             resp.set_rcode(dns.rcode.FORMERR)
-            return resp
+            return resp, None
         question = query.question[0]
         qname = question.name.to_text(omit_final_dot=True).lower()
         qtype = dns.rdatatype.to_text(question.rdtype)
@@ -234,7 +246,8 @@ class Authority:
             if zone is None:
                 resp.set_rcode(dns.rcode.REFUSED)
                 resp.flags &= ~dns.flags.RA
-                return resp
+                return resp, None
+            source = (qname, zone, zone.version)
             key = (zone.id, qname, qtype)
             hit = self._answers.get(key)
             if hit is not None and hit[0] == zone.version:
@@ -251,7 +264,7 @@ class Authority:
             resp.set_rcode(rcode)
         resp.answer.extend(answer)
         resp.authority.extend(authority)
-        return resp
+        return resp, source
 
     def _sections(self, zone: Zone, qname: str, qtype: str) -> Sections:
         scratch = dns.message.Message()
@@ -324,14 +337,32 @@ class DnsServer:
         self._tcp: socketserver.ThreadingTCPServer | None = None
         self._threads: list[threading.Thread] = []
         self._sender: _DelayedSender | None = None
+        self._rendered: dict[tuple[bytes, int | None], tuple[Source, bytes]] = {}
+        """Answers as sent, by the question's bytes after its ID: a question asked again of an unchanged zone
+        is answered with the same bytes under its own ID, without dnspython parsing and rendering it again."""
         self.questions = 0
         """Questions answered (for tests and the bench)."""
+        self.first_question_at: float | None = None
+        self.last_answer_at: float | None = None
+        """time.monotonic() of the first question and the last answer sent since `reset_timing` (the bench's
+        measure of a client's DNS phase, without its process start-up)."""
+
+    def reset_timing(self) -> None:
+        self.first_question_at = self.last_answer_at = None
+
+    def _answered(self) -> None:
+        self.last_answer_at = time.monotonic()
 
     @property
     def port(self) -> int:
         return self._udp.server_address[1] if self._udp else self._requested_port
 
     def handle(self, data: bytes, max_size: int | None) -> bytes | None:
+        key = (data[2:], max_size)
+        hit = self._rendered.get(key)
+        if hit is not None and self.authority.current(hit[0]):  # the same question, the same zone version
+            self._asked()
+            return data[:2] + hit[1]
         try:
             query = dns.message.from_wire(data)
         except dns.message.ShortHeader:
@@ -344,22 +375,34 @@ class DnsServer:
             resp.flags = dns.flags.QR
             resp.set_rcode(dns.rcode.FORMERR)
             return resp.to_wire()
-        self.questions += 1
+        self._asked()
+        source = None
         try:
-            resp = self.authority.resolve(query)
+            resp, source = self.authority.resolve_from(query)
         except Exception:  # a record the wire format cannot carry: SERVFAIL, as a server does, never silence
             resp = dns.message.make_response(query)
             resp.set_rcode(dns.rcode.SERVFAIL)
         if max_size is None:
-            return _wire(resp, 65535)
-        limit = max(512, query.payload) if query.edns >= 0 else 512
-        return _wire(resp, min(limit, max_size))
+            out = _wire(resp, 65535)
+        else:
+            limit = max(512, query.payload) if query.edns >= 0 else 512
+            out = _wire(resp, min(limit, max_size))
+        if source is not None:
+            if len(self._rendered) >= MAX_CACHED_ANSWERS:
+                self._rendered.clear()
+            self._rendered[key] = (source, out[2:])
+        return out
+
+    def _asked(self) -> None:
+        self.questions += 1
+        if self.first_question_at is None:
+            self.first_question_at = time.monotonic()
 
     def start(self) -> DnsServer:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         server = self
 
-        sender = self._sender = _DelayedSender()
+        sender = self._sender = _DelayedSender(self._answered)
 
         class Udp(socketserver.BaseRequestHandler):
             def handle(self) -> None:
@@ -373,6 +416,7 @@ class DnsServer:
                 else:
                     with contextlib.suppress(OSError):
                         sock.sendto(out, self.client_address)
+                    server._answered()
 
         class Tcp(socketserver.BaseRequestHandler):
             def handle(self) -> None:
@@ -394,6 +438,7 @@ class DnsServer:
                         if delay > 0:
                             time.sleep(delay)
                         conn.sendall(struct.pack("!H", len(out)) + out)
+                        server._answered()
 
         class UdpServer(socketserver.UDPServer):
             address_family = family
@@ -447,7 +492,8 @@ class DnsServer:
 class _DelayedSender:
     """Sends UDP answers at their due time, in due order, from one thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, sent: Callable[[], None]) -> None:
+        self._sent = sent
         self._due: list[tuple[float, int, socket.socket, bytes, Any]] = []
         self._order = itertools.count()
         self._wake = threading.Condition()
@@ -468,6 +514,7 @@ class _DelayedSender:
                 _, _, sock, data, address = heapq.heappop(self._due)
             with contextlib.suppress(OSError):
                 sock.sendto(data, address)
+            self._sent()
 
     def stop(self) -> None:
         """Answers not yet due are dropped (the server is going away)."""

@@ -51,6 +51,7 @@ async def check_served(ctx: ZoneContext, servers: tuple[Server, ...]) -> list[Fi
         if rec.type == "NS" and rec.name == ctx.zone:
             continue  # Cloudflare serves the apex NS itself
         groups[(rec.name, rec.type)].append(rec)
+    ctx.resolver.bulk()  # nothing waits for these answers: the mail checks' chains go first
     serials = await soa_serials(ctx, servers)
     serial_text = ", ".join(f"{_serial(a)} at {s}" for s, a in serials.items())
     results = await asyncio.gather(
