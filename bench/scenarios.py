@@ -456,36 +456,43 @@ def startup_profile(s: Settings) -> Row:
         for _ in range(max(1, s.fast_runs)):
             runs.append(_startup_run(run(cmd, env=env, cwd=directory)))
         sdk_alone = _sdk_alone_modules(env, directory)
-    runs.sort(key=lambda r: r["own_s"])
+    for r in runs:
+        # The SDK's import is every module `import cloudflare` loads by itself, whoever loads it first: click,
+        # logging, inspect... cost the same wall time when the command line happens to import them first.
+        shared = sum(
+            self_us
+            for name, self_us, _, _ in r["imports"]
+            if name in sdk_alone and name not in r["sdk_names"]
+        )
+        r["shared_with_sdk_s"] = round(shared / 1e6, 3)
+        r["own_net_s"] = round(r["own_s"] - r["shared_with_sdk_s"], 3)
+    runs.sort(key=lambda r: r["own_net_s"])
     m, e = runs[len(runs) // 2]["measured"], runs[len(runs) // 2]  # the median run
     imports = e.pop("imports")
-    shared = sum(
-        self_us for name, self_us, _, _ in imports if name in sdk_alone and name not in e["sdk_names"]
-    )
-    e["shared_with_sdk_s"] = round(shared / 1e6, 3)
     extra = {
         "runs": len(runs),
-        "own_runs_s": [r["own_s"] for r in runs],
+        "own_runs_s": [r["own_net_s"] for r in runs],
         **{k: v for k, v in e.items() if k not in ("measured", "sdk_names")},
         "zonesync_modules": sorted(n for n, *_ in imports if n.startswith("zonesync")),
         "top_level_imports_ms": {n: round(c / 1000, 1) for n, _, c, d in imports if d == 0},
     }
     note = (
-        f"own start-up {e['own_s']:.3f} s (median of {len(runs)}) = wall {e['wall_s']:.3f} - SDK import "
-        f"{e['sdk_import_s']:.3f} (-X importtime) - requests {e['requests_s']:.3f} (-v); imports besides the "
-        f"SDK {e['own_imports_s']:.3f} s, of which {e['shared_with_sdk_s']:.3f} s are modules the SDK imports "
-        "too (click, logging...)"
+        f"own start-up {e['own_net_s']:.3f} s (median of {len(runs)}) = wall {e['wall_s']:.3f} - SDK import "
+        f"{e['sdk_import_s']:.3f} (-X importtime) - modules the SDK imports by itself that zonesync loaded "
+        f"first {e['shared_with_sdk_s']:.3f} (click, logging...) - requests {e['requests_s']:.3f} (-v); "
+        f"without that middle term {e['own_s']:.3f} s; zonesync's imports besides the SDK "
+        f"{e['own_imports_s']:.3f} s"
     )
     ok = all(r["measured"].returncode == 0 for r in runs)
     return Row(
         "0",
         "start-up (-X importtime)",
         ZONESYNC,
-        [r["own_s"] for r in runs],
+        [r["own_net_s"] for r in runs],
         None,
         None,
         round(m.peak_mb, 1),
-        ok and e["own_s"] < 0.1,
+        ok and e["own_net_s"] < 0.1,
         note,
         {},
         extra,
