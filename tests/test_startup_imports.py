@@ -158,3 +158,19 @@ def test_a_closed_pipe_ends_as_without_exit_now(tmp_path: Path) -> None:
     plain = "import sys\nfrom zonesync.cli import cli\ntry:\n    cli.main(['--help'], prog_name='zonesync')\nexcept SystemExit as e:\n    sys.exit(e.code)\n"
     ours = "import sys\nsys.argv = ['zonesync', '--help']\nfrom zonesync.cli import main\nmain()\n"
     assert status(ours) == status(plain) != 0
+
+
+def test_verify_loads_dns_query_only_when_a_lookup_needs_it(tmp_path: Path) -> None:
+    """dns.query (imported by dns.resolver and dns.asyncquery) loads httpx and ssl for DNS over HTTPS: a
+    verify against given nameservers over UDP never needs it; the system's resolvers, TCP and --smtp do."""
+    code = (
+        "import sys\n"
+        "import zonesync.cli.verify, zonesync.verify.runner, zonesync.verify.connect\n"
+        "print(sorted(m for m in ('dns.query', 'dns.asyncquery', 'dns.resolver') if m in sys.modules))\n"
+        "from zonesync.verify import resolver\n"
+        "resolver.system_resolver.Resolver\n"
+        "print('dns.query' in sys.modules)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["[]", "True"]

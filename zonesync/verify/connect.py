@@ -15,12 +15,17 @@ import socket
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
+from typing import Any
 
 import dns.exception
-import dns.nameserver
-import dns.resolver
 
+from zonesync.lazyimport import lazy
 from zonesync.verify.result import ConnectTo, NetOptions
+
+# loaded by the first name this module resolves itself (--smtp, --outbound): dns.resolver pulls dns.query,
+# which loads httpx and ssl for DNS over HTTPS (~0.1 s) that a DNS-only verify never needs
+nameserver: Any = lazy("dns.nameserver")
+resolver_module: Any = lazy("dns.resolver")
 
 
 class NetFailure(Exception):
@@ -84,16 +89,16 @@ def _addresses(host: str, opts: NetOptions) -> list[str]:
     except ValueError:
         pass
     try:
-        resolver = dns.resolver.Resolver(configure=not opts.nameservers)
-    except dns.resolver.NoResolverConfiguration:
+        resolver = resolver_module.Resolver(configure=not opts.nameservers)
+    except resolver_module.NoResolverConfiguration:
         return _system_addresses(host)
     if opts.nameservers:
-        resolver.nameservers = [dns.nameserver.Do53Nameserver(h, p) for h, p in opts.nameservers]
+        resolver.nameservers = [nameserver.Do53Nameserver(h, p) for h, p in opts.nameservers]
     found: list[str] = []
     for rdtype in ("A", "AAAA"):
         try:
             found += [r.address for r in resolver.resolve(host, rdtype, lifetime=opts.timeout)]
-        except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+        except (resolver_module.NXDOMAIN, resolver_module.NoAnswer):
             continue
         except dns.exception.Timeout as exc:
             raise NetFailure(

@@ -25,20 +25,25 @@ import socket
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-import dns.asyncquery
 import dns.entropy
 import dns.exception
 import dns.flags
 import dns.message
 import dns.name
-import dns.query
 import dns.rcode
 import dns.rdatatype
-import dns.resolver
 import dns.reversename
 
+from zonesync.lazyimport import lazy
 from zonesync.verify.result import NetOptions
+
+# dns.query (which dns.asyncquery and dns.resolver import) loads httpx/httpcore and ssl for DNS over HTTPS:
+# ~0.1 s that a run only pays for a truncated answer (TCP), a malformed one, or the system's resolvers
+asyncquery: Any = lazy("dns.asyncquery")
+query_module: Any = lazy("dns.query")
+system_resolver: Any = lazy("dns.resolver")
 
 Server = tuple[str, int]
 MAX_IN_FLIGHT = 256
@@ -185,7 +190,7 @@ class _Channel:
         if query.is_response(msg):
             future.set_result(msg)
         else:
-            future.set_exception(dns.query.BadResponse())
+            future.set_exception(query_module.BadResponse())
 
     def _fail(self, exc: Exception) -> None:
         for _, future, _ in self.waiting.values():
@@ -323,7 +328,7 @@ class Resolver:
             return self.fixed
         if self._system is None:
             try:
-                found = dns.resolver.Resolver().nameservers
+                found = system_resolver.Resolver().nameservers
             except dns.exception.DNSException:
                 found = []
             self._system = tuple((str(ns), 53) for ns in found)
@@ -465,7 +470,7 @@ class Resolver:
             try:
                 msg = await self._udp(query, server, as_bulk)
                 if msg.flags & dns.flags.TC:
-                    msg = await dns.asyncquery.tcp(query, server[0], port=server[1], timeout=self.timeout)
+                    msg = await asyncquery.tcp(query, server[0], port=server[1], timeout=self.timeout)
             except dns.exception.Timeout:
                 self._dead[server] = f"no answer from {where} within {self.timeout:g} s (timeout)"
                 return fail(self._dead[server])
