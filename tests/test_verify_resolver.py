@@ -109,28 +109,22 @@ class EchoServer(SilentServer):
         self.other_question = other_question
         super().__init__()
 
-    def _serve(self) -> None:
+    def answer(self, data: bytes, peer: tuple[str, int]) -> None:
         import dns.message
         import dns.rrset
 
-        while not self._stop.is_set():
-            try:
-                data, peer = self.sock.recvfrom(4096)
-            except (TimeoutError, OSError):
-                continue
-            self.asked += 1
-            query = dns.message.from_wire(data)
-            if self.other_question:
-                query.question[0] = dns.rrset.RRset(
-                    dns.name.from_text("other.example.com"),
-                    query.question[0].rdclass,
-                    query.question[0].rdtype,
-                )
-            resp = dns.message.make_response(query)
-            name = query.question[0].name
-            resp.answer.append(dns.rrset.from_text(name, 300, "IN", "A", "192.0.2.1"))
-            for _ in range(2):
-                self.sock.sendto(resp.to_wire(), peer)
+        query = dns.message.from_wire(data)
+        if self.other_question:
+            query.question[0] = dns.rrset.RRset(
+                dns.name.from_text("other.example.com"),
+                query.question[0].rdclass,
+                query.question[0].rdtype,
+            )
+        resp = dns.message.make_response(query)
+        name = query.question[0].name
+        resp.answer.append(dns.rrset.from_text(name, 300, "IN", "A", "192.0.2.1"))
+        for _ in range(2):
+            self.sock.sendto(resp.to_wire(), peer)
 
 
 def test_duplicate_answers_on_the_shared_socket_go_to_their_own_question() -> None:

@@ -161,20 +161,24 @@ class SilentServer:
         return f"127.0.0.1:{self.sock.getsockname()[1]}"
 
     def _serve(self) -> None:
-        import dns.message
-
         while not self._stop.is_set():
             try:
                 data, peer = self.sock.recvfrom(4096)
             except (TimeoutError, OSError):
                 continue
             self.asked += 1
-            if self.rcode is not None:
-                resp = dns.message.make_response(dns.message.from_wire(data))
-                resp.set_rcode(self.rcode)
-                self.sock.sendto(resp.to_wire(), peer)
-            elif self.reply is not None:
-                self.sock.sendto(data[:2] + self.reply, peer)
+            self.answer(data, peer)
+
+    def answer(self, data: bytes, peer: tuple[str, int]) -> None:
+        """What this server sends back for one question (subclasses answer otherwise)."""
+        import dns.message
+
+        if self.rcode is not None:
+            resp = dns.message.make_response(dns.message.from_wire(data))
+            resp.set_rcode(self.rcode)
+            self.sock.sendto(resp.to_wire(), peer)
+        elif self.reply is not None:
+            self.sock.sendto(data[:2] + self.reply, peer)
 
     def close(self) -> None:
         self._stop.set()
