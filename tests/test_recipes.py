@@ -62,12 +62,16 @@ def test_readme_shows_the_recipes_and_the_action() -> None:
     assert "uses: zonesync/zonesync@" in readme and "ZONESYNC_VERSION" in readme
 
 
-def test_sample_zones_ship_their_public_keys_only() -> None:
-    tracked = subprocess.run(
-        ["git", "ls-files", "keys"], cwd=ROOT, capture_output=True, text=True
+def test_git_takes_public_keys_and_never_private_ones() -> None:
+    """A repository keeps its zones' `.pub` files (CI plans without the secret); private keys stay out.
+    The checkout itself ships no key at all: the recipe test makes its own."""
+    tracked = subprocess.run(["git", "ls-files", "keys"], cwd=ROOT, capture_output=True, text=True).stdout
+    assert tracked == ""
+    names = ["keys/x_default.key", "keys/x_default.key.pub", "elsewhere/a.key"]
+    ignored = subprocess.run(
+        ["git", "check-ignore", "--no-index", *names], cwd=ROOT, capture_output=True, text=True
     ).stdout.split()
-    assert "keys/mail.example_default.key.pub" in tracked and "keys/mail.example_ed2026.key.pub" in tracked
-    assert all(name.endswith(".pub") for name in tracked)
+    assert ignored == ["keys/x_default.key", "elsewhere/a.key"]
 
 
 # -- run ----------------------------------------------------------------------------------------------------
@@ -87,6 +91,12 @@ def repo(tmp_path: Path) -> Path:
     """A fresh clone as a pull request sees it: the base branch (`origin/main`) without zones/, and the
     pull request's commit adding them, so `--changed-since` the base plans the sample zones."""
     path = copy_checkout(tmp_path / "repo")
+    # the sample mail zone's DKIM keys made as a user does before the first plan; only the .pub files are
+    # committed, and the private keys are not on the runner either
+    generate = [sys.executable, "-m", "zonesync", "dkim", "generate", "mail.example"]
+    subprocess.run(generate, cwd=path, check=True, capture_output=True)
+    for private in (path / "keys").glob("*.key"):
+        private.unlink()
     commit = ["git", "-c", "user.name=ci", "-c", "user.email=ci@example.com", "commit", "-q", "-m"]
     for args in (
         ["git", "init", "-q", "-b", "pr"],
