@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import fnmatch
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import groupby
-from operator import attrgetter
 
 from zonesync.model import IgnoreRule, Record
 from zonesync.plan import Change
@@ -38,20 +36,25 @@ def is_ignored(record: Record, rules: Sequence[IgnoreRule], zone: str) -> bool:
     )
 
 
-def _groups(records: Iterable[Record]) -> Iterator[tuple[tuple[str, str], list[Record]]]:
-    """(name, type) groups in key order. Sorted by name alone, whose keys are the records' own strings, then
-    split by type within each name: far less memory than a dict of lists or a tuple key per record."""
-    by_name = attrgetter("name")
-    for name, grouped in groupby(sorted(records, key=by_name), key=by_name):
-        group = list(grouped)
-        if len(group) == 1:  # most names hold one record
-            yield (name, group[0].type), group
-            continue
-        by_type: dict[str, list[Record]] = defaultdict(list)
-        for rec in group:
-            by_type[rec.type].append(rec)
-        for rtype in sorted(by_type):
-            yield (name, rtype), by_type[rtype]
+def _by_name(records: Iterable[Record]) -> dict[str, Record | list[Record]]:
+    """Records by name: most names hold one record, kept as itself (a list only where a name holds more),
+    keyed by the records' own name strings: no key object per record."""
+    out: dict[str, Record | list[Record]] = {}
+    for rec in records:
+        held = out.setdefault(rec.name, rec)
+        if held is not rec:
+            if type(held) is list:
+                held.append(rec)
+            else:
+                out[rec.name] = [held, rec]  # type: ignore[list-item]
+    return out
+
+
+def _by_type(held: Record | list[Record] | None) -> dict[str, list[Record]]:
+    by_type: dict[str, list[Record]] = defaultdict(list)
+    for rec in held if type(held) is list else () if held is None else (held,):  # type: ignore[union-attr]
+        by_type[rec.type].append(rec)
+    return by_type
 
 
 def split_ignored(
@@ -72,32 +75,34 @@ def diff(
 ) -> Diff:
     managed_live, ignored = split_ignored(live, ignore, zone)
     changes: list[Change] = []
-    want, have = _groups(desired), _groups(managed_live)
-    w, h = next(want, None), next(have, None)
-    while w is not None or h is not None:  # merge the two key-ordered walks
-        if h is None or (w is not None and w[0] < h[0]):
-            assert w is not None
-            changes.extend(_diff_group(w[1], []))
-            w = next(want, None)
-        elif w is None or h[0] < w[0]:
-            changes.extend(_diff_group([], h[1]))
-            h = next(have, None)
-        else:
-            wants, haves = w[1], h[1]
-            if (
-                len(wants) == 1
-                and len(haves) == 1
-                and wants[0].value == haves[0].value
-                and not wants[0].pending
-            ):
-                # what _diff_group does with one record on each side and the same value, the commonest case
-                if wants[0].settings() != haves[0].settings():
-                    changes.append(Change("update", haves[0], _with_id(wants[0], haves[0])))
-            else:
-                changes.extend(_diff_group(wants, haves))
-            w, h = next(want, None), next(have, None)
+    have = _by_name(managed_live)
+    for name, wanted in _by_name(desired).items():
+        held = have.pop(name, None)
+        if (
+            type(wanted) is Record
+            and type(held) is Record
+            and wanted.type == held.type
+            and wanted.value == held.value
+            and not wanted.pending
+        ):
+            # what _diff_group does with one record on each side and the same value, the commonest case
+            if wanted.settings() != held.settings():
+                changes.append(Change("update", held, _with_id(wanted, held)))
+            continue
+        changes.extend(_diff_name(wanted, held))
+    for held in have.values():  # names only live records hold
+        changes.extend([Change("delete", before=held)] if type(held) is Record else _diff_name(None, held))
     changes.sort(key=Change.sort_key)
     return Diff(tuple(changes), ignored, managed_live)
+
+
+def _diff_name(wanted: Record | list[Record] | None, held: Record | list[Record] | None) -> list[Change]:
+    """One name's changes: each type's records through `_diff_group`."""
+    wants, haves = _by_type(wanted), _by_type(held)
+    out: list[Change] = []
+    for rtype in sorted(wants.keys() | haves.keys()):
+        out.extend(_diff_group(wants.get(rtype, []), haves.get(rtype, [])))
+    return out
 
 
 def _diff_group(want: list[Record], have: list[Record]) -> list[Change]:

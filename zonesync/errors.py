@@ -7,7 +7,7 @@ Plain exceptions, like dnspython's: the core raises them without knowing any CLI
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from zonesync import exitcodes
 
@@ -26,6 +26,18 @@ class ZonesyncError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Picklable whatever the subclass's own arguments (a zone file parsed in a child process raises
+        its error in the parent, `zonesync.parallel_parse`)."""
+        return (_rebuild, (type(self), self.message, dict(self.__dict__)))
+
+
+def _rebuild(cls: type[ZonesyncError], message: str, state: dict[str, Any]) -> ZonesyncError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
 
 
 class ZoneFileError(ZonesyncError):

@@ -16,7 +16,7 @@ from zonesync.differ import diff, is_ignored
 from zonesync.errors import InvalidZoneError, StalePlanError, ZonesyncError
 from zonesync.loader import ZoneConfig, load_zone_file
 from zonesync.model import ApplyReport, Diagnostic, Record
-from zonesync.plan import Plan, ZonePlan, fingerprint
+from zonesync.plan import Plan, ZonePlan
 from zonesync.validate import check_record_set
 
 if TYPE_CHECKING:
@@ -216,12 +216,13 @@ def make_zone_plan(
         zone_id=live.zone.id,
         changes=result.changes,
         live_count=len(live.records) + len(live.skipped),
-        fingerprint=fingerprint(result.managed),
+        saved_fingerprint=None,
         skipped=live.skipped,
         ignored=len(result.ignored),
         warnings=desired.warnings,
         desired_count=len(desired.records),
         workers=workers,
+        managed=result.managed,
     )
 
 

@@ -6,8 +6,9 @@ Renderers (`zonesync.render`) print it; the provider applies it; nothing here ta
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 
 from zonesync.model import Diagnostic, Record
@@ -79,13 +80,22 @@ class ZonePlan:
     zone_id: str
     changes: tuple[Change, ...]
     live_count: int
-    fingerprint: str
+    saved_fingerprint: str | None
+    """The fingerprint a saved plan carries; None for a plan made here, whose `managed` records give it."""
     skipped: tuple[SkippedRecord, ...] = ()
     ignored: int = 0
     warnings: tuple[Diagnostic, ...] = ()
     desired_count: int = 0
     workers: WorkerPlan | None = None
     """The Worker serving the MTA-STS policy (`mail.mta_sts.host: worker`), when this zone has or had one."""
+    managed: Sequence[Record] = field(default=(), repr=False, compare=False)
+    """The live records the changes were computed against (not kept in a saved plan: its fingerprint is)."""
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """Of the managed live records (see `fingerprint`). Computed when first asked, by a saved or JSON
+        plan or a staleness check: a plan only printed never pays for hashing every record."""
+        return self.saved_fingerprint if self.saved_fingerprint is not None else fingerprint(self.managed)
 
     @property
     def worker_changes(self) -> tuple[WorkerChange, ...]:

@@ -215,7 +215,7 @@ def _zone_from_json(data: Mapping[str, Any]) -> SavedZone:
         zone_id=data["zone_id"],
         changes=tuple(json_render.change_from_json(c) for c in data["changes"]),
         live_count=int(data["live_records"]),
-        fingerprint=data["fingerprint"],
+        saved_fingerprint=data["fingerprint"],
         skipped=tuple(
             SkippedRecord(s["name"], s["type"], s["content"], s["reason"]) for s in data.get("skipped", ())
         ),
