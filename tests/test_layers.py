@@ -14,6 +14,8 @@ CORE = (
     "zonesync.rdata",
     "zonesync.yamlfile",
     "zonesync.loader",
+    "zonesync.zonefiles",
+    "zonesync.parallel_parse",
     "zonesync.validate",
     "zonesync.differ",
     "zonesync.safety",
@@ -24,6 +26,7 @@ CORE = (
     "zonesync.mail.expand",
     "zonesync.mail.checks",
     "zonesync.orchestrate",
+    "zonesync.live_reads",
     "zonesync.providers.cloudflare",
     "zonesync.providers.cloudflare_records",
 )

@@ -19,11 +19,17 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from zonesync import yamlfile
 from zonesync.errors import ZoneFileError, ZonesyncError
+from zonesync.lazyimport import lazy
 from zonesync.model import Source
 from zonesync.tokens import check_token
+
+if TYPE_CHECKING:
+    from zonesync import yamlfile
+else:
+    yamlfile = lazy("zonesync.yamlfile")  # the YAML parser only when there is an accounts file
 
 ACCOUNTS_FILE = "zonesync.yaml"
 DEFAULT_TOKEN_ENV = "CLOUDFLARE_API_TOKEN"

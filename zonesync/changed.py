@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from zonesync.errors import ZonesyncError
-
-ZONE_SUFFIXES = (".yaml", ".yml")
+from zonesync.zonefiles import SUFFIXES
 
 
 @dataclass(frozen=True)
@@ -70,7 +69,7 @@ def changed_since(
     gone: list[Path] = []
     if zone_dir is not None:
         folder = (here / zone_dir).resolve()
-        gone = [p for p in deleted if p.parent == folder and p.suffix in ZONE_SUFFIXES and not p.exists()]
+        gone = [p for p in deleted if p.parent == folder and p.suffix in SUFFIXES and not p.exists()]
     return Changed(files, tuple(_shown(p, here) for p in sorted(gone)))
 
 

@@ -16,7 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from zonesync.loader import default_zone_files, load_zone_file
+from zonesync.loader import load_zone_file
+from zonesync.zonefiles import default_zone_files
 
 DEMO_TOKEN = "demo-token-not-secret"
 

@@ -22,6 +22,7 @@ from zonesync import names, rdata
 from zonesync.errors import ZoneFileError
 from zonesync.model import AUTO_TTL, PROXIABLE_TYPES, IgnoreRule, Record, Source
 from zonesync.yamlfile import LineDict, LineList, check_keys, did_you_mean, load, require_mapping, type_name
+from zonesync.zonefiles import zone_from_file_name
 
 TOP_KEYS = ("zone", "ttl", "proxied", "enterprise", "ignore", "records", "mail", "max_changes")
 RECORD_KEYS = ("type", "value", "values", "ttl", "proxied", "comment", "tags")
@@ -56,23 +57,6 @@ class ZoneConfig:
         return Source(self.path, line, field)
 
 
-def find_zone_file(zone_or_path: str) -> Path:
-    """A zone file path as given, or `zones/<zone>.yaml` for a zone name."""
-    path = Path(zone_or_path)
-    if path.is_file():
-        return path
-    candidate = Path("zones") / f"{zone_or_path.rstrip('.')}.yaml"
-    if candidate.is_file():
-        return candidate
-    raise ZoneFileError(
-        Source(zone_or_path), f"no such zone file (looked for {zone_or_path} and {candidate})"
-    )
-
-
-def default_zone_files(directory: str | Path = "zones") -> list[Path]:
-    return sorted(p for p in Path(directory).glob("*.y*ml") if p.suffix in (".yaml", ".yml"))
-
-
 def load_zone_file(path: str | Path, text: str | None = None) -> ZoneConfig:
     path_s = str(path)
     src = Source(path_s)
@@ -82,7 +66,7 @@ def load_zone_file(path: str | Path, text: str | None = None) -> ZoneConfig:
     top = require_mapping(doc, src.at(line=1), "the zone file")
     check_keys(top, TOP_KEYS, src, "")
 
-    named = _zone_from_file_name(path_s) if text is None else None
+    named = zone_from_file_name(path_s) if text is None else None
     if "zone" in top:
         zone = _zone_name(top["zone"], src.at("zone", top.line_of("zone")))
         if named is not None and named != zone:
@@ -133,38 +117,13 @@ def load_zone_file(path: str | Path, text: str | None = None) -> ZoneConfig:
     )
 
 
-def zone_of_path(path: str | Path) -> str | None:
-    """The zone a valid file at `path` declares, known from its name alone (a valid file's `zone:` must match
-    it): lets the live zone be read while the file is parsed. None when the name does not tell."""
-    named = _zone_from_file_name(str(path))
-    if named is None:
-        return None
-    try:
-        return _zone_name(named, Source(str(path)))
-    except ZoneFileError:
-        return None
-
-
-def _zone_from_file_name(path: str) -> str | None:
-    """`zones/example.com.yaml` -> `example.com` (octoDNS's rule too: the file is named after its zone)."""
-    name = Path(path).name
-    for suffix in (".yaml", ".yml"):
-        if name.lower().endswith(suffix):
-            return name[: -len(suffix)].rstrip(".").lower() or None
-    return name.lower() or None
-
-
 def _zone_name(value: Any, src: Source) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ZoneFileError(src, f"must be a domain name like example.com, not {type_name(value)}")
     try:
-        name = dns.name.from_text(value.strip())
-    except dns.exception.DNSException as exc:
-        raise ZoneFileError(src, f"{value!r} is not a valid domain name: {exc}") from None
-    problem = names.zone_problem(name)
-    if problem is not None:
-        raise ZoneFileError(src, f"{value!r} is not a zone Cloudflare can host: {problem}")
-    return name.to_text(omit_final_dot=True).lower()
+        return names.zone_name(value)
+    except ValueError as exc:
+        raise ZoneFileError(src, str(exc)) from None
 
 
 def _quote_hint(value: Any) -> str:

@@ -104,3 +104,18 @@ def zone_problem(name: dns.name.Name | str) -> str | None:
     if problem is None and len(".".join(labels)) > MAX_NAME:
         return f"it is over the {MAX_NAME} characters a DNS name can have"
     return problem
+
+
+def zone_name(text: str) -> str:
+    """`text` as a zone Cloudflare can host, in canonical form (lower case, no final dot); ValueError says
+    why not."""
+    import dns.exception
+
+    try:
+        name = dns.name.from_text(text.strip())
+    except dns.exception.DNSException as exc:
+        raise ValueError(f"{text!r} is not a valid domain name: {exc}") from None
+    problem = zone_problem(name)
+    if problem is not None:
+        raise ValueError(f"{text!r} is not a zone Cloudflare can host: {problem}")
+    return name.to_text(omit_final_dot=True).lower()

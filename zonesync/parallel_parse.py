@@ -148,8 +148,6 @@ def start(paths: Sequence[Path]) -> Parsing | None:
         return None  # the parse says which file cannot be read
     if size < PARALLEL_BYTES:
         return None
-    import zonesync.orchestrate  # noqa: F401  (the child imports nothing: the parser is loaded once, here)
-
     try:
         return Parsing(paths)
     except OSError:  # no process or pipe to be had: parse here

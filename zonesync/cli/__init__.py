@@ -213,7 +213,7 @@ zone_files_argument = click.argument(
 def resolve_paths(zone_files: Sequence[Path]) -> list[Path]:
     """The zone files to work on: each argument a file, or a zone name (`example.org` ->
     zones/example.org.yaml, as `explain` takes it); none: every zones/*.yaml."""
-    from zonesync.loader import default_zone_files, find_zone_file
+    from zonesync.zonefiles import default_zone_files, find_zone_file
 
     if zone_files:
         return [find_zone_file(str(f)) for f in zone_files]
@@ -232,14 +232,16 @@ def load(
     are parsed by a child process (`zonesync.parallel_parse`) while this one loads the SDK, and
     `before_parse` is handed the paths first (to start the live zones' reads,
     `zonesync.cli.zones.load_reading`)."""
-    from zonesync.orchestrate import load_configs
-
     paths = resolve_paths(zone_files)
     if not for_api:
+        from zonesync.orchestrate import load_configs
+
         return load_configs(paths)
     from zonesync import parallel_parse
 
-    parsing = parallel_parse.start(paths)  # before any thread starts (the TLS context's, the reads')
+    # Before any thread starts (the TLS context's, the reads'), and before the parser and the checks are
+    # loaded: the child loads them itself, while this process loads the SDK.
+    parsing = parallel_parse.start(paths)
     try:
         # The SDK before the files: its modules (about 18 MB) then do not settle in the memory a large zone
         # file's parse leaves fragmented (100,000 records parsed here: 12 MB lower peak); and the modules
@@ -255,7 +257,11 @@ def load(
 
         if before_parse is not None:
             before_parse(paths)
-        return load_configs(paths) if parsing is None else parsing.result()
+        if parsing is not None:
+            return parsing.result()
+        from zonesync.orchestrate import load_configs
+
+        return load_configs(paths)
     finally:
         if parsing is not None:
             parsing.close()

@@ -14,7 +14,8 @@ ZONE_HELP = "ZONE is a zone name (zones/<zone>.yaml) or a zone file path."
 
 
 def _load(zone: str):  # -> ZoneConfig
-    from zonesync.loader import find_zone_file, load_zone_file
+    from zonesync.loader import load_zone_file
+    from zonesync.zonefiles import find_zone_file
 
     return load_zone_file(find_zone_file(zone))
 

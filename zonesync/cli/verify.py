@@ -27,7 +27,7 @@ DEFAULT_PROBE_DOMAIN = "gmail.com"
 def _zone_paths(zones: tuple[str, ...]) -> list[Path]:
     """Like plan: zone files, or zone names looked up as zones/<zone>.yaml; default every zones/*.yaml."""
     from zonesync.cli import resolve_paths
-    from zonesync.loader import find_zone_file
+    from zonesync.zonefiles import find_zone_file
 
     if not zones:
         return resolve_paths(())

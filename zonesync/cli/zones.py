@@ -38,8 +38,8 @@ changed_since_option = click.option(
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from zonesync.live_reads import LiveReads
     from zonesync.loader import ZoneConfig
-    from zonesync.orchestrate import LiveReads
     from zonesync.plan import Plan
     from zonesync.progress import Progress
     from zonesync.providers.cloudflare import CloudflareProvider
@@ -117,16 +117,16 @@ def load_reading(
     ctx: click.Context, zone_files: Sequence[Path], changed_since: str | None, progress: Progress
 ) -> tuple[list[ZoneConfig], CloudflareProvider | None, LiveReads | None]:
     """The zone files to plan, parsed and checked while their live zones are read: the provider and the
-    zone lookup and listings (GETs only, `orchestrate.LiveReads`) start from the files' names
-    (`loader.zone_of_path`) before the first file is parsed, so the wait for Cloudflare overlaps the parsing.
+    zone lookup and listings (GETs only, `live_reads.LiveReads`) start from the files' names
+    (`zonefiles.zone_of_path`) before the first file is parsed, so the wait for Cloudflare overlaps the parsing.
     A bad zone file still stops the run before any write, with its own error: the reads are discarded,
     their errors too (a missing token or zone is reported only once every file passed, as without the
     overlap, so the output does not depend on timing). No provider: no zone file to plan."""
     started: list[tuple[CloudflareProvider, LiveReads]] = []
 
     def start(paths: list[Path]) -> None:
-        from zonesync.loader import zone_of_path
-        from zonesync.orchestrate import LiveReads
+        from zonesync.live_reads import LiveReads
+        from zonesync.zonefiles import zone_of_path
 
         names = [name for p in paths if (name := zone_of_path(p)) is not None]
         if not names or len(names) < len(paths):
