@@ -538,3 +538,18 @@ def test_internal_error_is_an_envelope(emulator, api, monkeypatch):
     resp = api.get("/zones")
     assert resp.status_code == 500
     assert resp.json()["success"] is False and "secret" not in resp.text and "Traceback" not in resp.text
+
+
+def test_warm_renders_ahead_and_changes_no_answer(emulator, api) -> None:
+    """`warm` (the bench calls it after seeding) fills the per-record JSON cache; listings are the same."""
+    for i in range(30):
+        emulator.add_record(
+            "example.com", {"type": "A", "name": f"h{i}.example.com", "content": f"192.0.2.{i}"}
+        )
+    zid = emulator.zone_id("example.com")
+    before = api.get(f"/zones/{zid}/dns_records", params={"per_page": 100}).json()
+    zone = emulator.store.zones[zid]
+    zone._json.clear()
+    emulator.warm()
+    assert set(zone._json) == set(zone.records)
+    assert api.get(f"/zones/{zid}/dns_records", params={"per_page": 100}).json() == before
