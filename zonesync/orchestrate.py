@@ -16,6 +16,7 @@ from zonesync.differ import diff, is_ignored
 from zonesync.errors import InvalidZoneError, StalePlanError, ZonesyncError
 from zonesync.live_reads import MAX_WORKERS, LiveReads
 from zonesync.loader import ZoneConfig, load_zone_file
+from zonesync.mail.scope import outside_mail
 from zonesync.model import ApplyReport, Diagnostic, Record
 from zonesync.plan import Plan, ZonePlan
 from zonesync.validate import check_record_set
@@ -194,8 +195,12 @@ def plan_workers(
 def plan_zone(
     provider: CloudflareProvider, config: ZoneConfig, zone: ZoneInfo, early: LiveReads | None = None
 ) -> ZoneWork:
+    # A zone no mail check concerns builds the same desired records whatever is live: built before the wait
+    # for its listing, which then hides that work.
+    desired = build_desired(config, None) if outside_mail(config) else None
     live = early.live(zone) if early is not None else provider.list_records(zone)
-    desired = build_desired(config, live.records)
+    if desired is None:
+        desired = build_desired(config, live.records)
     workers = plan_workers(provider, zone, live, desired)
     return ZoneWork(config, live, desired, make_zone_plan(config, live, desired, workers))
 
