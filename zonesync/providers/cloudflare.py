@@ -30,14 +30,13 @@ import httpx
 
 from zonesync.errors import ApiError
 from zonesync.model import ApplyReport, Record
-from zonesync.plan import ACTION_ORDER, Change, SkippedRecord
 from zonesync.providers import cloudflare_schema as schema
 from zonesync.providers import tls
-from zonesync.providers.cloudflare_records import Skipped, from_api, to_api
 from zonesync.providers.jsonstream import InvalidJSON, Streamed, parse_object
 from zonesync.ratelimit import RateLimiter
 
 if TYPE_CHECKING:
+    from zonesync.plan import Change, SkippedRecord
     from zonesync.providers.cloudflare_workers import WorkersProvider
 
 log = logging.getLogger("zonesync.api")
@@ -382,6 +381,11 @@ class CloudflareProvider:
     def list_records(self, zone: ZoneInfo, per_page: int = MAX_PER_PAGE) -> LiveZone:
         """The whole zone in ceil(records / per_page) requests (one, for any zone Cloudflare hosts today),
         every page and record checked before any is used."""
+        # Loaded here, not with the module: the zone lookup, which needs neither, goes out first (the main
+        # thread has usually loaded them meanwhile, with the zone file's records).
+        from zonesync.plan import SkippedRecord
+        from zonesync.providers.cloudflare_records import Skipped, from_api
+
         records: list[Record] = []
         skipped: list[SkippedRecord] = []
         listing = schema.Listing("record listing")
@@ -432,6 +436,8 @@ class CloudflareProvider:
         are live (earlier batches, and a batch whose lost answer the zone read back showed landed) and
         which are not."""
         limit = batch_limit or zone.batch_limit
+        from zonesync.plan import ACTION_ORDER
+
         ordered = sorted(changes, key=lambda c: ACTION_ORDER[c.action])
         report = ApplyReport(zone.name)
         chunks = [ordered[i : i + limit] for i in range(0, len(ordered), limit)]
@@ -444,6 +450,8 @@ class CloudflareProvider:
 
     def _apply_batch(self, zone: ZoneInfo, chunk: Sequence[Change], label: str, report: ApplyReport) -> bool:
         """Send one batch, never blind twice; True when it landed (report updated either way)."""
+        from zonesync.providers.cloudflare_records import to_api
+
         deletes = [{"id": c.before.id} for c in chunk if c.action == "delete" and c.before]
         puts = [
             {"id": c.before.id, **to_api(c.after)}
