@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ import dns.name
 
 from zonesync import names, rdata
 from zonesync.errors import ZoneFileError
-from zonesync.model import AUTO_TTL, PROXIABLE_TYPES, IgnoreRule, Record, Source
+from zonesync.model import AUTO_TTL, PROXIABLE_TYPES, IgnoreRule, Record, Source, ZoneConfig
 from zonesync.yamlfile import LineDict, LineList, check_keys, did_you_mean, load, require_mapping, type_name
 from zonesync.zonefiles import zone_from_file_name
 
@@ -31,30 +30,6 @@ IGNORE_KEYS = ("name", "type")
 
 MIN_TTL, MIN_TTL_ENTERPRISE, MAX_TTL = 60, 30, 86400
 """Cloudflare: TTL 1 (automatic) or 60..86400 seconds; 30 on Enterprise (docs: dns/.../reference/ttl)."""
-
-
-@dataclass(frozen=True)
-class ZoneConfig:
-    path: str
-    zone: str
-    ttl: int
-    proxied: bool
-    ignore: tuple[IgnoreRule, ...]
-    records: tuple[Record, ...]
-    mail: LineDict | None = None
-    mail_line: int = 0
-    max_changes: Any = None
-    max_changes_line: int = 0
-    enterprise: bool = False
-
-    @property
-    def base_dir(self) -> Path:
-        """Where relative key paths start: the folder that holds zones/ (or the file's own folder)."""
-        parent = Path(self.path).resolve().parent
-        return parent.parent if parent.name == "zones" else parent
-
-    def source(self, field: str | None = None, line: int | None = None) -> Source:
-        return Source(self.path, line, field)
 
 
 def load_zone_file(path: str | Path, text: str | None = None) -> ZoneConfig:

@@ -8,10 +8,12 @@ spells names; a value in the canonical text that `zonesync.rdata` produces), so 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from zonesync.plan import Change
+    from zonesync.yamlfile import LineDict
 
 AUTO_TTL = 1
 """Cloudflare's "automatic" TTL, as the API spells it."""
@@ -99,3 +101,31 @@ class ApplyReport:
     """Answers lost, then settled by reading the zone back: the batch had landed."""
     stale: bool = False
     """Someone else (another run) changed the zone during the apply; `error` says how (exit 3)."""
+
+
+@dataclass(frozen=True)
+class ZoneConfig:
+    """One zone file, checked: its zone, defaults and records; the `mail:` block as parsed (`zonesync.mail`
+    reads it). Made by `zonesync.loader`; here, with the other values, so that a process that receives
+    configs (`zonesync.parallel_parse`) needs nothing of the YAML parser."""
+
+    path: str
+    zone: str
+    ttl: int
+    proxied: bool
+    ignore: tuple[IgnoreRule, ...]
+    records: tuple[Record, ...]
+    mail: LineDict | None = None
+    mail_line: int = 0
+    max_changes: Any = None
+    max_changes_line: int = 0
+    enterprise: bool = False
+
+    @property
+    def base_dir(self) -> Path:
+        """Where relative key paths start: the folder that holds zones/ (or the file's own folder)."""
+        parent = Path(self.path).resolve().parent
+        return parent.parent if parent.name == "zones" else parent
+
+    def source(self, field: str | None = None, line: int | None = None) -> Source:
+        return Source(self.path, line, field)

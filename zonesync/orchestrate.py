@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING, TypeVar
 from zonesync.differ import diff, is_ignored
 from zonesync.errors import InvalidZoneError, StalePlanError, ZonesyncError
 from zonesync.live_reads import MAX_WORKERS, LiveReads
-from zonesync.loader import ZoneConfig, load_zone_file
 from zonesync.mail.scope import outside_mail
-from zonesync.model import ApplyReport, Diagnostic, Record
+from zonesync.model import ApplyReport, Diagnostic, Record, ZoneConfig
 from zonesync.plan import Plan, ZonePlan
 from zonesync.validate import check_record_set
 
@@ -45,6 +44,8 @@ class Desired:
 
 
 def load_configs(paths: Sequence[str | Path]) -> list[ZoneConfig]:
+    from zonesync.loader import load_zone_file  # (and the YAML parser): not where a child parsed the files
+
     configs = [load_zone_file(p) for p in paths]
     seen: dict[str, str] = {}
     for cfg in configs:

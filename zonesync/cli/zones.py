@@ -136,6 +136,9 @@ def load_reading(
         except ZonesyncError:
             return  # raised again after the files are checked, if they pass
         started.append((provider, LiveReads(provider, names)))
+        from zonesync.providers.cloudflare import load_listing_modules
+
+        load_listing_modules()  # while the zone lookup is on its way
 
     try:
         configs = load_changed(zone_files, changed_since, start)

@@ -381,8 +381,8 @@ class CloudflareProvider:
     def list_records(self, zone: ZoneInfo, per_page: int = MAX_PER_PAGE) -> LiveZone:
         """The whole zone in ceil(records / per_page) requests (one, for any zone Cloudflare hosts today),
         every page and record checked before any is used."""
-        # Loaded here, not with the module: the zone lookup, which needs neither, goes out first (the main
-        # thread has usually loaded them meanwhile, with the zone file's records).
+        # Loaded here, not with the module: the zone lookup, which needs neither, goes out first
+        # (`load_listing_modules`).
         from zonesync.plan import SkippedRecord
         from zonesync.providers.cloudflare_records import Skipped, from_api
 
@@ -545,6 +545,14 @@ class CloudflareProvider:
         report.error = error
         report.not_applied.extend(chunk)
         return False
+
+
+def load_listing_modules() -> None:
+    """Load what reading a listing needs (the record conversion and dnspython, the plan's types), which this
+    module leaves out so that the zone lookup goes out sooner: a plan calls this once the lookup is on its
+    way, so its listing does not wait for imports (nor a reader thread for the import lock)."""
+    import zonesync.plan
+    import zonesync.providers.cloudflare_records  # noqa: F401
 
 
 def lookup_by_pages(missing: int, pages_left: int) -> bool:
