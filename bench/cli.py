@@ -60,7 +60,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--plan", choices=("free", "paid"), default="free", help="Cloudflare plan of the zones")
     p.add_argument("--batch-size", type=int, help="zonesync apply --batch-size (default: the plan's limit)")
     p.add_argument("--fast-runs", type=int, default=5, help="runs of every tool in scenario 0 (5)")
-    p.add_argument("--runs", type=int, default=3, help="runs of every tool in scenario 1 (3)")
+    p.add_argument("--runs", type=int, default=5, help="runs of every tool in scenario 1 (5)")
     p.add_argument("--slow-runs", type=int, default=1, help="runs of every tool in scenarios 2, 3, 5, 6 (1)")
     p.add_argument("--repeat", type=int, default=5, help="runs of `zonesync --help` and validate (5)")
     p.add_argument("--keep", action="store_true", help="keep the generated files (path printed)")
@@ -197,7 +197,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"{s.batch_limit}); Python {v['python']}, {v['machine']}; octoDNS {v['octodns']}, octodns-cloudflare "
         f"{v['octodns-cloudflare']}, cloudflare SDK {v['cloudflare']}. Seconds: median of the runs, (min–max) "
         f"when more than one; runs per tool: scenario 0 {s.fast_runs}, scenario 1 {s.runs}, others "
-        f"{s.slow_runs}. zonesync's modules precompiled (.pyc, as pip installs them). Peak MB: the zonesync process's maximum RSS. Results: `{out.relative_to(RESULTS.parent.parent) if out.is_relative_to(RESULTS.parent.parent) else out}`."
+        f"{s.slow_runs}. zonesync's modules precompiled (.pyc, as pip installs them). Peak MB: zonesync's peak memory: its process's maximum RSS, or with a parse process the two processes' sampled PSS, whichever is larger. Results: `{out.relative_to(RESULTS.parent.parent) if out.is_relative_to(RESULTS.parent.parent) else out}`."
     )
     print()
     if lines:

@@ -72,7 +72,7 @@ class Settings:
     300 s sleep and the remaining requests) or "skip"."""
     fast_runs: int = 5
     """Runs of every tool in scenario 0 (each a second or less)."""
-    runs: int = 3
+    runs: int = 5
     """Runs of every tool in scenario 1 (octoDNS as installed: about 8 s each)."""
     slow_runs: int = 1
     """Runs of every tool in scenarios 2, 3, 5 and 6 (octoDNS's scenario 2 apply: about 100 s)."""
