@@ -20,9 +20,9 @@ against exactly what the API wrote:
 * Any zone can be served, reverse zones (``2.0.192.in-addr.arpa``, ``...ip6.arpa``) included, so PTR lookups
   work when such a zone is created with ``--zone``.
 
-Records are read from the store, so a change through the API or the control endpoints is served at once: the
-answer sections computed for a (name, type), and an answer's bytes for the same question bytes, are kept only
-while the zone's version (bumped by every change) is the one they were computed from. UDP questions are read and answered by one thread; with `latency` set, each
+Records are read from the store, so a change through the API or the control endpoints is served at once: an
+answer's bytes, kept for the same question bytes, are reused only while the zone's version (bumped by every
+change) is the one they were computed from. UDP questions are read and answered by one thread; with `latency` set, each
 answer is sent that long after its question arrived by a sender thread (a round trip's delay, not a sleeping
 thread per question), so a burst of questions is answered like a real server's, concurrently. Like the rest of the emulator this models Cloudflare, not zonesync, and imports none of it.
 """
@@ -70,11 +70,10 @@ PROXY_V4 = (ipaddress.IPv4Network("198.18.0.0/16"), ipaddress.IPv4Network("198.1
 PROXY_V6 = (ipaddress.IPv6Network("2001:db8:cf::/64"), ipaddress.IPv6Network("2001:db8:cf:1::/64"))
 MAX_CNAME_HOPS = 8
 MAX_CACHED_ANSWERS = 100_000
-"""Answer sections kept (then all dropped): far above any zone a test or bench serves."""
+"""Rendered answers kept (then all dropped): far above any zone a test or bench serves."""
 
-Sections = tuple[bool, int, tuple[dns.rrset.RRset, ...], tuple[dns.rrset.RRset, ...]]
 Source = tuple[str, "Zone", int]
-"""What `_fill` decided for a question: authoritative?, rcode, answer and authority sections."""
+"""Where an answer came from: (question name, zone, the zone's version when it was answered)."""
 
 
 def proxy_addresses(name: str, rdtype: str) -> list[str]:
@@ -131,7 +130,6 @@ class Authority:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._names: dict[str, tuple[int, frozenset[str]]] = {}
-        self._answers: dict[tuple[str, str, str], tuple[int, Sections]] = {}
 
     # -- lookups -------------------------------------------------------------------------------------------
     def _zone_for(self, qname: str) -> Zone | None:
@@ -247,34 +245,8 @@ class Authority:
                 resp.set_rcode(dns.rcode.REFUSED)
                 resp.flags &= ~dns.flags.RA
                 return resp, None
-            source = (qname, zone, zone.version)
-            key = (zone.id, qname, qtype)
-            hit = self._answers.get(key)
-            if hit is not None and hit[0] == zone.version:
-                sections = hit[1]
-            else:
-                sections = self._sections(zone, qname, qtype)
-                if len(self._answers) >= MAX_CACHED_ANSWERS:
-                    self._answers.clear()
-                self._answers[key] = (zone.version, sections)
-        authoritative, rcode, answer, authority = sections
-        if authoritative:
-            resp.flags |= dns.flags.AA
-        if rcode != dns.rcode.NOERROR:
-            resp.set_rcode(rcode)
-        resp.answer.extend(answer)
-        resp.authority.extend(authority)
-        return resp, source
-
-    def _sections(self, zone: Zone, qname: str, qtype: str) -> Sections:
-        scratch = dns.message.Message()
-        self._fill(scratch, zone, qname, qtype)
-        return (
-            bool(scratch.flags & dns.flags.AA),
-            scratch.rcode(),
-            tuple(scratch.answer),
-            tuple(scratch.authority),
-        )
+            self._fill(resp, zone, qname, qtype)
+            return resp, (qname, zone, zone.version)
 
     def _fill(self, resp: dns.message.Message, zone: Zone, qname: str, qtype: str) -> None:
         delegated = self._delegation(zone, qname)
