@@ -44,6 +44,37 @@ class PermError(Exception):
     pass
 
 
+@dataclass(frozen=True, slots=True)
+class _Term:
+    """One term of an SPF record, read once for the walk and the prefetch alike."""
+
+    text: str
+    """As written (what the tree and the errors show)."""
+    qualifier: str
+    """+, -, ~ or ? for a mechanism; empty for a modifier (name=value)."""
+    name: str
+    """Lower case: all, include, a, mx, redirect..."""
+    body: str
+    """The mechanism without its qualifier; lower-cased unless it names a domain (`a:Mail.Example`)."""
+    rest: str
+    """What follows the mechanism's `:`, or the modifier's `=`."""
+
+
+def _terms(text: str) -> list[_Term]:
+    out = []
+    for term in text.split()[1:]:
+        mod = _MODIFIER.match(term)
+        if mod and term[0] not in "+-~?":
+            out.append(_Term(term, "", mod.group(1).lower(), term, mod.group(2)))
+            continue
+        body = term.lstrip("+-~?")
+        body = body.lower() if ":" not in body else body
+        name, _, rest = body.partition(":")
+        qualifier = term[0] if term[0] in "+-~?" else "+"
+        out.append(_Term(term, qualifier, re.split("/", name, maxsplit=1)[0].lower(), body, rest))
+    return out
+
+
 class TempError(Exception):
     pass
 
@@ -199,7 +230,7 @@ class _Walk:
 
     async def _warm_mx(self, host: str) -> None:
         answer = await self.lookup(host, "MX")
-        hosts = [v.split()[-1].rstrip(".") for v in answer.values]
+        hosts = _mx_hosts(answer)
         if len(hosts) <= MAX_MX_ADDRESSES:
             for mx in hosts:
                 self._spawn(self.lookup(mx, "A"))
@@ -210,32 +241,25 @@ class _Walk:
         if self.ip is not None:
             return
         self._warming.add(domain)
-        for term in text.split()[1:]:
+        for t in _terms(text):
             try:
-                mod = _MODIFIER.match(term)
-                if mod and term[0] not in "+-~?":
-                    if mod.group(1).lower() == "redirect":
-                        target = self.target(mod.group(2), domain, "redirect")
-                        if target is not None:
-                            self._spawn(self._warm_record(target, depth + 1))
-                    continue
-                body = term.lstrip("+-~?")
-                body = body.lower() if ":" not in body else body
-                name, _, rest = body.partition(":")
-                name = re.split("/", name, maxsplit=1)[0].lower()
-                if name == "include":
-                    target = self.target(rest, domain, term)
+                if not t.qualifier:  # of the modifiers, only redirect= leads to another record
+                    target = self.target(t.rest, domain, "redirect") if t.name == "redirect" else None
                     if target is not None:
                         self._spawn(self._warm_record(target, depth + 1))
-                elif name in ("a", "mx"):
-                    host = self.target(_domain_cidr(body[len(name) :])[0], domain, term)
-                    if host is not None and name == "a":
+                elif t.name == "include":
+                    target = self.target(t.rest, domain, t.text)
+                    if target is not None:
+                        self._spawn(self._warm_record(target, depth + 1))
+                elif t.name in ("a", "mx"):
+                    host = self.target(_domain_cidr(t.body[len(t.name) :])[0], domain, t.text)
+                    if host is not None and t.name == "a":
                         self._spawn(self.lookup(host, "A"))
                         self._spawn(self.lookup(host, "AAAA"))
                     elif host is not None:
                         self._spawn(self._warm_mx(host))
-                elif name == "exists":
-                    host = self.target(rest, domain, term)
+                elif t.name == "exists":
+                    host = self.target(t.rest, domain, t.text)
                     if host is not None:
                         self._spawn(self.lookup(host, "A"))
             except (PermError, ValueError):
@@ -253,16 +277,13 @@ class _Walk:
             return "none"
         self.line(depth, f"{domain}: {text}")
         redirect = None
-        for term in text.split()[1:]:
-            mod = _MODIFIER.match(term)
-            if mod and term[0] not in "+-~?":
-                if mod.group(1).lower() == "redirect":
-                    redirect = mod.group(2)
+        for t in _terms(text):
+            if not t.qualifier:
+                if t.name == "redirect":
+                    redirect = t.rest
                 continue  # exp= and unknown modifiers do not change the result (§6.2)
-            qualifier = term[0] if term[0] in "+-~?" else "+"
-            body = term.lstrip("+-~?")
-            if await self.mechanism(body.lower() if ":" not in body else body, term, domain, depth):
-                return RESULTS[qualifier]
+            if await self.mechanism(t, domain, depth):
+                return RESULTS[t.qualifier]
         if redirect is not None:
             self.count(f"redirect={redirect}", depth)
             target = self.target(redirect, domain, term="redirect")
@@ -275,9 +296,8 @@ class _Walk:
             return result
         return "neutral"
 
-    async def mechanism(self, body: str, term: str, domain: str, depth: int) -> bool:
-        name, _, rest = body.partition(":")
-        name = re.split("/", name, maxsplit=1)[0].lower()
+    async def mechanism(self, t: _Term, domain: str, depth: int) -> bool:
+        body, term, name, rest = t.body, t.text, t.name, t.rest
         spec, cidr4, cidr6 = _domain_cidr(body[len(name) :]) if name in ("a", "mx", "ptr") else ("", 32, 128)
         note = depth + 1
         if name == "all":
@@ -313,7 +333,7 @@ class _Walk:
                 return False
             answer = await self.lookup(host, "MX")
             self.void(term, answer)
-            hosts = [v.split()[-1].rstrip(".") for v in answer.values]
+            hosts = _mx_hosts(answer)
             if len(hosts) > MAX_MX_ADDRESSES:
                 raise PermError(f"`{term}`: {host} has {len(hosts)} MX records; SPF looks at no more than 10")
             all_addrs: list[IP] = []
@@ -344,6 +364,11 @@ class _Walk:
                     return True
             return False
         raise PermError(f"`{term}` is not an SPF mechanism")
+
+
+def _mx_hosts(answer: Answer) -> list[str]:
+    """The exchanges of an MX answer (`10 mx.example.com.` -> `mx.example.com`)."""
+    return [v.split()[-1].rstrip(".") for v in answer.values]
 
 
 def _reverse(ip: IP) -> str:
