@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 from click.testing import CliRunner
+from clirun import python
 
 from zonesync.cli import cli
 
@@ -32,7 +33,7 @@ def test_help_and_validate_do_not_import_the_sdk() -> None:
         "    pass\n"
         "assert 'cloudflare' not in sys.modules and 'httpx' not in sys.modules, 'SDK imported'\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    proc = python(code)
     assert proc.returncode == 0, proc.stderr
 
 

@@ -4,8 +4,8 @@ nothing below the command layer imports click, and the pure core (differ, mail e
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+
+from clirun import python
 
 CORE = (
     "zonesync.model",
@@ -48,8 +48,9 @@ def loaded_after(*modules: str, block: str | None = None) -> set[str]:
         "    m.mail_records, m.mail_spec, m.policy_for\n"
         "print(json.dumps(sorted(sys.modules)))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    return set(json.loads(out))
+    proc = python(code)
+    assert proc.returncode == 0, proc.stderr
+    return set(json.loads(proc.stdout))
 
 
 def test_core_imports_no_click() -> None:

@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from clirun import python
 
 from zonesync import parallel_parse
 from zonesync.emulator.server import Emulator
@@ -157,7 +158,7 @@ try:
 except ChildProcessError:
     print("no child left")
 """
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    done = python(script, timeout=60)
     assert done.stdout.strip() == "no child left", done.stderr
 
 

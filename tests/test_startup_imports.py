@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from click.testing import CliRunner
+from clirun import python
 
 from zonesync.cli import cli
 
@@ -65,7 +66,7 @@ def modules_after(args: list[str], cwd: Path) -> tuple[int, set[str]]:
         "from zonesync.cli import main\n"
         "main()\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, check=False)
+    proc = python(code, cwd)
     assert out.exists(), proc.stderr
     return proc.returncode, set(json.loads(out.read_text()))
 
@@ -171,6 +172,6 @@ def test_verify_loads_dns_query_only_when_a_lookup_needs_it(tmp_path: Path) -> N
         "resolver.system_resolver.Resolver\n"
         "print('dns.query' in sys.modules)\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    proc = python(code, tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == ["[]", "True"]

@@ -50,9 +50,16 @@ def _by_name(records: Iterable[Record]) -> dict[str, Record | list[Record]]:
     return out
 
 
+def _listed(held: Record | list[Record] | None) -> list[Record]:
+    """A `_by_name` entry (or no entry) as a list."""
+    if held is None:
+        return []
+    return held if isinstance(held, list) else [held]
+
+
 def _by_type(held: Record | list[Record] | None) -> dict[str, list[Record]]:
     by_type: dict[str, list[Record]] = defaultdict(list)
-    for rec in held if type(held) is list else () if held is None else (held,):  # type: ignore[union-attr]
+    for rec in _listed(held):
         by_type[rec.type].append(rec)
     return by_type
 
@@ -91,7 +98,7 @@ def diff(
             continue
         changes.extend(_diff_name(wanted, held))
     for held in have.values():  # names only live records hold
-        changes.extend([Change("delete", before=held)] if type(held) is Record else _diff_name(None, held))
+        changes.extend(_diff_name(None, held))
     changes.sort(key=Change.sort_key)
     return Diff(tuple(changes), ignored, managed_live)
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, TypeVar
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
-    from zonesync.loader import ZoneConfig
+    from zonesync.model import ZoneConfig
     from zonesync.providers.cloudflare import CloudflareProvider, LiveZone, ZoneInfo
 
 T = TypeVar("T")

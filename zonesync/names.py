@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+import dns.exception
 import dns.name
 
 MAX_LABEL = 63
@@ -109,8 +110,6 @@ def zone_problem(name: dns.name.Name | str) -> str | None:
 def zone_name(text: str) -> str:
     """`text` as a zone Cloudflare can host, in canonical form (lower case, no final dot); ValueError says
     why not."""
-    import dns.exception
-
     try:
         name = dns.name.from_text(text.strip())
     except dns.exception.DNSException as exc:

@@ -36,7 +36,7 @@ from zonesync.errors import ZonesyncError
 from zonesync.model import Record, Source
 
 if TYPE_CHECKING:
-    from zonesync.loader import ZoneConfig
+    from zonesync.model import ZoneConfig
 
 PARALLEL_BYTES = 64 * 1024
 """Zone files (in all) at least this large are parsed in a child: about 1,500 records, 25 ms of parsing."""

@@ -46,7 +46,7 @@ from zonesync.plan import Plan, SkippedRecord, ZonePlan, fingerprint
 from zonesync.render import json as json_render
 
 if TYPE_CHECKING:
-    from zonesync.loader import ZoneConfig
+    from zonesync.model import ZoneConfig
     from zonesync.providers.cloudflare import LiveZone, ZoneInfo
 
 KEY_ENV = "ZONESYNC_PLAN_KEY"

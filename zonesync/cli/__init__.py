@@ -26,7 +26,7 @@ from zonesync.errors import ZonesyncError
 from zonesync.tokens import scrub
 
 if TYPE_CHECKING:
-    from zonesync.loader import ZoneConfig
+    from zonesync.model import ZoneConfig
     from zonesync.plan import Plan
     from zonesync.providers.cloudflare import CloudflareProvider
 

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from zonesync.live_reads import LiveReads
-    from zonesync.loader import ZoneConfig
+    from zonesync.model import ZoneConfig
     from zonesync.plan import Plan
     from zonesync.progress import Progress
     from zonesync.providers.cloudflare import CloudflareProvider

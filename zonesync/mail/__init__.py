@@ -17,11 +17,10 @@ from zonesync.mail.result import GeneratedKey, MailResult
 from zonesync.mail.scope import outside_mail
 
 if TYPE_CHECKING:
-    from zonesync.loader import ZoneConfig
     from zonesync.mail.api import mail_spec, policy_for
     from zonesync.mail.keys import KeyState
     from zonesync.mail.spec import MailSpec
-    from zonesync.model import Record
+    from zonesync.model import Record, ZoneConfig
 
 __all__ = ["GeneratedKey", "KeyState", "MailResult", "MailSpec", "mail_records", "mail_spec", "policy_for"]
 

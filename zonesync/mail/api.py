@@ -13,7 +13,7 @@ from zonesync.mail.spec import MailSpec, parse_mail
 from zonesync.model import Diagnostic, Record
 
 if TYPE_CHECKING:
-    from zonesync.loader import ZoneConfig
+    from zonesync.model import ZoneConfig
     from zonesync.workers import DesiredWorker
 
 

@@ -7,8 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from zonesync.loader import ZoneConfig
-    from zonesync.model import Record
+    from zonesync.model import Record, ZoneConfig
 
 _LOOKS = (
     ("v=spf", "spf"),

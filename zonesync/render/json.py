@@ -17,7 +17,7 @@ from zonesync.model import Record, Source
 from zonesync.plan import Change, Plan, ZonePlan
 
 if TYPE_CHECKING:
-    from zonesync.loader import ZoneConfig
+    from zonesync.model import ZoneConfig
     from zonesync.workers import Domain, Script, WorkerChange, WorkerPlan
 
 FORMAT = "zonesync-plan"

@@ -18,7 +18,7 @@ from zonesync.rdata import relative_name
 from zonesync.render.text import render_change, summary, worker_lines
 
 if TYPE_CHECKING:
-    from zonesync.loader import ZoneConfig
+    from zonesync.model import ZoneConfig
 
 MARKER = "<!-- zonesync-plan -->"
 FOLD_OVER = 15

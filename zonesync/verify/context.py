@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from zonesync.loader import ZoneConfig
 from zonesync.mail.expand import in_zone, mx_hosts
 from zonesync.mail.spec import MailSpec
-from zonesync.model import Record
+from zonesync.model import Record, ZoneConfig
 from zonesync.verify.resolver import Answer, Resolver
 from zonesync.verify.result import Finding, NetOptions, Status
 

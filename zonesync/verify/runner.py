@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from zonesync.loader import ZoneConfig
+from zonesync.model import ZoneConfig
 from zonesync.verify import dkim_check, mx_check, policy_records, served, spf_check
 from zonesync.verify.context import ZoneContext
 from zonesync.verify.resolver import Resolver
