@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from zonesync.model import Record
+from zonesync.model import PROXIABLE_TYPES, Record
 from zonesync.providers.cloudflare_records import Skipped, from_api, to_api
 from zonesync.rdata import canonical_value
 
@@ -74,3 +74,43 @@ def test_unquoted_txt_content_is_literal() -> None:
     item = {"id": "1", "name": "example.com", "type": "TXT", "content": "v=spf1 mx ~all", "ttl": 1}
     rec = from_api(item, "example.com")
     assert isinstance(rec, Record) and rec.value == "v=spf1 mx ~all"
+
+
+def test_a_live_record_is_the_record_its_constructor_makes() -> None:
+    """`live_record` (slots set directly, for the listing's speed) builds exactly `Record(...)`: every
+    field, equality, hash, and it stays frozen."""
+    import dataclasses
+
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from zonesync.model import live_record
+
+    @given(
+        st.tuples(
+            st.text(max_size=5), st.sampled_from(["A", "TXT"]), st.text(max_size=5), st.integers(1, 86400),
+            st.sampled_from([None, True, False]), st.none() | st.text(max_size=5),
+            st.lists(st.text(max_size=3), max_size=2).map(tuple), st.text(max_size=5),
+        )
+    )  # fmt: skip
+    def same(values: tuple) -> None:
+        made, built = live_record(*values), Record(*values)
+        for f in dataclasses.fields(Record):
+            assert getattr(made, f.name) == getattr(built, f.name), f.name
+        assert made == built and hash(made) == hash(built)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            made.value = "x"  # type: ignore[misc]
+
+    same()
+
+
+def test_the_listing_converts_to_the_records_it_would_without_the_fast_paths() -> None:
+    """`from_api` builds the same Record as the dataclass constructor for the values of every type."""
+    for rtype, text in VALUES.items():
+        record = Record("x.example.com", rtype, canonical_value(rtype, text, "example.com"), 300, None)
+        body = {**to_api(record), "id": "abc"}
+        back = from_api(body, "example.com")
+        assert isinstance(back, Record)
+        proxied = False if rtype in PROXIABLE_TYPES else None  # not sent: Cloudflare's default
+        expected = Record(record.name, rtype, record.value, 300, proxied, None, (), "abc")
+        assert (back, back.id, back.source, back.pending) == (expected, "abc", None, False), rtype

@@ -126,18 +126,24 @@ def _outcome(data: bytes, sizes: list[int]) -> tuple:
 def test_whole_elements_in_one_step_change_nothing(result, indent, sizes, at, edit) -> None:
     """The one-step path for elements the buffer holds whole gives the same items, envelope and error
     messages as the careful path alone, for valid bodies and for bodies with one character changed."""
-    from zonesync.providers import jsonstream
 
     text = json.dumps({"success": True, "result": result, "n": 1}, indent=indent)
     if edit is not None:
         at %= len(text)
         text = text[:at] + edit + text[at + 1 :]
     data = text.encode()
-    fast = _outcome(data, sizes)
+    assert _outcome(data, sizes) == _careful_outcome(data, sizes)
+
+
+def _careful_outcome(data: bytes, sizes: list[int]) -> tuple:
+    """The outcome with every element taken by the careful path (no run of elements, no one-step element)."""
+    from zonesync.providers import jsonstream
+
     never = type("Never", (), {"match": staticmethod(lambda text, pos: None)})
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(jsonstream, "_SEPARATOR", never)
-        assert fast == _outcome(data, sizes)
+        patch.setattr(jsonstream, "_whole_elements", lambda text, pos: None)
+        return _outcome(data, sizes)
 
 
 @pytest.mark.parametrize(
@@ -154,12 +160,65 @@ def test_whole_elements_in_one_step_change_nothing(result, indent, sizes, at, ed
     ],
 )
 def test_list_separators_read_the_same_in_one_step(body: bytes) -> None:
+    for sizes in ([], [1] * len(body)):
+        assert _outcome(body, sizes) == _careful_outcome(body, sizes)
+
+
+_TRICKY_RUNS = [
+    b'{"result": [{"c": "},{"},{"c": "x"}], "n": 1}',
+    b'{"result": [{"c": "a\\"},{"},{"d": 2}]}',
+    b'{"result": [{"l": [{"a": 1},{"b": 2}]},{"c": 3}]}',
+    b'{"result": [{"a": 1},{"b": 2},{"c": "},{\\"x"}]}',
+    b'{"result": [{"a": 1},{"b": 2}},{"c": 3}]}',
+    b'{"result": [{"a": 1},{"b": 2},{"c": 3},]}',
+    b'{"result": [{"a": 1},{"b": },{"c": 3}]}',
+    b'{"result": [1, {"a": 1},{"b": [}]}',
+    b'{"result": [{"a": 1} ,{"b": 2}, {"c": "},{"}]}',
+]
+
+
+@pytest.mark.parametrize("body", _TRICKY_RUNS)
+def test_a_boundary_inside_a_string_or_a_nested_value_reads_the_same(body: bytes) -> None:
+    """`},{` inside a string or a nested list is not where elements part: a run cut there does not
+    decode, and the elements, the envelope and any error are those of the careful path."""
+    for sizes in ([], [1] * len(body), [7] * len(body), [len(body) // 2]):
+        assert _outcome(body, sizes) == _careful_outcome(body, sizes)
+
+
+@settings(max_examples=200)
+@given(
+    records=st.lists(
+        st.dictionaries(st.sampled_from("abc"), st.text('},{\\"x', max_size=6) | values), max_size=8
+    ),
+    sizes=st.lists(st.integers(1, 40), max_size=30),
+)
+def test_runs_of_objects_read_the_same(records, sizes) -> None:
+    data = json.dumps({"result": records, "success": True}, separators=(",", ":")).encode()
+    assert _outcome(data, sizes) == _careful_outcome(data, sizes)
+    assert _outcome(data, sizes)[2] == records
+
+
+def test_a_compact_listing_is_decoded_a_chunk_at_a_time(monkeypatch) -> None:
+    """Cloudflare's compact listing in 64 KB chunks: each chunk's whole records are decoded in one call,
+    and one element per chunk (the one a chunk boundary cut) takes the element-by-element path."""
     from zonesync.providers import jsonstream
 
-    for sizes in ([], [1] * len(body)):
-        fast = _outcome(body, sizes)
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(
-                jsonstream, "_SEPARATOR", type("Never", (), {"match": staticmethod(lambda t, p: None)})
-            )
-            assert fast == _outcome(body, sizes)
+    singles = 0
+    real = jsonstream._DECODER.raw_decode
+
+    def counting(text: str, pos: int = 0, idx: int | None = None):
+        nonlocal singles
+        if idx is None:  # not a run (`decode` passes idx)
+            singles += 1
+        return real(text, pos if idx is None else idx)
+
+    monkeypatch.setattr(jsonstream._DECODER, "raw_decode", counting)
+    records = [
+        {"id": f"{i:032x}", "name": f"host{i}.example.com", "type": "A", "ttl": 300} for i in range(5000)
+    ]
+    data = json.dumps({"result": records, "success": True}, separators=(",", ":")).encode()
+    chunks = [data[i : i + 65536] for i in range(0, len(data), 65536)]
+    items: list = []
+    assert parse_object(chunks, "result", items.append) == {"result": Streamed(5000), "success": True}
+    assert items == records
+    assert singles < 4 * len(chunks) + 10  # per chunk: the cut element (tried, retried) and its separator

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import dns.name
 
 from zonesync import rdata
-from zonesync.model import PROXIABLE_TYPES, Record
+from zonesync.model import PROXIABLE_TYPES, Record, live_record
 
 if TYPE_CHECKING:
     import dns.rdtypes.ANY.LOC
@@ -127,17 +127,17 @@ _ADDRESS_TYPES = frozenset({"A", "AAAA"})
 
 
 def from_api(item: dict[str, Any], zone: str) -> Record | Skipped:
-    """A record as the API lists it -> canonical Record, or Skipped with the reason."""
-    raw_type = item.get("type", "")
-    rtype = _TYPE_NAMES.get(raw_type)  # one "A", not one per record
-    if rtype is None:
-        rtype = sys.intern(str(raw_type).upper())
-    name = sys.intern(str(item.get("name", "")).rstrip(".").lower())  # shared with the zone file's records
-    rid = str(item.get("id", ""))
-    content = str(item.get("content") or "")
-    reason = managed_reason(item) if item.get("meta") or item.get("locked") else None
-    if reason:
-        return Skipped(name, rtype, content, reason, rid)
+    """A record as the API lists it, checked (`cloudflare_schema.check_record`: every field present has
+    its type) -> canonical Record, or Skipped with the reason."""
+    rtype = item["type"]
+    rtype = _TYPE_NAMES.get(rtype) or sys.intern(rtype.upper())  # one "A", not one per record
+    name = sys.intern(item["name"].rstrip(".").lower())  # shared with the zone file's records
+    rid = item.get("id", "")
+    content = item.get("content") or ""
+    if item.get("meta") or item.get("locked"):
+        reason = managed_reason(item)
+        if reason:
+            return Skipped(name, rtype, content, reason, rid)
     if rtype not in _SUPPORTED:
         return Skipped(name, rtype, content, f"type {rtype} is not supported by zonesync", rid)
     try:
@@ -149,11 +149,12 @@ def from_api(item: dict[str, Any], zone: str) -> Record | Skipped:
     except (rdata.ValueError_, KeyError, TypeError, ValueError) as exc:
         return Skipped(name, rtype, content, f"value zonesync cannot parse ({exc})", rid)
     tags = item.get("tags")
-    return Record(
+    ttl = item.get("ttl") or 1
+    return live_record(
         name,
         rtype,
         value,
-        _TTLS.setdefault(ttl := int(item.get("ttl") or 1), ttl),  # one int object per distinct TTL
+        _TTLS.setdefault(ttl, ttl),  # one int object per distinct TTL
         bool(item.get("proxied")) if rtype in PROXIABLE_TYPES else None,
         item.get("comment") or None,
         tuple(sorted(tags)) if tags else (),

@@ -268,7 +268,7 @@ class _Shapes:
     """The shapes (keys, and the type of each value) of objects that passed `check_fields` against one
     schema. Whether an object passes depends on nothing else but the contents of the fields checked by more
     than their type (`deep`: a list's members, a number's finiteness), which are checked every time: an
-    object of a known shape passes after two tuples and a set lookup instead of a test per field. A listing's
+    object of a known shape passes after one tuple and a set lookup instead of a test per field. A listing's
     records nearly all share a handful of shapes; a new one takes `check_fields`, errors included."""
 
     __slots__ = ("deep", "known", "schema")
@@ -277,10 +277,10 @@ class _Shapes:
     def __init__(self, schema: Mapping[str, tuple[str, bool]]) -> None:
         self.schema = schema
         self.deep = tuple((name, _CHECKS[t]) for name, (t, _) in schema.items() if t not in _EXACT)
-        self.known: set[tuple[tuple[str, ...], tuple[type, ...]]] = set()
+        self.known: set[tuple[Any, ...]] = set()
 
     def check(self, obj: dict[str, Any], what: Callable[[], str]) -> None:
-        shape = (tuple(obj), tuple(map(type, obj.values())))
+        shape = (*obj, *map(type, obj.values()))
         if shape in self.known:
             for name, ok in self.deep:
                 value = obj.get(name)
@@ -294,37 +294,39 @@ class _Shapes:
 
 
 _RECORD_SHAPES = _Shapes(_RECORD)
+_ZONE_SUFFIXES: dict[str, str] = {}
 
 
 def check_record(item: Any, index: int, zone: str) -> dict[str, Any]:
     """One element of zone `zone`'s dns_records listing; errors name the record id (or its index) and
     field. Besides types: a name inside the zone and a TTL DNS allows (a record outside the zone or with
     TTL 0 cannot exist at Cloudflare, and planned against it would become a delete or an update)."""
-    if not isinstance(item, dict):
+    if type(item) is not dict:
         raise AnswerError(f"record #{index + 1} of the listing is {_kind(item)}, not an object")
-
-    def what() -> str:
-        rid = item.get("id")
-        return f"record {rid}" if isinstance(rid, str) and rid else f"record #{index + 1} of the listing"
-
-    _RECORD_SHAPES.check(item, what)
+    _RECORD_SHAPES.check(item, lambda: _record_what(item, index))
     if not item["id"]:
-        raise AnswerError(f"{what()}: `id` is empty")
+        raise AnswerError(f"{_record_what(item, index)}: `id` is empty")
     name = item["name"].rstrip(".").lower()
-    if name != zone and not name.endswith("." + zone):
-        raise AnswerError(f"{what()}: `name` {item['name']!r} is not in zone {zone}")
+    suffix = _ZONE_SUFFIXES.get(zone) or _ZONE_SUFFIXES.setdefault(zone, "." + zone)
+    if name != zone and not name.endswith(suffix):
+        raise AnswerError(f"{_record_what(item, index)}: `name` {item['name']!r} is not in zone {zone}")
     ttl = item["ttl"]
     if not (ttl == 1 or 30 <= ttl <= MAX_TTL):
-        raise AnswerError(f"{what()}: `ttl` is {ttl}, not 1 (automatic) or 30..{MAX_TTL}")
+        raise AnswerError(f"{_record_what(item, index)}: `ttl` is {ttl}, not 1 (automatic) or 30..{MAX_TTL}")
     meta = item.get("meta")
     if meta:
-        check_fields(meta, _META, f"{what()}: meta")
+        check_fields(meta, _META, f"{_record_what(item, index)}: meta")
     data = item.get("data")
     if data:
         schema = _DATA.get(item["type"].upper())
         if schema:
-            check_fields(data, schema, f"{what()}: data")
+            check_fields(data, schema, f"{_record_what(item, index)}: data")
     return item
+
+
+def _record_what(item: dict[str, Any], index: int) -> str:
+    rid = item.get("id")
+    return f"record {rid}" if isinstance(rid, str) and rid else f"record #{index + 1} of the listing"
 
 
 # -- zones ----------------------------------------------------------------------------------------------
