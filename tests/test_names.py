@@ -131,3 +131,41 @@ def test_mail_mx_hosts_follow_the_same_rules(tmp_path: Path, host: str) -> None:
     assert f"{path}:3: mail.mx[0].host: " in result.output and "Cloudflare accepts" in result.output, (
         result.output
     )
+
+
+def _zone_name_by_dnspython(text: str) -> str:
+    """The rule without the plain-name shortcut: dnspython parses, `zone_problem` judges."""
+    import dns.name
+
+    name = dns.name.from_text(text.strip())
+    if names.zone_problem(name) is not None:
+        raise ValueError
+    return name.to_text(omit_final_dot=True).lower()
+
+
+@given(
+    st.text(st.sampled_from("aZ09-._ \\*"), max_size=14) | st.sampled_from(["Example.COM.", " a.b ", "a..b"])
+)
+def test_a_plain_zone_name_reads_as_dnspython_reads_it(text: str) -> None:
+    """The shortcut for plain names gives dnspython's canonical name, and refuses what it refuses."""
+    try:
+        expected: str | None = _zone_name_by_dnspython(text)
+    except Exception:
+        expected = None
+    try:
+        got: str | None = names.zone_name(text)
+    except ValueError:
+        got = None
+    assert got == expected
+
+
+def test_a_zone_read_from_its_file_name_loads_no_dnspython() -> None:
+    """What a plan does before its first request: the zone from the file name, without dnspython."""
+    from tests.clirun import python
+
+    result = python(
+        "import sys; from zonesync.zonefiles import zone_of_path;"
+        "print(zone_of_path('zones/Example.COM.yaml'), 'dns.name' in sys.modules)"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["example.com", "False"]

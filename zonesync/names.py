@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import dns.exception
-import dns.name
+if TYPE_CHECKING:
+    import dns.name
 
 MAX_LABEL = 63
 MAX_NAME = 253
@@ -109,7 +110,15 @@ def zone_problem(name: dns.name.Name | str) -> str | None:
 
 def zone_name(text: str) -> str:
     """`text` as a zone Cloudflare can host, in canonical form (lower case, no final dot); ValueError says
-    why not."""
+    why not. A plain name (LDH labels, no escapes) is its own canonical form: dnspython, which parses the
+    others, is then not loaded (a plan's first request waits on this)."""
+    plain = text.strip()
+    plain = plain[:-1] if plain.endswith(".") else plain
+    if len(plain) <= MAX_NAME and ZONE_NAME.fullmatch(plain):
+        return plain.lower()
+    import dns.exception
+    import dns.name
+
     try:
         name = dns.name.from_text(text.strip())
     except dns.exception.DNSException as exc:
