@@ -4,13 +4,16 @@ Markdown and the targets; write everything they come from as JSON to bench/resul
 from __future__ import annotations
 
 import argparse
+import base64
 import compileall
+import hashlib
 import importlib.util
 import json
 import os
 import platform
 import shutil
 import sys
+import sysconfig
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -107,6 +110,39 @@ def precompile() -> Path:
     return package
 
 
+CHECKOUT = Path(__file__).resolve().parent.parent
+
+
+def installed_zonesync() -> str:
+    """How the timed tools' zonesync is installed. A regular install (`make bench`'s .venv-bench, as a
+    user installs it) must hold this checkout's code, module for module, else the bench would time other
+    code than the one it reports on; an editable install is the checkout itself."""
+    found = list(metadata.distributions(name="zonesync", path=[sysconfig.get_path("purelib")]))
+    if not found:  # run from a checkout without installing: the checkout itself
+        return "editable"
+    recorded = {
+        str(f): f.hash.value
+        for f in found[0].files or ()
+        if f.parts[0] == "zonesync" and f.suffix == ".py" and f.hash is not None
+    }
+    if not recorded:
+        return "editable"
+    ours = {str(p.relative_to(CHECKOUT)): p for p in (CHECKOUT / "zonesync").rglob("*.py")}
+    for name in sorted(set(recorded) | set(ours)):
+        path = ours.get(name)
+        digest = (
+            base64.urlsafe_b64encode(hashlib.sha256(path.read_bytes()).digest()).rstrip(b"=").decode()
+            if path is not None
+            else None
+        )
+        if digest != recorded.get(name):
+            raise SystemExit(
+                f"bench: the installed zonesync ({sys.prefix}) is not this checkout ({name} differs): "
+                "`make bench` reinstalls it"
+            )
+    return "regular"
+
+
 def versions() -> dict[str, str]:
     out = {"python": platform.python_version(), "machine": f"{platform.machine()}, {os.cpu_count()} CPUs"}
     for dist in ("zonesync", "cloudflare", "octodns", "octodns-cloudflare"):
@@ -176,8 +212,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         plan=args.plan,
         batch_size=args.batch_size,
     )
-    package = precompile()
-    print(f"bench: compiled {package} to .pyc (as pip install does)", file=sys.stderr, flush=True)
+    install = installed_zonesync()
+    if install == "editable":
+        package = precompile()
+        print(f"bench: compiled {package} to .pyc (as pip install does)", file=sys.stderr, flush=True)
+        installed = "zonesync installed editable, its modules precompiled (.pyc, as pip installs them)"
+    else:
+        installed = f"zonesync installed as a user installs it (`pip install`, in {Path(sys.prefix).name}: no test tools)"
     started = datetime.now(UTC)
     try:
         result = run_all(s, only)
@@ -197,7 +238,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"{s.batch_limit}); Python {v['python']}, {v['machine']}; octoDNS {v['octodns']}, octodns-cloudflare "
         f"{v['octodns-cloudflare']}, cloudflare SDK {v['cloudflare']}. Seconds: median of the runs, (min–max) "
         f"when more than one; runs per tool: scenario 0 {s.fast_runs}, scenario 1 {s.runs}, others "
-        f"{s.slow_runs}. zonesync's modules precompiled (.pyc, as pip installs them). Peak MB: zonesync's peak memory: its process's maximum RSS, or with a parse process the two processes' sampled PSS, whichever is larger. Results: `{out.relative_to(RESULTS.parent.parent) if out.is_relative_to(RESULTS.parent.parent) else out}`."
+        f"{s.slow_runs}. {installed}. Peak MB: zonesync's peak memory: its process's maximum RSS, or with a parse process the two processes' sampled PSS, whichever is larger. Results: `{out.relative_to(RESULTS.parent.parent) if out.is_relative_to(RESULTS.parent.parent) else out}`."
     )
     print()
     if lines:
@@ -214,6 +255,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     doc = {
         "started": started.isoformat(timespec="seconds"),
         "versions": v,
+        "zonesync_install": installed,
         "settings": {k: val for k, val in vars(s).items() if k != "workdir"},
         "seconds_per_scenario": result["seconds"],
         "rows": [r.as_dict() for r in rows],

@@ -113,3 +113,39 @@ def test_verify_scenario_rows_and_target(tmp_path: Path) -> None:
     assert len(row.walls) == len(row.extra["no_delay_walls"]) == 1
     name, _met, detail = verify_dns.target(row)
     assert "chain of dependent lookups" in name and "chain 5 x 0 ms" in detail
+
+
+def test_the_bench_refuses_an_installed_zonesync_other_than_the_checkout(monkeypatch) -> None:
+    """`make bench` times a regular install: one whose modules differ from the checkout's (a stale
+    install) stops the bench; the same modules pass; no module recorded means an editable install."""
+    import base64
+    import hashlib
+    from importlib import metadata
+    from types import SimpleNamespace
+
+    from bench import cli as bench_cli
+
+    class File(SimpleNamespace):
+        def __str__(self) -> str:
+            return self.path
+
+    def record(path: str, data: bytes) -> File:
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        return File(parts=tuple(path.split("/")), suffix=".py", hash=SimpleNamespace(value=digest), path=path)
+
+    ours = sorted((bench_cli.CHECKOUT / "zonesync").rglob("*.py"))
+    same = [record(str(p.relative_to(bench_cli.CHECKOUT)), p.read_bytes()) for p in ours]
+
+    def installed(files):
+        monkeypatch.setattr(metadata, "distributions", lambda **kw: iter([SimpleNamespace(files=files)]))
+
+    installed(same)
+    assert bench_cli.installed_zonesync() == "regular"
+    installed([*same[:-1], record(same[-1].path, b"# other code\n")])
+    with pytest.raises(SystemExit, match="is not this checkout"):
+        bench_cli.installed_zonesync()
+    installed(same[1:])  # a module the install lacks
+    with pytest.raises(SystemExit, match="is not this checkout"):
+        bench_cli.installed_zonesync()
+    installed([])
+    assert bench_cli.installed_zonesync() == "editable"
