@@ -142,7 +142,7 @@ def _careful_outcome(data: bytes, sizes: list[int]) -> tuple:
     never = type("Never", (), {"match": staticmethod(lambda text, pos: None)})
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(jsonstream, "_SEPARATOR", never)
-        patch.setattr(jsonstream, "_whole_elements", lambda text, pos: None)
+        patch.setattr(jsonstream, "_whole_elements", lambda text, pos: len(text))
         return _outcome(data, sizes)
 
 
@@ -222,3 +222,26 @@ def test_a_compact_listing_is_decoded_a_chunk_at_a_time(monkeypatch) -> None:
     assert parse_object(chunks, "result", items.append) == {"result": Streamed(5000), "success": True}
     assert items == records
     assert singles < 4 * len(chunks) + 10  # per chunk: the cut element (tried, retried) and its separator
+
+
+def test_a_listing_without_runs_is_not_searched_again_and_again(monkeypatch) -> None:
+    """Pretty-printed (no `},{`): the text searched for a run is not searched again before more arrives,
+    so a chunk of many records costs one search, not one per record."""
+    from zonesync.providers import jsonstream
+
+    searches = 0
+    real = jsonstream._whole_elements
+
+    def counting(text: str, pos: int):
+        nonlocal searches
+        searches += 1
+        return real(text, pos)
+
+    monkeypatch.setattr(jsonstream, "_whole_elements", counting)
+    records = [{"id": f"{i:032x}", "type": "A", "ttl": 300} for i in range(5000)]
+    data = json.dumps({"result": records}, indent=1).encode()
+    chunks = [data[i : i + 65536] for i in range(0, len(data), 65536)]
+    items: list = []
+    parse_object(chunks, "result", items.append)
+    assert items == records
+    assert searches < 3 * len(chunks) + 10

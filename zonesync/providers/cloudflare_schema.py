@@ -11,7 +11,7 @@ to drop. Every error is one line saying what was wrong; the provider adds which 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -279,18 +279,21 @@ class _Shapes:
         self.deep = tuple((name, _CHECKS[t]) for name, (t, _) in schema.items() if t not in _EXACT)
         self.known: set[tuple[Any, ...]] = set()
 
-    def check(self, obj: dict[str, Any], what: Callable[[], str]) -> None:
-        shape = (*obj, *map(type, obj.values()))
-        if shape in self.known:
-            for name, ok in self.deep:
-                value = obj.get(name)
-                if value and not ok(value):  # an empty list, 0: types that passed pass
-                    break
-            else:
-                return
-        check_fields(obj, self.schema, what())
+    def passes(self, obj: dict[str, Any]) -> bool:
+        """True when `obj` has a shape that passed and its deep fields pass; else `check` it."""
+        if (*obj, *map(type, obj.values())) not in self.known:
+            return False
+        for name, ok in self.deep:
+            value = obj.get(name)
+            if value and not ok(value):  # an empty list, 0: types that passed pass
+                return False
+        return True
+
+    def check(self, obj: dict[str, Any], what: str) -> None:
+        """`check_fields`, and the shape remembered when it passed."""
+        check_fields(obj, self.schema, what)
         if len(self.known) < self.LIMIT:
-            self.known.add(shape)
+            self.known.add((*obj, *map(type, obj.values())))
 
 
 _RECORD_SHAPES = _Shapes(_RECORD)
@@ -303,7 +306,8 @@ def check_record(item: Any, index: int, zone: str) -> dict[str, Any]:
     TTL 0 cannot exist at Cloudflare, and planned against it would become a delete or an update)."""
     if type(item) is not dict:
         raise AnswerError(f"record #{index + 1} of the listing is {_kind(item)}, not an object")
-    _RECORD_SHAPES.check(item, lambda: _record_what(item, index))
+    if not _RECORD_SHAPES.passes(item):
+        _RECORD_SHAPES.check(item, _record_what(item, index))
     if not item["id"]:
         raise AnswerError(f"{_record_what(item, index)}: `id` is empty")
     name = item["name"].rstrip(".").lower()

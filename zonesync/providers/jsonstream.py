@@ -161,17 +161,17 @@ def parse_object(chunks: Iterable[bytes], stream_key: str, on_item: Callable[[An
 _OBJECT_BOUNDARY = "},{"
 
 
-def _whole_elements(text: str, pos: int) -> tuple[list[Any], int] | int | None:
+def _whole_elements(text: str, pos: int) -> tuple[list[Any], int] | int:
     """The elements from `pos` up to the last `},{` in `text`, decoded in one call of the C scanner, and
-    where the next element starts; None when there is no such boundary; the boundary's position when
-    the run does not decode. The run decodes only when that `},{` separates two elements of the list:
-    the text before it is the list's own text, so a `},{` inside a string or a nested value leaves a
-    string or a bracket open and the decoding fails (then the elements are read one at a time, which
-    says exactly what is wrong if anything is). Compact JSON, as Cloudflare sends, puts nearly a
-    whole chunk in one run: the per-element cost of a Python call goes."""
+    where the next element starts; else where the next attempt may start (past the text searched, or
+    past a boundary that did not decode). A run decodes only when its `},{` separates two elements of
+    the list: the text before it is the list's own text, so a `},{` inside a string or a nested value
+    leaves a string or a bracket open and the decoding fails (the elements are then read one at a time,
+    which says exactly what is wrong if anything is). Compact JSON, as Cloudflare sends it, puts nearly
+    a whole chunk in one run: the per-element cost of a Python call goes."""
     cut = text.rfind(_OBJECT_BOUNDARY, pos)
     if cut < pos:
-        return None
+        return max(pos, len(text) - len(_OBJECT_BOUNDARY) + 1)  # a boundary may yet end in what follows
     try:
         items = _DECODER.decode(f"[{text[pos : cut + 1]}]")
     except json.JSONDecodeError:
@@ -196,7 +196,7 @@ def _stream_list(buf: _Buffer, on_item: Callable[[Any], None]) -> int:
             run = _whole_elements(buf.text, buf.pos)
             if isinstance(run, int):
                 careful_until = buf.offset + run
-            elif run is not None:
+            else:
                 items, buf.pos = run
                 for item in items:
                     on_item(item)
