@@ -437,3 +437,100 @@ def test_generated_bad_zone_lists_are_one_clear_error(
     finally:
         fake.answer = None
     assert_one_clear_error(code, lines)
+
+
+# -- Workers listings (mail.mta_sts.host: worker) -------------------------------------------------------
+
+WORKER_ZONE = """\
+zone: example.com
+mail:
+  mx: [{host: mx, priority: 10}]
+  hosts:
+    mx: {ipv4: [203.0.113.25]}
+  mta_sts:
+    mode: enforce
+    host: worker
+  tls_rpt: {rua: ["mailto:tlsrpt@example.com"]}
+"""
+DOMAINS_PATH = f"/client/v4/accounts/{ACCOUNT_ID}/workers/domains"
+SCRIPTS_PATH = f"/client/v4/accounts/{ACCOUNT_ID}/workers/scripts"
+HOST = "mta-sts.example.com"
+
+
+def domain(**fields: Any) -> dict[str, Any]:
+    return {"id": "d" * 32, "hostname": HOST, "service": "mta-sts-example-com", "zone_id": ZONE_ID, **fields}
+
+
+WORKER_CASES: dict[str, tuple[Any, Any, str]] = {
+    "service null": ([domain(service=None)], [], "custom domain #1: `service` is null"),
+    "service a number": ([domain(service=5)], [], "custom domain #1: `service` is the number 5, not a string"),
+    "hostname missing": ([{"id": "d1", "service": "s"}], [], "custom domain #1: `hostname` is missing"),
+    "domains an object": ({"id": "d1"}, [], "`result` is an object, not a list"),
+    "a domain a string": (["d1"], [], "custom domain #1 is the string 'd1', not an object"),
+    "two domains for the host": (
+        [domain(), domain(id="e" * 32)], [], f"2 custom domains for {HOST}, which can have one"
+    ),
+    "a domain id twice": ([domain(), domain(hostname="x.example.com")], [], "custom domain " + "d" * 32 + " appears twice"),
+    "script id a number": ([], [{"id": 7}], "script #1: `id` is the number 7, not a string"),
+    "script tags not strings": ([], [{"id": "s", "tags": [1]}], "script #1: `tags` is a list, not a list of strings"),
+    "a script twice": ([], [{"id": "s"}, {"id": "s"}], "script s appears twice"),
+    "domains not JSON": (b"<html>502</html>", [], "the custom domain list is not JSON"),
+    "success false": ({"success": False, "errors": [{"code": 10000, "message": "x"}]}, [], "`success` is false"),
+}  # fmt: skip
+
+
+def workers_answer(domains: Any, scripts: Any) -> Callable[..., tuple[int, bytes] | None]:
+    """The Workers listings answered with `domains` and `scripts` (a `result`, a whole body as a dict
+    with `success`, or raw bytes); everything else by the fake's defaults."""
+
+    def body(value: Any) -> bytes:
+        if isinstance(value, bytes):
+            return value
+        return json.dumps(
+            value if isinstance(value, dict) and "success" in value else envelope(value)
+        ).encode()
+
+    def answer(method: str, path: str, query: dict[str, str]) -> tuple[int, bytes] | None:
+        if method == "GET" and path == DOMAINS_PATH:
+            return 200, body(domains)
+        if method == "GET" and path == SCRIPTS_PATH:
+            return 200, body(scripts)
+        return None
+
+    return answer
+
+
+def run_worker_plan(fake: FakeApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, answer: Any):
+    path = tmp_path / "zones" / "example.com.yaml"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(WORKER_ZONE)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "fake-token")
+    monkeypatch.setenv("CLOUDFLARE_BASE_URL", fake.url)
+    monkeypatch.setenv("ZONESYNC_RATE_LIMIT", "off")
+    fake.answer, fake.requests[:], fake.writes[:] = answer, [], []
+    try:
+        result = CliRunner().invoke(cli, ["plan", str(path)], catch_exceptions=False)
+    finally:
+        fake.answer = None
+    assert fake.writes == [], fake.writes
+    return result
+
+
+def test_a_sound_workers_listing_is_planned(fake: FakeApi, tmp_path: Path, monkeypatch) -> None:
+    """The control: honest (empty) Workers listings from the same fake plan the Worker's creation, so
+    the failures below come from the answers, not from the set-up."""
+    result = run_worker_plan(fake, tmp_path, monkeypatch, workers_answer([], []))
+    assert result.exit_code == 0, result.output
+    assert "mta-sts-example-com" in result.stdout and HOST in result.stdout, result.stdout
+    assert ("GET", DOMAINS_PATH) in fake.requests and ("GET", SCRIPTS_PATH) in fake.requests
+
+
+@pytest.mark.parametrize("case", WORKER_CASES)
+def test_a_bad_workers_listing_stops_the_plan(fake: FakeApi, tmp_path: Path, monkeypatch, case: str) -> None:
+    """A Workers listing the SDK would turn into models without complaint (a null service, a number for
+    a name, two custom domains for one host...) stops the run with one line, before any write."""
+    domains, scripts, fragment = WORKER_CASES[case]
+    result = run_worker_plan(fake, tmp_path, monkeypatch, workers_answer(domains, scripts))
+    lines = result.stderr.splitlines()
+    assert_one_clear_error(result.exit_code, lines, "example.com: reading Workers: bad answer: ", fragment)

@@ -297,7 +297,6 @@ class _Shapes:
 
 
 _RECORD_SHAPES = _Shapes(_RECORD)
-_ZONE_SUFFIXES: dict[str, str] = {}
 
 
 def check_record(item: Any, index: int, zone: str) -> dict[str, Any]:
@@ -311,8 +310,7 @@ def check_record(item: Any, index: int, zone: str) -> dict[str, Any]:
     if not item["id"]:
         raise AnswerError(f"{_record_what(item, index)}: `id` is empty")
     name = item["name"].rstrip(".").lower()
-    suffix = _ZONE_SUFFIXES.get(zone) or _ZONE_SUFFIXES.setdefault(zone, "." + zone)
-    if name != zone and not name.endswith(suffix):
+    if name != zone and not name.endswith("." + zone):
         raise AnswerError(f"{_record_what(item, index)}: `name` {item['name']!r} is not in zone {zone}")
     ttl = item["ttl"]
     if not (ttl == 1 or 30 <= ttl <= MAX_TTL):
@@ -357,6 +355,42 @@ def check_zone(item: Any, index: int) -> dict[str, Any]:
     if item.get("plan"):
         check_fields(item["plan"], {"legacy_id": ("a string", False)}, f"{what}: plan")
     return item
+
+
+# -- Workers --------------------------------------------------------------------------------------------
+
+_WORKER_DOMAIN = {
+    "id": ("a string", True),
+    "hostname": ("a string", True),
+    "service": ("a string", True),
+    "zone_id": ("a string", False),
+    "zone_name": ("a string", False),
+    "environment": ("a string", False),
+}
+"""A Workers custom domain (`workers.domains.list`; facts W5): the three fields zonesync reads are required."""
+
+_WORKER_SCRIPT = {"id": ("a string", True), "etag": ("a string", False), "tags": ("a list of strings", False)}
+"""A script of `workers.scripts.list` (facts W3): `id` is the script's name."""
+
+
+def check_worker_items(items: list[Any], kind: str) -> list[dict[str, Any]]:
+    """The `result` of a Workers listing (`kind` "custom domain" or "script"): objects whose fields have
+    the SDK's types, ids unique. The SDK builds its models from an answer without checking it (a
+    `service` of null or 5 would pass into a plan), so zonesync reads these answers as JSON and checks
+    them here."""
+    schema = _WORKER_DOMAIN if kind == "custom domain" else _WORKER_SCRIPT
+    checked, ids = [], set()
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise AnswerError(f"{kind} #{index + 1} is {_kind(item)}, not an object")
+        check_fields(item, schema, f"{kind} #{index + 1}")
+        if not item["id"]:
+            raise AnswerError(f"{kind} #{index + 1}: `id` is empty")
+        if item["id"] in ids:
+            raise AnswerError(f"{kind} {item['id']} appears twice")
+        ids.add(item["id"])
+        checked.append(item)
+    return checked
 
 
 # -- batch ----------------------------------------------------------------------------------------------

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import cloudflare
 
 from zonesync.errors import ApiError
 from zonesync.mail.mta_sts_worker import COMPATIBILITY_DATE, MAIN_MODULE
+from zonesync.providers import cloudflare_schema as schema
 from zonesync.workers import TAG, Domain, LiveWorkers, Script, WorkerChange, order
 
 PERMISSION = "Account › Workers Scripts › Edit"
@@ -40,6 +42,19 @@ def describe(exc: Exception, what: str) -> str:
     return line
 
 
+def _listing(call: Callable[[], Any], kind: str) -> list[dict[str, Any]]:
+    """A Workers listing read through the SDK as the JSON it is (`with_raw_response`), checked."""
+    response = call().http_response
+    try:
+        body = response.json()
+    except ValueError:
+        raise schema.AnswerError(f"the {kind} list is not JSON") from None
+    if not isinstance(body, dict):
+        raise schema.AnswerError(f"the {kind} list's body is {type(body).__name__}, not a JSON object")
+    schema.check_envelope(body)
+    return schema.check_worker_items(schema.result_of(body, "a list"), kind)
+
+
 class WorkersProvider:
     """The Workers calls zonesync makes, on the run's SDK client (same auth, retries, rate limiting, logging)."""
 
@@ -47,27 +62,39 @@ class WorkersProvider:
         self._client = client
 
     def read(self, account_id: str, hostname: str, names: Sequence[str], zone: str) -> LiveWorkers:
-        """The custom domain at `hostname` and the scripts named (plus the one that domain serves)."""
+        """The custom domain at `hostname` and the scripts named (plus the one that domain serves); both
+        listings are checked before anything of them is used (`cloudflare_schema.check_worker_items`)."""
         from zonesync.workers import scripts_to_read
 
+        workers = self._client.workers
         try:
             found = [
                 d
-                for d in self._client.workers.domains.list(account_id=account_id, hostname=hostname)
-                if d.hostname == hostname
+                for d in _listing(
+                    lambda: workers.domains.with_raw_response.list(account_id=account_id, hostname=hostname),
+                    "custom domain",
+                )
+                if d["hostname"] == hostname
             ]
-            domain = Domain(found[0].hostname, found[0].service, found[0].id) if found else None
+            if len(found) > 1:
+                raise schema.AnswerError(f"{len(found)} custom domains for {hostname}, which can have one")
+            domain = Domain(found[0]["hostname"], found[0]["service"], found[0]["id"]) if found else None
             wanted = set(names) | set(scripts_to_read(None, domain))
             listed = {
-                s.id: s for s in self._client.workers.scripts.list(account_id=account_id) if s.id in wanted
+                s["id"]: s
+                for s in _listing(
+                    lambda: workers.scripts.with_raw_response.list(account_id=account_id), "script"
+                )
+                if s["id"] in wanted
             }
             scripts = tuple(
-                Script(name, self._content(account_id, name), s.etag, tuple(s.tags or ()))
+                Script(name, self._content(account_id, name), s.get("etag"), tuple(s.get("tags") or ()))
                 for name, s in sorted(listed.items())
-                if name is not None
             )
         except cloudflare.APIError as exc:
             raise ApiError(describe(exc, f"{zone}: reading Workers")) from None
+        except schema.AnswerError as exc:
+            raise ApiError(f"{zone}: reading Workers: bad answer: {exc}") from None
         return LiveWorkers(hostname, domain, scripts)
 
     def _content(self, account_id: str, name: str) -> str:
