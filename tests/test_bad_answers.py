@@ -474,7 +474,7 @@ WORKER_CASES: dict[str, tuple[Any, Any, str]] = {
     "script id a number": ([], [{"id": 7}], "script #1: `id` is the number 7, not a string"),
     "script tags not strings": ([], [{"id": "s", "tags": [1]}], "script #1: `tags` is a list, not a list of strings"),
     "a script twice": ([], [{"id": "s"}, {"id": "s"}], "script s appears twice"),
-    "domains not JSON": (b"<html>502</html>", [], "the custom domain list is not JSON"),
+    "domains not JSON": (b"<html>502</html>", [], "the custom domain list: the body is not JSON"),
     "success false": ({"success": False, "errors": [{"code": 10000, "message": "x"}]}, [], "`success` is false"),
 }  # fmt: skip
 

@@ -295,24 +295,9 @@ class CloudflareProvider:
                 self._sleep(wait)
         raise RateLimitedError(f"rate limited: still refused after waiting {RATE_LIMIT_WAITS} times; stopped")
 
-    def _read(self, response: httpx.Response, on_item: Callable[[Any], None] | None = None) -> dict[str, Any]:
-        """The answer's envelope, parsed as it arrives; each element of a `result` list goes to `on_item`
-        (the envelope then holds their count) or, without `on_item`, stays in the envelope. Raises
-        AnswerError for a body that is not one JSON object; httpx errors (cut off, deadline) pass."""
-        items: list[Any] = []
-        try:
-            body = parse_object(response.iter_bytes(), "result", on_item or items.append)
-        except InvalidJSON as exc:
-            raise schema.AnswerError(str(exc)) from None
-        finally:
-            response.close()
-        if on_item is None and isinstance(body.get("result"), Streamed):
-            body["result"] = items
-        return body
-
     def _get_list(self, path: str, params: dict[str, Any], what: str) -> tuple[list[Any], schema.ResultInfo]:
         """A one-page listing, checked: envelope, `result` list, `result_info` agreeing with the page."""
-        body = self._read(self._send("GET", path, params=params))
+        body = read_answer(self._send("GET", path, params=params))
         schema.check_envelope(body)
         result = schema.result_of(body, "a list")
         info = schema.result_info(body)
@@ -408,7 +393,7 @@ class CloudflareProvider:
                 response = self._send(
                     "GET", f"/zones/{zone.id}/dns_records", params={"per_page": per_page, "page": page}
                 )
-                body = self._read(response, add)
+                body = read_answer(response, add)
                 schema.check_envelope(body)
                 if not isinstance(body.get("result"), Streamed):  # a list was streamed to `add`
                     schema.result_of(body, "a list")
@@ -468,7 +453,7 @@ class CloudflareProvider:
                 response = self._send(
                     "POST", f"/zones/{zone.id}/dns_records/batch", body=payload, max_retries=0
                 )
-                schema.check_batch_result(self._read(response))
+                schema.check_batch_result(read_answer(response))
             except RateLimitedError as exc:
                 return self._stop(report, chunk, f"{label}: {exc}")  # a 429 is never processed
             except cloudflare.APIStatusError as exc:
@@ -545,6 +530,22 @@ class CloudflareProvider:
         report.error = error
         report.not_applied.extend(chunk)
         return False
+
+
+def read_answer(response: httpx.Response, on_item: Callable[[Any], None] | None = None) -> dict[str, Any]:
+    """The answer's envelope, parsed as it arrives; each element of a `result` list goes to `on_item`
+    (the envelope then holds their count) or, without `on_item`, stays in the envelope. Raises
+    AnswerError for a body that is not one JSON object; httpx errors (cut off, deadline) pass."""
+    items: list[Any] = []
+    try:
+        body = parse_object(response.iter_bytes(), "result", on_item or items.append)
+    except InvalidJSON as exc:
+        raise schema.AnswerError(str(exc)) from None
+    finally:
+        response.close()
+    if on_item is None and isinstance(body.get("result"), Streamed):
+        body["result"] = items
+    return body
 
 
 def load_listing_modules() -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import cloudflare
@@ -42,15 +42,15 @@ def describe(exc: Exception, what: str) -> str:
     return line
 
 
-def _listing(call: Callable[[], Any], kind: str) -> list[dict[str, Any]]:
-    """A Workers listing read through the SDK as the JSON it is (`with_raw_response`), checked."""
-    response = call().http_response
+def _listing(response: Any, kind: str) -> list[dict[str, Any]]:
+    """A Workers listing (an SDK `with_raw_response` answer) read as the JSON it is and checked like
+    zonesync's own listings."""
+    from zonesync.providers.cloudflare import read_answer
+
     try:
-        body = response.json()
-    except ValueError:
-        raise schema.AnswerError(f"the {kind} list is not JSON") from None
-    if not isinstance(body, dict):
-        raise schema.AnswerError(f"the {kind} list's body is {type(body).__name__}, not a JSON object")
+        body = read_answer(response.http_response)
+    except schema.AnswerError as exc:
+        raise schema.AnswerError(f"the {kind} list: {exc}") from None
     schema.check_envelope(body)
     return schema.check_worker_items(schema.result_of(body, "a list"), kind)
 
@@ -71,7 +71,7 @@ class WorkersProvider:
             found = [
                 d
                 for d in _listing(
-                    lambda: workers.domains.with_raw_response.list(account_id=account_id, hostname=hostname),
+                    workers.domains.with_raw_response.list(account_id=account_id, hostname=hostname),
                     "custom domain",
                 )
                 if d["hostname"] == hostname
@@ -82,9 +82,7 @@ class WorkersProvider:
             wanted = set(names) | set(scripts_to_read(None, domain))
             listed = {
                 s["id"]: s
-                for s in _listing(
-                    lambda: workers.scripts.with_raw_response.list(account_id=account_id), "script"
-                )
+                for s in _listing(workers.scripts.with_raw_response.list(account_id=account_id), "script")
                 if s["id"] in wanted
             }
             scripts = tuple(
