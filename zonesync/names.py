@@ -113,9 +113,8 @@ def zone_name(text: str) -> str:
     why not. A plain name (LDH labels, no escapes) is its own canonical form: dnspython, which parses the
     others, is then not loaded (a plan's first request waits on this)."""
     plain = text.strip()
-    plain = plain[:-1] if plain.endswith(".") else plain
-    if len(plain) <= MAX_NAME and ZONE_NAME.fullmatch(plain):
-        return plain.lower()
+    if zone_problem(plain) is None:  # LDH labels only, as dnspython would read them
+        return plain.removesuffix(".").lower()
     import dns.exception
     import dns.name
 
