@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,emulator]'
 	touch $(STAMP)
 
 test: $(STAMP)
@@ -30,7 +30,7 @@ SOURCES    := $(shell find zonesync -type f -not -path '*/__pycache__/*')
 $(BENCH_VENV)/.installed: pyproject.toml $(SOURCES)
 	test -x $(BENCH_BIN)/python || $(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_BIN)/python -m pip install --quiet --upgrade pip
-	$(BENCH_BIN)/python -m pip install --quiet '.[bench]'
+	$(BENCH_BIN)/python -m pip install --quiet '.[bench,emulator]'
 	rm -rf build  # setuptools would put modules left from an earlier build into the wheel
 	$(BENCH_BIN)/python -m pip install --quiet --no-deps --force-reinstall .
 	touch $@

@@ -409,3 +409,16 @@ def test_workers_belong_to_an_account(tmp_path):
         assert fetch("mta-sts.shop.example", emu.edge_port, emu.ca_pem).status == 200
     finally:
         emu.stop()
+
+
+def test_without_the_engine_uploads_are_kept_and_the_edge_says_how_to_run_them(emu, sdk, monkeypatch):
+    """mini-racer is the `emulator` extra: without it a Worker is stored unchecked and the edge answers 501
+    naming the extra, instead of the emulator failing to start or the upload failing."""
+    from zonesync.emulator import jsworker
+
+    monkeypatch.setattr(jsworker, "engine_available", lambda: False)
+    upload(sdk, source="this is not JavaScript")  # unchecked: no engine to check it
+    attach(sdk, emu)
+    reply = fetch(HOST, emu.edge_port, emu.ca_pem, "/")
+    assert reply.status == 501
+    assert b"pip install 'zonesync[emulator]'" in reply.body

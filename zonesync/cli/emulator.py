@@ -185,6 +185,10 @@ def emulator(
     if emu.edge is not None:
         where = f"; CA certificate in {ca_file}" if ca_file else ""
         click.echo(f"Workers edge (HTTPS) on {host}:{emu.edge_port}{where}")
+        from zonesync.emulator.jsworker import ENGINE_MISSING, engine_available
+
+        if not engine_available():
+            click.echo(f"note: {ENGINE_MISSING}", err=True)
     import sys
 
     sys.stdout.flush()

@@ -24,9 +24,9 @@ from typing import Any
 
 from .certs import Authority, write_private
 from .httpbase import QuietHandler
-from .jsworker import ModuleWorker, WorkerException
+from .jsworker import EnginelessWorker, ModuleWorker, WorkerException
 
-Route = Callable[[str], ModuleWorker | None]
+Route = Callable[[str], ModuleWorker | EnginelessWorker | None]
 HANDSHAKE_TIMEOUT = 10.0
 
 _ERROR_PAGE = """<!DOCTYPE html>

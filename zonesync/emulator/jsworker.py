@@ -8,10 +8,15 @@ not supported (one module per Worker: enough for a static answer such as an MTA-
 
 Upload-time checks follow Cloudflare's (facts W4): a syntax error or a throwing top level is ``10021``
 ("Uncaught ..."), a module without a handler is ``10068``.
+
+The engine is optional (the ``emulator`` extra: ``pip install 'zonesync[emulator]'``). Without it uploads are
+stored unchecked and the edge answers every request with :data:`ENGINE_MISSING` (HTTP 501,
+:class:`EnginelessWorker`).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import json
 import re
@@ -32,6 +37,21 @@ _EXPORT_DECL = re.compile(r"^([ \t]*)export\s+(?=(?:async\s+)?function\b|class\b
 _EXPORT_LIST = re.compile(r"^([ \t]*)export\s*\{([^}]*)\}\s*;?", re.M)
 _JS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="emulator-v8")
 _V8_ERROR = re.compile(r"^<anonymous>:(\d+): (.+)$", re.M)
+
+
+ENGINE_MISSING = (
+    "the emulator runs Workers in V8 through mini-racer, which is not installed: "
+    "pip install 'zonesync[emulator]'"
+)
+
+
+def engine_available() -> bool:
+    """Whether the JavaScript engine (mini-racer) is installed."""
+    return importlib.util.find_spec("py_mini_racer") is not None
+
+
+class EngineMissing(Exception):
+    """No JavaScript engine: a Worker can be stored but not run (:data:`ENGINE_MISSING`)."""
 
 
 class ScriptError(Exception):
@@ -104,6 +124,10 @@ class ModuleWorker:
     """
 
     def __init__(self, source: str, filename: str = "worker.mjs") -> None:
+        """Evaluate ``source``; raises :class:`ScriptError` when Cloudflare would refuse it at upload and
+        :class:`EngineMissing` without mini-racer."""
+        if not engine_available():
+            raise EngineMissing(ENGINE_MISSING)
         self.filename = filename
         self._ctx: Any = None
         self._ids = itertools.count(1)
@@ -187,6 +211,21 @@ class ModuleWorker:
         ctx, self._ctx = self._ctx, None
         if ctx is not None:
             ctx.close()
+
+
+class EnginelessWorker:
+    """Stands in for a :class:`ModuleWorker` when mini-racer is missing: every request is answered 501 with
+    :data:`ENGINE_MISSING`, so a user sees what to install instead of a failed handshake."""
+
+    handlers = ("fetch",)
+
+    def fetch(
+        self, method: str, url: str, headers: list[tuple[str, str]], body: bytes | None
+    ) -> WorkerAnswer:
+        return WorkerAnswer(501, (("Content-Type", "text/plain; charset=utf-8"),), ENGINE_MISSING.encode())
+
+    def close(self) -> None:
+        pass
 
 
 def _first_line(text: str) -> str:

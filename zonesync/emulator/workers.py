@@ -29,7 +29,7 @@ import secrets
 from typing import Any
 
 from . import errors
-from .jsworker import ModuleWorker, ScriptError
+from .jsworker import EnginelessWorker, EngineMissing, ModuleWorker, ScriptError
 from .store import ACCOUNT_ID, Store, Zone, is_identifier, new_id, now
 
 SCRIPT_NAME = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
@@ -172,10 +172,13 @@ class Workers:
             raise errors.ApiError(
                 400, errors.WORKER_TOO_LARGE, "Your Worker exceeded the size limit of 10 MiB."
             )
+        runtime: ModuleWorker | None = None
         try:
             runtime = ModuleWorker(_decode(modules[main]), main)
         except ScriptError as exc:
             raise errors.ApiError(400, exc.code, exc.message) from None
+        except EngineMissing:
+            pass  # stored unchecked: the edge says why it cannot run it
         stored = [
             {
                 "name": n,
@@ -196,18 +199,19 @@ class Workers:
                 "created_on": old["created_on"] if old else ts,
                 "modified_on": ts,
                 "has_modules": True,
-                "handlers": list(runtime.handlers),
+                "handlers": list(runtime.handlers) if runtime else ["fetch"],
                 "compatibility_date": metadata.get("compatibility_date") or DEFAULT_COMPATIBILITY_DATE,
                 "compatibility_flags": list(metadata.get("compatibility_flags") or []),
                 "tags": list(metadata.get("tags") or []),
                 "usage_model": "standard",
-                "startup_time_ms": runtime.startup_time_ms,
+                "startup_time_ms": runtime.startup_time_ms if runtime else 0,
                 "main_module": main,
                 "modules": stored,
             }
             self.store.scripts[key] = script
             previous = self._runtimes.pop(key, None)
-            self._runtimes[key] = (digest, runtime)
+            if runtime is not None:
+                self._runtimes[key] = (digest, runtime)
             self.store.save()
         if previous is not None:
             previous[1].close()
@@ -353,7 +357,7 @@ class Workers:
         return zone
 
     # -- the edge's view ------------------------------------------------------------------------------------
-    def worker_for(self, hostname: str) -> ModuleWorker | None:
+    def worker_for(self, hostname: str) -> ModuleWorker | EnginelessWorker | None:
         """The running Worker bound to ``hostname`` by a custom domain, or None."""
         with self.store.lock:
             domain = next((d for d in self.store.domains.values() if d["hostname"] == hostname), None)
@@ -364,7 +368,10 @@ class Workers:
             hit = self._runtimes.get(key)
             if hit is not None and hit[0] == script["etag"]:
                 return hit[1]
-            runtime = ModuleWorker(_decode(_module(script, script["main_module"])), script["main_module"])
+            try:
+                runtime = ModuleWorker(_decode(_module(script, script["main_module"])), script["main_module"])
+            except EngineMissing:
+                return EnginelessWorker()
             self._runtimes[key] = (script["etag"], runtime)
             return runtime
 
