@@ -285,17 +285,8 @@ def test_cli_serves(tmp_path):
 def test_cli_sample_seed(tmp_path):
     """``--sample-seed`` serves the bundled hand-made mail zone (package data, no checkout needed)."""
     env = {**os.environ, "CLOUDFLARE_API_TOKEN": "t"}
-    args = [
-        sys.executable,
-        "-m",
-        "zonesync",
-        "emulator",
-        "--port",
-        "0",
-        "--rate-limit",
-        "off",
-        "--sample-seed",
-    ]
+    args = [sys.executable, "-m", "zonesync", "emulator", "--sample-seed"]
+    args += ["--port", "0", "--rate-limit", "off"]
     proc = subprocess.Popen(
         args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path
     )
