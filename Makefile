@@ -21,7 +21,7 @@ demo: $(STAMP)
 	$(BIN)/python -m zonesync.demo
 
 # The bench times zonesync as a user installs it: a regular install (not editable) in a virtualenv of its
-# own with octoDNS, without the test tools, which change what the SDK imports (README, Performance).
+# own with octoDNS, without the test tools, which change what the SDK imports (docs/performance.md).
 # zonesync is reinstalled whenever its files change.
 BENCH_VENV := .venv-bench
 BENCH_BIN  := $(BENCH_VENV)/bin

@@ -1,4 +1,4 @@
-"""Command line of the benchmarks: choose scenarios, sizes and run counts; print the README's tables in
+"""Command line of the benchmarks: choose scenarios, sizes and run counts; print docs/performance.md's tables in
 Markdown and the targets; write everything they come from as JSON to bench/results/."""
 
 from __future__ import annotations

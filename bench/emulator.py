@@ -53,7 +53,9 @@ def running(
         for zone, records in zones.items():
             for rec in records:
                 emu.add_record(zone, api_record(zone, rec))
-        if hasattr(emu, "warm"):  # the emulator's own first rendering is not the tool's time (README)
+        if hasattr(
+            emu, "warm"
+        ):  # the emulator's own first rendering is not the tool's time (docs/performance.md)
             emu.warm()
         emu.reset_stats()
         yield emu

@@ -1,4 +1,4 @@
-"""The README's tables, in Markdown, and the targets, computed from the rows of one `make bench` run (the
+"""The tables of docs/performance.md, in Markdown, and the targets, computed from the rows of one `make bench` run (the
 JSON written beside it holds every number they come from)."""
 
 from __future__ import annotations

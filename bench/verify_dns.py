@@ -18,7 +18,7 @@ The chains, as `zonesync verify` asks (tests/test_verify_resolver.py shows the S
 * + an SPF include chain three deep (`include:l1.other.example` -> l2 -> l3): SOA -> apex TXT -> l1 -> l2 -> l3:
   5.
 `python -m bench.verify_dns [--records 1000] [--latency 0.05] [--runs 5]` prints the rows alone; `python -m
-bench --only verify` makes them rows of the README's zonesync table and a target line.
+bench --only verify` makes them rows of docs/performance.md's zonesync table and a target line.
 """
 
 from __future__ import annotations

@@ -282,6 +282,37 @@ def test_cli_serves(tmp_path):
     assert "cli-secret-token" not in proc.stderr.read()
 
 
+def test_cli_sample_seed(tmp_path):
+    """``--sample-seed`` serves the bundled hand-made mail zone (package data, no checkout needed)."""
+    env = {**os.environ, "CLOUDFLARE_API_TOKEN": "t"}
+    args = [sys.executable, "-m", "zonesync", "emulator", "--sample-seed"]
+    args += ["--port", "0", "--rate-limit", "off"]
+    proc = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path
+    )
+    try:
+        url = proc.stdout.readline().split()[-1]
+        sdk = cloudflare.Cloudflare(api_token="t", base_url=url, max_retries=0)
+        (zone,) = sdk.zones.list()
+        records = {(r.type, r.name) for r in sdk.dns.records.list(zone_id=zone.id)}
+        assert zone.name == "example.com"
+        assert {
+            ("MX", "example.com"),
+            ("TXT", "default._domainkey.example.com"),
+            ("TXT", "_dmarc.example.com"),
+        } <= records
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_cli_seed_and_sample_seed_exclude_each_other(tmp_path):
+    seed = tmp_path / "seed.json"
+    seed.write_text('{"zones": []}')
+    result = CliRunner().invoke(emulator_command, ["--token", "t", "--seed", str(seed), "--sample-seed"])
+    assert result.exit_code == 2 and "not both" in result.output
+
+
 # -- performance -------------------------------------------------------------------------------------------------
 
 

@@ -164,11 +164,12 @@ mail._domainkey IN TXT {rdata.txt_presentation(value)}
 
 
 def test_readme_migration_in_four_commands(workdir, monkeypatch):
-    """README, Mail: the hand-made zone of docs/emulator-seed.json, import --mail, plan, apply, empty plan."""
+    """README and docs/mail.md: the bundled sample seed (`zonesync emulator --sample-seed`, a mail zone made by
+    hand), import --mail, plan, apply, empty plan."""
+    from zonesync.emulator.sample import sample_seed
     from zonesync.emulator.server import Emulator
 
-    seed = Path(__file__).resolve().parent.parent / "docs" / "emulator-seed.json"
-    emu = Emulator(tokens=("test-token",), rate_limit=0, seed=seed).start()
+    emu = Emulator(tokens=("test-token",), rate_limit=0, seed=sample_seed()).start()
     monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "test-token")
     monkeypatch.setenv("CLOUDFLARE_BASE_URL", emu.url)
     try:

@@ -63,6 +63,7 @@ def test_metadata_version_license_and_package_data(dist: Path) -> None:
         meta = zf.read(f"zonesync-{zonesync.__version__}.dist-info/METADATA").decode()
     assert "zonesync/schemas/plan.schema.json" in names
     assert "zonesync/py.typed" in names
+    assert "zonesync/emulator/data/sample-seed.json" in names  # `zonesync emulator --sample-seed` reads it
     assert any(n.endswith("licenses/LICENSE") for n in names)
     assert f"Version: {zonesync.__version__}" in meta
     assert "License-Expression: MIT" in meta
@@ -92,6 +93,12 @@ def test_wheel_installs_and_runs(dist: Path, tmp_path: Path, emulator) -> None:
     assert installed.returncode == 0, installed.stderr
     where = run([str(py), "-c", "import zonesync; print(zonesync.__file__)"], cwd=tmp_path).stdout
     assert where.startswith(str(site)), where  # the wheel's copy, not this checkout
+
+    seed = run(
+        [str(py), "-c", "from zonesync.emulator.sample import sample_seed; print(sample_seed()['zones'][0]['name'])"],
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert seed.returncode == 0 and seed.stdout.strip() == "example.com", seed.stderr  # from the wheel's data
 
     zonesync_bin = str(venv / "bin" / "zonesync")
     version = run([zonesync_bin, "--version"], cwd=tmp_path)

@@ -1,4 +1,4 @@
-"""Every exit code zonesync returns, in one place (documented in the README and `--help`)."""
+"""Every exit code zonesync returns, in one place (documented in docs/zone-file.md, the README and `--help`)."""
 
 OK = 0
 """Success; with `plan --exit-code`: no changes."""

@@ -95,7 +95,14 @@ def _fault(spec: str) -> dict:
     help='JSON file of zones and records to start with: {"zones": [{"name": "example.com", "plan": "free", '
     '"records": [{"type": "MX", "name": "example.com", "content": "mx.example.com", "priority": 10, "ttl": 3600}, '
     '...]}]}. Records are shaped like a POST /dns_records body and validated the same way; "meta" (e.g. '
-    '{"read_only": true}) is kept. Example: docs/emulator-seed.json. Ignored when --state exists.',
+    '{"read_only": true}) is kept. Example: --sample-seed. Ignored when --state exists.',
+)
+@click.option(
+    "--sample-seed",
+    is_flag=True,
+    help="Start from the bundled sample seed instead of a --seed file: example.com, a mail zone made by hand "
+    "(MX, its A, SPF, DKIM, DMARC, MTA-STS, TLS-RPT), to try `zonesync import --mail` on. "
+    "Ignored when --state exists.",
 )
 @click.option(
     "--latency", type=float, default=0.0, show_default=True, help="Seconds added to every API request."
@@ -131,6 +138,7 @@ def emulator(
     plan: str,
     state: str | None,
     seed: str | None,
+    sample_seed: bool,
     latency: float,
     rate_limit: str | None,
     batch_limit: int | None,
@@ -141,6 +149,8 @@ def emulator(
     """Run a local Cloudflare API v4 emulator (zones and DNS records) for tests and benchmarks."""
     if ca_file and edge_port is None:
         raise click.UsageError("--ca-file needs --edge-port")
+    if seed and sample_seed:
+        raise click.UsageError("give --seed FILE or --sample-seed, not both")
     if not tokens and not account_tokens:
         env = os.environ.get("CLOUDFLARE_API_TOKEN")
         if not env:
@@ -157,6 +167,7 @@ def emulator(
 
     import threading
 
+    from zonesync.emulator.sample import sample_seed as bundled_seed
     from zonesync.emulator.server import Emulator
 
     emu = Emulator(
@@ -165,7 +176,7 @@ def emulator(
         plan=plan,
         latency=latency,
         rate_limit=limit,
-        seed=seed,
+        seed=bundled_seed() if sample_seed else seed,
         state_path=state,
         batch_limit=batch_limit,
         host=host,

@@ -28,7 +28,7 @@ def _spec(config):  # -> MailSpec
     if spec is None or not spec.dkim:
         raise ZonesyncError(
             f"{config.path}: no DKIM selector: add a `mail:` block with `preset: maddy` or a `dkim:` list "
-            "(see README, Mail)"
+            "(see docs/mail.md)"
         )
     return spec
 

@@ -168,7 +168,7 @@ def explain(
         lines.append(f"  Without it:    {without}")
         lines.append("")
     if not shown:
-        lines.append('This zone file declares no mail records. Add a `mail:` block (see README, "Mail").')
+        lines.append("This zone file declares no mail records. Add a `mail:` block (see docs/mail.md).")
         lines.append("")
     if policy is not None:
         lines.append(
