@@ -6,7 +6,9 @@ V8 (:mod:`.jsworker`, errors of W4), listed, read back (the main module's text, 
 from ``content/v2``, W3) and deleted. A custom domain binds a hostname of one of the account's zones to a
 script; attaching it creates Cloudflare's own DNS record, ``AAAA 100::`` proxied, ``meta.read_only`` and
 ``meta.origin_worker_id`` = the domain's id (W7), and detaching removes that record again (W5). A hostname
-that already has an A, AAAA or CNAME record is refused with ``409 100117`` (W6). A token without Workers
+that already has an A, AAAA or CNAME record is refused with ``409 100117`` (W6); re-pointing a custom domain at
+another script is refused with ``409 100116`` unless the body sets ``override_existing_origin: true`` (W11,
+the same request for the same script is accepted as it is). A token without Workers
 permission gets ``403 10000`` (W9).
 
 Scripts and custom domains belong to an account (the emulator's own, or one holding a zone); a token scoped
@@ -277,6 +279,13 @@ class Workers:
             zone = self._zone_for(account, hostname, body.get("zone_id"), body.get("zone_name"))
             existing = next((d for d in self.store.domains.values() if d["hostname"] == hostname), None)
             if existing is not None and existing["zone_id"] == zone.id:
+                if existing["service"] != service and body.get("override_existing_origin") is not True:
+                    raise errors.ApiError(
+                        409,
+                        errors.DOMAIN_IN_USE,
+                        f"Hostname '{hostname}' already in use by other custom domain. Either delete it, "
+                        "try a different hostname, or use the option 'override_existing_origin' to override.",
+                    )
                 existing["service"] = service
                 self.store.save()
                 return _domain_obj(existing)
