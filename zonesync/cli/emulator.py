@@ -100,7 +100,25 @@ def _fault(spec: str) -> dict:
 @click.option(
     "--latency", type=float, default=0.0, show_default=True, help="Seconds added to every API request."
 )
-@click.option("--rate-limit", "rate_limit", help="N/SECONDS per token (default 1200/300) or 'off'.")
+@click.option(
+    "--rate-limit", "rate_limit", help="N/SECONDS per user or account token (default 1200/300) or 'off'."
+)
+@click.option(
+    "--ip-rate-limit", "ip_rate_limit", help="N/SECONDS per client address (default 200/1 with --rate-limit)."
+)
+@click.option(
+    "--token-owner",
+    "token_owners",
+    multiple=True,
+    help="TOKEN=USER: a user token of USER (a user's tokens share one rate-limit budget).",
+)
+@click.option(
+    "--cert-pending",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Seconds a new Worker custom domain's certificate stays pending (TLS to it fails meanwhile).",
+)
 @click.option(
     "--batch-limit", type=int, help="Operations per batch request (default: 200 on Free, 3500 otherwise)."
 )
@@ -133,6 +151,9 @@ def emulator(
     seed: str | None,
     latency: float,
     rate_limit: str | None,
+    ip_rate_limit: str | None,
+    token_owners: tuple[str, ...],
+    cert_pending: float,
     batch_limit: int | None,
     fails: tuple[str, ...],
     edge_port: int | None,
@@ -147,6 +168,13 @@ def emulator(
             raise click.UsageError("give --token or set CLOUDFLARE_API_TOKEN")
         tokens = (env,)
     limit = _rate_limit(rate_limit)
+    ip_limit = _rate_limit(ip_rate_limit)
+    owners: dict[str, str] = {}
+    for spec in token_owners:
+        token, sep, user = spec.partition("=")
+        if not sep or not token or not user:
+            raise click.BadParameter(f"expected TOKEN=USER, got {spec!r}", param_hint="--token-owner")
+        owners[token] = user
     faults = [_fault(spec) for spec in fails]
     scoped: dict[str, str] = {}
     for spec in account_tokens:
@@ -165,6 +193,9 @@ def emulator(
         plan=plan,
         latency=latency,
         rate_limit=limit,
+        ip_rate_limit=ip_limit,
+        token_owners=owners,
+        cert_pending=cert_pending,
         seed=seed,
         state_path=state,
         batch_limit=batch_limit,

@@ -142,5 +142,7 @@ DOMAIN_IN_USE = 100116  # [W11] 409: the hostname is bound to another Worker
 WORKER_NOT_FOUND = 10007
 WORKER_NOT_FOUND_MSG = "This Worker does not exist on your account."
 DOMAIN_NOT_FOUND = 100114
+CERT_PACK_NOT_FOUND = 1404  # chosen: no real answer quoted
+CERT_PACK_NOT_FOUND_MSG = "Certificate pack not found."
 DOMAIN_NOT_FOUND_MSG = "Domain not found."
 DOMAIN_NO_ZONE = 100118
