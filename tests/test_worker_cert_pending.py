@@ -5,11 +5,9 @@
 
 from __future__ import annotations
 
-import time
-
 import cloudflare
 import pytest
-from test_workers_e2e import HOST, WORKER, run, write
+from test_workers_e2e import HOST, WORKER, run, serve, write
 
 from zonesync.emulator.server import Emulator
 from zonesync.emulator.store import ACCOUNT_ID
@@ -19,23 +17,7 @@ HOSTING = WORKER + '  spf: {allow: [mx]}\n  dmarc: {policy: none, rua: ["mailto:
 
 @pytest.fixture
 def pending(tmp_path, monkeypatch):
-    emu = Emulator(
-        tokens=("test-token",),
-        zones=("example.com",),
-        rate_limit=0,
-        edge_port=0,
-        dns_port=0,
-        cert_pending=1.5,
-    ).start()
-    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "test-token")
-    monkeypatch.setenv("CLOUDFLARE_BASE_URL", emu.url)
-    monkeypatch.setenv("NO_COLOR", "1")
-    (tmp_path / "zones").mkdir()
-    monkeypatch.chdir(tmp_path)
-    try:
-        yield emu
-    finally:
-        emu.stop()
+    yield from serve(monkeypatch, tmp_path, dns_port=0, cert_pending=600)
 
 
 def verify(emu: Emulator, tmp_path):
@@ -68,7 +50,7 @@ def test_verify_says_certificate_pending_then_passes_once_issued(pending, tmp_pa
     )
     assert "pending_validation" in result.output and "wait, then run verify again" in result.output
 
-    time.sleep(1.6)
+    pending.workers.issue_pending_certificates()  # the minutes have passed
     assert sdk.ssl.certificate_packs.get(domain.cert_id, zone_id=domain.zone_id).status == "active"
     again = verify(pending, tmp_path)
     assert again.exit_code == 0, again.output

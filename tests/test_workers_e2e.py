@@ -35,14 +35,15 @@ zone: example.com
 WORKER = "    host: worker\n"
 
 
-@pytest.fixture
-def emu(monkeypatch, tmp_path):
+def serve(monkeypatch, tmp_path, **options):
+    """An emulator with the Workers edge, the environment pointing at it, cwd a fresh directory with zones/."""
     emu = Emulator(
         tokens=("test-token",),
         dns_only_tokens=("dns-only",),
         zones=("example.com",),
         rate_limit=0,
         edge_port=0,
+        **options,
     ).start()
     monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "test-token")
     monkeypatch.setenv("CLOUDFLARE_BASE_URL", emu.url)
@@ -53,6 +54,11 @@ def emu(monkeypatch, tmp_path):
         yield emu
     finally:
         emu.stop()
+
+
+@pytest.fixture
+def emu(monkeypatch, tmp_path):
+    yield from serve(monkeypatch, tmp_path)
 
 
 def write(mode: str = "enforce", hosting: str = WORKER, records: str = "") -> Path:

@@ -25,6 +25,17 @@ def _rate_limit(value: str | None) -> tuple[int, float] | int | None:
         ) from None
 
 
+def _pairs(specs: tuple[str, ...], form: str, hint: str) -> dict[str, str]:
+    """``LEFT=RIGHT`` options as a dict of LEFT -> RIGHT (both non-empty)."""
+    out: dict[str, str] = {}
+    for spec in specs:
+        left, sep, right = spec.partition("=")
+        if not sep or not left or not right:
+            raise click.BadParameter(f"{spec!r}: expected {form}", param_hint=hint)
+        out[left] = right
+    return out
+
+
 def _fault(spec: str) -> dict:
     """``status=500,code=10001,method=POST,path=dns_records/batch,times=1,every=3,retry_after=1``."""
     out: dict = {}
@@ -169,19 +180,12 @@ def emulator(
         tokens = (env,)
     limit = _rate_limit(rate_limit)
     ip_limit = _rate_limit(ip_rate_limit)
-    owners: dict[str, str] = {}
-    for spec in token_owners:
-        token, sep, user = spec.partition("=")
-        if not sep or not token or not user:
-            raise click.BadParameter(f"expected TOKEN=USER, got {spec!r}", param_hint="--token-owner")
-        owners[token] = user
+    owners = _pairs(token_owners, "TOKEN=USER", "--token-owner")
     faults = [_fault(spec) for spec in fails]
-    scoped: dict[str, str] = {}
-    for spec in account_tokens:
-        account, sep, token = spec.partition("=")
-        if not sep or not account or not token:
-            raise click.BadParameter(f"{spec!r}: expected ACCOUNT_ID=TOKEN", param_hint="--account-token")
-        scoped[token] = account
+    scoped = {
+        token: account
+        for account, token in _pairs(account_tokens, "ACCOUNT_ID=TOKEN", "--account-token").items()
+    }
 
     import threading
 

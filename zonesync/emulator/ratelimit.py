@@ -89,7 +89,7 @@ class RateLimiter:
         return allowed, self._headers(0 if not allowed else self.requests - used, reset, allowed)
 
     def _headers(self, remaining: int, reset: float, allowed: bool) -> dict[str, str]:
-        reset_s = str(max(1, math.ceil(max(0.0, reset))))
+        reset_s = str(max(1, math.ceil(round(max(0.0, reset), 6))))  # (now + w) - now is not always w
         headers = {
             "Ratelimit": f'"{self.name}";r={max(0, remaining)};t={reset_s}',
             "Ratelimit-Policy": f'"{self.name}";q={self.requests};w={math.ceil(self.window)}',
