@@ -104,9 +104,33 @@ def test_proxied_records_answer_with_proxy_addresses(emu: Emulator) -> None:
     assert not texts(ask(emu, "shop.example.com", "CNAME"), "CNAME")  # Cloudflare never shows it
 
 
-def test_cname_followed_inside_the_zone(emu: Emulator) -> None:
+def test_cname_to_a_name_in_the_zone_is_flattened(emu: Emulator) -> None:
+    """Cloudflare docs, CNAME flattening "Setup": a target in the same zone is always flattened; the answer
+    is the target's addresses under the CNAME's name, the lower TTL of the two (here 300: auto vs 3600)."""
     msg = ask(emu, "alias.example.com", "A")
-    assert texts(msg, "CNAME") == ["mx.example.com."] and texts(msg, "A") == ["192.0.2.25"]
+    assert texts(msg, "CNAME") == [] and texts(msg, "A") == ["192.0.2.25"]
+    assert msg.answer[0].name.to_text() == "alias.example.com." and msg.answer[0].ttl == 300
+    nodata = ask(emu, "alias.example.com", "AAAA")  # the target has no AAAA: NODATA
+    assert nodata.rcode() == dns.rcode.NOERROR and not nodata.answer
+    assert nodata.authority[0].rdtype == dns.rdatatype.SOA
+    assert ask(emu, "alias.example.com", "CNAME").answer == []
+
+
+def test_edns_version_1_gets_badvers(emu: Emulator) -> None:
+    """RFC 6891 §6.1.3: a version the responder does not implement gets BADVERS, with its own version."""
+    for tcp in (False, True):
+        answer = ask(emu, "example.com", "SOA", tcp=tcp, use_edns=1)
+        assert answer.rcode() == dns.rcode.BADVERS and answer.edns == 0 and not answer.answer
+    assert ask(emu, "example.com", "SOA", use_edns=0).rcode() == dns.rcode.NOERROR
+
+
+def test_zone_transfers_are_refused(emu: Emulator) -> None:
+    """No outgoing zone transfer is configured (Cloudflare serves AXFR/IXFR only to configured peers)."""
+    assert ask(emu, "example.com", "AXFR", tcp=True).rcode() == dns.rcode.REFUSED
+    ixfr = dns.message.make_query("example.com", "IXFR")
+    assert emu.dns is not None
+    answer = dns.query.tcp(ixfr, "127.0.0.1", port=emu.dns.port, timeout=3)
+    assert answer.rcode() == dns.rcode.REFUSED and not answer.answer
 
 
 def test_nxdomain_nodata_and_empty_non_terminals(emu: Emulator) -> None:

@@ -25,27 +25,33 @@ def write_zones(directory: Path, prefix: str) -> list[str]:
     return names
 
 
+def applies_at_once(
+    tmp_path: Path, emu: Emulator, tokens: tuple[str, str]
+) -> tuple[list[subprocess.Popen], list[str]]:
+    """`zonesync apply --yes` in `tmp_path`/a and /b at once, each with its token; the processes, outputs."""
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "zonesync", "apply", "--yes"],
+            cwd=tmp_path / d,
+            env={
+                **os.environ,
+                "CLOUDFLARE_API_TOKEN": token,
+                "CLOUDFLARE_BASE_URL": emu.url,
+                "NO_COLOR": "1",
+            },
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for d, token in zip(("a", "b"), tokens, strict=True)
+    ]
+    return runs, [p.communicate(timeout=120)[0] for p in runs]
+
+
 def test_two_applies_at_once_share_the_budget_without_a_429(tmp_path: Path) -> None:
     first, second = write_zones(tmp_path / "a", "a"), write_zones(tmp_path / "b", "b")
     with Emulator(tokens=("test-token",), zones=(*first, *second), rate_limit=(LIMIT, WINDOW)) as emu:
-        env = {
-            **os.environ,
-            "CLOUDFLARE_API_TOKEN": "test-token",
-            "CLOUDFLARE_BASE_URL": emu.url,
-            "NO_COLOR": "1",
-        }
-        runs = [
-            subprocess.Popen(
-                [sys.executable, "-m", "zonesync", "apply", "--yes"],
-                cwd=tmp_path / d,
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
-            for d in ("a", "b")
-        ]
-        outputs = [p.communicate(timeout=120)[0] for p in runs]
+        runs, outputs = applies_at_once(tmp_path, emu, ("test-token", "test-token"))
         stats = emu.stats()
         for proc, out in zip(runs, outputs, strict=True):
             assert proc.returncode == 0, out

@@ -35,14 +35,15 @@ zone: example.com
 WORKER = "    host: worker\n"
 
 
-@pytest.fixture
-def emu(monkeypatch, tmp_path):
+def serve(monkeypatch, tmp_path, **options):
+    """An emulator with the Workers edge, the environment pointing at it, cwd a fresh directory with zones/."""
     emu = Emulator(
         tokens=("test-token",),
         dns_only_tokens=("dns-only",),
         zones=("example.com",),
         rate_limit=0,
         edge_port=0,
+        **options,
     ).start()
     monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "test-token")
     monkeypatch.setenv("CLOUDFLARE_BASE_URL", emu.url)
@@ -53,6 +54,11 @@ def emu(monkeypatch, tmp_path):
         yield emu
     finally:
         emu.stop()
+
+
+@pytest.fixture
+def emu(monkeypatch, tmp_path):
+    yield from serve(monkeypatch, tmp_path)
 
 
 def write(mode: str = "enforce", hosting: str = WORKER, records: str = "") -> Path:
@@ -334,3 +340,50 @@ def test_worker_in_the_zones_account_with_an_accounts_file(tmp_path, monkeypatch
         assert [s.id for s in client.workers.scripts.list(account_id=shop)] == [SCRIPT]
     finally:
         emu.stop()
+
+
+def _deploy_other_script(name: str, tags: list[str]) -> None:
+    sdk().workers.scripts.update(
+        name,
+        account_id=ACCOUNT_ID,
+        metadata={"main_module": "w.mjs", "tags": tags},
+        files=[
+            (
+                "w.mjs",
+                b"export default { fetch() { return new Response('old') } }",
+                "application/javascript+module",
+            )
+        ],
+    )
+
+
+def test_moving_the_domain_needs_override_existing_origin(emu):
+    """Cloudflare refuses to re-point a custom domain at another script without the flag (facts W11)."""
+    _deploy_other_script("old-name", ["zonesync"])
+    _deploy_other_script(SCRIPT, ["zonesync"])
+    sdk().workers.domains.update(account_id=ACCOUNT_ID, hostname=HOST, service="old-name")
+    with pytest.raises(cloudflare.APIStatusError) as refused:
+        sdk().workers.domains.update(account_id=ACCOUNT_ID, hostname=HOST, service=SCRIPT)
+    assert refused.value.status_code == 409
+    assert refused.value.body["errors"][0]["code"] == 100116
+    assert "override_existing_origin" in refused.value.body["errors"][0]["message"]
+    [domain] = sdk().workers.domains.list(account_id=ACCOUNT_ID, hostname=HOST)
+    assert domain.service == "old-name"  # nothing moved
+
+
+def test_apply_moves_the_domain_from_an_older_script_of_ours(emu):
+    """The domain serves an older script of zonesync's: apply re-points it (sending override_existing_origin,
+    W11) and deletes the old script."""
+    _deploy_other_script("old-name", ["zonesync"])
+    sdk().workers.domains.update(account_id=ACCOUNT_ID, hostname=HOST, service="old-name")
+    assert served(emu).body == b"old"
+    write()
+    plan = run("plan")
+    assert f"~ update Worker custom domain {HOST}" in plan.output, plan.output
+    applied = run("apply", "--yes")
+    assert applied.exit_code == 0, applied.output
+    [domain] = sdk().workers.domains.list(account_id=ACCOUNT_ID, hostname=HOST)
+    assert domain.service == SCRIPT
+    assert [s.id for s in sdk().workers.scripts.list(account_id=ACCOUNT_ID)] == [SCRIPT]
+    assert served(emu).status == 200 and b"version: STSv1" in served(emu).body
+    assert run("plan", "--exit-code").exit_code == 0

@@ -25,6 +25,17 @@ def _rate_limit(value: str | None) -> tuple[int, float] | int | None:
         ) from None
 
 
+def _pairs(specs: tuple[str, ...], form: str, hint: str) -> dict[str, str]:
+    """``LEFT=RIGHT`` options as a dict of LEFT -> RIGHT (both non-empty)."""
+    out: dict[str, str] = {}
+    for spec in specs:
+        left, sep, right = spec.partition("=")
+        if not sep or not left or not right:
+            raise click.BadParameter(f"{spec!r}: expected {form}", param_hint=hint)
+        out[left] = right
+    return out
+
+
 def _fault(spec: str) -> dict:
     """``status=500,code=10001,method=POST,path=dns_records/batch,times=1,every=3,retry_after=1``."""
     out: dict = {}
@@ -107,7 +118,25 @@ def _fault(spec: str) -> dict:
 @click.option(
     "--latency", type=float, default=0.0, show_default=True, help="Seconds added to every API request."
 )
-@click.option("--rate-limit", "rate_limit", help="N/SECONDS per token (default 1200/300) or 'off'.")
+@click.option(
+    "--rate-limit", "rate_limit", help="N/SECONDS per user or account token (default 1200/300) or 'off'."
+)
+@click.option(
+    "--ip-rate-limit", "ip_rate_limit", help="N/SECONDS per client address (default 200/1 with --rate-limit)."
+)
+@click.option(
+    "--token-owner",
+    "token_owners",
+    multiple=True,
+    help="TOKEN=USER: a user token of USER (a user's tokens share one rate-limit budget).",
+)
+@click.option(
+    "--cert-pending",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Seconds a new Worker custom domain's certificate stays pending (TLS to it fails meanwhile).",
+)
 @click.option(
     "--batch-limit", type=int, help="Operations per batch request (default: 200 on Free, 3500 otherwise)."
 )
@@ -141,6 +170,9 @@ def emulator(
     sample_seed: bool,
     latency: float,
     rate_limit: str | None,
+    ip_rate_limit: str | None,
+    token_owners: tuple[str, ...],
+    cert_pending: float,
     batch_limit: int | None,
     fails: tuple[str, ...],
     edge_port: int | None,
@@ -157,13 +189,13 @@ def emulator(
             raise click.UsageError("give --token or set CLOUDFLARE_API_TOKEN")
         tokens = (env,)
     limit = _rate_limit(rate_limit)
+    ip_limit = _rate_limit(ip_rate_limit)
+    owners = _pairs(token_owners, "TOKEN=USER", "--token-owner")
     faults = [_fault(spec) for spec in fails]
-    scoped: dict[str, str] = {}
-    for spec in account_tokens:
-        account, sep, token = spec.partition("=")
-        if not sep or not account or not token:
-            raise click.BadParameter(f"{spec!r}: expected ACCOUNT_ID=TOKEN", param_hint="--account-token")
-        scoped[token] = account
+    scoped = {
+        token: account
+        for account, token in _pairs(account_tokens, "ACCOUNT_ID=TOKEN", "--account-token").items()
+    }
 
     import threading
 
@@ -176,6 +208,9 @@ def emulator(
         plan=plan,
         latency=latency,
         rate_limit=limit,
+        ip_rate_limit=ip_limit,
+        token_owners=owners,
+        cert_pending=cert_pending,
         seed=bundled_seed() if sample_seed else seed,
         state_path=state,
         batch_limit=batch_limit,

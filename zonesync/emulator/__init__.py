@@ -50,15 +50,19 @@ Decisions where no real answer was found (the facts file says "not found"):
   is an empty list; non-integers -> ``400 1002``. ``total_pages`` is at least 1 (#19). Default record order
   is type, then name, then content.
 * **Proxied records** get ``ttl`` 1 (automatic); only A/AAAA/CNAME are ``proxiable``.
-* **Rate limit** (#14, #14b): fixed window per token from its first request. On every authenticated answer
-  ``Ratelimit: "default";r=<remaining>;t=<seconds to reset>`` and ``Ratelimit-Policy: "default";q=<quota>;
-  w=<window>``, and ``Retry-After`` (seconds, rounded up) on the 429: Cloudflare changelog 2025-09-03
-  "Introducing new headers for rate limiting on Cloudflare's API" and fundamentals/api/reference/limits
-  (cloudflare-docs PR #25269). No ``x-ratelimit-*`` headers: Cloudflare documents none. Unauthenticated
-  requests are not counted against a token.
+* **Rate limit** (#14, #14b, ``ratelimit``): 1,200 requests per 5 minutes per *user*, counted over all the
+  user's tokens (``token_owners``: token -> user; a token not listed, such as an account-owned token, has its
+  own budget); the request that finds it spent starts a block of five minutes (``rate_limit_block``) during
+  which every call of that user gets ``429 971``; and 200 requests a second per client address
+  (``ip_rate_limit``, on whenever ``rate_limit`` is). On every answer ``Ratelimit: "default";r=<remaining>;
+  t=<seconds to reset>`` and ``Ratelimit-Policy: "default";q=<quota>;w=<window>``, and ``Retry-After``
+  (seconds, rounded up) on the 429: Cloudflare changelog 2025-09-03 and fundamentals/api/reference/limits.
+  Authenticated answers carry the user's budget; answers to requests without a valid token (#11, #12a,
+  #12b: there is no user to count them against) carry the per-address budget, named ``"ip"`` (chosen: no
+  real answer quoted). No ``x-ratelimit-*`` headers: Cloudflare documents none.
 * **Legacy key auth**: ``X-Auth-Email`` + ``X-Auth-Key`` (octoDNS's ``email``/``token`` form) is accepted when
   the key is one of the configured tokens, else ``403 9103 "Unknown X-Auth-Key or X-Auth-Email"``.
-* **Order of checks** per request: stats, latency, injected fault, auth, rate limit, routing.
+* **Order of checks** per request: stats, latency, injected fault, per-address limit, auth, per-user limit, routing.
 * ``GET /zones/{id}/pagerules`` and ``/settings`` answer an empty list; ``POST /zones`` creates a zone
   (``400 1061 "<name> already exists"`` if present). Other methods on known routes: ``405 10405``.
 * State: with ``state_path``, an existing file is loaded (and ``seed`` ignored), then ``zones`` are ensured;

@@ -5,16 +5,29 @@ against exactly what the API wrote:
 
 * **SOA and NS at the apex are synthesised**, as Cloudflare serves them: NS ``ada.ns.cloudflare.com`` and
   ``bob.ns.cloudflare.com`` (the zone object's ``name_servers``), SOA ``<first ns> dns.cloudflare.com <serial>
-  10000 2400 604800 1800``. The serial grows with every change to the zone (``SERIAL_BASE`` + the zone's change
-  count), so a client can tell which version it was served.
+  10000 2400 604800 1800`` with TTL 1800: the timers of Cloudflare's default SOA as real answers show them
+  (``dig SOA`` transcripts of Cloudflare-hosted zones, 2024-2025; older ones, and Cloudflare's own docs of
+  2013, show a minimum of 3600), see docs/cloudflare-api-facts.md row D3. The serial grows with every change
+  to the zone (``SERIAL_BASE`` + the zone's change count), so a client can tell which version it was served.
+* **CNAME flattening** (Cloudflare docs ``dns/cname-flattening/`` and its "Setup" page): a DNS-only CNAME at
+  the apex, and one whose target is in the same zone ("Cloudflare proceeds with CNAME flattening and ignores
+  the CNAME Flattening setting"), are never served as a CNAME: A/AAAA questions get the addresses at the end
+  of the chain under the CNAME's own name (the lowest TTL along it; a proxied target's proxy addresses), a
+  dangling target gives NODATA ("CNAME flattening returns an empty response (NODATA)"); other types are
+  answered from the name's other records. Targets in another zone the emulator serves are followed; a target
+  outside all of them counts as dangling (the emulator reaches no other nameserver). A CNAME below the apex
+  to another zone is served as a CNAME (flattening all CNAMEs is a paid-plan setting, not modelled).
+* **EDNS version > 0** gets BADVERS with an OPT of version 0 (RFC 6891 §6.1.3); **AXFR and IXFR** are REFUSED:
+  Cloudflare transfers a zone out only when outgoing zone transfers are configured for it, to its peers, on
+  a dedicated transfer address (docs ``dns/zone-setups/zone-transfers/cloudflare-as-primary/`` and
+  ``.../access-control-lists/cloudflare-ip-addresses/``), which the emulator does not model.
 * **Proxied A/AAAA/CNAME records** are answered, as Cloudflare answers them, with addresses of its proxy, never
   the origin. Here they come from ranges that are never routed: IPv4 ``198.18.0.0/15`` (RFC 2544 benchmarking)
   and IPv6 ``2001:db8:cf::/48`` (RFC 3849 documentation), two of each per name, derived from the name so
   answers are stable. A proxied CNAME answers A/AAAA like a proxied A (Cloudflare never shows the CNAME).
 * Automatic TTL (``ttl`` 1) is served as 300 s, Cloudflare's automatic value; proxied records always 300 s.
 * NXDOMAIN for names that do not exist (an empty non-terminal such as ``_domainkey.<zone>`` is NOERROR with no
-  data), the SOA in the authority section of negative answers (RFC 2308), CNAME chains followed inside the
-  zone, ``*`` wildcards for names that do not exist, referrals for delegated subdomains (NS below the apex),
+  data), the SOA in the authority section of negative answers (RFC 2308), ``*`` wildcards for names that do not exist, referrals for delegated subdomains (NS below the apex),
   RFC 8482's HINFO answer to ANY, REFUSED for names outside every zone, FORMERR for unreadable queries,
   TC over UDP when the answer does not fit 512 bytes (or the EDNS size).
 * Any zone can be served, reverse zones (``2.0.192.in-addr.arpa``, ``...ip6.arpa``) included, so PTR lookups
@@ -233,57 +246,113 @@ class Authority:
         if query.opcode() != dns.opcode.QUERY:
             resp.set_rcode(dns.rcode.NOTIMP)
             return resp, None
+        if query.edns > 0:  # RFC 6891 §6.1.3: a version not implemented gets BADVERS, with our version (0)
+            resp.set_rcode(dns.rcode.BADVERS)
+            return resp, None
         if len(query.question) != 1:
             resp.set_rcode(dns.rcode.FORMERR)
             return resp, None
         question = query.question[0]
         qname = question.name.to_text(omit_final_dot=True).lower()
         qtype = dns.rdatatype.to_text(question.rdtype)
+        if qtype in ("AXFR", "IXFR"):  # no outgoing zone transfer is configured for any zone
+            resp.set_rcode(dns.rcode.REFUSED)
+            return resp, None
         with self.store.lock:
             zone = self._zone_for(qname) if question.rdclass == dns.rdataclass.IN else None
             if zone is None:
                 resp.set_rcode(dns.rcode.REFUSED)
                 resp.flags &= ~dns.flags.RA
                 return resp, None
-            self._fill(resp, zone, qname, qtype)
+            if not self._fill(resp, zone, qname, qtype):
+                return resp, None
             return resp, (qname, zone, zone.version)
 
-    def _fill(self, resp: dns.message.Message, zone: Zone, qname: str, qtype: str) -> None:
+    def _fill(self, resp: dns.message.Message, zone: Zone, qname: str, qtype: str) -> bool:
+        """Answer `qname`/`qtype` from `zone` into `resp`; False when the answer must not be cached."""
         delegated = self._delegation(zone, qname)
         if delegated is not None and not (qtype == "DS" and delegated[0]["name"] == qname):
             cut = delegated[0]["name"]
             resp.authority.append(self._rrset(cut, "NS", [_rdata_text(r) for r in delegated], NS_TTL))
-            return  # a referral: not authoritative
+            return True  # a referral: not authoritative
         resp.flags |= dns.flags.AA
         if qtype == "ANY":  # RFC 8482, as Cloudflare answers
             resp.answer.append(dns.rrset.from_text(qname + ".", 3789, "IN", "HINFO", '"RFC8482" ""'))
-            return
-        owner = qname
+            return True
+        recs = self._records_at(zone, qname)
+        if qname == zone.name:
+            if qtype == "SOA":
+                resp.answer.append(self._soa(zone))
+                return True
+            if qtype == "NS":
+                resp.answer.append(self._rrset(qname, "NS", [n + "." for n in NAME_SERVERS], NS_TTL))
+                return True
+        cname = [r for r in recs if r["type"] == "CNAME" and not r.get("proxied")]
+        cacheable = True
+        if cname:
+            target = cname[0]["content"].rstrip(".").lower()
+            if qname == zone.name or _inside(target, zone.name):  # CNAME flattening
+                if qtype in ("A", "AAAA"):
+                    texts, ttl, cacheable = self._flatten(zone, target, qtype, _ttl(cname[0]))
+                    if texts:
+                        resp.answer.append(self._rrset(qname, qtype, texts, ttl))
+                        return cacheable
+                else:  # the CNAME itself is never shown; other records of the name are
+                    rrsets = self._answer_rrsets(
+                        zone, qname, [r for r in recs if r["type"] != "CNAME"], qtype
+                    )
+                    if rrsets:
+                        resp.answer.extend(rrsets)
+                        return True
+                resp.authority.append(self._soa(zone))  # NODATA (a dangling target, or no such type)
+                return cacheable
+            if qtype != "CNAME":  # the resolver follows a CNAME out of the zone
+                resp.answer.extend(self._answer_rrsets(zone, qname, cname, "CNAME"))
+                return True
+        rrsets = self._answer_rrsets(zone, qname, recs, qtype)
+        if rrsets:
+            resp.answer.extend(rrsets)
+            return True
+        if not recs and qname not in self._existing_names(zone):
+            resp.set_rcode(dns.rcode.NXDOMAIN)
+        resp.authority.append(self._soa(zone))
+        return True
+
+    def _flatten(self, zone: Zone, target: str, qtype: str, ttl: int) -> tuple[list[str], int, bool]:
+        """CNAME flattening: the addresses `target` is served with, following CNAMEs through every zone the
+        emulator serves; ``(texts, ttl, cacheable)``. TTL: the lowest along the chain (Cloudflare: "the lower
+        value between the external record and the Cloudflare CNAME record"), 300 for proxied records. A
+        target outside every zone served here is treated as dangling (the emulator resolves nothing on the
+        Internet); an answer that read another zone is not cached (that zone's changes would not show)."""
+        cacheable = True
         for _ in range(MAX_CNAME_HOPS):
-            recs = self._records_at(zone, owner)
-            if owner == zone.name:
-                if qtype == "SOA":
-                    resp.answer.append(self._soa(zone))
-                    return
-                if qtype == "NS":
-                    resp.answer.append(self._rrset(owner, "NS", [n + "." for n in NAME_SERVERS], NS_TTL))
-                    return
-            cname = [r for r in recs if r["type"] == "CNAME" and not r.get("proxied")]
-            if cname and qtype != "CNAME":
-                resp.answer.extend(self._answer_rrsets(zone, owner, cname, "CNAME"))
-                target = cname[0]["content"].rstrip(".").lower()
-                if target == zone.name or target.endswith("." + zone.name):
-                    owner = target
-                    continue
-                return  # the resolver follows a CNAME out of the zone
-            rrsets = self._answer_rrsets(zone, owner, recs, qtype)
-            if rrsets:
-                resp.answer.extend(rrsets)
-                return
-            if not recs and owner not in self._existing_names(zone) and not resp.answer:
-                resp.set_rcode(dns.rcode.NXDOMAIN)
-            resp.authority.append(self._soa(zone))
-            return
+            home = zone if _inside(target, zone.name) else self._zone_for(target)
+            if home is None:
+                return [], ttl, False
+            cacheable = cacheable and home is zone
+            recs = self._records_at(home, target)
+            proxied = [r for r in recs if r.get("proxied") and r["type"] in ("A", "AAAA", "CNAME")]
+            if proxied:
+                return proxy_addresses(target, qtype), min(ttl, AUTO_TTL_SECONDS), cacheable
+            nxt = [r for r in recs if r["type"] == "CNAME"]
+            if nxt:
+                ttl = min(ttl, _ttl(nxt[0]))
+                target = nxt[0]["content"].rstrip(".").lower()
+                continue
+            found = [r for r in recs if r["type"] == qtype]
+            if not found:
+                return [], ttl, cacheable
+            return list(dict.fromkeys(r["content"] for r in found)), min([ttl, *map(_ttl, found)]), cacheable
+        return [], ttl, cacheable
+
+
+def _inside(name: str, zone: str) -> bool:
+    return name == zone or name.endswith("." + zone)
+
+
+def _ttl(rec: dict[str, Any]) -> int:
+    """The TTL a record is served with: automatic (1) and proxied records 300 s."""
+    return AUTO_TTL_SECONDS if rec["ttl"] == 1 or rec.get("proxied") else int(rec["ttl"])
 
 
 def _wire(resp: dns.message.Message, max_size: int) -> bytes:

@@ -2,7 +2,9 @@
 
 Cloudflare serves a custom domain's hostname from its edge with a certificate it issued (facts W5) and runs the
 Worker for each request. Here the certificate comes from :mod:`.certs` (chosen by SNI: a hostname without a
-custom domain gets no certificate, so the handshake fails) and the Worker runs in :mod:`.jsworker`.
+custom domain gets no certificate, so the handshake fails; so does one whose certificate is still pending,
+``Emulator(cert_pending=SECONDS)``, as on Cloudflare where issuing it takes minutes: facts W5, W12) and the
+Worker runs in :mod:`.jsworker`.
 A Worker that throws gets Cloudflare's error page, ``500`` "Error 1101 Worker threw exception"; one that runs
 too long ``503`` "Error 1102 Worker exceeded resource limits". For ``HEAD`` the body is dropped, as at any
 HTTP server. A ``Host`` that names no custom domain (possible only when it differs from the SNI name) gets
@@ -45,8 +47,12 @@ while rendering the page.</p>
 class Edge:
     """An HTTPS server on ``host:port``; ``route(hostname)`` gives the Worker that answers a hostname."""
 
-    def __init__(self, route: Route, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, route: Route, host: str = "127.0.0.1", port: int = 0, ready: Callable[[str], bool] | None = None
+    ) -> None:
         self.route = route
+        self.ready = ready or (lambda hostname: True)
+        """Is the hostname's certificate issued? While it is pending, the handshake fails as for no domain."""
         self.host, self._port = host, port
         self.authority = Authority()
         self._dir = Path(tempfile.mkdtemp(prefix="zonesync-edge-"))
@@ -72,7 +78,7 @@ class Edge:
 
     def _sni(self, sslobj: ssl.SSLObject, server_name: str | None, _ctx: ssl.SSLContext) -> int | None:
         name = (server_name or "").rstrip(".").lower()
-        if not name or self.route(name) is None:
+        if not name or self.route(name) is None or not self.ready(name):
             return ssl.ALERT_DESCRIPTION_UNRECOGNIZED_NAME
         sslobj.context = self._context_for(name)
         return None

@@ -137,9 +137,12 @@ WORKER_TOO_LARGE = 10027  # [W4] over the size limit
 WORKER_NO_HANDLERS = 10068  # [W4]
 WORKER_NO_HANDLERS_MSG = "No event handlers were registered. This script does nothing."
 DOMAIN_CONFLICT = 100117  # [W6] 409
+DOMAIN_IN_USE = 100116  # [W11] 409: the hostname is bound to another Worker
 # chosen (no quoted answer): unknown script, unknown custom domain, hostname outside the account's zones
 WORKER_NOT_FOUND = 10007
 WORKER_NOT_FOUND_MSG = "This Worker does not exist on your account."
 DOMAIN_NOT_FOUND = 100114
+CERT_PACK_NOT_FOUND = 1404  # chosen: no real answer quoted
+CERT_PACK_NOT_FOUND_MSG = "Certificate pack not found."
 DOMAIN_NOT_FOUND_MSG = "Domain not found."
 DOMAIN_NO_ZONE = 100118

@@ -22,7 +22,7 @@ from .edge import Edge
 from .faults import Faults
 from .httpbase import QuietHandler
 from .ratelimit import DEFAULT as DEFAULT_RATE_LIMIT
-from .ratelimit import RateLimiter
+from .ratelimit import PER_IP, RateLimiter
 from .store import Store, Zone, is_identifier
 from .workers import Workers
 
@@ -101,6 +101,10 @@ class Emulator:
         edge_port: int | None = None,
         ca_file: str | Path | None = None,
         account_tokens: dict[str, str] | None = None,
+        token_owners: dict[str, str] | None = None,
+        ip_rate_limit: int | tuple[int, float] | None = None,
+        rate_limit_block: float | None = None,
+        cert_pending: float = 0.0,
     ) -> None:
         self.account_tokens = dict(account_tokens or {})
         """token -> the one account it may use (an account-scoped API token); other tokens see every account."""
@@ -114,7 +118,17 @@ class Emulator:
             rate_limit = DEFAULT_RATE_LIMIT
         if not rate_limit:
             rate_limit = (0, 0.0)
-        self.limiter = RateLimiter(int(rate_limit[0]), float(rate_limit[1]))
+        self.limiter = RateLimiter(
+            int(rate_limit[0]), float(rate_limit[1]), block=rate_limit_block, owners=token_owners
+        )
+        """The per-user budget: ``token_owners`` maps user tokens to their user (tokens of one user share
+        it); a token not listed has its own (an account-owned token)."""
+        if ip_rate_limit is None:
+            ip_rate_limit = PER_IP if self.limiter.enabled else (0, 0.0)
+        if not ip_rate_limit:
+            ip_rate_limit = (0, 0.0)
+        self.ip_limiter = RateLimiter(int(ip_rate_limit[0]), float(ip_rate_limit[1]), name="ip")
+        """The per-client-address limit (Cloudflare: 200 requests a second), on whenever ``rate_limit`` is."""
         self.faults = Faults()
         self.store = Store(
             plan=plan, batch_limit=batch_limit, state_path=str(state_path) if state_path else None
@@ -123,7 +137,7 @@ class Emulator:
         self._total = 0
         self._by_route: dict[str, int] = {}
         self._by_status: dict[str, int] = {}
-        self.workers = Workers(self.store)
+        self.workers = Workers(self.store, cert_pending)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.dns: DnsServer | None = None
@@ -158,7 +172,9 @@ class Emulator:
         if self._dns_port is not None:
             self.start_dns(self._dns_port)
         if self._edge_port is not None:
-            self.edge = Edge(self.workers.worker_for, self.host, self._edge_port).start()
+            self.edge = Edge(
+                self.workers.worker_for, self.host, self._edge_port, self.workers.certificate_ready
+            ).start()
             if self.ca_file is not None:
                 self.edge.write_ca(self.ca_file)
         return self
@@ -294,9 +310,14 @@ class Emulator:
     def clear_faults(self) -> None:
         self.faults.clear()
 
-    def set_rate_limit(self, requests: int, window_seconds: float) -> None:
-        """``requests <= 0`` turns rate limiting off."""
-        self.limiter.configure(int(requests), float(window_seconds))
+    def set_rate_limit(self, requests: int, window_seconds: float, block: float | None = None) -> None:
+        """The per-user budget (blocked for ``block`` seconds, default the window, once spent);
+        ``requests <= 0`` turns it off."""
+        self.limiter.configure(int(requests), float(window_seconds), block)
+
+    def set_ip_rate_limit(self, requests: int, window_seconds: float) -> None:
+        """The per-address limit; ``requests <= 0`` turns it off."""
+        self.ip_limiter.configure(int(requests), float(window_seconds))
 
     def set_latency(self, seconds: float) -> None:
         self.latency = float(seconds)
@@ -307,19 +328,21 @@ class Emulator:
             self._total += 1
             self._by_route[route] = self._by_route.get(route, 0) + 1
 
-    def handle(self, method: str, raw_path: str, headers: Any, body: bytes) -> _Answer:
+    def handle(self, method: str, raw_path: str, headers: Any, body: bytes, client: str = "") -> _Answer:
         split = urlsplit(raw_path)
         path = split.path.rstrip("/") or "/"
         if path.startswith("/__emulator/"):
             return self._control(method, path, split.query, body)
         self._count(route_of(method, path) if path.startswith(PREFIX) else f"{method} {path}")
-        answer = self._answer(method, path, split.query, headers, body)
+        answer = self._answer(method, path, split.query, headers, body, client)
         with self._stats_lock:
             key = str(answer.status)
             self._by_status[key] = self._by_status.get(key, 0) + 1
         return answer
 
-    def _answer(self, method: str, path: str, raw_query: str, headers: Any, body: bytes) -> _Answer:
+    def _answer(
+        self, method: str, path: str, raw_query: str, headers: Any, body: bytes, client: str = ""
+    ) -> _Answer:
         if self.latency > 0:
             time.sleep(self.latency)
         extra: dict[str, str] = {}
@@ -327,8 +350,13 @@ class Emulator:
             fault = self.faults.check(method, path)
             if fault is not None:
                 raise fault
+            if self.ip_limiter.enabled:  # every request counts, authenticated or not
+                allowed, extra = self.ip_limiter.hit(client)
+                if not allowed:
+                    raise errors.ApiError(429, errors.RATE_LIMITED, errors.RATE_LIMITED_MSG)
             token = self._authenticate(headers)
             if isinstance(token, _Answer):
+                token.headers = {**extra, **token.headers}
                 return token
             if self.limiter.enabled:
                 allowed, extra = self.limiter.hit(token)
@@ -403,6 +431,10 @@ class Emulator:
             if method == "GET":
                 return _ok([])
             raise _not_allowed()
+        if parts[2:4] == ["ssl", "certificate_packs"] and n == 5:
+            if method == "GET":
+                return _ok(self.workers.certificate_pack(zone.id, parts[4]))
+            raise _not_allowed()
         if parts[2] != "dns_records":
             raise errors.ApiError(
                 404, errors.NO_ROUTE, f"Could not route to {path}, perhaps your object identifier is invalid?"
@@ -475,7 +507,16 @@ class Emulator:
             elif action == "faults" and method == "DELETE":
                 self.clear_faults()
             elif action == "rate-limit" and method == "POST":
-                self.set_rate_limit(int(data.get("requests", 0)), float(data.get("window", 0)))
+                block = data.get("block")
+                self.set_rate_limit(
+                    int(data.get("requests", 0)),
+                    float(data.get("window", 0)),
+                    None if block is None else float(block),
+                )
+            elif action == "ip-rate-limit" and method == "POST":
+                self.set_ip_rate_limit(int(data.get("requests", 0)), float(data.get("window", 0)))
+            elif action == "cert-pending" and method == "POST":
+                self.workers.cert_pending = float(data.get("seconds", 0))
             elif action == "latency" and method == "POST":
                 self.set_latency(float(data.get("seconds", 0)))
             elif action == "dns-latency" and method == "POST" and self.dns is not None:
@@ -516,7 +557,7 @@ class _Handler(QuietHandler):
         body = self.rfile.read(length) if length else b""
         emulator: Emulator = self.server.emulator  # type: ignore[attr-defined]
         try:
-            answer = emulator.handle(self.command, self.path, self.headers, body)
+            answer = emulator.handle(self.command, self.path, self.headers, body, self.client_address[0])
         except Exception:
             answer = _fail(errors.ApiError(500, errors.INTERNAL, errors.INTERNAL_MSG))
         data = answer.body.encode("utf-8")

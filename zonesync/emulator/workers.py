@@ -6,7 +6,9 @@ V8 (:mod:`.jsworker`, errors of W4), listed, read back (the main module's text, 
 from ``content/v2``, W3) and deleted. A custom domain binds a hostname of one of the account's zones to a
 script; attaching it creates Cloudflare's own DNS record, ``AAAA 100::`` proxied, ``meta.read_only`` and
 ``meta.origin_worker_id`` = the domain's id (W7), and detaching removes that record again (W5). A hostname
-that already has an A, AAAA or CNAME record is refused with ``409 100117`` (W6). A token without Workers
+that already has an A, AAAA or CNAME record is refused with ``409 100117`` (W6); re-pointing a custom domain at
+another script is refused with ``409 100116`` unless the body sets ``override_existing_origin: true`` (W11,
+the same request for the same script is accepted as it is). A token without Workers
 permission gets ``403 10000`` (W9).
 
 Scripts and custom domains belong to an account (the emulator's own, or one holding a zone); a token scoped
@@ -26,6 +28,7 @@ import hashlib
 import json
 import re
 import secrets
+import time
 from typing import Any
 
 from . import errors
@@ -68,9 +71,12 @@ def _not_allowed() -> errors.ApiError:
 class Workers:
     """The Workers API over the shared :class:`Store` (state lives in ``store.scripts`` / ``store.domains``)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, cert_pending: float = 0.0) -> None:
         self.store = store
         self._runtimes: dict[str, tuple[str, ModuleWorker]] = {}
+        self.cert_pending = float(cert_pending)
+        """Seconds a new custom domain's certificate stays pending (0: issued at once, the default)."""
+        self._cert_ready: dict[str, float] = {}  # cert_id -> time.monotonic() when it is issued
 
     # -- routing --------------------------------------------------------------------------------------
     def handle(
@@ -281,6 +287,13 @@ class Workers:
             zone = self._zone_for(account, hostname, body.get("zone_id"), body.get("zone_name"))
             existing = next((d for d in self.store.domains.values() if d["hostname"] == hostname), None)
             if existing is not None and existing["zone_id"] == zone.id:
+                if existing["service"] != service and body.get("override_existing_origin") is not True:
+                    raise errors.ApiError(
+                        409,
+                        errors.DOMAIN_IN_USE,
+                        f"Hostname '{hostname}' already in use by other custom domain. Either delete it, "
+                        "try a different hostname, or use the option 'override_existing_origin' to override.",
+                    )
                 existing["service"] = service
                 self.store.save()
                 return _domain_obj(existing)
@@ -317,6 +330,8 @@ class Workers:
             }
             self.store.add(zone, record, save=False)
             self.store.domains[domain["id"]] = domain
+            if self.cert_pending > 0:
+                self._cert_ready[domain["cert_id"]] = time.monotonic() + self.cert_pending
             self.store.save()
             return _domain_obj(domain)
 
@@ -355,6 +370,53 @@ class Workers:
                 400, errors.DOMAIN_NO_ZONE, f"Hostname '{hostname}' is not in a zone of this account."
             )
         return zone
+
+    # -- certificates -------------------------------------------------------------------------------------
+    def certificate_ready(self, hostname: str) -> bool:
+        """Is the certificate of the custom domain at `hostname` issued (False while it is pending)?"""
+        with self.store.lock:
+            domain = next((d for d in self.store.domains.values() if d["hostname"] == hostname), None)
+            ready_at = self._cert_ready.get(domain["cert_id"], 0.0) if domain else 0.0
+        return time.monotonic() >= ready_at
+
+    def issue_pending_certificates(self) -> None:
+        """End every pending period now (a test that has seen the pending state need not wait it out)."""
+        with self.store.lock:
+            self._cert_ready.clear()
+
+    def certificate_pack(self, zone_id: str, pack_id: str) -> dict[str, Any]:
+        """``GET /zones/{zone_id}/ssl/certificate_packs/{id}`` for a custom domain's certificate (its
+        ``cert_id``: an advanced certificate pack, cloudflare-docs#31644): ``pending_validation`` while
+        pending, then ``active`` (docs ``ssl/reference/certificate-statuses``)."""
+        with self.store.lock:
+            domain = next(
+                (
+                    d
+                    for d in self.store.domains.values()
+                    if d["cert_id"] == pack_id and d["zone_id"] == zone_id
+                ),
+                None,
+            )
+            if domain is None:
+                raise errors.ApiError(404, errors.CERT_PACK_NOT_FOUND, errors.CERT_PACK_NOT_FOUND_MSG)
+            hostname = domain["hostname"]
+        ready = self.certificate_ready(hostname)
+        certificates = (
+            [{"id": new_id(), "hosts": [hostname], "status": "active", "issuer": "GoogleTrustServices"}]
+            if ready
+            else []
+        )
+        return {
+            "id": pack_id,
+            "type": "advanced",
+            "hosts": [hostname],
+            "status": "active" if ready else "pending_validation",
+            "certificates": certificates,
+            "certificate_authority": "google",
+            "validation_method": "txt",
+            "validity_days": 90,
+            "cloudflare_branding": False,
+        }
 
     # -- the edge's view ------------------------------------------------------------------------------------
     def worker_for(self, hostname: str) -> ModuleWorker | EnginelessWorker | None:

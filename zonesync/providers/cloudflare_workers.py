@@ -4,7 +4,8 @@ MTA-STS policy (`mail.mta_sts.host: worker`). The model and diff are `zonesync.w
 Calls (facts W1–W9): `workers.scripts.list` (tags, etag), `workers.scripts.content.get` (the modules as
 multipart, the main one named by `cf-entrypoint`), `workers.scripts.update` with the module as a `files` part
 and the metadata part (SDK 5.x: without `files` it would silently send JSON), `workers.scripts.delete`,
-`workers.domains.list` filtered by hostname, `workers.domains.update`, `workers.domains.delete` (which also
+`workers.domains.list` filtered by hostname, `workers.domains.update` (with `override_existing_origin` when it
+moves the domain from another script, W11), `workers.domains.delete` (which also
 removes Cloudflare's own DNS record). The account is the zone's (`account.id` of the zone object).
 """
 
@@ -162,4 +163,7 @@ class WorkersProvider:
             hostname=change.after.hostname,
             service=change.after.service,
             zone_id=zone_id,
+            # moving the domain from another script: Cloudflare refuses it (409 100116) without this flag
+            # (facts W11); the SDK 5.x does not type the field, so it goes in the JSON body as is
+            extra_body={"override_existing_origin": True} if change.action == "update" else None,
         )

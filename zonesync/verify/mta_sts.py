@@ -136,11 +136,21 @@ def _fix(kind: str, host: str, url: str) -> str:
     }.get(kind, "")
 
 
+WORKER_TLS_KINDS = ("tls", "cert-name", "cert-untrusted")
+"""Handshake failures a Worker custom domain shows while Cloudflare is still issuing its certificate."""
+
+
 def check_policy(
-    zone: str, expected_policy: str | None, mx_hosts: Sequence[str], opts: NetOptions
+    zone: str,
+    expected_policy: str | None,
+    mx_hosts: Sequence[str],
+    opts: NetOptions,
+    certificate_status: Callable[[], str | None] | None = None,
 ) -> list[Finding]:
     """Fetch, parse, compare with `expected_policy` (None: zonesync generates none for this zone, nothing to
-    compare) and check that every host of `mx_hosts` is covered by an `mx` pattern."""
+    compare) and check that every host of `mx_hosts` is covered by an `mx` pattern. `certificate_status`
+    (the policy is served by a Worker custom domain): asked when the TLS handshake fails, the status of the
+    domain's certificate as Cloudflare's API tells it, or None when it cannot be read."""
     host, url = policy_host(zone), policy_url(zone)
 
     def finding(subject: str, status: Status, message: str, fix: str = "", details=()) -> Finding:
@@ -150,6 +160,8 @@ def check_policy(
         fetched = fetch(host, opts)
     except NetFailure as failure:
         status = Status.ERROR if failure.kind == "ca-file" else Status.FAIL
+        if certificate_status is not None and failure.kind in WORKER_TLS_KINDS:
+            return [_worker_tls_finding(failure.message, certificate_status(), host, finding, url)]
         return [finding(url, status, failure.message, _fix(failure.kind, host, url))]
     try:
         text = fetched.body.decode("utf-8")
@@ -179,6 +191,26 @@ def check_policy(
     findings += _compare(policy, expected_policy, finding, url)
     findings += _coverage(policy, mx_hosts, finding, url)
     return findings
+
+
+def _worker_tls_finding(message: str, cert: str | None, host: str, finding: Callable, url: str) -> Finding:
+    """A failed handshake with a Worker custom domain: most often its certificate is not issued yet."""
+    wait = "Cloudflare issues a new custom domain's certificate within minutes: wait, then run verify again"
+    if cert is not None and cert != "active":
+        return finding(
+            url,
+            Status.FAIL,
+            f"{message}: certificate pending (Cloudflare's API shows the certificate of {host} {cert})",
+            wait,
+        )
+    told = " (Cloudflare's API shows it active)" if cert == "active" else ""
+    return finding(
+        url,
+        Status.FAIL,
+        f"{message}{told}",
+        f"if the Worker custom domain {host} was just created, {wait[0].lower()}{wait[1:]}; "
+        "otherwise check its certificate in Cloudflare's dashboard (SSL/TLS > Edge Certificates)",
+    )
 
 
 def _fetched_finding(fetched: Fetched, host: str, finding: Callable, url: str, details: tuple) -> Finding:

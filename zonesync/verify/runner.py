@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import os
 from collections import Counter
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from zonesync.mail.mta_sts import policy_host
 from zonesync.model import ZoneConfig
+from zonesync.tokens import TOKEN_ENV, TokenError, check_token
 from zonesync.verify import dkim_check, mx_check, policy_records, served, spf_check
 from zonesync.verify.context import ZoneContext
 from zonesync.verify.resolver import Resolver
@@ -97,7 +100,8 @@ async def _verify_zone(ctx: ZoneContext, opts: VerifyOptions) -> list[Finding]:
         check_policy = _optional("mta_sts", "check_policy")
         if check_policy is not None and not opts.dns_only and (ctx.policy is not None or found):
             mx = ctx.mx_hosts()
-            found += await asyncio.to_thread(check_policy, ctx.zone, ctx.policy, mx, opts.net)
+            cert = _worker_certificate(ctx, opts.net)
+            found += await asyncio.to_thread(check_policy, ctx.zone, ctx.policy, mx, opts.net, cert)
         return found
 
     groups = await asyncio.gather(
@@ -109,6 +113,28 @@ async def _verify_zone(ctx: ZoneContext, opts: VerifyOptions) -> list[Finding]:
         policy_records.check_tlsrpt(ctx),
     )
     return [f for group in groups for f in group]
+
+
+def _worker_certificate(ctx: ZoneContext, net: NetOptions) -> Callable[[], str | None] | None:
+    """For a policy a Worker serves (`mta_sts.host: worker`): how to read its custom domain's certificate
+    status with the API token, when one is set (verify needs none: without it, nothing is read)."""
+    sts = ctx.spec.mta_sts if ctx.spec is not None else None
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    if sts is None or sts.host != "worker":
+        return None
+    if not token:
+        return lambda: None
+
+    def status() -> str | None:
+        from zonesync.providers.cloudflare_certs import custom_domain_certificate  # the SDK: only when asked
+
+        try:
+            checked = check_token(token)
+        except TokenError:
+            return None
+        return custom_domain_certificate(checked, ctx.zone, policy_host(ctx.zone), net.timeout)
+
+    return status
 
 
 async def _first(pair: Awaitable[tuple[dict[str, list[str]], list[Finding]]]) -> dict[str, list[str]]:

@@ -5,6 +5,11 @@ Values are compared in zonesync's canonical form (`zonesync.rdata`), so `mx.exam
 answered with Cloudflare's proxy addresses, so only their presence is checked. A difference is reported as
 "not yet served" when the servers disagree among themselves (a change still travelling to them, their SOA
 serials shown), as drift when they all agree on something the file does not say.
+
+CNAME flattening (Cloudflare docs, "CNAME flattening" and its "Setup" page): a DNS-only CNAME at the zone apex,
+and one whose target is in the same zone, are never served as a CNAME; an A/AAAA question gets the target's
+addresses, a dangling target gets an empty answer (NODATA). Such a CNAME is checked by asking A and AAAA of
+the name and of its target: served as declared when the name gets exactly the target's addresses.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import asyncio
 from collections import defaultdict
 
 from zonesync import rdata
+from zonesync.mail.expand import in_zone
 from zonesync.model import Record
 from zonesync.verify.context import ZoneContext
 from zonesync.verify.resolver import Answer, Server
@@ -75,6 +81,8 @@ async def _check_group(
     subject = f"{name} {rdtype}"
     proxied = any(r.proxied for r in recs)
     pending = any(r.pending for r in recs)
+    if rdtype == "CNAME" and not proxied and flattened(name, recs[0].value, ctx.zone):
+        return await _check_flattened(ctx, servers, subject, name, recs[0].value.rstrip(".").lower())
     ask = "A" if proxied and rdtype == "CNAME" else rdtype
     answers = await asyncio.gather(*(ctx.resolver.query(name, ask, [s]) for s in servers))
     errors = [a for a in answers if a.status == "error"]
@@ -141,3 +149,61 @@ async def _check_group(
             "values, or add the change to the file",
         )
     ]
+
+
+def flattened(name: str, target: str, zone: str) -> bool:
+    """Does Cloudflare flatten a DNS-only CNAME `name` -> `target` in `zone` (whatever the zone's setting)?"""
+    return name == zone or in_zone(target.rstrip(".").lower(), zone)
+
+
+async def _addresses(
+    ctx: ZoneContext, name: str, servers: list[Server] | None
+) -> tuple[set[str], Answer | None, str]:
+    """The A and AAAA values of `name` (asked of `servers`, or recursively), the first failed answer (or
+    None), and the server that answered."""
+    answers = await asyncio.gather(*(ctx.resolver.query(name, t, servers) for t in ("A", "AAAA")))
+    failed = next((a for a in answers if a.status == "error" or a.refused), None)
+    return {v for a in answers for v in a.values}, failed, answers[0].server
+
+
+async def _check_flattened(
+    ctx: ZoneContext, servers: tuple[Server, ...], subject: str, name: str, target: str
+) -> list[Finding]:
+    """A flattened CNAME: each server must answer `name` with the addresses it serves for `target` (a target
+    outside the zone is asked recursively; when it cannot be resolved, any address at `name` passes)."""
+    inside = in_zone(target, ctx.zone)
+    outside: tuple[set[str], Answer | None, str] = (set(), None, "")
+    if not inside:
+        outside = await _addresses(ctx, target, None)
+    for server in servers:
+        got, failed, where = await _addresses(ctx, name, [server])
+        if failed is not None:
+            return [ctx.finding(TOPIC, subject, Status.ERROR, f"cannot check: {failed.describe()}")]
+        want, target_failed, _ = await _addresses(ctx, target, [server]) if inside else outside
+        if not want and target_failed is None:
+            return [
+                ctx.finding(
+                    TOPIC,
+                    subject,
+                    Status.FAIL,
+                    f"CNAME to {target} is flattened by Cloudflare, but {target} has no A or AAAA record: "
+                    f"{name} is answered with nothing (NODATA) by {where}",
+                    f"add an A or AAAA record at {target}, or point the CNAME at a name that has one",
+                )
+            ]
+        if target_failed is not None:  # the target cannot be read: presence only
+            if got:
+                continue
+            want = set()
+        if got != want:
+            return [
+                ctx.finding(
+                    TOPIC,
+                    subject,
+                    Status.FAIL,
+                    f"CNAME to {target} is flattened by Cloudflare: {where} answers {name} with "
+                    f"{', '.join(sorted(got)) or 'nothing'}, but {target} with {', '.join(sorted(want)) or 'nothing'}",
+                    "run zonesync apply; if you just did, the change is not yet served: run verify again in a minute",
+                )
+            ]
+    return []
