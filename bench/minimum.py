@@ -3,8 +3,10 @@
 Per run: the zone lookup, min(zones wanted, pages of the account's zone list of 50 a page) — a tool that
 knew the account beforehand could do no better; zonesync's first look at a multi-zone account is the
 list's first page, so when fewer zones are wanted than there are pages and none is on that page it makes
-one more; per zone, ceil(records / max page size) listings (at least one) and
-ceil(changes / batch limit) batch writes.
+one more; per zone, ceil(records / max page size) listings (at least one) and the batch writes of an
+apply that holds the zone lock (`zonesync.zonelock`): ceil(changes / records per batch), where a batch
+keeps LOCK_OPS of its operations for the lock (`records_per_batch`), and at least 2 — the lock is taken in
+the first batch and given back in the last, so a one-batch apply costs one more request to give it back.
 """
 
 from __future__ import annotations
@@ -19,6 +21,13 @@ ZONES_PER_PAGE = 50
 """zones `per_page` maximum."""
 BATCH_LIMITS = {"free": 200, "paid": 3_500}
 """Operations per /dns_records/batch request: Free 200, Pro/Business/Enterprise 3,500."""
+LOCK_OPS = 2
+"""Operations of each batch the zone lock may take (zonesync.zonelock.LOCK_OPS)."""
+
+
+def records_per_batch(batch_size: int | None, plan_limit: int) -> int:
+    """Record changes per batch: `--batch-size` when given, else the plan's limit less the lock's share."""
+    return batch_size or plan_limit - LOCK_OPS
 
 
 @dataclass(frozen=True)
@@ -35,10 +44,11 @@ def zone_lookups(zones: int, account_zones: int | None = None) -> int:
 def minimum_requests(
     zones: Sequence[ZoneLoad], batch_limit: int, account_zones: int | None = None, apply: bool = False
 ) -> int:
-    """A plan (apply=False) or an apply run, which reads the zones before writing them."""
+    """A plan (apply=False) or an apply run, which reads the zones before writing them; `batch_limit` is
+    the record changes per batch (`records_per_batch`)."""
     total = zone_lookups(len(zones), account_zones)
     for z in zones:
         total += max(1, math.ceil(z.records / MAX_PER_PAGE))
-        if apply:
-            total += math.ceil(z.changes / batch_limit)
+        if apply and z.changes:
+            total += max(2, math.ceil(z.changes / batch_limit))  # the lock: taken in the first, given back
     return total

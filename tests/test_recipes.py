@@ -178,6 +178,13 @@ def test_github_recipe_runs_as_shipped(emulator_with_samples: Emulator, repo: Pa
     assert status == 3 and "the live zone changed" in runner.last.stderr
     assert sorted(r["id"] for r in emulator.records("example.com")) == before
 
+    # the plan artifact is missing (expired): apply fails naming it and writes nothing, never falling back
+    # to the zone files
+    (repo / "plan.json").unlink()
+    runner, status, _ = job("apply", "push")
+    assert status == 1 and "dns-plan" in runner.last.stdout and "run the plan job again" in runner.last.stdout
+    assert sorted(r["id"] for r in emulator.records("example.com")) == before
+
     # a broken zone file fails the plan step with exit 1 (neither "no changes" nor "changes")
     zone_file.write_text("zone: example.com\nrecords: {www: {type: A}}\n")
     runner, status, _ = job("plan-pr", "pull_request")
@@ -247,6 +254,10 @@ def test_gitlab_recipe_runs_as_shipped(emulator_with_samples: Emulator, repo: Pa
         assert proc.returncode == 0 and "no changes" in (repo / "plan.md").read_text()
         proc = job("dns-apply")
         assert proc.returncode == 0 and "Nothing to apply." in proc.stdout
+
+        (repo / "plan.json").unlink()  # the dns-plan artifact expired: dns-apply names it, writes nothing
+        proc = job("dns-apply")
+        assert proc.returncode == 1 and "artifact of the dns-plan job" in proc.stderr
 
         assert job("dns-drift").returncode == 0
         emulator.add_record(

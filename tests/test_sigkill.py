@@ -78,6 +78,7 @@ def after_batches(start: tuple[Record, ...], changes: list[Change]) -> list[set[
 def apply(path: Path, url: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "CLOUDFLARE_API_TOKEN": "test-token", "CLOUDFLARE_BASE_URL": url}
     env["ZONESYNC_RATE_LIMIT"] = "off"
+    env["ZONESYNC_LOCK_LEASE"] = "2"  # the killed run's zone lock expires 2 s after its last batch
     args = [sys.executable, "-m", "zonesync", "apply", "--yes", "--batch-size", str(BATCH), str(path)]
     return subprocess.Popen(
         args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=path.parent.parent
@@ -113,6 +114,7 @@ def test_sigkill_at_random_points_loses_nothing_and_a_rerun_converges(tmp_path: 
             assert index is not None, f"point {point}: the zone is not a whole number of batches"
             states_seen.add(index)
             monkeypatch.setenv("CLOUDFLARE_BASE_URL", emu.url)  # the rerun in-process: quicker to start
+            # it waits for the killed run's zone lock to expire (at most 2 s), then applies
             rerun = CliRunner().invoke(cli, ["apply", "--yes", str(path)], catch_exceptions=False)
             assert rerun.exit_code == 0, rerun.output
             assert set(read(emu)) == desired, f"point {point}: the rerun did not converge"

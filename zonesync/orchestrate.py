@@ -7,6 +7,7 @@ zone files and `apply PLAN.json`. It returns values and prints nothing: the comm
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,9 +17,10 @@ from zonesync.differ import diff, is_ignored
 from zonesync.errors import InvalidZoneError, StalePlanError, ZonesyncError
 from zonesync.live_reads import MAX_WORKERS, LiveReads
 from zonesync.mail.scope import outside_mail
-from zonesync.model import ApplyReport, Diagnostic, Record, ZoneConfig
+from zonesync.model import ApplyReport, Diagnostic, IgnoreRule, Record, ZoneConfig
 from zonesync.plan import Plan, ZonePlan
 from zonesync.validate import check_record_set
+from zonesync.zonelock import DEFAULT_LEASE, DEFAULT_TIMEOUT, POLL_SECONDS, LockRecord, LockSession
 
 if TYPE_CHECKING:
     from zonesync import safety
@@ -244,6 +246,23 @@ class ZoneApply:
     zone: ZoneInfo
     limits: safety.Limits
     work: ZoneWork | None = None
+    lock: LockRecord | None = None
+    """The zone lock record the plan's listing (or the staleness check's) showed."""
+    ignore: tuple[IgnoreRule, ...] = ()
+    """The ignore rules the plan was made with (to tell whether the zone changed while waiting)."""
+
+
+@dataclass(frozen=True)
+class Locking:
+    """How apply treats the zone lock (`zonesync.zonelock`): how long it waits for another run's lock,
+    how long its own hold lasts without a refresh; the clock and sleep (replaceable in tests)."""
+
+    timeout: float = DEFAULT_TIMEOUT
+    lease: int = DEFAULT_LEASE
+    clock: Callable[[], float] = time.time
+    sleep: Callable[[float], None] = time.sleep
+    interrupted: Callable[[], bool] = lambda: False
+    """True once the user asked to stop (SIGINT): no batch is started after that, the lock is given back."""
 
 
 @dataclass(frozen=True)
@@ -275,11 +294,17 @@ def plan_for_apply(
     works = plan_all(provider, configs, on_zone_done, early)
     from zonesync import safety  # apply only
 
-    return [ZoneApply(w.plan, w.live.zone, safety.limits_for(w.config), w) for w in works]
+    return [
+        ZoneApply(w.plan, w.live.zone, safety.limits_for(w.config), w, w.live.lock, w.config.ignore)
+        for w in works
+    ]
 
 
-def check_stale(provider: CloudflareProvider, saved: SavedPlan) -> dict[str, ZoneInfo]:
-    """Re-read every zone the plan changes; raise StalePlanError naming each stale zone."""
+def check_stale(
+    provider: CloudflareProvider, saved: SavedPlan, locks: dict[str, LockRecord | None] | None = None
+) -> dict[str, ZoneInfo]:
+    """Re-read every zone the plan changes; raise StalePlanError naming each stale zone. `locks` receives
+    each zone's lock record as read."""
     from zonesync.planfile import stale_reason  # only `apply PLAN.json` needs the saved-plan format
 
     todo = [z for z in saved.zones if z.plan.has_changes]
@@ -291,7 +316,10 @@ def check_stale(provider: CloudflareProvider, saved: SavedPlan) -> dict[str, Zon
         info = found.get(z.plan.zone)
         if info is None or info.id != z.plan.zone_id:
             return stale_reason(z, info, None)
-        return stale_reason(z, info, provider.list_records(info)) or workers_stale(provider, info, z.plan)
+        live = provider.list_records(info)
+        if locks is not None:
+            locks[z.plan.zone] = live.lock
+        return stale_reason(z, info, live) or workers_stale(provider, info, z.plan)
 
     problems = [p for p in parallel(one, todo) if p]
     if problems:
@@ -319,8 +347,13 @@ def workers_stale(provider: CloudflareProvider, zone: ZoneInfo, plan: ZonePlan) 
 
 def saved_for_apply(provider: CloudflareProvider, saved: SavedPlan) -> list[ZoneApply]:
     """The zones of a saved plan that change something, once every one is checked to be still current."""
-    found = check_stale(provider, saved)
-    return [ZoneApply(z.plan, found[z.plan.zone], z.limits) for z in saved.zones if z.plan.has_changes]
+    locks: dict[str, LockRecord | None] = {}
+    found = check_stale(provider, saved, locks)
+    return [
+        ZoneApply(z.plan, found[z.plan.zone], z.limits, None, locks.get(z.plan.zone), z.ignore)
+        for z in saved.zones
+        if z.plan.has_changes
+    ]
 
 
 def refuse_new_keys(zones: Sequence[ZoneApply]) -> None:
@@ -343,10 +376,11 @@ def apply(
     no_new_keys: bool = False,
     batch_size: int | None = None,
     on_zone_done: Callable[[], None] | None = None,
+    locking: Locking | None = None,
 ) -> list[ZoneOutcome]:
     """Check every zone against its safety limits (and `--no-new-keys`), ask `confirm` (which raises to
-    stop), then apply the zones that change something, concurrently. Nothing is written unless every zone
-    passes the checks."""
+    stop), then apply the zones that change something, concurrently, each under its zone lock
+    (`locking`; default `Locking()`). Nothing is written unless every zone passes the checks."""
     from zonesync import safety  # apply only: a plan loads it when a zone changes
 
     safety.enforce(((z.plan, z.limits) for z in zones), force)
@@ -355,8 +389,10 @@ def apply(
     confirm()
     todo = [z for z in zones if z.plan.has_changes]
 
+    locking = locking or Locking()
+
     def one(z: ZoneApply) -> ZoneOutcome:
-        outcome = apply_zone(provider, z, batch_size)
+        outcome = apply_zone(provider, z, batch_size, locking)
         if on_zone_done is not None:
             on_zone_done()
         return outcome
@@ -364,26 +400,118 @@ def apply(
     return parallel(one, todo)
 
 
-def apply_zone(provider: CloudflareProvider, target: ZoneApply, batch_size: int | None) -> ZoneOutcome:
+def apply_zone(
+    provider: CloudflareProvider,
+    target: ZoneApply,
+    batch_size: int | None,
+    locking: Locking | None = None,
+) -> ZoneOutcome:
     """Generate the DKIM keys the plan waits for (kept even if publishing then fails, so the next apply
-    publishes them), then apply the zone's changes batch by batch."""
+    publishes them), then apply the zone's changes batch by batch under the zone lock: when another run
+    holds it, wait for it (up to `locking.timeout`), then apply only if the zone is still as planned."""
     work, plan = target.work, target.plan
     generated: tuple[GeneratedKey, ...] = ()
     if work is not None and work.desired.pending:
         work = with_new_keys(work)
         plan, generated = work.plan, work.desired.generated
-    if plan.worker_changes:
-        report = apply_with_workers(provider, target.zone, plan, batch_size)
+    locking = locking or Locking()
+    session = LockSession(target.lock, lease=locking.lease)
+    deadline = locking.clock() + locking.timeout
+    seen = target.lock
+    if seen is not None and seen.held_by_other(session.holder, locking.clock()):
+        report = settle_wait(provider, target, plan, session, locking, deadline)
     else:
-        report = provider.apply(target.zone, plan.changes, batch_size)
+        report = None
+    while report is None:
+        report = apply_plan(provider, target.zone, plan, batch_size, session, locking.interrupted)
+        if session.contended:  # another run took the lock first: nothing of this run was written
+            session.contended = False
+            report = settle_wait(provider, target, plan, session, locking, deadline)
     return ZoneOutcome(plan.zone, generated, report, plan.counts())
 
 
+def settle_wait(
+    provider: CloudflareProvider,
+    target: ZoneApply,
+    plan: ZonePlan,
+    session: LockSession,
+    locking: Locking,
+    deadline: float,
+) -> ApplyReport | None:
+    """Wait until no other run holds the zone lock, then read the zone: None (apply now) when it is still
+    what the plan was made from, else a report saying why nothing was written (timeout, or stale)."""
+    from zonesync.differ import split_ignored
+    from zonesync.plan import fingerprint
+
+    zone = target.zone
+    report = ApplyReport(zone.name)
+    while True:
+        current = provider.read_lock(zone)
+        now = locking.clock()
+        if current is None or not current.held_by_other(session.holder, now):
+            break
+        if locking.interrupted():
+            report.error = "interrupted while waiting for the zone lock: nothing was written"
+            report.not_applied.extend(plan.changes)
+            return report
+        if now >= deadline:
+            report.error = (
+                f"the zone is locked by another zonesync apply (run {current.holder}, lock held until "
+                f"{time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(current.expires))}); waited "
+                f"{locking.timeout:g} s (--lock-timeout): nothing was written"
+            )
+            report.not_applied.extend(plan.changes)
+            return report
+        locking.sleep(max(0.05, min(POLL_SECONDS, current.expires - now + 0.5, deadline - now)))
+    live = provider.list_records(zone)
+    managed, _ = split_ignored(live.records, target.ignore, zone.name)
+    if fingerprint(managed) != plan.fingerprint:
+        report.stale = True
+        report.error = (
+            "another zonesync run applied to the zone while this one waited for the zone lock: the plan no "
+            "longer holds and nothing was written; plan again"
+        )
+        report.not_applied.extend(plan.changes)
+        return report
+    session.current = live.lock
+    if live.lock is not None and live.lock.held_by_other(session.holder, locking.clock()):
+        return settle_wait(provider, target, plan, session, locking, deadline)
+    return None
+
+
+def apply_plan(
+    provider: CloudflareProvider,
+    zone: ZoneInfo,
+    plan: ZonePlan,
+    batch_size: int | None,
+    session: LockSession,
+    interrupted: Callable[[], bool] | None = None,
+) -> ApplyReport:
+    """The zone's DNS (and Worker) changes under `session`; a failure that leaves the lock held gives it
+    back with one more batch (the lock's operations alone), else other runs wait for it to expire."""
+    if plan.worker_changes:
+        report = apply_with_workers(provider, zone, plan, batch_size, session, interrupted)
+    else:
+        report = provider.apply(zone, plan.changes, batch_size, session, interrupted=interrupted)
+    if session.held is not None:
+        back = provider.apply(zone, (), None, session)
+        if back.error is not None:
+            report.notes.append(f"giving the zone lock back failed ({back.error}); it expires on its own")
+    return report
+
+
 def apply_with_workers(
-    provider: CloudflareProvider, zone: ZoneInfo, plan: ZonePlan, batch_size: int | None
+    provider: CloudflareProvider,
+    zone: ZoneInfo,
+    plan: ZonePlan,
+    batch_size: int | None,
+    session: LockSession | None = None,
+    interrupted: Callable[[], bool] | None = None,
 ) -> ApplyReport:
     """DNS changes that must come first, then the script and custom domain, then the other DNS changes
-    (`zonesync.workers.split_dns`): the `_mta-sts` record never announces a policy that is not served."""
+    (`zonesync.workers.split_dns`): the `_mta-sts` record never announces a policy that is not served.
+    With a lock, the first DNS part takes it (a batch of its own if there is no such change) and the
+    second gives it back."""
     from zonesync.mail import mta_sts
     from zonesync.workers import split_dns
 
@@ -391,7 +519,10 @@ def apply_with_workers(
     before, after = split_dns(
         plan.changes, plan.workers.changes, plan.workers.hostname, mta_sts.record_name(zone.name)
     )
-    report = provider.apply(zone, before, batch_size) if before else ApplyReport(zone.name)
+    if before or session is not None:
+        report = provider.apply(zone, before, batch_size, session, release=False, interrupted=interrupted)
+    else:
+        report = ApplyReport(zone.name)
     if report.error is None:
         try:
             provider.workers(zone.name).apply(zone.account_id, zone.name, zone.id, plan.workers.changes)
@@ -400,7 +531,10 @@ def apply_with_workers(
     if report.error is not None:
         report.not_applied.extend(after)
         return report
-    rest = provider.apply(zone, after, batch_size) if after else ApplyReport(zone.name)
+    if after or session is not None:
+        rest = provider.apply(zone, after, batch_size, session, interrupted=interrupted)
+    else:
+        rest = ApplyReport(zone.name)
     report.batches += rest.batches
     report.applied.extend(rest.applied)
     report.not_applied.extend(rest.not_applied)

@@ -27,6 +27,7 @@ from zonesync.cli import (
 )
 from zonesync.cli.progress import no_progress_option, progress_line
 from zonesync.errors import ZonesyncError
+from zonesync.zonelock import DEFAULT_LEASE, DEFAULT_TIMEOUT
 
 changed_since_option = click.option(
     "--changed-since",
@@ -241,8 +242,28 @@ def emit(
     "--require-signed",
     is_flag=True,
     envvar="ZONESYNC_REQUIRE_SIGNED_PLAN",
-    help="Refuse a saved plan that is not signed with ZONESYNC_PLAN_KEY (exit 3) "
-    "[env: ZONESYNC_REQUIRE_SIGNED_PLAN=1].",
+    help="Apply only a saved plan signed with ZONESYNC_PLAN_KEY: refuse zone files and unsigned plans "
+    "(exit 3) [env: ZONESYNC_REQUIRE_SIGNED_PLAN=1].",
+)
+@click.option(
+    "--lock-timeout",
+    type=click.FloatRange(0, 86400),
+    default=DEFAULT_TIMEOUT,
+    show_default=True,
+    envvar="ZONESYNC_LOCK_TIMEOUT",
+    metavar="SECONDS",
+    help="Wait this long for another apply's zone lock, then stop writing nothing (0: stop at once) "
+    "[env: ZONESYNC_LOCK_TIMEOUT].",
+)
+@click.option(
+    "--lock-lease",
+    type=click.IntRange(2, 86400),
+    default=DEFAULT_LEASE,
+    show_default=True,
+    envvar="ZONESYNC_LOCK_LEASE",
+    metavar="SECONDS",
+    help="How long this run's zone lock holds without a refresh (each batch refreshes it): a run killed "
+    "mid-apply blocks others at most this long [env: ZONESYNC_LOCK_LEASE].",
 )
 @changed_since_option
 @no_progress_option
@@ -255,6 +276,8 @@ def apply(
     batch_size: int | None,
     force: bool,
     require_signed: bool,
+    lock_timeout: float,
+    lock_lease: int,
     changed_since: str | None,
     no_progress: bool,
 ) -> None:
@@ -267,6 +290,14 @@ def apply(
 
     saved = None
     reads = None
+    if require_signed and not (len(zone_files) == 1 and planfile.is_plan_file(zone_files[0])):
+        from zonesync.errors import StalePlanError
+
+        raise StalePlanError(
+            "only a signed saved plan is applied here (--require-signed or "
+            f"{planfile.REQUIRE_SIGNED_ENV}=1), not zone files: make one with `zonesync plan --out plan.json` "
+            f"({planfile.KEY_ENV} set), review it, then `zonesync apply plan.json`"
+        )
     if any(planfile.is_plan_file(f) for f in zone_files):
         if len(zone_files) > 1:
             raise ZonesyncError("a saved plan (.json) is applied alone: zonesync apply PLAN.json")
@@ -313,10 +344,15 @@ def apply(
 
         def confirmed() -> None:  # the line is drawn only once the user said yes
             confirm(yes, the_plan)
+            stop.arm()  # from here on a SIGINT stops between batches and the report says what landed
             progress.phase("applying", sum(1 for z in zones if z.plan.has_changes))
             line.show()
 
-        with progress_line(progress, enabled=not no_progress, show=False) as line:
+        from zonesync.cli.interrupt import StopOnSigint
+
+        stop = StopOnSigint()
+        locking = orchestrate.Locking(timeout=lock_timeout, lease=lock_lease, interrupted=stop.is_set)
+        with progress_line(progress, enabled=not no_progress, show=False) as line, stop:
             outcomes = orchestrate.apply(
                 provider,
                 zones,
@@ -325,6 +361,7 @@ def apply(
                 no_new_keys=no_new_keys,
                 batch_size=batch_size,
                 on_zone_done=progress.zone_done,
+                locking=locking,
             )
     finally:
         if reads is not None:
@@ -333,6 +370,12 @@ def apply(
     for outcome in outcomes:
         for line in render_outcome(outcome, retry):
             echo(line, err=outcome.failed)
+    if stop.is_set():
+        echo(
+            "Interrupted (SIGINT): the batches already sent were finished; the lines above say what landed.",
+            err=True,
+        )
+        ctx.exit(exitcodes.ERROR)
     if any(o.report.stale for o in outcomes):
         ctx.exit(exitcodes.STALE)  # another run changed the zone meanwhile: the plan no longer holds
     if any(o.failed for o in outcomes):

@@ -34,6 +34,7 @@ from zonesync.providers import cloudflare_schema as schema
 from zonesync.providers import tls
 from zonesync.providers.jsonstream import InvalidJSON, Streamed, parse_object
 from zonesync.ratelimit import RateLimiter
+from zonesync.zonelock import LockRecord, LockSession, is_lock_name, lock_name
 
 if TYPE_CHECKING:
     from zonesync.plan import Change, SkippedRecord
@@ -90,6 +91,8 @@ class LiveZone:
     zone: ZoneInfo
     records: tuple[Record, ...]
     skipped: tuple[SkippedRecord, ...]
+    lock: LockRecord | None = None
+    """zonesync's zone lock record (`zonesync.zonelock`): never among the records, so never planned."""
 
 
 class RateLimitedError(ApiError):
@@ -373,6 +376,7 @@ class CloudflareProvider:
 
         records: list[Record] = []
         skipped: list[SkippedRecord] = []
+        locks: list[LockRecord] = []
         listing = schema.Listing("record listing")
         page = 1
         try:
@@ -384,6 +388,9 @@ class CloudflareProvider:
                     schema.check_record(item, items, zone.name)
                     items += 1
                     listing.item_id(item["id"], page)
+                    if item["type"] == "CNAME" and is_lock_name(item["name"], zone.name):
+                        locks.append(LockRecord(item["id"], str(item.get("content") or "")))
+                        return
                     rec = from_api(item, zone.name)
                     if isinstance(rec, Skipped):
                         skipped.append(SkippedRecord(rec.name, rec.type, rec.content, rec.reason))
@@ -411,29 +418,80 @@ class CloudflareProvider:
             ) from None
         except (schema.AnswerError, httpx.TransportError) as exc:
             raise ApiError(f"{zone.name}: reading records: bad answer: {_describe_bad(exc)}") from None
-        return LiveZone(zone, tuple(records), tuple(skipped))
+        return LiveZone(zone, tuple(records), tuple(skipped), locks[0] if locks else None)
+
+    def read_lock(self, zone: ZoneInfo) -> LockRecord | None:
+        """The zone's lock record alone (one filtered GET), to watch a lock another run holds."""
+        params = {"name": lock_name(zone.name), "type": "CNAME", "per_page": 5}
+        try:
+            result, _ = self._get_list(f"/zones/{zone.id}/dns_records", params, "lock record listing")
+            for index, item in enumerate(result):
+                schema.check_record(item, index, zone.name)
+        except cloudflare.APIError as exc:
+            raise ApiError(
+                f"{zone.name}: reading the zone lock: {describe_api_error(exc)}{_auth_hint(exc)}"
+            ) from None
+        except (schema.AnswerError, httpx.TransportError) as exc:
+            raise ApiError(f"{zone.name}: reading the zone lock: bad answer: {_describe_bad(exc)}") from None
+        found = [i for i in result if i["type"] == "CNAME" and is_lock_name(i["name"], zone.name)]
+        return LockRecord(found[0]["id"], str(found[0].get("content") or "")) if found else None
 
     # -- writes ----------------------------------------------------------------------------------------
 
-    def apply(self, zone: ZoneInfo, changes: Sequence[Change], batch_limit: int | None = None) -> ApplyReport:
+    def apply(
+        self,
+        zone: ZoneInfo,
+        changes: Sequence[Change],
+        batch_limit: int | None = None,
+        lock: LockSession | None = None,
+        release: bool = True,
+        interrupted: Callable[[], bool] | None = None,
+    ) -> ApplyReport:
         """Apply changes through /dns_records/batch in Cloudflare's own order (deletes, puts, posts), chunked
         to the per-batch limit. Each batch is atomic at Cloudflare; the report says exactly which changes
         are live (earlier batches, and a batch whose lost answer the zone read back showed landed) and
-        which are not."""
+        which are not.
+
+        With `lock`, every batch also carries the zone lock's operations (`zonesync.zonelock`): the first
+        takes it, the last gives it back (unless `release` is False: more follows; a first batch cannot
+        also give it back: the caller sends the lock's operations alone after it), the others refresh it;
+        `batch_limit` then counts record changes, and the zone's own limit keeps room for the lock. A lock
+        another run took first fails the first batch whole: `lock.contended` then tells, and nothing is written.
+        No changes but a lock: one batch of lock operations alone. `interrupted` is asked before each batch
+        but the first: once it says True (SIGINT), no further batch is sent."""
         limit = batch_limit or zone.batch_limit
+        if lock is not None:
+            from zonesync.zonelock import LOCK_OPS
+
+            limit = max(1, min(limit, zone.batch_limit - LOCK_OPS))
         from zonesync.plan import ACTION_ORDER
 
         ordered = sorted(changes, key=lambda c: ACTION_ORDER[c.action])
         report = ApplyReport(zone.name)
         chunks = [ordered[i : i + limit] for i in range(0, len(ordered), limit)]
+        if not chunks and lock is not None:
+            chunks = [[]]
         for index, chunk in enumerate(chunks):
             label = f"batch {index + 1} of {len(chunks)}"
-            if not self._apply_batch(zone, chunk, label, report):
+            last = release and index == len(chunks) - 1 and lock is not None and lock.held is not None
+            if index > 0 and interrupted is not None and interrupted():
+                report.error = f"interrupted (SIGINT) before {label}: stopped"
+                report.not_applied.extend(c for rest in chunks[index:] for c in rest)
+                return report
+            if not self._apply_batch(zone, chunk, label, report, lock, last):
                 report.not_applied.extend(c for rest in chunks[index + 1 :] for c in rest)
                 return report
         return report
 
-    def _apply_batch(self, zone: ZoneInfo, chunk: Sequence[Change], label: str, report: ApplyReport) -> bool:
+    def _apply_batch(
+        self,
+        zone: ZoneInfo,
+        chunk: Sequence[Change],
+        label: str,
+        report: ApplyReport,
+        lock: LockSession | None = None,
+        last: bool = True,
+    ) -> bool:
         """Send one batch, never blind twice; True when it landed (report updated either way)."""
         from zonesync.providers.cloudflare_records import to_api
 
@@ -444,7 +502,16 @@ class CloudflareProvider:
             if c.action == "update" and c.before and c.after
         ]
         posts = [to_api(c.after) for c in chunk if c.action == "create" and c.after]
-        payload = {k: v for k, v in {"deletes": deletes, "puts": puts, "posts": posts}.items() if v}
+        ops: dict[str, list[dict[str, Any]]] = {
+            "deletes": deletes,
+            "patches": [],
+            "puts": puts,
+            "posts": posts,
+        }
+        if lock is not None:
+            for kind, items in lock.ops(time.time(), last).items():
+                ops[kind] = [*ops[kind], *items]  # the lock's post last: its record ends `result.posts`
+        payload = {k: v for k, v in ops.items() if v}
         for attempt in range(BATCH_RESENDS + 1):
             delay = 0.5 * 2**attempt  # the SDK's back-off
             try:
@@ -453,14 +520,19 @@ class CloudflareProvider:
                 response = self._send(
                     "POST", f"/zones/{zone.id}/dns_records/batch", body=payload, max_retries=0
                 )
-                schema.check_batch_result(read_answer(response))
+                answer = read_answer(response)
+                schema.check_batch_result(answer)
+                if lock is not None:
+                    lock.landed(_lock_from_answer(answer, lock))
             except RateLimitedError as exc:
                 return self._stop(report, chunk, f"{label}: {exc}")  # a 429 is never processed
             except cloudflare.APIStatusError as exc:
                 if exc.status_code < 500:
                     # Refused. But refused because another run already changed those records?
                     why = f"{describe_api_error(exc)}{_auth_hint(exc)}"
-                    return self._settle(zone, chunk, label, report, why, refused=True, resent=attempt > 0)
+                    return self._settle(
+                        zone, chunk, label, report, why, refused=True, resent=attempt > 0, lock=lock
+                    )
                 why = describe_api_error(exc)
                 delay = min(retry_after(exc.response.headers) or delay, 60.0)
             except (cloudflare.APIConnectionError, httpx.TransportError, schema.AnswerError) as exc:
@@ -473,7 +545,9 @@ class CloudflareProvider:
                 report.batches += 1
                 report.applied.extend(chunk)
                 return True
-            settled = self._settle(zone, chunk, label, report, why, refused=False, resent=attempt > 0)
+            settled = self._settle(
+                zone, chunk, label, report, why, refused=False, resent=attempt > 0, lock=lock
+            )
             if settled is not None:
                 return settled
             self._sleep(delay)  # it did not land: sending it again is safe
@@ -489,9 +563,11 @@ class CloudflareProvider:
         *,
         refused: bool,
         resent: bool,
+        lock: LockSession | None = None,
     ) -> bool | None:
         """Read the zone back after a batch went wrong and record what is live. True: it landed; False:
-        stop; None: it did not land and may be sent again."""
+        stop; None: it did not land and may be sent again. With a lock, its record decides too: a batch
+        that did not land because another run took or broke the lock stops (`lock.contended`, or stale)."""
         try:
             live = self.list_records(zone)
         except ApiError as exc:
@@ -504,6 +580,11 @@ class CloudflareProvider:
         from zonesync.providers.batch_outcome import batch_state  # only when a batch went wrong
 
         state = batch_state(chunk, live.records)
+        if lock is not None:
+            if lock.shows_landed(live.lock) and state.all_landed and (not refused or resent):
+                lock.landed(None if lock.releasing else live.lock)
+            elif not lock.still_ours(live.lock) and state.none_landed:
+                return self._lock_lost(report, chunk, label, why, lock, live.lock)
         if state.all_landed and (not refused or resent):
             # The answer was lost (or our earlier attempt landed late), but the transaction committed.
             report.notes.append(f"{label}: {why}; the zone read back shows it landed")
@@ -524,6 +605,28 @@ class CloudflareProvider:
             f"{len(state.not_landed) + len(state.neither)} are not; plan again"
         )
         return False
+
+    def _lock_lost(
+        self,
+        report: ApplyReport,
+        chunk: Sequence[Change],
+        label: str,
+        why: str,
+        lock: LockSession,
+        live: LockRecord | None,
+    ) -> bool:
+        """The batch did not land because the lock record is not what this run last saw."""
+        if lock.held is None:  # before any write of this run: another run took the lock first
+            lock.contended, lock.busy = True, live
+            return self._stop(report, chunk, f"{label}: another run changed the zone lock first ({why})")
+        report.stale = True
+        holder = (live.holder if live else None) or "nobody"
+        return self._stop(
+            report,
+            chunk,
+            f"{label}: {why}; the zone lock was taken over (now held by {holder}) while this run applied "
+            "(its hold expired?): stopped; plan again",
+        )
 
     @staticmethod
     def _stop(report: ApplyReport, chunk: Sequence[Change], error: str) -> bool:
@@ -546,6 +649,20 @@ def read_answer(response: httpx.Response, on_item: Callable[[Any], None] | None 
     if on_item is None and isinstance(body.get("result"), Streamed):
         body["result"] = items
     return body
+
+
+def _lock_from_answer(answer: dict[str, Any], lock: LockSession) -> LockRecord | None:
+    """The lock record a landed batch left: the last of `result.posts` (the lock's post comes last), or,
+    after a refresh, the held record with its new content."""
+    posts = answer["result"].get("posts") or []
+    if lock.releasing:
+        return None
+    if lock.held is not None and lock.pending is not None:
+        return LockRecord(lock.held, lock.pending)
+    last = posts[-1] if posts else None
+    if not isinstance(last, dict) or not isinstance(last.get("id"), str):
+        raise schema.AnswerError("the batch answer does not hold the lock record it posted")
+    return LockRecord(last["id"], str(last.get("content") or ""))
 
 
 def load_listing_modules() -> None:
