@@ -48,9 +48,8 @@ def maildir(tmp_path: Path) -> Path:
     box = tmp_path / "Maildir"
     for sub in ("cur", "new", "tmp"):
         (box / sub).mkdir(parents=True)
-    for n, path in enumerate(sorted(FIXTURES.iterdir())):
-        if path.suffix not in (".xml", ".json"):
-            continue
+    reports = sorted(p for p in FIXTURES.iterdir() if p.suffix in (".xml", ".json"))
+    for n, path in enumerate(reports):
         data = path.read_bytes()
         if path.suffix == ".json":
             body = _message(path.name, gzip.compress(data), "tlsrpt+gzip", path.name + ".gz")
