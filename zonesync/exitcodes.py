@@ -12,6 +12,8 @@ UNSAFE = 4
 """Refused as unsafe: too many deletes/updates for the safety threshold (see `--force`)."""
 VERIFY_FAILED = 5
 """`verify`: a check failed (with `--strict`, also a warning)."""
+REPORTS_FAILED = 5
+"""`reports`: a domain's DMARC or TLS failures are above the threshold (`--threshold`)."""
 
 HELP = """\b
 Exit codes:
@@ -20,4 +22,5 @@ Exit codes:
   2  plan --exit-code: there are changes
   3  a saved plan was refused as stale or altered
   4  refused as unsafe (change threshold; see --force)
-  5  verify: a check failed (with --strict, also a warning)"""
+  5  verify: a check failed (with --strict, also a warning);
+     reports: failures above the threshold"""

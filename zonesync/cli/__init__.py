@@ -135,6 +135,7 @@ def echo(message: str = "", err: bool = False) -> None:
         "explain": "zonesync.cli.mail:explain",
         "import": "zonesync.cli.importer:import_",
         "verify": "zonesync.cli.verify:verify",
+        "reports": "zonesync.cli.reports:reports",
     },
     epilog=exitcodes.HELP,
     context_settings={"help_option_names": ["-h", "--help"]},
