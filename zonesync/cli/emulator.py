@@ -138,6 +138,13 @@ def _fault(spec: str) -> dict:
     help="Seconds a new Worker custom domain's certificate stays pending (TLS to it fails meanwhile).",
 )
 @click.option(
+    "--propagation-delay",
+    type=click.FloatRange(0, 3600),
+    default=0.0,
+    show_default=True,
+    help="Seconds before --dns-port serves an API change (Cloudflare's nameservers: usually seconds).",
+)
+@click.option(
     "--batch-limit", type=int, help="Operations per batch request (default: 200 on Free, 3500 otherwise)."
 )
 @click.option(
@@ -173,6 +180,7 @@ def emulator(
     ip_rate_limit: str | None,
     token_owners: tuple[str, ...],
     cert_pending: float,
+    propagation_delay: float,
     batch_limit: int | None,
     fails: tuple[str, ...],
     edge_port: int | None,
@@ -211,6 +219,7 @@ def emulator(
         ip_rate_limit=ip_limit,
         token_owners=owners,
         cert_pending=cert_pending,
+        propagation_delay=propagation_delay,
         seed=bundled_seed() if sample_seed else seed,
         state_path=state,
         batch_limit=batch_limit,

@@ -67,6 +67,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
+from .propagation import Propagation
 from .store import NAME_SERVERS
 
 if TYPE_CHECKING:
@@ -140,14 +141,22 @@ def _quote(data: bytes) -> str:
 class Authority:
     """Answers DNS questions from a Store (pure of sockets, so it is simple to test)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, propagation: Propagation | None = None) -> None:
         self.store = store
+        self.propagation = propagation
+        """With a propagation delay: zones are served as they were that long ago (``propagation``)."""
         self._names: dict[str, tuple[int, frozenset[str]]] = {}
+
+    def _zones(self) -> dict[str, Any]:
+        """Zone name -> the zone as served now: the store's, or its delayed copy."""
+        if self.propagation is not None:
+            return self.propagation.served()
+        return self.store.zone_by_name
 
     # -- lookups -------------------------------------------------------------------------------------------
     def _zone_for(self, qname: str) -> Zone | None:
         best = None
-        for name, zone in self.store.zone_by_name.items():
+        for name, zone in self._zones().items():
             if (qname == name or qname.endswith("." + name)) and (best is None or len(name) > len(best.name)):
                 best = zone
         return best
@@ -367,10 +376,19 @@ def _wire(resp: dns.message.Message, max_size: int) -> bytes:
 
 
 class DnsServer:
-    """UDP and TCP listeners on one port, answering from an Authority; `latency` seconds added per answer."""
+    """UDP and TCP listeners on one port, answering from an Authority; `latency` seconds added per answer;
+    with `propagation_delay`, API changes are served that many seconds late (``propagation``)."""
 
-    def __init__(self, store: Store, host: str = "127.0.0.1", port: int = 0, latency: float = 0.0) -> None:
-        self.authority = Authority(store)
+    def __init__(
+        self,
+        store: Store,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        latency: float = 0.0,
+        propagation_delay: float = 0.0,
+    ) -> None:
+        self.propagation = Propagation(store, propagation_delay) if propagation_delay > 0 else None
+        self.authority = Authority(store, self.propagation)
         self.host = host
         self.latency = latency
         self._requested_port = port
@@ -442,6 +460,8 @@ class DnsServer:
     def start(self) -> DnsServer:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         server = self
+        if self.propagation is not None:
+            self.propagation.start()
 
         sender = self._sender = _DelayedSender(self._answered)
 
@@ -514,6 +534,8 @@ class DnsServer:
         return self
 
     def stop(self) -> None:
+        if self.propagation is not None:
+            self.propagation.stop()
         for srv in (self._udp, self._tcp):
             if srv is not None:
                 srv.shutdown()

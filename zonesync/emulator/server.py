@@ -105,6 +105,7 @@ class Emulator:
         ip_rate_limit: int | tuple[int, float] | None = None,
         rate_limit_block: float | None = None,
         cert_pending: float = 0.0,
+        propagation_delay: float = 0.0,
     ) -> None:
         self.account_tokens = dict(account_tokens or {})
         """token -> the one account it may use (an account-scoped API token); other tokens see every account."""
@@ -142,6 +143,8 @@ class Emulator:
         self._thread: threading.Thread | None = None
         self.dns: DnsServer | None = None
         self._dns_port = dns_port
+        self.propagation_delay = float(propagation_delay)
+        """Seconds before the DNS server serves an API change (Cloudflare: usually seconds; facts D5)."""
 
         if state_path and Path(state_path).exists():
             self.store.load_state(json.loads(Path(state_path).read_text(encoding="utf-8")))
@@ -180,9 +183,10 @@ class Emulator:
         return self
 
     def start_dns(self, port: int = 0, latency: float = 0.0) -> int:
-        """Serve the zones as their authoritative nameserver (UDP + TCP, see ``dns_server``); returns the port."""
+        """Serve the zones as their authoritative nameserver (UDP + TCP, see ``dns_server``); returns the port.
+        API changes are served ``propagation_delay`` seconds late."""
         if self.dns is None:
-            self.dns = DnsServer(self.store, self.host, port, latency).start()
+            self.dns = DnsServer(self.store, self.host, port, latency, self.propagation_delay).start()
         return self.dns.port
 
     def stop(self) -> None:
