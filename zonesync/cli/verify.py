@@ -52,6 +52,61 @@ def _connect_to(values: tuple[str, ...]) -> tuple[ConnectTo, ...]:
         raise click.BadParameter(str(exc), param_hint="--connect-to") from None
 
 
+MAX_PREVIOUS_BYTES = 64 * 1024 * 1024
+"""--since reads at most this much: a verify result of many zones is a few megabytes."""
+
+
+def _wait_seconds(text: str | None) -> float | None:
+    if text is None:
+        return None
+    from zonesync.verify.watch import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--wait") from None
+
+
+def _shown(path: Path) -> str:
+    """A file name as printed: control characters escaped."""
+    text = str(path)
+    return repr(text)[1:-1] if not text.isprintable() else text
+
+
+def _previous_result(path: Path) -> dict:
+    """The earlier `verify --format json` result (refused: unreadable, too big, not JSON, another format or
+    a version this zonesync does not read), as a one-line error naming the file."""
+    import json
+
+    from zonesync.render.verify import FORMAT, VERSION
+
+    where = f"--since {_shown(path)}"
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(MAX_PREVIOUS_BYTES + 1)
+    except OSError as exc:
+        raise ZonesyncError(f"{where}: cannot read it ({exc.strerror or exc})") from None
+    if len(data) > MAX_PREVIOUS_BYTES:
+        raise ZonesyncError(f"{where}: larger than {MAX_PREVIOUS_BYTES // 2**20} MiB, not a verify result")
+    try:
+        doc = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ZonesyncError(
+            f"{where}: not JSON ({str(exc)[:80]!r}): give a `verify --format json` result"
+        ) from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise ZonesyncError(
+            f'{where}: not a `zonesync verify --format json` result (no "format": "{FORMAT}")'
+        )
+    if doc.get("version") != VERSION:
+        raise ZonesyncError(
+            f"{where}: verify result version {str(doc.get('version'))[:20]!r}; this zonesync reads version {VERSION}"
+        )
+    if not isinstance(doc.get("zones"), list):
+        raise ZonesyncError(f"{where}: `zones` is not a list")
+    return doc
+
+
 @click.command(cls=Command, epilog=exitcodes.HELP)
 @click.argument("zones", nargs=-1, metavar="[ZONE_FILE|ZONE]...")
 @click.option(
@@ -104,6 +159,21 @@ def _connect_to(values: tuple[str, ...]) -> tuple[ConnectTo, ...]:
     help="Only the DNS checks: no MTA-STS policy fetch over HTTPS, no SMTP (where the real hosts are unreachable).",
 )
 @click.option(
+    "--wait",
+    "wait",
+    metavar="DURATION",
+    help="Poll until every declared record, DKIM key and the MTA-STS policy is served from every "
+    "authoritative nameserver, at most this long (90s, 10m); then verify. Run it right after apply.",
+)
+@click.option(
+    "--since",
+    "since",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="An earlier `verify --format json` result: also show what changed since (checks that started "
+    "failing or recovered, served values that changed).",
+)
+@click.option(
     "-v", "--verbose", is_flag=True, help="Show details: the SPF evaluation tree, the policy as fetched."
 )
 @click.pass_context
@@ -120,6 +190,8 @@ def verify(
     connect_to: tuple[str, ...],
     ca_file: Path | None,
     dns_only: bool,
+    wait: str | None,
+    since: Path | None,
     verbose: bool,
 ) -> None:
     """Check that the zones' mail works as the world sees it: records as served by DNS, SPF evaluated
@@ -131,26 +203,37 @@ def verify(
     from zonesync.verify.result import NetOptions, Status
     from zonesync.verify.runner import VerifyOptions
     from zonesync.verify.runner import verify as run
+    from zonesync.verify.since import compare
 
     servers = _nameservers(nameservers)
     rules = _connect_to(connect_to)
+    limit = _wait_seconds(wait)
+    previous = _previous_result(since) if since is not None else None
     configs = load_configs(_zone_paths(zones))
     net = NetOptions(timeout=timeout, nameservers=servers, connect_to=rules, ca_file=ca_file)
     opts = VerifyOptions(net, smtp=smtp, outbound=outbound, probe_domain=probe_domain, dns_only=dns_only)
-    report = run(configs, opts)
+    if limit is None:
+        report = run(configs, opts)
+    else:
+        from zonesync.verify.watch import watch
+
+        report = watch(configs, opts, limit)
+    changes = None
+    if previous is not None and since is not None:
+        changes = render.Since(_shown(since), tuple(compare(previous, render.document(report, strict))))
     verbose = verbose or bool(ctx.obj and ctx.obj.get("verbose"))
     unreachable = [f for f in report.findings if f.subject == f.zone and f.status is Status.ERROR]
     if fmt == "text" and len(unreachable) == len(report.findings) == len(report.zones):
         # no zone could be asked at all (a dead or wrong --nameserver): one line each, not a report
         raise ZonesyncError("\n".join(f.message for f in unreachable))
     if fmt == "json":
-        click.echo(render.to_json(report, strict))
+        click.echo(render.to_json(report, strict, changes))
     elif fmt == "markdown":
-        echo(render.markdown(report, strict=strict))
+        echo(render.markdown(report, strict=strict, since=changes))
     else:
         color = use_color()
         color = sys.stdout.isatty() if color is None else color
-        echo(render.text(report, verbose=verbose, color=color, strict=strict))
+        echo(render.text(report, verbose=verbose, color=color, strict=strict, since=changes))
     if report.passed(strict):
         return
     counts = report.counts()

@@ -5,11 +5,14 @@ data, rendering decides nothing."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from zonesync import __version__
+from zonesync.progress import duration
 from zonesync.verify.result import Finding, Status
 from zonesync.verify.runner import Report
+from zonesync.verify.since import Change
 
 FORMAT = "zonesync-verify"
 VERSION = 1
@@ -17,6 +20,22 @@ VERSION = 1
 _ANSI = {Status.PASS: "32", Status.WARN: "33", Status.FAIL: "31", Status.ERROR: "35"}
 _LABEL = {Status.PASS: "pass", Status.WARN: "warn", Status.FAIL: "FAIL", Status.ERROR: "ERROR"}
 _MARK = {Status.PASS: "✅", Status.WARN: "⚠️", Status.FAIL: "❌", Status.ERROR: "⛔"}
+
+
+@dataclass(frozen=True)
+class Since:
+    """`--since FILE`: the earlier result's name (as shown) and what changed since."""
+
+    label: str
+    changes: tuple[Change, ...]
+
+
+_CHANGE_TITLE = {
+    "failing": "started failing",
+    "recovered": "recovered",
+    "status": "status changed",
+    "value": "served value changed",
+}
 
 
 def _paint(text: str, status: Status, color: bool) -> str:
@@ -38,11 +57,40 @@ def summary(report: Report, strict: bool = False) -> str:
     line = f"{verdict}: {', '.join(parts)} ({_plural(len(report.zones), 'zone')})."
     if report.not_checked:
         line += f" Not checked (--dns-only): {' and '.join(report.not_checked)}, which need the real hosts."
+    if report.wait is not None:
+        w = report.wait
+        rounds = _plural(w.rounds, "round")
+        if w.served:
+            line += f" Everything was served after {duration(w.waited)} ({rounds})."
+        else:
+            line += f" Not everything was served within --wait {duration(w.limit)} ({rounds})."
     return line
 
 
-def text(report: Report, *, verbose: bool = False, color: bool = False, strict: bool = False) -> str:
-    """Passing checks are one line each; failures add their fix; `verbose` adds details (the SPF tree)."""
+def _change_line(c: Change) -> str:
+    before, after = c.before or "(not there)", c.after or "(not there)"
+    return f"{c.zone}: {_CHANGE_TITLE[c.kind]}: {c.subject}: {before} -> {after}"
+
+
+def since_text(since: Since) -> str:
+    """The changes since the earlier result, one line each (or that there are none)."""
+    if not since.changes:
+        return f"No change since {since.label}."
+    lines = [f"Changes since {since.label} ({_plural(len(since.changes), 'change')}):"]
+    lines += [f"  {_change_line(c)}" for c in since.changes]
+    return "\n".join(lines)
+
+
+def text(
+    report: Report,
+    *,
+    verbose: bool = False,
+    color: bool = False,
+    strict: bool = False,
+    since: Since | None = None,
+) -> str:
+    """Passing checks are one line each; failures add their fix; `verbose` adds details (the SPF tree);
+    `since` adds what changed since an earlier result, before the summary."""
     lines: list[str] = []
     for zone in report.zones:
         findings = report.for_zone(zone)
@@ -64,6 +112,8 @@ def text(report: Report, *, verbose: bool = False, color: bool = False, strict: 
             lines.append(f"{'':<10}       fix: {f.fix}")
     if extra:
         lines.append("")
+    if since is not None:
+        lines += [since_text(since), ""]
     lines.append(summary(report, strict))
     return "\n".join(lines)
 
@@ -79,9 +129,14 @@ def finding_json(f: Finding) -> dict[str, Any]:
     }
 
 
-def document(report: Report, strict: bool = False) -> dict[str, Any]:
+def change_json(c: Change) -> dict[str, str]:
+    return {"zone": c.zone, "kind": c.kind, "subject": c.subject, "before": c.before, "after": c.after}
+
+
+def document(report: Report, strict: bool = False, since: Since | None = None) -> dict[str, Any]:
+    """The JSON document (schema zonesync/schemas/verify.schema.json); `wait` and `since` only when asked."""
     zones = set(report.zones)
-    return {
+    doc: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
         "zonesync": __version__,
@@ -89,25 +144,59 @@ def document(report: Report, strict: bool = False) -> dict[str, Any]:
         "strict": strict,
         "counts": report.counts(),
         "zones": [
-            {"zone": z, "counts": report.counts(z), "findings": [finding_json(f) for f in report.for_zone(z)]}
+            {
+                "zone": z,
+                "counts": report.counts(z),
+                "findings": [finding_json(f) for f in report.for_zone(z)],
+                "served": {name: list(values) for name, values in report.served.get(z, {}).items()},
+            }
             for z in report.zones
         ],
         "machine": [finding_json(f) for f in report.findings if f.zone not in zones],
         "not_checked": list(report.not_checked),
     }
+    if report.wait is not None:
+        w = report.wait
+        doc["wait"] = {
+            "limit": w.limit,
+            "waited": round(w.waited, 3),
+            "rounds": w.rounds,
+            "served": w.served,
+            "missing": list(w.missing),
+        }
+    if since is not None:
+        doc["since"] = {"file": since.label, "changes": [change_json(c) for c in since.changes]}
+    return doc
 
 
-def to_json(report: Report, strict: bool = False) -> str:
-    return json.dumps(document(report, strict), indent=2, ensure_ascii=False)
+def to_json(report: Report, strict: bool = False, since: Since | None = None) -> str:
+    return json.dumps(document(report, strict, since), indent=2, ensure_ascii=False)
 
 
 def _cell(value: str) -> str:
     return value.replace("|", "\\|").replace("\n", " ")
 
 
-def markdown(report: Report, *, strict: bool = False) -> str:
-    """A table per zone: status, topic, what was checked, what was seen and the fix."""
+def markdown(report: Report, *, strict: bool = False, since: Since | None = None) -> str:
+    """A table per zone: status, topic, what was checked, what was seen and the fix; with `since`, first a
+    table of what changed since the earlier result."""
     out = [f"### zonesync verify: {summary(report, strict)}", ""]
+    if since is not None:
+        if since.changes:
+            out += [
+                f"#### Changes since {_cell(since.label)}",
+                "",
+                "| zone | change | checked | before | now |",
+            ]
+            out.append("|---|---|---|---|---|")
+            out += [
+                f"| {_cell(c.zone)} | {_CHANGE_TITLE[c.kind]} | `{_cell(c.subject)}` | {_cell(c.before)} | "
+                f"{_cell(c.after)} |"
+                for c in since.changes
+            ]
+            out.append("")
+        else:
+            out += [f"No change since {_cell(since.label)}.", ""]
     zones = set(report.zones)
     groups = [(z, report.for_zone(z)) for z in report.zones]
     machine = [f for f in report.findings if f.zone not in zones]

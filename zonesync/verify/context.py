@@ -22,6 +22,9 @@ class ZoneContext:
     """The MTA-STS policy zonesync would publish, or None."""
     resolver: Resolver
     opts: NetOptions = field(default_factory=NetOptions)
+    served: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """`name TYPE` -> the values every authoritative server agreed on (filled by the served check; proxied
+    and flattened record sets are left out: their answers are Cloudflare's, not the record's)."""
 
     @property
     def zone(self) -> str:

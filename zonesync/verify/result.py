@@ -58,3 +58,22 @@ class NetOptions:
     ca_file: Path | None = None
     """Extra trusted CA certificates (PEM) for HTTPS and SMTP STARTTLS, besides the system store."""
     extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WaitOutcome:
+    """What `verify --wait` did before its report: how long it polled, how often, and what was still not
+    served from every authoritative nameserver when it stopped (empty: everything was)."""
+
+    limit: float
+    """The --wait duration, in seconds."""
+    waited: float
+    """Seconds spent until everything was served, or until the limit."""
+    rounds: int
+    """How many times the not-yet-served checks were asked (the first, full run included)."""
+    missing: tuple[str, ...] = ()
+    """`zone: what` for each record set, DKIM selector or MTA-STS policy still not served."""
+
+    @property
+    def served(self) -> bool:
+        return not self.missing

@@ -22,7 +22,7 @@ from zonesync.tokens import TOKEN_ENV, TokenError, check_token
 from zonesync.verify import dkim_check, mx_check, policy_records, served, spf_check
 from zonesync.verify.context import ZoneContext
 from zonesync.verify.resolver import Resolver
-from zonesync.verify.result import Finding, NetOptions, Status
+from zonesync.verify.result import Finding, NetOptions, Status, WaitOutcome
 
 TOPICS = ("dns", "spf", "dkim", "dmarc", "mta-sts", "tls-rpt", "mx", "smtp", "outbound")
 """The order topics are shown in: the issue's check order."""
@@ -46,6 +46,10 @@ class Report:
     """DNS questions put on the wire."""
     not_checked: tuple[str, ...] = ()
     """Checks this run left out on purpose (--dns-only), said once in the output."""
+    served: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    """zone -> `name TYPE` -> the values its authoritative servers agreed on (what `--since` compares)."""
+    wait: WaitOutcome | None = None
+    """With --wait: how long verify waited for the zones to be served, and whether they were."""
 
     def counts(self, zone: str | None = None) -> dict[str, int]:
         seen = Counter(f.status for f in self.findings if zone is None or f.zone == zone)
@@ -70,7 +74,7 @@ def _optional(module: str, attr: str) -> Any:
         return None
 
 
-async def _verify_zone(ctx: ZoneContext, opts: VerifyOptions) -> list[Finding]:
+async def verify_zone(ctx: ZoneContext, opts: VerifyOptions) -> list[Finding]:
     servers = await ctx.resolver.zone_servers(ctx.zone)
     if isinstance(servers, str):
         return [ctx.finding("dns", ctx.zone, Status.ERROR, f"cannot verify {ctx.zone}: {servers}")]
@@ -95,24 +99,26 @@ async def _verify_zone(ctx: ZoneContext, opts: VerifyOptions) -> list[Finding]:
             found += await asyncio.to_thread(check_smtp, ctx.zone, addresses, patterns, opts.net)
         return found
 
-    async def sts() -> list[Finding]:
-        found = await policy_records.check_mta_sts_record(ctx)
-        check_policy = _optional("mta_sts", "check_policy")
-        if check_policy is not None and not opts.dns_only and (ctx.policy is not None or found):
-            mx = ctx.mx_hosts()
-            cert = _worker_certificate(ctx, opts.net)
-            found += await asyncio.to_thread(check_policy, ctx.zone, ctx.policy, mx, opts.net, cert)
-        return found
-
     groups = await asyncio.gather(
         served.check_served(ctx, servers),
         mx_then_dependents(),
         dkim_check.check_dkim(ctx),
         policy_records.check_dmarc(ctx),
-        sts(),
+        check_sts(ctx, opts),
         policy_records.check_tlsrpt(ctx),
     )
     return [f for group in groups for f in group]
+
+
+async def check_sts(ctx: ZoneContext, opts: VerifyOptions) -> list[Finding]:
+    """The `_mta-sts` record, then (unless --dns-only) the policy over HTTPS."""
+    found = await policy_records.check_mta_sts_record(ctx)
+    check_policy = _optional("mta_sts", "check_policy")
+    if check_policy is not None and not opts.dns_only and (ctx.policy is not None or found):
+        mx = ctx.mx_hosts()
+        cert = _worker_certificate(ctx, opts.net)
+        found += await asyncio.to_thread(check_policy, ctx.zone, ctx.policy, mx, opts.net, cert)
+    return found
 
 
 def _worker_certificate(ctx: ZoneContext, net: NetOptions) -> Callable[[], str | None] | None:
@@ -168,7 +174,7 @@ async def _outbound(resolver: Resolver, opts: VerifyOptions) -> list[Finding]:
 async def verify_async(contexts: Sequence[ZoneContext], opts: VerifyOptions, resolver: Resolver) -> Report:
     try:
         results = await asyncio.gather(
-            *(_verify_zone(ctx, opts) for ctx in contexts), _outbound(resolver, opts)
+            *(verify_zone(ctx, opts) for ctx in contexts), _outbound(resolver, opts)
         )
     finally:
         resolver.close()
@@ -176,7 +182,10 @@ async def verify_async(contexts: Sequence[ZoneContext], opts: VerifyOptions, res
     skipped = []
     if opts.dns_only:
         skipped.append("the MTA-STS policy over HTTPS" + (" and SMTP" if opts.smtp else ""))
-    return Report(tuple(c.zone for c in contexts), tuple(findings), resolver.sent, tuple(skipped))
+    served_values = {c.zone: dict(sorted(c.served.items())) for c in contexts}
+    return Report(
+        tuple(c.zone for c in contexts), tuple(findings), resolver.sent, tuple(skipped), served_values
+    )
 
 
 def build_context(config: ZoneConfig, resolver: Resolver, opts: NetOptions) -> ZoneContext:

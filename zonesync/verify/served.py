@@ -103,6 +103,8 @@ async def _check_group(
         ]
     declared = {r.value for r in recs}
     served = [{_canonical(rdtype, v, ctx.zone) for v in a.values} for a in answers]
+    if len({frozenset(s) for s in served}) == 1:
+        ctx.served[subject] = tuple(rdata.display_value(rdtype, v) for v in sorted(served[0]))
     if pending:  # a DKIM key only apply will make: presence only
         if all(served):
             return []
