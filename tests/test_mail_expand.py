@@ -111,7 +111,8 @@ def test_full_block(tmp_path):
           dmarc:
             policy: reject
             subdomain_policy: quarantine
-            percent: 50
+            nonexistent_policy: reject
+            testing: true
             adkim: strict
             aspf: relaxed
             rua: ["mailto:dmarc@example.com"]
@@ -136,7 +137,7 @@ def test_full_block(tmp_path):
     mx = [r.value for r in result.records if r.type == "MX"]
     assert mx == ["10 mx1.example.com.", "20 mx.backup.example.net."]
     assert by[("_dmarc.example.com", "v=DMARC1")].value == (
-        "v=DMARC1; p=reject; sp=quarantine; pct=50; adkim=s; aspf=r; rua=mailto:dmarc@example.com; "
+        "v=DMARC1; p=reject; sp=quarantine; np=reject; t=y; adkim=s; aspf=r; rua=mailto:dmarc@example.com; "
         "ruf=mailto:forensic@example.com; fo=1"
     )
     assert by[("_smtp._tls.example.com", "v=TLSRPTv1")].value == (

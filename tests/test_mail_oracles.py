@@ -41,7 +41,8 @@ BLOCKS = {
           dmarc:
             policy: reject
             subdomain_policy: quarantine
-            percent: 50
+            nonexistent_policy: reject
+            testing: true
             adkim: strict
             aspf: relaxed
             rua: ["mailto:dmarc@example.com", "mailto:agg@example.com!10m"]

@@ -32,10 +32,10 @@ addresses = st.lists(
     on_hosts=st.sampled_from([False, True, "fail"]),
     policy=st.sampled_from(["none", "quarantine", "reject"]),
     rua=st.lists(st.sampled_from(["mailto:d@example.com", "mailto:r@example.net"]), max_size=2, unique=True),
-    pct=st.none() | st.integers(0, 100),
+    testing=st.booleans(),
     tls=st.booleans(),
 )
-def test_expand_then_recognise(hosts, ipv4, allow, all_, on_hosts, policy, rua, pct, tls):
+def test_expand_then_recognise(hosts, ipv4, allow, all_, on_hosts, policy, rua, testing, tls):
     block = {
         "mx": [{"host": h, "priority": 10 * (i + 1)} for i, h in enumerate(hosts)],
         "hosts": {h: {"ipv4": sorted(ipv4)} for h in hosts},
@@ -46,8 +46,8 @@ def test_expand_then_recognise(hosts, ipv4, allow, all_, on_hosts, policy, rua, 
         block["spf"]["on_mx_hosts"] = on_hosts if on_hosts != all_ else True
     if rua:
         block["dmarc"]["rua"] = rua
-    if pct is not None:
-        block["dmarc"]["percent"] = pct
+    if testing:
+        block["dmarc"]["testing"] = True
     if tls:
         block["tls_rpt"] = {"rua": ["mailto:tls@example.com"]}
     text = yaml.safe_dump({"zone": ZONE, "mail": block}, sort_keys=False)

@@ -1,4 +1,12 @@
-"""DMARC (RFC 7489): the `_dmarc` record text, and a check of its tags, values and report URIs."""
+"""DMARC as RFC 9989 (DMARCbis, which obsoletes RFC 7489) defines it: the `_dmarc` record text, and a check of
+its tags, values and report URIs.
+
+RFC 9989 §4.7 (General Record Format) lists the tags: v, p, sp, np (non-existent subdomains), psd (a public
+suffix domain's record), t (testing), adkim, aspf, rua, ruf, fo. It removed pct, rf and ri: receivers
+following it ignore them, older ones may still read them, so a record that has them is warned, and
+zonesync never writes them. "Unknown tags MUST be ignored" (§4.7): a warning, not an error. A record
+without p= is read as p=none when its rua has a valid URI (§4.10.1), otherwise ignored.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +15,10 @@ from zonesync.mail.spec import DmarcSpec
 
 Finding = tuple[str, str]
 
-TAGS = ("v", "p", "sp", "pct", "adkim", "aspf", "rua", "ruf", "fo", "rf", "ri")
-"""RFC 7489 §6.3."""
+TAGS = ("v", "p", "sp", "np", "psd", "t", "adkim", "aspf", "rua", "ruf", "fo")
+"""RFC 9989 §4.7."""
+REMOVED = ("pct", "rf", "ri")
+"""In RFC 7489, removed by RFC 9989."""
 NO_RUA = (
     "no `rua=` report address: receivers send their daily aggregate reports only there, so no report will "
     "ever reach you and you cannot see who sends mail as your domain; add rua=mailto:dmarc@{zone}"
@@ -26,12 +36,14 @@ def is_dmarc(text: str) -> bool:
 
 
 def record_text(spec: DmarcSpec) -> str:
-    """Tags in RFC 7489's order (v first, then p, §6.4)."""
+    """v first (RFC 9989 §4.7), then p, as every example does; never pct, rf or ri (removed)."""
     parts = ["v=DMARC1", f"p={spec.policy}"]
     if spec.subdomain_policy:
         parts.append(f"sp={spec.subdomain_policy}")
-    if spec.percent is not None:
-        parts.append(f"pct={spec.percent}")
+    if spec.nonexistent_policy:
+        parts.append(f"np={spec.nonexistent_policy}")
+    if spec.testing:
+        parts.append("t=y")
     if spec.adkim:
         parts.append(f"adkim={_ALIGN[spec.adkim]}")
     if spec.aspf:
@@ -46,7 +58,7 @@ def record_text(spec: DmarcSpec) -> str:
 
 
 def uri_problem(uri: str) -> str | None:
-    """RFC 7489 §6.2 / §6.4 dmarc-uri: a mailto: (or https:) URI, optionally with a `!size` limit."""
+    """RFC 9989 dmarc-uri: a mailto: (or https:) URI (RFC 7489's `!size` limit is still accepted)."""
     try:
         parsed = uri_mod.parse(uri, size_limit=True)
     except uri_mod.UriError as exc:
@@ -65,19 +77,20 @@ def report_domain(uri: str) -> str | None:
 
 
 def external_report_warning(uri: str, zone: str) -> str | None:
-    """RFC 7489 §7.1: reports to another domain need that domain's consent record."""
+    """Reports to another domain need that domain's consent record (RFC 7489 §7.1; RFC 9990 for aggregate
+    reports keeps it)."""
     dom = report_domain(uri)
     if dom is None or dom == zone or dom.endswith("." + zone):
         return None
     return (
         f"reports to {uri} go to another domain: receivers send them only if {dom} publishes "
-        f'`{zone}._report._dmarc.{dom}` TXT "v=DMARC1" (RFC 7489 §7.1); ask its owner to add it, or use '
+        f'`{zone}._report._dmarc.{dom}` TXT "v=DMARC1" (RFC 9990 §3.1 / RFC 7489 §7.1); ask its owner to add it, or use '
         f"an address at {zone}"
     )
 
 
 def check_record(text: str, zone: str) -> list[Finding]:
-    """Tags and values of a DMARC record (RFC 7489 §6.3, ABNF §6.4)."""
+    """Tags and values of a DMARC record (RFC 9989 §4.7, its formal definition §4.8)."""
     out: list[Finding] = []
     tags: dict[str, str] = {}
     parts = [p.strip() for p in text.split(";")]
@@ -85,36 +98,67 @@ def check_record(text: str, zone: str) -> list[Finding]:
         if not part:
             continue
         if "=" not in part:
-            out.append(("error", f"`{part}` is not tag=value; receivers ignore the record (RFC 7489 §6.4)"))
+            out.append(("error", f"`{part}` is not tag=value; receivers ignore the record (RFC 9989 §4.8)"))
             continue
         name, value = (s.strip() for s in part.split("=", 1))
         if i == 0 and (name != "v" or value != "DMARC1"):
             return [
-                ("error", "a DMARC record must start with `v=DMARC1` (RFC 7489 §6.4), or receivers ignore it")
+                ("error", "a DMARC record must start with `v=DMARC1` (RFC 9989 §4.7), or receivers ignore it")
             ]
+        if name in REMOVED:
+            out.append(
+                (
+                    "warning",
+                    f"`{name}=` was removed by RFC 9989 (receivers following it ignore it, older ones may not): "
+                    + (
+                        "remove it; to test a policy without it being applied, use t=y"
+                        if name == "pct"
+                        else "remove it"
+                    ),
+                )
+            )
+            continue
         if name not in TAGS:
-            out.append(("error", f"`{name}` is not a DMARC tag (RFC 7489 §6.3 defines {', '.join(TAGS)})"))
+            out.append(("warning", f"`{name}` is not a DMARC tag: receivers ignore it (RFC 9989 §4.7)"))
             continue
         if name in tags:
             out.append(("error", f"tag `{name}` appears twice"))
         tags[name] = value
+    rua_ok = any(uri_problem(u) is None for u in uri_mod.split_uris(tags.get("rua", "")))
     if "p" not in tags:
-        out.append(("error", "no `p=` policy: receivers ignore a DMARC record without it (RFC 7489 §6.3)"))
-    for tag in ("p", "sp"):
+        if rua_ok:
+            out.append(
+                (
+                    "warning",
+                    "no `p=` policy: receivers read the record as p=none (RFC 9989 §4.10.1); write it",
+                )
+            )
+        else:
+            out.append(
+                ("error", "no `p=` policy and no valid rua: receivers ignore the record (RFC 9989 §4.10.1)")
+            )
+    for tag in ("p", "sp", "np"):
         if tag in tags and tags[tag] not in _POLICIES:
             out.append(("error", f"`{tag}={tags[tag]}` must be none, quarantine or reject"))
     for tag in ("adkim", "aspf"):
         if tag in tags and tags[tag] not in ("r", "s"):
             out.append(("error", f"`{tag}={tags[tag]}` must be r (relaxed) or s (strict)"))
-    if "pct" in tags and not (tags["pct"].isdigit() and 0 <= int(tags["pct"]) <= 100):
-        out.append(("error", f"`pct={tags['pct']}` must be a whole number 0..100"))
+    if "t" in tags and tags["t"] not in ("y", "n"):
+        out.append(("error", f"`t={tags['t']}` must be y (testing: do not apply the policy) or n"))
+    if "psd" in tags:
+        if tags["psd"] not in ("y", "n", "u"):
+            out.append(("error", f"`psd={tags['psd']}` must be y, n or u"))
+        elif tags["psd"] == "y":
+            out.append(
+                (
+                    "warning",
+                    "`psd=y` says this domain is a public suffix (like a TLD): receivers then treat each "
+                    "subdomain as a separate organisation (RFC 9989 §4.7); remove it unless you run a registry",
+                )
+            )
     if "fo" in tags and not all(o in ("0", "1", "d", "s") for o in tags["fo"].split(":")):
         out.append(("error", f"`fo={tags['fo']}` must be 0, 1, d or s, joined by colons (like 1 or 0:d)"))
-    if "ri" in tags and not tags["ri"].isdigit():
-        out.append(("error", f"`ri={tags['ri']}` must be a number of seconds"))
-    if "rf" in tags and tags["rf"].lower() != "afrf":
-        out.append(("error", f"`rf={tags['rf']}`: the only report format is afrf"))
-    if "p" in tags and "rua" not in tags:
+    if "rua" not in tags:
         out.append(("warning", NO_RUA.format(zone=zone)))
     for tag in ("rua", "ruf"):
         if tag not in tags:
@@ -125,4 +169,15 @@ def check_record(text: str, zone: str) -> list[Finding]:
                 out.append(("error", f"{tag}: {problem}; reports would never arrive"))
             elif warning := external_report_warning(uri, zone):
                 out.append(("warning", f"{tag}: {warning}"))
+    return out
+
+
+def tags_of(text: str) -> dict[str, str]:
+    """The tags of a DMARC record as receivers read them (the last of a repeated tag; malformed parts left
+    out)."""
+    out: dict[str, str] = {}
+    for part in text.split(";"):
+        name, eq, value = part.partition("=")
+        if eq:
+            out[name.strip()] = value.strip()
     return out

@@ -15,9 +15,11 @@ from zonesync.mail.spec import MailSpec
 from zonesync.model import Record, Source
 
 DMARC_DEFAULTS = frozenset(
-    {("pct", "100"), ("adkim", "r"), ("aspf", "r"), ("fo", "0"), ("rf", "afrf"), ("ri", "86400")}
+    {("adkim", "r"), ("aspf", "r"), ("fo", "0"), ("t", "n"), ("psd", "u")}
+    | {("pct", "100"), ("rf", "afrf"), ("ri", "86400")}
 )
-"""RFC 7489 §6.3's default values: writing them or not means the same."""
+"""Default values (RFC 9989 §4.7; and the defaults of pct, rf, ri, which RFC 9989 removed, from RFC 7489
+§6.3): writing them or not means the same."""
 
 NO_MAIL_DKIM = "v=DKIM1; p="
 """`preset: no-mail`'s `*._domainkey` record: no key, so every signature claiming the domain fails."""

@@ -36,7 +36,7 @@ timestamp: list the selectors under `dkim:`; zonesync never generates a key for 
 `docker-mailserver` follows its "DKIM, DMARC & SPF" guide (docker-mailserver/docker-mailserver
 `docs/content/config/best-practices/dkim_dmarc_spf.md`) and `target/bin/open-dkim`: DKIM selector
 `mail`, RSA 2048, key `<domain>/mail.private` under OpenDKIM's `keys/` folder; SPF `v=spf1 mx ~all`;
-DMARC `p=none; sp=none; fo=0; adkim=r; aspf=r; pct=100` with `rua` and `ruf` to `dmarc.report@<domain>`.
+DMARC `p=none; sp=none; fo=0; adkim=r; aspf=r` (the guide's `pct=100`, removed by RFC 9989, left out) with `rua` and `ruf` to `dmarc.report@<domain>`.
 Its guide prescribes no MTA-STS or TLS-RPT record, so the preset adds none.
 
 `rspamd` (Postfix or any MTA signing through rspamd's `dkim_signing` module) follows rspamd's shipped
@@ -130,7 +130,7 @@ def preset_defaults(preset: str | None, zone: str) -> dict[str, Any]:
             "dkim": [{"selector": "mail", "algorithm": "rsa2048"}],
             "dmarc": {
                 "policy": "none", "subdomain_policy": "none", "failure_options": "0", "adkim": "relaxed",
-                "aspf": "relaxed", "percent": 100, "rua": [report], "ruf": [report],
+                "aspf": "relaxed", "rua": [report], "ruf": [report],  # pct=100: removed by RFC 9989
             },
         }  # fmt: skip
     if preset == "rspamd":

@@ -22,7 +22,13 @@ from zonesync.model import Record
 
 _ALL = {"-all": "fail", "~all": "softfail", "?all": "neutral"}
 _ALIGN = {"r": "relaxed", "s": "strict"}
-_DMARC_KEYS = {"p": "policy", "sp": "subdomain_policy", "pct": "percent", "adkim": "adkim", "aspf": "aspf"}
+_DMARC_KEYS = {
+    "p": "policy",
+    "sp": "subdomain_policy",
+    "np": "nonexistent_policy",
+    "adkim": "adkim",
+    "aspf": "aspf",
+}
 
 
 @dataclass
@@ -197,14 +203,14 @@ def _dmarc_section(value: str) -> dict[str, Any] | None:
         if not part.strip():
             continue
         name, _, val = (s.strip() for s in part.partition("="))
-        if (name, val) in (("rf", "afrf"), ("ri", "86400")):
-            continue
-        if name in ("p", "sp"):
+        if (name, val) in (("rf", "afrf"), ("ri", "86400"), ("pct", "100"), ("t", "n")):
+            continue  # RFC 9989 removed pct, rf, ri: their old defaults say nothing
+        if name in ("p", "sp", "np"):
             section[_DMARC_KEYS[name]] = val
         elif name in ("adkim", "aspf") and val in _ALIGN:
             section[name] = _ALIGN[val]
-        elif name == "pct" and val.isdigit():
-            section["percent"] = int(val)
+        elif name == "t" and val == "y":
+            section["testing"] = True
         elif name in ("rua", "ruf"):
             section[name] = [u.strip() for u in val.split(",") if u.strip()]
         elif name == "fo":

@@ -27,8 +27,10 @@ HOST_KEYS = ("ipv4", "ipv6")
 SPF_KEYS = ("allow", "all", "on_mx_hosts")
 DKIM_KEYS = ("selector", "algorithm", "private_key")
 DMARC_KEYS = (
-    "policy", "subdomain_policy", "percent", "adkim", "aspf", "rua", "ruf", "failure_options",
+    "policy", "subdomain_policy", "nonexistent_policy", "testing", "percent", "adkim", "aspf", "rua", "ruf",
+    "failure_options",
 )  # fmt: skip
+"""`percent` is known only to be refused with its replacement named (RFC 9989 removed `pct`)."""
 MTA_STS_KEYS = ("mode", "max_age", "mx", "host", "script")
 TLS_RPT_KEYS = ("rua",)
 
@@ -81,13 +83,16 @@ class DkimSpec:
 class DmarcSpec:
     policy: str
     subdomain_policy: str | None
-    percent: int | None
     adkim: str | None
     aspf: str | None
     rua: tuple[tuple[str, Source], ...]
     ruf: tuple[tuple[str, Source], ...]
     failure_options: str | None
     source: Source
+    nonexistent_policy: str | None = None
+    """`np=` (RFC 9989 §4.7): the policy for subdomains that do not exist."""
+    testing: bool = False
+    """`t=y` (RFC 9989 §4.7): receivers are asked not to apply the policy yet (reports still come)."""
 
 
 @dataclass(frozen=True)
@@ -316,10 +321,17 @@ def _optional_enum(sec: _Section, key: str, choices: tuple[str, ...]) -> str | N
 def _parse_dmarc(sec: _Section | None) -> DmarcSpec | None:
     if sec is None:
         return None
+    if sec.has("percent"):
+        raise ZoneFileError(
+            sec.at("percent"),
+            "RFC 9989 removed DMARC's `pct` (receivers ignore it): remove `percent:`; to publish a policy "
+            "without receivers applying it yet, write `testing: true` (generates t=y)",
+        )
     return DmarcSpec(
         policy=_enum(sec.get("policy", "none"), DMARC_POLICIES, sec.at("policy")),
         subdomain_policy=_optional_enum(sec, "subdomain_policy", DMARC_POLICIES),
-        percent=_int(sec.get("percent"), sec.at("percent")) if sec.has("percent") else None,
+        nonexistent_policy=_optional_enum(sec, "nonexistent_policy", DMARC_POLICIES),
+        testing=_bool(sec.get("testing"), sec.at("testing")) if sec.has("testing") else False,
         adkim=_optional_enum(sec, "adkim", DMARC_ALIGNMENT),
         aspf=_optional_enum(sec, "aspf", DMARC_ALIGNMENT),
         rua=_strings(sec.get("rua", []), sec.at("rua"), "mail.dmarc.rua"),
