@@ -52,6 +52,25 @@ def _connect_to(values: tuple[str, ...]) -> tuple[ConnectTo, ...]:
         raise click.BadParameter(str(exc), param_hint="--connect-to") from None
 
 
+def _aligned(configs: list, paths: tuple[Path, ...]) -> dict:
+    """Zone -> messages and DMARC passes the aggregate reports under `paths` show (each copy read once)."""
+    from zonesync.mail.rollout import Aligned
+    from zonesync.reports.analysis import summarize
+    from zonesync.reports.collect import collect
+    from zonesync.reports.zonefacts import zone_facts
+
+    found = collect(paths)
+    if not found.reports and found.refused:
+        raise ZonesyncError(f"--reports: no report could be read ({len(found.refused):,} refused)")
+    summary = summarize(found.reports, {c.zone: zone_facts(c) for c in configs})
+    out: dict[str, Aligned] = {c.zone: Aligned(0, 0) for c in configs}
+    for d in summary.domains:
+        if d.domain == d.zone:
+            prev = out.get(d.zone, Aligned(0, 0))
+            out[d.zone] = Aligned(prev.messages + d.counts.messages, prev.passed + d.counts.dmarc_pass)
+    return out
+
+
 MAX_PREVIOUS_BYTES = 64 * 1024 * 1024
 """--since reads at most this much: a verify result of many zones is a few megabytes."""
 
@@ -174,6 +193,15 @@ def _previous_result(path: Path) -> dict:
     "failing or recovered, served values that changed).",
 )
 @click.option(
+    "--reports",
+    "reports",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    metavar="PATH",
+    help="DMARC aggregate reports (files, directories, Maildirs; repeatable): the DMARC rollout advice says "
+    "how much of the zone's mail they show aligned.",
+)
+@click.option(
     "-v", "--verbose", is_flag=True, help="Show details: the SPF evaluation tree, the policy as fetched."
 )
 @click.pass_context
@@ -192,6 +220,7 @@ def verify(
     dns_only: bool,
     wait: str | None,
     since: Path | None,
+    reports: tuple[Path, ...],
     verbose: bool,
 ) -> None:
     """Check that the zones' mail works as the world sees it: records as served by DNS, SPF evaluated
@@ -211,7 +240,10 @@ def verify(
     previous = _previous_result(since) if since is not None else None
     configs = load_configs(_zone_paths(zones))
     net = NetOptions(timeout=timeout, nameservers=servers, connect_to=rules, ca_file=ca_file)
-    opts = VerifyOptions(net, smtp=smtp, outbound=outbound, probe_domain=probe_domain, dns_only=dns_only)
+    aligned = _aligned(configs, reports) if reports else {}
+    opts = VerifyOptions(
+        net, smtp=smtp, outbound=outbound, probe_domain=probe_domain, dns_only=dns_only, aligned=aligned
+    )
     if limit is None:
         report = run(configs, opts)
     else:

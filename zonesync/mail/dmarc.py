@@ -11,6 +11,7 @@ without p= is read as p=none when its rua has a valid URI (§4.10.1), otherwise 
 from __future__ import annotations
 
 from zonesync.mail import uri as uri_mod
+from zonesync.mail.orgdomain import registrable_domain
 from zonesync.mail.spec import DmarcSpec
 
 Finding = tuple[str, str]
@@ -77,15 +78,18 @@ def report_domain(uri: str) -> str | None:
 
 
 def external_report_warning(uri: str, zone: str) -> str | None:
-    """Reports to another domain need that domain's consent record (RFC 7489 §7.1; RFC 9990 for aggregate
-    reports keeps it)."""
+    """Reports to another organisational domain need that domain's consent record (RFC 7489 §7.1; RFC 9990
+    for aggregate reports keeps it). Offline, the organisational domain is the public suffix list's
+    registrable domain (the message says so); `verify` finds it with RFC 9989's DNS tree walk."""
     dom = report_domain(uri)
-    if dom is None or dom == zone or dom.endswith("." + zone):
+    org = registrable_domain(zone)
+    if dom is None or dom == org or dom.endswith("." + org):
         return None
     return (
-        f"reports to {uri} go to another domain: receivers send them only if {dom} publishes "
-        f'`{zone}._report._dmarc.{dom}` TXT "v=DMARC1" (RFC 9990 §3.1 / RFC 7489 §7.1); ask its owner to add it, or use '
-        f"an address at {zone}"
+        f"reports to {uri} go to another domain ({dom} is outside {org}, the organisational domain by the "
+        f"public suffix list; `zonesync verify` finds it with RFC 9989's DNS tree walk): receivers send them "
+        f'only if {dom} publishes `{zone}._report._dmarc.{dom}` TXT "v=DMARC1" (RFC 7489 §7.1); ask its '
+        f"owner to add it, or use an address at {zone}"
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from zonesync.mail.expand import in_zone, mx_hosts
+from zonesync.mail.rollout import Aligned
 from zonesync.mail.spec import MailSpec
 from zonesync.model import Record, ZoneConfig
 from zonesync.verify.resolver import Answer, Resolver
@@ -22,6 +23,8 @@ class ZoneContext:
     """The MTA-STS policy zonesync would publish, or None."""
     resolver: Resolver
     opts: NetOptions = field(default_factory=NetOptions)
+    aligned: Aligned | None = None
+    """What the receivers' aggregate reports say about the zone (verify --reports), for the rollout advice."""
     served: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """`name TYPE` -> the values every authoritative server agreed on (filled by the served check; proxied
     and flattened record sets are left out: their answers are Cloudflare's, not the record's)."""

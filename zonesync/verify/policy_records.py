@@ -1,8 +1,10 @@
 """Checks 4, 5 (the `_mta-sts` record) and 6: DMARC, MTA-STS and TLS-RPT records as served.
 
 The records are parsed by the checks zonesync already runs on the zone file (`zonesync.mail.dmarc`,
-`mta_sts`, `tlsrpt`); what only DNS can tell is added here: DMARC reports to another domain need that
-domain's consent record (RFC 7489 §7.1; a missing `rua=` is warned by the record check itself), and the MTA-STS id must be the one of the policy zonesync publishes
+`mta_sts`, `tlsrpt`); what only DNS can tell is added here: the zone's organisational domain by RFC 9989's
+DNS tree walk, DMARC reports to another organisational domain need that domain's consent record (RFC 7489
+§7.1, kept by RFC 9990; a missing `rua=` is warned by the record check itself), where the DMARC rollout stands
+(`zonesync.mail.rollout`), and the MTA-STS id must be the one of the policy zonesync publishes
 (senders refetch the policy only when the id changes, RFC 8461 §3.1).
 """
 
@@ -12,6 +14,8 @@ import asyncio
 from collections.abc import Callable
 
 from zonesync.mail import dkim, dmarc, mta_sts, tlsrpt
+from zonesync.mail.orgdomain import organizational_domain, stops_at, walk_names
+from zonesync.mail.rollout import advice
 from zonesync.mail.uri import split_uris
 from zonesync.verify.context import ZoneContext
 from zonesync.verify.resolver import Answer
@@ -69,12 +73,22 @@ async def check_dmarc(ctx: ZoneContext) -> list[Finding]:
         return findings
     problems = [p for p in dmarc.check_record(text, ctx.zone) if "go to another domain" not in p[1]]
     findings = _parse_findings(ctx, topic, name, problems)
-    tags = _tags(text)
+    tags = dmarc.tags_of(text)
+    org, walked = await organisational_domain(ctx, text)
+    findings.append(
+        ctx.finding(
+            topic,
+            ctx.zone,
+            Status.PASS,
+            f"organisational domain {org} (RFC 9989 DNS tree walk)",
+            details=tuple(walked),
+        )
+    )
     uris = [u for tag in ("rua", "ruf") for u in split_uris(tags.get(tag, ""))]
     external = []
     for uri in uris:
         dom = dmarc.report_domain(uri)
-        if dom and not (dom == ctx.zone or dom.endswith("." + ctx.zone)):
+        if dom and not (dom == org or dom.endswith("." + org)):
             external.append((uri, dom))
     answers = await asyncio.gather(
         *(ctx.lookup(f"{ctx.zone}._report._dmarc.{dom}", "TXT") for _, dom in external)
@@ -84,7 +98,30 @@ async def check_dmarc(ctx: ZoneContext) -> list[Finding]:
     if not any(f.status in (Status.FAIL, Status.ERROR) for f in findings):
         policy = tags.get("p", "?")
         findings.insert(0, ctx.finding(topic, name, Status.PASS, f"parses: p={policy}"))
+        step = advice(ctx.zone, tags, ctx.aligned)
+        if step is not None:
+            findings.append(ctx.finding(topic, "rollout", Status.PASS, step))
     return findings
+
+
+async def organisational_domain(ctx: ZoneContext, own: str | None) -> tuple[str, list[str]]:
+    """The zone's organisational domain by RFC 9989's DNS tree walk (§4.10, §4.10.2), and one line per
+    name asked (what was found there). `own` is the zone's own record, already read."""
+    records: dict[str, str | None] = {ctx.zone: own}
+    walked = [f"_dmarc.{ctx.zone}: {'a DMARC record' if own else 'none'}"]
+    if stops_at(ctx.zone, ctx.zone, own):
+        return organizational_domain(ctx.zone, records), walked
+    for name in walk_names(ctx.zone)[1:]:
+        answer = await ctx.lookup(dmarc.record_name(name), "TXT")
+        texts = [v for v in answer.values if dmarc.is_dmarc(v)] if answer.ok else []
+        records[name] = texts[0] if len(texts) == 1 else None  # several records: all discarded (§4.10)
+        seen = (
+            "a DMARC record" if records[name] else ("none" if answer.status != "error" else answer.describe())
+        )
+        walked.append(f"_dmarc.{name}: {seen}")
+        if stops_at(name, ctx.zone, records[name]):
+            break
+    return organizational_domain(ctx.zone, records), walked
 
 
 def _authorisation(ctx: ZoneContext, topic: str, uri: str, dom: str, answer: Answer) -> Finding:
@@ -95,7 +132,7 @@ def _authorisation(ctx: ZoneContext, topic: str, uri: str, dom: str, answer: Ans
         return ctx.finding(topic, uri, Status.PASS, f"{dom} accepts reports for {ctx.zone} ({consent})")
     return ctx.finding(
         topic, uri, Status.FAIL,
-        f"reports to {uri} are never sent: {dom} does not publish {consent} TXT \"v=DMARC1\" (RFC 7489 §7.1)",
+        f"reports to {uri} are never sent: {dom} does not publish {consent} TXT \"v=DMARC1\" (RFC 7489 §7.1, RFC 9990)",
         f"ask the owner of {dom} to publish it, or send reports to an address at {ctx.zone}",
     )  # fmt: skip
 

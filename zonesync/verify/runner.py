@@ -12,11 +12,12 @@ import asyncio
 import importlib
 import os
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from zonesync.mail.mta_sts import policy_host
+from zonesync.mail.rollout import Aligned
 from zonesync.model import ZoneConfig
 from zonesync.tokens import TOKEN_ENV, TokenError, check_token
 from zonesync.verify import dkim_check, mx_check, policy_records, served, spf_check
@@ -36,6 +37,8 @@ class VerifyOptions:
     probe_domain: str = "gmail.com"
     dns_only: bool = False
     """Skip the MTA-STS policy fetch over HTTPS (and --smtp): where the real hosts cannot be reached."""
+    aligned: Mapping[str, Aligned] = field(default_factory=dict)
+    """Zone -> what the receivers' aggregate reports say (verify --reports), for the DMARC rollout advice."""
 
 
 @dataclass(frozen=True)
@@ -197,7 +200,14 @@ def build_context(config: ZoneConfig, resolver: Resolver, opts: NetOptions) -> Z
     return ZoneContext(config, desired.records, mail_spec(config), policy_for(config), resolver, opts)
 
 
+def contexts_for(configs: Sequence[ZoneConfig], opts: VerifyOptions, resolver: Resolver) -> list[ZoneContext]:
+    """Each zone's context (raises the zone files' errors), with what the reports say about it."""
+    contexts = [build_context(cfg, resolver, opts.net) for cfg in configs]
+    for ctx in contexts:
+        ctx.aligned = opts.aligned.get(ctx.zone)
+    return contexts
+
+
 def verify(configs: Sequence[ZoneConfig], opts: VerifyOptions) -> Report:
     resolver = Resolver(opts.net)
-    contexts = [build_context(cfg, resolver, opts.net) for cfg in configs]
-    return asyncio.run(verify_async(contexts, opts, resolver))
+    return asyncio.run(verify_async(contexts_for(configs, opts, resolver), opts, resolver))

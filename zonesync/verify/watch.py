@@ -25,8 +25,8 @@ from zonesync.verify.result import Finding, Status, WaitOutcome
 from zonesync.verify.runner import (
     Report,
     VerifyOptions,
-    build_context,
     check_sts,
+    contexts_for,
     verify_async,
     verify_zone,
 )
@@ -204,5 +204,4 @@ async def watch_async(
 def watch(configs: Sequence[ZoneConfig], opts: VerifyOptions, limit: float) -> Report:
     """`verify`, waiting up to `limit` seconds for the zones to be served (raises the zone files' errors)."""
     resolver = Resolver(opts.net)
-    contexts = [build_context(cfg, resolver, opts.net) for cfg in configs]
-    return asyncio.run(watch_async(contexts, opts, limit))
+    return asyncio.run(watch_async(contexts_for(configs, opts, resolver), opts, limit))
