@@ -89,12 +89,14 @@ class GitHubRunner:
     run, with the env it would have had."""
 
     def __init__(self, workspace: Path, action_dir: Path, env: dict[str, str], secrets: dict[str, str],
-                 event: str, pr_number: str = "7") -> None:  # fmt: skip
+                 event: str, pr_number: str = "7", variables: dict[str, str] | None = None) -> None:  # fmt: skip
         self.workspace, self.action_dir, self.base_env = workspace, action_dir, env
         self.github = {"event_name": event, "action_path": str(action_dir), "token": "ghs-test",
                        "base_ref": "main" if event == "pull_request" else "",
                        "event": {"pull_request": {"number": pr_number}}}  # fmt: skip
         self.secrets = secrets
+        self.vars = dict(variables or {})
+        """The repository's configuration variables (`vars.NAME`)."""
         self.not_run: list[tuple[str, dict[str, str]]] = []
         self.tmp = workspace / ".runner-temp"
         self.tmp.mkdir(exist_ok=True)
@@ -102,17 +104,20 @@ class GitHubRunner:
     def run_job(self, workflow: dict, name: str) -> tuple[int, dict[str, str]]:
         job = workflow["jobs"][name]
         steps: dict[str, dict[str, Any]] = {}
-        ctx = {"github": self.github, "secrets": self.secrets, "steps": steps}
+        ctx = {"github": self.github, "secrets": self.secrets, "vars": self.vars, "steps": steps}
         env = {**self.base_env, **{k: expand(v, ctx) for k, v in job.get("env", {}).items()}}
-        status = 0
+        failed = 0
+        self.statuses: dict[str, int] = {}
         for step in job["steps"]:
+            if failed and step.get("if", "").strip() not in ("${{ !cancelled() }}", "${{ always() }}"):
+                continue  # after a failure, only steps that ask to run anyway
             status, outputs = self.run_step(step, env, ctx)
             if "id" in step:
                 steps[step["id"]] = {"outputs": outputs}
-            if status != 0:
-                break
+                self.statuses[step["id"]] = status
+            failed = failed or status
         job_outputs = {k: expand(v, ctx) for k, v in job.get("outputs", {}).items()}
-        return status, job_outputs
+        return failed, job_outputs
 
     def run_step(self, step: dict, env: dict[str, str], ctx: dict[str, Any]) -> tuple[int, dict[str, str]]:
         uses = step.get("uses", "")

@@ -79,7 +79,7 @@ def test_git_takes_public_keys_and_never_private_ones() -> None:
 
 @pytest.fixture
 def emulator_with_samples(monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
-    emu = Emulator(tokens=("test-token",), zones=SAMPLE_ZONES, rate_limit=0).start()
+    emu = Emulator(tokens=("test-token",), zones=SAMPLE_ZONES, rate_limit=0, dns_port=0).start()
     try:
         yield emu
     finally:
@@ -130,8 +130,13 @@ def test_github_recipe_runs_as_shipped(emulator_with_samples: Emulator, repo: Pa
     env = runner_env(tmp_path, emulator)
     secrets = {"CLOUDFLARE_API_TOKEN": "test-token", "ZONESYNC_PLAN_KEY": "plan-signing-key"}
 
+    assert emulator.dns is not None  # the drift job's verify asks the emulator's nameserver (a repo variable)
+    variables = {"ZONESYNC_VERIFY_ARGS": f"--nameserver 127.0.0.1:{emulator.dns.port} --dns-only --timeout 2"}
+
     def job(name: str, event: str) -> tuple[GitHubRunner, int, dict[str, str]]:
-        runner = GitHubRunner(repo, action_dir=repo, env=env, secrets=secrets, event=event)
+        runner = GitHubRunner(
+            repo, action_dir=repo, env=env, secrets=secrets, event=event, variables=variables
+        )
         status, outputs = runner.run_job(workflow, name)
         return runner, status, outputs
 
@@ -160,6 +165,28 @@ def test_github_recipe_runs_as_shipped(emulator_with_samples: Emulator, repo: Pa
     assert status == 0 and outputs == {"changes": "false"}
     runner, status, _ = job("drift", "schedule")
     assert status == 0, runner.last.stdout + runner.last.stderr
+    assert runner.statuses == {"plan": 0, "verify": 0}
+    summary = (repo / "summary.md").read_text()
+    assert "### zonesync verify: Verification passed" in summary  # verify's Markdown report, in the summary
+
+    # the DKIM key served is not the one in the repository: verify fails the drift job with exit 5, its
+    # report in the job summary, and the drift check still runs after it
+    (dkim_rec,) = [
+        r for r in emulator.records("mail.example") if r["name"] == "default._domainkey.mail.example"
+    ]
+    original = dkim_rec["content"]
+    broken = original.replace("p=MII", "p=MIJ")
+    emulator.store.update(
+        emulator.store.zone_by_name["mail.example"], dkim_rec["id"], {"content": broken}, patch=True
+    )
+    (repo / "summary.md").unlink()
+    runner, status, _ = job("drift", "schedule")
+    assert status == 5 and runner.statuses == {"plan": 0, "verify": 5}
+    summary = (repo / "summary.md").read_text()
+    assert "### zonesync verify: Verification failed" in summary and "| ❌ | dkim | `default` |" in summary
+    emulator.store.update(
+        emulator.store.zone_by_name["mail.example"], dkim_rec["id"], {"content": original}, patch=True
+    )
 
     # a zone changed between the plan and apply jobs: apply fails with exit 3 and writes nothing
     zone_file = repo / "zones" / "example.com.yaml"
@@ -259,11 +286,42 @@ def test_gitlab_recipe_runs_as_shipped(emulator_with_samples: Emulator, repo: Pa
         proc = job("dns-apply")
         assert proc.returncode == 1 and "artifact of the dns-plan job" in proc.stderr
 
-        assert job("dns-drift").returncode == 0
+        assert emulator.dns is not None  # verify asks the emulator's nameserver, through the job's variable
+        verify_args = {
+            "ZONESYNC_VERIFY_ARGS": f"--nameserver 127.0.0.1:{emulator.dns.port} --dns-only --timeout 2"
+        }
+        assert pipeline["dns-drift"]["artifacts"] == {
+            "when": "always",
+            "paths": ["verify.md"],
+            "expire_in": "1 month",
+        }
+        proc = job("dns-drift", **verify_args)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "### zonesync verify: Verification passed" in proc.stdout  # printed in the log
+        assert (repo / "verify.md").read_text().startswith("### zonesync verify: Verification passed")
+        strict = {"ZONESYNC_VERIFY_ARGS": verify_args["ZONESYNC_VERIFY_ARGS"] + " --strict"}
+        proc = job("dns-drift", **strict)  # no drift, but --strict makes verify's warnings fail: exit 5
+        assert proc.returncode == 5, proc.stdout + proc.stderr
+        assert "zonesync verify failed (exit 5): see verify.md" in proc.stderr
+        assert "differ from the default branch" not in proc.stderr
+        assert "| ⚠️ | mx |" in proc.stdout and "| ⚠️ | mx |" in (repo / "verify.md").read_text()
+        (dkim_rec,) = [
+            r for r in emulator.records("mail.example") if r["name"] == "default._domainkey.mail.example"
+        ]
+        zone = emulator.store.zone_by_name["mail.example"]
+        broken = {"content": dkim_rec["content"].replace("p=MII", "p=MIJ")}
+        emulator.store.update(zone, dkim_rec["id"], broken, patch=True)
+        proc = job("dns-drift", **verify_args)  # drift that breaks DKIM: plan's exit 2, verify fails too
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        assert "differ from the default branch (plan exit 2)" in proc.stderr
+        assert "zonesync verify failed (exit 5): see verify.md" in proc.stderr
+        failed = "| ❌ | dkim | `default` |"
+        assert failed in proc.stdout and failed in (repo / "verify.md").read_text()
+        emulator.store.update(zone, dkim_rec["id"], {"content": dkim_rec["content"]}, patch=True)
         emulator.add_record(
             "example.com", {"type": "A", "name": "d.example.com", "content": "192.0.2.7", "ttl": 60}
         )
-        assert job("dns-drift").returncode == 2  # the daily full plan fails on the drift
+        assert job("dns-drift", **verify_args).returncode == 2  # the daily full plan fails on the drift
 
         (repo / "zones" / "example.com.yaml").write_text("zone: example.com\nrecords: {www: {type: A}}\n")
         assert job("dns-plan").returncode == 1
