@@ -110,7 +110,7 @@ def test_verify_scenario_rows_and_target(tmp_path: Path) -> None:
 
     row = verify_dns.measure(20, True, 0.0, 1, tmp_path)
     assert row.ok, row.note
-    assert row.requests == 12 + 20 + 3  # the maddy zone's 12, one per record, l1..l3
+    assert row.requests == 12 + 20 + 3 + 1  # the maddy zone's 12, one per record, l1..l3, _dmarc.<tld> (tree walk)
     assert len(row.walls) == len(row.extra["no_delay_walls"]) == 1
     name, _met, detail = verify_dns.target(row)
     assert "chain of dependent lookups" in name and "chain 5 x 0 ms" in detail

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from verify_env import MAIL_ZONE, World, findings, world_fixture  # noqa: F401
+from verify_env import World, findings, healthy, world_fixture  # noqa: F401
 
 from zonesync.mail.orgdomain import organizational_domain, registrable_domain, walk_names
 from zonesync.mail.rollout import Aligned, advice, next_policy
@@ -55,15 +55,8 @@ def test_rollout_steps_and_advice() -> None:
     assert every is not None and "ready to step up" in every
 
 
-def _healthy(world: World) -> None:
-    world.write(MAIL_ZONE)
-    world.apply()
-    world.ptr("203.0.113.25", "mx.example.com")
-    world.ptr("2001:db8::25", "mx.example.com")
-
-
 def test_verify_shows_the_organisational_domain_and_the_rollout_checklist(world: World) -> None:
-    _healthy(world)
+    healthy(world)
     code, doc = world.verify_json()
     assert code == 0, json.dumps(doc, indent=1)
     org = [f for f in findings(doc, "dmarc") if f["message"].startswith("organisational domain")]
@@ -76,7 +69,7 @@ def test_verify_shows_the_organisational_domain_and_the_rollout_checklist(world:
 
 
 def test_verify_with_reports_says_how_much_is_aligned(world: World) -> None:
-    _healthy(world)
+    healthy(world)
     reports = world.root / "reports"
     reports.mkdir()
     text = FIXTURE.read_text().replace("mail.example", "example.com")

@@ -10,56 +10,27 @@ from pathlib import Path
 import httpx
 import jsonschema
 import pytest
-from verify_env import MAIL_ZONE, TOKEN, World, findings, world_fixture  # noqa: F401
+from verify_env import MAIL_ZONE, World, healthy, make_world, world_fixture  # noqa: F401
 
 import zonesync
-from zonesync.emulator.server import Emulator
 from zonesync.verify.since import compare
 from zonesync.verify.watch import parse_duration
 
 SCHEMA = json.loads((Path(zonesync.__file__).parent / "schemas" / "verify.schema.json").read_text())
-REVERSE_V4 = "113.0.203.in-addr.arpa"
-REVERSE_V6 = "8.b.d.0.1.0.0.2.ip6.arpa"
-
-
-def _slow_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, delay: float) -> Iterator[World]:
-    emu = Emulator(
-        tokens=(TOKEN,),
-        zones=("example.com", REVERSE_V4, REVERSE_V6),
-        rate_limit=0,
-        dns_port=0,
-        propagation_delay=delay,
-    ).start()
-    (tmp_path / "zones").mkdir()
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", TOKEN)
-    monkeypatch.setenv("CLOUDFLARE_BASE_URL", emu.url)
-    monkeypatch.setenv("NO_COLOR", "1")
-    try:
-        yield World(emu, tmp_path)
-    finally:
-        emu.stop()
 
 
 @pytest.fixture
 def slow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    yield from _slow_world(tmp_path, monkeypatch, 2.0)
+    yield from make_world(tmp_path, monkeypatch, propagation_delay=2.0)
 
 
 @pytest.fixture
 def very_slow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    yield from _slow_world(tmp_path, monkeypatch, 30.0)
-
-
-def _apply_mail(world: World) -> None:
-    world.write(MAIL_ZONE)
-    world.apply()
-    world.ptr("203.0.113.25", "mx.example.com")
-    world.ptr("2001:db8::25", "mx.example.com")
+    yield from make_world(tmp_path, monkeypatch, propagation_delay=30.0)
 
 
 def test_wait_passes_once_the_delayed_changes_are_served(slow: World) -> None:
-    _apply_mail(slow)
+    healthy(slow)
     early = slow.verify()  # right after apply: nothing is served yet
     assert early.exit_code == 5, early.output
     code, doc = slow.verify_json("--wait", "30s")
@@ -75,7 +46,7 @@ def test_wait_passes_once_the_delayed_changes_are_served(slow: World) -> None:
 
 
 def test_wait_shorter_than_the_delay_fails_naming_what_is_missing(very_slow: World) -> None:
-    _apply_mail(very_slow)
+    healthy(very_slow)
     result = very_slow.verify("--wait", "2s")
     assert result.exit_code == 5, result.output
     line = next(x for x in result.output.splitlines() if "still not served from every" in x)
@@ -91,7 +62,7 @@ def test_wait_shorter_than_the_delay_fails_naming_what_is_missing(very_slow: Wor
 
 
 def test_wait_with_everything_served_answers_in_one_round(world: World) -> None:
-    _apply_mail(world)
+    healthy(world)
     code, doc = world.verify_json("--wait", "10m")
     assert code == 0, json.dumps(doc, indent=1)
     assert doc["wait"]["rounds"] == 1 and doc["wait"]["served"] is True
@@ -112,7 +83,7 @@ def test_bad_wait_is_a_usage_error(world: World, text: str) -> None:
 
 
 def test_since_names_a_check_that_started_failing_and_a_value_that_changed(world: World) -> None:
-    _apply_mail(world)
+    healthy(world)
     before = world.root / "before.json"
     code, doc = world.verify_json()
     assert code == 0, json.dumps(doc, indent=1)
@@ -167,7 +138,7 @@ def test_since_names_a_check_that_recovered() -> None:
 
 
 def test_since_with_no_change_says_so(world: World) -> None:
-    _apply_mail(world)
+    healthy(world)
     before = world.root / "before.json"
     before.write_text(world.verify("--format", "json").output)
     result = world.verify("--since", str(before))
@@ -184,10 +155,31 @@ def test_since_with_no_change_says_so(world: World) -> None:
     ],
 )
 def test_since_refuses_what_is_not_a_verify_result(world: World, content: str, message: str) -> None:
-    _apply_mail(world)
+    healthy(world)
     bad = world.root / "bad.json"
     bad.write_text(content)
     result = world.verify("--since", str(bad))
     assert result.exit_code == 1, result.output
     assert message in result.output and "--since" in result.output
     assert "Traceback" not in result.output
+
+
+def test_since_escapes_control_characters_read_from_the_earlier_file(world: World) -> None:
+    healthy(world)
+    code, doc = world.verify_json()
+    assert code == 0
+    doc["zones"][0]["findings"].append(
+        {
+            "topic": "dkim",
+            "subject": "evil\x1b[2J",
+            "status": "fail",
+            "message": "boom\x1b[31m",
+            "fix": "",
+            "details": [],
+        }
+    )
+    before = world.root / "before.json"
+    before.write_text(json.dumps(doc))
+    for fmt in ("text", "markdown"):
+        out = world.verify("--format", fmt, "--since", str(before)).output
+        assert "\x1b" not in out and "evil\\x1b[2J" in out and "boom\\x1b[31m" in out

@@ -122,14 +122,15 @@ def findings(doc: dict, topic: str | None = None, status: str | None = None) -> 
     ]
 
 
-@pytest.fixture(name="world")
-def world_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    """Emulator with example.com, other.example (other people's records) and the reverse zones, DNS on."""
+def make_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **knobs: object) -> Iterator[World]:
+    """Emulator with example.com, other.example (other people's records) and the reverse zones, DNS on;
+    `knobs` are more Emulator arguments (propagation_delay...)."""
     emu = Emulator(
         tokens=(TOKEN,),
         zones=("example.com", "other.example", REVERSE_V4, REVERSE_V6),
         rate_limit=0,
         dns_port=0,
+        **knobs,  # type: ignore[arg-type]
     ).start()
     (tmp_path / "zones").mkdir()
     monkeypatch.chdir(tmp_path)
@@ -140,6 +141,19 @@ def world_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[W
         yield World(emu, tmp_path)
     finally:
         emu.stop()
+
+
+@pytest.fixture(name="world")
+def world_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    yield from make_world(tmp_path, monkeypatch)
+
+
+def healthy(world: World) -> None:
+    """MAIL_ZONE applied, with the PTR records of its MX addresses: verify passes."""
+    world.write(MAIL_ZONE)
+    world.apply()
+    world.ptr("203.0.113.25", "mx.example.com")
+    world.ptr("2001:db8::25", "mx.example.com")
 
 
 class SilentServer:

@@ -10,6 +10,7 @@ from typing import Any
 
 from zonesync import __version__
 from zonesync.progress import duration
+from zonesync.render.reports import clean
 from zonesync.verify.result import Finding, Status
 from zonesync.verify.runner import Report
 from zonesync.verify.since import Change
@@ -69,14 +70,14 @@ def summary(report: Report, strict: bool = False) -> str:
 
 def _change_line(c: Change) -> str:
     before, after = c.before or "(not there)", c.after or "(not there)"
-    return f"{c.zone}: {_CHANGE_TITLE[c.kind]}: {c.subject}: {before} -> {after}"
+    return clean(f"{c.zone}: {_CHANGE_TITLE[c.kind]}: {c.subject}: {before} -> {after}")
 
 
 def since_text(since: Since) -> str:
     """The changes since the earlier result, one line each (or that there are none)."""
     if not since.changes:
-        return f"No change since {since.label}."
-    lines = [f"Changes since {since.label} ({_plural(len(since.changes), 'change')}):"]
+        return f"No change since {clean(since.label)}."
+    lines = [f"Changes since {clean(since.label)} ({_plural(len(since.changes), 'change')}):"]
     lines += [f"  {_change_line(c)}" for c in since.changes]
     return "\n".join(lines)
 
@@ -174,7 +175,7 @@ def to_json(report: Report, strict: bool = False, since: Since | None = None) ->
 
 
 def _cell(value: str) -> str:
-    return value.replace("|", "\\|").replace("\n", " ")
+    return clean(value.replace("\n", " ")).replace("|", "\\|")
 
 
 def markdown(report: Report, *, strict: bool = False, since: Since | None = None) -> str:
