@@ -10,6 +10,8 @@ import os
 
 import click
 
+from zonesync.cli import echo
+
 
 def _rate_limit(value: str | None) -> tuple[int, float] | int | None:
     if value is None:
@@ -179,12 +181,12 @@ def emulator(
     for spec in faults:
         emu.inject_fault(**spec)
     emu.start()
-    click.echo(f"Cloudflare API emulator listening on {emu.url}")
+    echo(f"Cloudflare API emulator listening on {emu.url}")
     if emu.dns is not None:
-        click.echo(f"DNS (UDP and TCP) on {host}:{emu.dns.port}")
+        echo(f"DNS (UDP and TCP) on {host}:{emu.dns.port}")
     if emu.edge is not None:
         where = f"; CA certificate in {ca_file}" if ca_file else ""
-        click.echo(f"Workers edge (HTTPS) on {host}:{emu.edge_port}{where}")
+        echo(f"Workers edge (HTTPS) on {host}:{emu.edge_port}{where}")
     import sys
 
     sys.stdout.flush()
