@@ -7,16 +7,15 @@ UTF-8. The real CLI runs in a child process, so the bytes checked are the bytes 
 from __future__ import annotations
 
 import json
-import os
 import ssl
 import subprocess
-import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import trustme
+from clirun import process
 from raw_tls import RawAnswer, http_answer, raw_tls_server
 from verify_env import MAIL_ZONE, World, world_fixture  # noqa: F401
 
@@ -59,17 +58,8 @@ def strings_of(value: object) -> Iterator[str]:
             yield from strings_of(item)
 
 
-def cli(world: World, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
-    environment = {**os.environ, **(env or {})}
-    environment.pop("NO_COLOR", None)  # the default: colour only on a terminal, and this is a pipe
-    return subprocess.run(
-        [sys.executable, "-m", "zonesync", *args],
-        cwd=world.root,
-        env=environment,
-        capture_output=True,
-        timeout=120,
-        check=False,
-    )
+def cli(world: World, *args: str) -> subprocess.CompletedProcess[bytes]:
+    return process(*args, cwd=world.root)
 
 
 def policy_body() -> bytes:
