@@ -5,8 +5,16 @@ raw TLS servers on loopback (`raw_tls`), so each can end the connection exactly 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import shutil
+import socket
 import ssl
+import subprocess
+import textwrap
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +25,8 @@ from verify_env import MAIL_ZONE, World, world_fixture  # noqa: F401
 
 from zonesync.mail import policy_for
 from zonesync.orchestrate import load_configs
+from zonesync.verify.mta_sts import check_policy
+from zonesync.verify.result import ConnectTo, NetOptions, Status
 
 URL = "https://mta-sts.example.com/.well-known/mta-sts.txt"
 
@@ -103,3 +113,75 @@ def test_any_end_of_the_answer_is_a_check_result(world: World, tmp_path: Path, c
     assert fetch, doc
     assert fetch[0]["status"] == status, fetch
     assert words in fetch[0]["message"], fetch[0]["message"]
+
+
+@pytest.fixture
+def nginx_closing(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    """A real nginx on loopback serving the policy over TLS with `keepalive_timeout 0` (it answers with
+    `Connection: close` and closes), as a child process; yields its port and the CA file."""
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    if nginx is None:
+        pytest.skip("nginx is not installed (apt-get install nginx-light)")
+    ca = trustme.CA()
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    cert = ca.issue_cert("mta-sts.example.com")
+    cert.private_key_and_cert_chain_pem.write_to_path(str(tmp_path / "server.pem"))
+    root = tmp_path / "www" / ".well-known"
+    root.mkdir(parents=True)
+    (root / "mta-sts.txt").write_bytes(POLICY)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    (tmp_path / "nginx.conf").write_text(
+        textwrap.dedent(
+            f"""
+            daemon off;
+            {"user root root;" if os.geteuid() == 0 else ""}
+            pid {tmp_path}/nginx.pid;
+            error_log stderr error;
+            events {{ worker_connections 64; }}
+            http {{
+                access_log off;
+                client_body_temp_path {tmp_path}/tmp; proxy_temp_path {tmp_path}/tmp;
+                fastcgi_temp_path {tmp_path}/tmp; uwsgi_temp_path {tmp_path}/tmp; scgi_temp_path {tmp_path}/tmp;
+                keepalive_timeout 0;
+                types {{ text/plain txt; }}
+                server {{
+                    listen 127.0.0.1:{port} ssl;
+                    server_name mta-sts.example.com;
+                    ssl_certificate {tmp_path}/server.pem;
+                    ssl_certificate_key {tmp_path}/server.pem;
+                    ssl_protocols TLSv1.2 TLSv1.3;
+                    root {tmp_path}/www;
+                }}
+            }}
+            """
+        )
+    )
+    (tmp_path / "tmp").mkdir()
+    proc = subprocess.Popen([nginx, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")])
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+            assert proc.poll() is None and time.monotonic() < deadline, "nginx did not start"
+            time.sleep(0.05)
+        yield port, ca_file
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+POLICY = b"version: STSv1\r\nmode: enforce\r\nmx: mx.example.com\r\nmax_age: 604800\r\n"
+
+
+def test_a_real_nginx_that_closes_after_each_answer(nginx_closing: tuple[int, Path]) -> None:
+    port, ca_file = nginx_closing
+    opts = NetOptions(
+        timeout=3, connect_to=(ConnectTo("mta-sts.example.com", 443, "127.0.0.1", port),), ca_file=ca_file
+    )
+    found = check_policy("example.com", POLICY.decode(), ["mx.example.com"], opts)
+    assert {f.status for f in found} == {Status.PASS}, found
+    assert found[0].message.startswith(f"fetched over HTTPS ({len(POLICY)} bytes, text/plain)")
