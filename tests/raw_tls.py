@@ -1,4 +1,4 @@
-"""A tiny HTTPS server on loopback that answers with raw bytes the test chooses, and then closes, half-closes
+"""A tiny HTTPS server on loopback that answers with raw bytes the test chooses, and then closes
 or resets the connection: what `http.server` cannot be made to send (a status line holding control bytes, a
 body shorter than its Content-Length, HTTP/1.0 with no Content-Length)."""
 
@@ -11,6 +11,8 @@ import struct
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+
+from netservers import tcp_server
 
 
 @dataclass(frozen=True)
@@ -29,13 +31,8 @@ def http_answer(status_line: bytes, headers: dict[str, str], body: bytes) -> byt
 @contextlib.contextmanager
 def raw_tls_server(context: ssl.SSLContext, answer: RawAnswer) -> Iterator[int]:
     """Serve `answer` to every connection on 127.0.0.1; yields the port."""
-    stop = threading.Event()
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    listener.settimeout(0.1)
 
-    def talk(plain: socket.socket) -> None:
+    def talk(plain: socket.socket, _stop: threading.Event) -> None:
         try:
             plain.settimeout(5)
             conn = context.wrap_socket(plain, server_side=True)
@@ -57,21 +54,5 @@ def raw_tls_server(context: ssl.SSLContext, answer: RawAnswer) -> Iterator[int]:
             conn.shutdown(socket.SHUT_RDWR)
         conn.close()
 
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                plain, _ = listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=talk, args=(plain,), daemon=True).start()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield listener.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join()
-        listener.close()
+    with tcp_server(talk) as port:
+        yield port
