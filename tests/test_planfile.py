@@ -231,17 +231,17 @@ def test_truncated_or_foreign_files(workdir: Path) -> None:
 
 def test_hmac_key(emulator, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write_zone(BASIC)
-    monkeypatch.setenv(planfile.KEY_ENV, "s3cret-key")
+    monkeypatch.setenv(planfile.KEY_ENV, "s3cret-key-" + "0" * 32)
     assert run("plan", "--out", "signed.json").exit_code == 0
     text = Path("signed.json").read_text()
-    assert '"digest": "hmac-sha256:' in text and "s3cret-key" not in text
+    assert '"digest": "hmac-sha256:' in text and "s3cret-key-" + "0" * 32 not in text
     monkeypatch.delenv(planfile.KEY_ENV)
     assert run("plan", "--out", "unsigned.json").exit_code == 0
     result = run("apply", "--yes", "signed.json")
     assert result.exit_code == 3 and "set ZONESYNC_PLAN_KEY" in result.output
-    monkeypatch.setenv(planfile.KEY_ENV, "another-key")
+    monkeypatch.setenv(planfile.KEY_ENV, "another-key-" + "0" * 32)
     assert run("apply", "--yes", "signed.json").exit_code == 3
-    monkeypatch.setenv(planfile.KEY_ENV, "s3cret-key")
+    monkeypatch.setenv(planfile.KEY_ENV, "s3cret-key-" + "0" * 32)
     result = run("apply", "--yes", "unsigned.json")
     assert result.exit_code == 3 and "refusing an unsigned plan" in result.output
     assert emulator.records(ZONE) == []
@@ -258,7 +258,7 @@ def test_digest_is_over_canonical_json() -> None:
     planfile.verify(sealed, "p.json")
     with pytest.raises(StalePlanError):
         planfile.verify({**sealed, "b": [2, "ü"]}, "p.json")
-    assert planfile.seal(body, key="k")["digest"].startswith("hmac-sha256:")
+    assert planfile.seal(body, key="k" * 32)["digest"].startswith("hmac-sha256:")
 
 
 # -- unsafe -----------------------------------------------------------------------------------------------

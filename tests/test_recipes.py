@@ -128,7 +128,7 @@ def test_github_recipe_runs_as_shipped(emulator_with_samples: Emulator, repo: Pa
     emulator = emulator_with_samples
     workflow = yaml.safe_load((CI / "github-actions.yml").read_text())
     env = runner_env(tmp_path, emulator)
-    secrets = {"CLOUDFLARE_API_TOKEN": "test-token", "ZONESYNC_PLAN_KEY": "plan-signing-key"}
+    secrets = {"CLOUDFLARE_API_TOKEN": "test-token", "ZONESYNC_PLAN_KEY": "plan-signing-key-0123456789abcdef"}
 
     def job(name: str, event: str) -> tuple[GitHubRunner, int, dict[str, str]]:
         runner = GitHubRunner(repo, action_dir=repo, env=env, secrets=secrets, event=event)
@@ -217,7 +217,7 @@ def test_gitlab_recipe_runs_as_shipped(emulator_with_samples: Emulator, repo: Pa
     assert variables["ZONESYNC_VERSION"].startswith("zonesync @ https://")
     # the one thing a runner here cannot reach is GitHub: install from this checkout instead, through the
     # very same variable a user sets to pin a release or a commit
-    ci_vars = {"CLOUDFLARE_API_TOKEN": "test-token", "ZONESYNC_PLAN_KEY": "plan-signing-key",
+    ci_vars = {"CLOUDFLARE_API_TOKEN": "test-token", "ZONESYNC_PLAN_KEY": "plan-signing-key-0123456789abcdef",
                "ZONESYNC_VERSION": str(repo)}  # fmt: skip
     try:
 

@@ -51,6 +51,8 @@ if TYPE_CHECKING:
 
 KEY_ENV = "ZONESYNC_PLAN_KEY"
 REQUIRE_SIGNED_ENV = "ZONESYNC_REQUIRE_SIGNED_PLAN"
+MIN_KEY_BYTES = 32
+"""An HMAC-SHA256 key of fewer random bytes than the hash is weaker than it need be (RFC 2104 §3)."""
 
 
 class PlanFileError(ZonesyncError):
@@ -79,7 +81,15 @@ def _plan_key(key: str | bytes | None = None) -> bytes | None:
             )
     if key is None:
         return None
-    return key.encode() if isinstance(key, str) else key
+    data = key.encode() if isinstance(key, str) else key
+    if len(data) < MIN_KEY_BYTES:
+        raise PlanFileError(
+            f"{KEY_ENV} is {len(data)} bytes long, less than the {MIN_KEY_BYTES} a signing key needs (a short key "
+            "can be guessed, and cannot be told apart from ordinary words to keep it out of messages): make one "
+            "with `python3 -c 'import secrets; print(secrets.token_hex(32))'` or `openssl rand -hex 32`, and set "
+            "it in both the plan and the apply job"
+        )
+    return data
 
 
 def digest(body: Mapping[str, Any], key: bytes | None = None) -> str:

@@ -100,7 +100,7 @@ def import_(
             + "\n".join(lines)
         )
     if to_stdout:
-        click.echo(result.text, nl=False)
+        echo(result.text, nl=False)
         for path in result.public_keys:
             echo(f"note: not written with -o -: {path} (the DKIM key published now)", err=True)
         return

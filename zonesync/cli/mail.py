@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from zonesync.cli import Command, Group
+from zonesync.cli import Command, Group, echo
 
 ZONE_HELP = "ZONE is a zone name (zones/<zone>.yaml) or a zone file path."
 
@@ -68,26 +68,26 @@ def dkim_generate(zone: str, selector: str | None) -> None:
     for d in _selected(spec, selector):
         problem = dkim_mod.selector_problem(d.selector)
         if problem is not None:  # it names a DNS record, and by default the key file
-            click.echo(f"{d.source}: error: {problem}", err=True)
+            echo(f"{d.source}: error: {problem}", err=True)
             failed = True
             continue
         state = resolve(d, config.zone, None, generate=True)
         for diag in state.diagnostics:
-            click.echo(str(diag), err=True)
+            echo(str(diag), err=True)
             failed = failed or diag.level == "error"
         name = dkim_mod.record_name(d.selector, config.zone)
         if state.generated is not None:
-            click.echo(f"selector {d.selector}: generated a new {d.algorithm} key pair")
-            click.echo(f"  private key: {state.generated.private_key} (mode 0600; keep it secret)")
-            click.echo(
+            echo(f"selector {d.selector}: generated a new {d.algorithm} key pair")
+            echo(f"  private key: {state.generated.private_key} (mode 0600; keep it secret)")
+            echo(
                 f"  public key:  {state.generated.public_key} (safe to commit: plan works without the secret)"
             )
-            click.echo(
+            echo(
                 f"  The private key must reach the mail server (for maddy: {_maddy_hint(config.zone, d.selector)})."
             )
         elif not state.pending:
-            click.echo(f"selector {d.selector}: a key already exists ({state.origin}); left untouched")
-        click.echo(f'  record: {name} TXT "{state.value}"')
+            echo(f"selector {d.selector}: a key already exists ({state.origin}); left untouched")
+        echo(f'  record: {name} TXT "{state.value}"')
     if failed:
         raise SystemExit(1)
 
@@ -110,20 +110,20 @@ def dkim_show(zone: str) -> None:
     for d in spec.dkim:
         state = resolve(d, config.zone, None, generate=False)
         name = dkim_mod.record_name(d.selector, config.zone)
-        click.echo(f"selector {d.selector} ({d.algorithm})")
+        echo(f"selector {d.selector} ({d.algorithm})")
         exists = "exists" if d.private_key.exists() else "missing"
-        click.echo(f"  private key: {d.private_key} ({exists})")
+        echo(f"  private key: {d.private_key} ({exists})")
         pub = pub_path(d.private_key)
-        click.echo(f"  public key:  {pub} ({'exists' if pub.exists() else 'missing'})")
+        echo(f"  public key:  {pub} ({'exists' if pub.exists() else 'missing'})")
         if state.pending:
-            click.echo(
+            echo(
                 f"  record: {name} TXT: no key yet; `zonesync dkim generate {zone}` or `zonesync apply` creates it"
             )
         else:
-            click.echo(f"  key from: {state.origin}")
-            click.echo(f'  record: {name} TXT "{state.value}"')
+            echo(f"  key from: {state.origin}")
+            echo(f'  record: {name} TXT "{state.value}"')
         for diag in state.diagnostics:
-            click.echo(f"  {diag}", err=True)
+            echo(f"  {diag}", err=True)
 
 
 @click.group("mta-sts", cls=Group)
@@ -152,13 +152,13 @@ def mta_sts_policy(zone: str, out_dir: str | None) -> None:
     if policy is None:
         raise ZonesyncError(f"{config.path}: the mail block has no `mta_sts:` (or `preset: maddy`)")
     if out_dir is None:
-        click.echo(policy, nl=False)
+        echo(policy, nl=False)
         return
     target = Path(out_dir) / config.zone / ".well-known" / "mta-sts.txt"
     make_dirs(target.parent)
     target.write_bytes(policy.encode("utf-8"))
-    click.echo(f"wrote {target}")
-    click.echo(f"serve it at {policy_url(config.zone)} with a valid certificate for mta-sts.{config.zone}")
+    echo(f"wrote {target}")
+    echo(f"serve it at {policy_url(config.zone)} with a valid certificate for mta-sts.{config.zone}")
 
 
 @click.command("explain", cls=Command, epilog=ZONE_HELP)
@@ -175,4 +175,4 @@ def explain(zone: str) -> None:
     records = [*config.records, *result.records]
     hosts = mx_hosts(spec, records, config.zone)
     policy = sts_policy(spec, config.records) if spec is not None else None
-    click.echo(explain_text(config.zone, records, hosts, policy, result.diagnostics), nl=False)
+    echo(explain_text(config.zone, records, hosts, policy, result.diagnostics), nl=False)

@@ -209,7 +209,7 @@ def emit(
             if zp.has_changes and (p := safety.check(zp, safety.limits_for(by_zone.get(zp.zone))))
         ]
     if fmt == "json":
-        click.echo(json_render.dumps(planfile.sealed(plan, by_zone)), nl=False)
+        echo(json_render.dumps(planfile.sealed(plan, by_zone)), nl=False)
     elif fmt == "markdown":
         from zonesync.render.markdown import render as render_md
 

@@ -15,6 +15,7 @@ import click
 from zonesync import safety
 from zonesync.plan import Plan, ZonePlan
 from zonesync.rdata import relative_name
+from zonesync.render.escape import markdown_code, markdown_text
 from zonesync.render.text import render_change, summary, worker_lines
 
 if TYPE_CHECKING:
@@ -27,12 +28,9 @@ MAX_LINES = 2000
 """GitHub limits a comment to 65,536 characters: very long zones are cut, with a note."""
 
 
-def _cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-
-
-def _code(text: str) -> str:
-    return "`" + text.replace("`", "'") + "`"
+_cell = markdown_text
+"""Text in a table cell, a quote or a list item: what came from outside cannot add Markdown or HTML."""
+_code = markdown_code
 
 
 def _status(zp: ZonePlan, problem: str | None) -> str:

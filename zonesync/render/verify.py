@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from zonesync import __version__
+from zonesync.render.escape import escape, json_text, markdown_code, markdown_text
 from zonesync.verify.result import Finding, Status
 from zonesync.verify.runner import Report
 
@@ -41,27 +42,33 @@ def summary(report: Report, strict: bool = False) -> str:
     return line
 
 
+def _one(value: str) -> str:
+    """A finding's field on its line: what servers sent in it escaped, newlines included (a policy or a TXT
+    value cannot add a line, a colour or a control sequence to the report)."""
+    return escape(value, keep_lines=False)
+
+
 def text(report: Report, *, verbose: bool = False, color: bool = False, strict: bool = False) -> str:
     """Passing checks are one line each; failures add their fix; `verbose` adds details (the SPF tree)."""
     lines: list[str] = []
     for zone in report.zones:
         findings = report.for_zone(zone)
-        lines.append(f"{zone}")
+        lines.append(_one(zone))
         for f in findings:
             label = _paint(f"{_LABEL[f.status]:<5}", f.status, color)
-            lines.append(f"  {f.topic:<8} {label} {f.subject}: {f.message}")
+            lines.append(f"  {_one(f.topic):<8} {label} {_one(f.subject)}: {_one(f.message)}")
             if f.fix and f.status is not Status.PASS:
-                lines.append(f"  {'':<8}       fix: {f.fix}")
+                lines.append(f"  {'':<8}       fix: {_one(f.fix)}")
             if verbose:
-                lines.extend(f"  {'':<8}       | {d}" for d in f.details)
+                lines.extend(f"  {'':<8}       | {_one(d)}" for d in f.details)
         lines.append("")
     zones = set(report.zones)
     extra = [f for f in report.findings if f.zone not in zones]
     for f in extra:  # --outbound: about this machine, not a zone
         label = _paint(f"{_LABEL[f.status]:<5}", f.status, color)
-        lines.append(f"{f.topic:<10} {label} {f.subject}: {f.message}")
+        lines.append(f"{_one(f.topic):<10} {label} {_one(f.subject)}: {_one(f.message)}")
         if f.fix and f.status is not Status.PASS:
-            lines.append(f"{'':<10}       fix: {f.fix}")
+            lines.append(f"{'':<10}       fix: {_one(f.fix)}")
     if extra:
         lines.append("")
     lines.append(summary(report, strict))
@@ -98,26 +105,29 @@ def document(report: Report, strict: bool = False) -> dict[str, Any]:
 
 
 def to_json(report: Report, strict: bool = False) -> str:
-    return json.dumps(document(report, strict), indent=2, ensure_ascii=False)
-
-
-def _cell(value: str) -> str:
-    return value.replace("|", "\\|").replace("\n", " ")
+    """Valid UTF-8 whatever the servers sent (`zonesync.render.escape.json_text`)."""
+    return json_text(json.dumps(document(report, strict), indent=2, ensure_ascii=False))
 
 
 def markdown(report: Report, *, strict: bool = False) -> str:
     """A table per zone: status, topic, what was checked, what was seen and the fix."""
-    out = [f"### zonesync verify: {summary(report, strict)}", ""]
+    out = [f"### zonesync verify: {markdown_text(summary(report, strict))}", ""]
     zones = set(report.zones)
     groups = [(z, report.for_zone(z)) for z in report.zones]
     machine = [f for f in report.findings if f.zone not in zones]
     if machine:
         groups.append(("this machine", machine))
     for title, findings in groups:
-        out += [f"#### {title}", "", "| | topic | checked | result | fix |", "|---|---|---|---|---|"]
+        out += [
+            f"#### {markdown_text(title)}",
+            "",
+            "| | topic | checked | result | fix |",
+            "|---|---|---|---|---|",
+        ]
         for f in findings:
             out.append(
-                f"| {_MARK[f.status]} | {f.topic} | `{_cell(f.subject)}` | {_cell(f.message)} | {_cell(f.fix)} |"
+                f"| {_MARK[f.status]} | {markdown_text(f.topic)} | {markdown_code(f.subject, in_table=True)} "
+                f"| {markdown_text(f.message)} | {markdown_text(f.fix)} |"
             )
         out.append("")
     return "\n".join(out)
