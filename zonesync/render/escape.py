@@ -15,20 +15,20 @@ what the reviewer reads. So every character of those kinds is shown as an escape
 A backslash is left as it is, so that escaping is idempotent (a renderer may escape a value and the output
 boundary the whole line again) and values in zone-file presentation (`\\"`, `\\032`) read as before; the
 price is that a value holding the four characters `\\x1b` looks like one holding ESC. Exact values are in
-`--format json`, where every character is JSON-escaped (`json_text`). Pure; no imports beyond `re`.
+`--format json`, where every character is JSON-escaped (`json_text`). Pure.
 """
 
 from __future__ import annotations
 
 import re
 
+from zonesync.render.style import SGR as _SGR
+
 _BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029"
 _UNSAFE_IN_LINES = re.compile(f"\r(?!\n)|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff{_BIDI}]")
 """What `escape` replaces when lines are kept: newline, tab and a CRLF line end pass (an MTA-STS policy is
 CRLF text); a carriage return alone (which would overwrite the start of its line) does not."""
 _UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f\ud800-\udfff{_BIDI}]")
-_SGR = re.compile("\x1b\\[[0-9;]*m")
-"""A Select Graphic Rendition sequence: the colours zonesync itself adds on a terminal."""
 _JSON_UNSAFE = re.compile(f"[\x7f-\x9f\ud800-\udfff{_BIDI}]")
 _MARKDOWN_ACTIVE = re.compile(r"([\\`*_\[\]<>|~#!&])")
 """ASCII punctuation that starts emphasis, links, images, HTML, tables, headings or entities in GitHub/GitLab

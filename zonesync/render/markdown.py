@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-import click
-
 from zonesync import safety
 from zonesync.plan import Plan, ZonePlan
 from zonesync.rdata import relative_name
 from zonesync.render.escape import markdown_code, markdown_text
+from zonesync.render.style import unstyle
 from zonesync.render.text import render_change, summary, worker_lines
 
 if TYPE_CHECKING:
@@ -53,11 +52,11 @@ def _zone_lines(zp: ZonePlan) -> list[str]:
     out: list[str] = []
     for change in zp.changes:
         for i, line in enumerate(render_change(change, zp.zone)):
-            plain = click.unstyle(line)
+            plain = unstyle(line)
             # diff highlighting keys on the first column: +, - or space (~ shows as context).
             out.append(plain[2:] if i == 0 else "  " + plain.strip())
     for line in worker_lines(zp):
-        plain = click.unstyle(line)
+        plain = unstyle(line)
         out.append(plain[2:] if plain[2:3] in ("+", "~", "-") else "  " + plain.strip())
     return out
 

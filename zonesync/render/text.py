@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import click
-
 from zonesync.model import Record
 from zonesync.plan import Change, Plan, ZonePlan
 from zonesync.render.escape import escape
+from zonesync.render.style import style
 
 if TYPE_CHECKING:
     from zonesync.model import ApplyReport
@@ -71,7 +70,7 @@ def render_change(change: Change, zone: str) -> list[str]:
     rec = change.record
     head = _line(f"  {sign} {change.action:<6} {relative_name(rec.name, zone)} {rec.type}")
     if change.action == "update":
-        lines = [click.style(head, fg=colour) + _line(_origin(change.after))]
+        lines = [style(head, fg=colour) + _line(_origin(change.after))]
         for fname, old, new in change.changed_fields():
             if fname == "value" and change.after is not None and change.after.pending:
                 new_s = PENDING_VALUE
@@ -80,7 +79,7 @@ def render_change(change: Change, zone: str) -> list[str]:
             lines.append(_line(f"      {fname}: {_fmt_field(fname, old, rec.type)} -> {new_s}"))
         return lines
     line = _line(f"{head} {_value(rec)}  ({_settings(rec)})")
-    return [click.style(line, fg=colour) + _line(_origin(change.after))]
+    return [style(line, fg=colour) + _line(_origin(change.after))]
 
 
 def render_worker_change(change: WorkerChange) -> list[str]:
@@ -95,13 +94,13 @@ def render_worker_change(change: WorkerChange) -> list[str]:
     origin = "  [from mail:mta_sts]" if after is not None else ""
     if change.action == "update" and isinstance(after, Script) and isinstance(before, Script):
         if before.content == after.content:
-            return [click.style(head, fg=colour) + origin, "      tags: -> zonesync"]
+            return [style(head, fg=colour) + origin, "      tags: -> zonesync"]
         old_id = served_policy_id(before.content) or "(a script zonesync did not write)"
         detail = f"      policy id: {old_id} -> {served_policy_id(after.content)}"
-        return [click.style(head, fg=colour) + origin, detail]
+        return [style(head, fg=colour) + origin, detail]
     if change.action == "update" and isinstance(after, Domain) and isinstance(before, Domain):
         return [
-            click.style(head, fg=colour) + origin,
+            style(head, fg=colour) + origin,
             _line(f"      service: {before.service} -> {after.service}"),
         ]
     if isinstance(after, Script):
@@ -114,7 +113,7 @@ def render_worker_change(change: WorkerChange) -> list[str]:
         tail = " (Cloudflare removes its AAAA 100:: record with it)"
     else:
         tail = ""
-    return [click.style(_line(head + tail), fg=colour) + origin]
+    return [style(_line(head + tail), fg=colour) + origin]
 
 
 def worker_lines(zp: ZonePlan) -> list[str]:
@@ -137,15 +136,15 @@ def summary(counts: dict[str, int]) -> str:
 
 
 def render_zone(zp: ZonePlan) -> list[str]:
-    lines = [click.style(_line(zp.zone), bold=True) + _line(f"  ({zp.path})")]
+    lines = [style(_line(zp.zone), bold=True) + _line(f"  ({zp.path})")]
     for warning in zp.warnings:
-        lines.append(click.style(_line(f"  warning: {warning.source}: {warning.message}"), fg="yellow"))
+        lines.append(style(_line(f"  warning: {warning.source}: {warning.message}"), fg="yellow"))
     for change in zp.changes:
         lines.extend(render_change(change, zp.zone))
     lines.extend(worker_lines(zp))
     for skipped in zp.skipped:
         lines.append(
-            click.style(
+            style(
                 _line(f"  ! skip   {relative_name(skipped.name, zp.zone)} {skipped.type}: {skipped.reason}"),
                 fg="cyan",
             )
