@@ -51,10 +51,12 @@ if TYPE_CHECKING:
 def validate(zone_files: tuple[Path, ...]) -> None:
     """Check zone files (or zones by name) offline: no token, no network. Exit 1 on the first file with
     errors."""
+    from zonesync import accounts
     from zonesync.orchestrate import validate_offline
     from zonesync.safety import limits_for
 
     configs = load(zone_files)
+    accounts.load().route([cfg.zone for cfg in configs])  # the accounts file, and one account per zone
     desired = validate_offline(configs)
     for cfg in configs:
         limits_for(cfg)  # a malformed max_changes is bad input too
