@@ -27,6 +27,7 @@ from zonesync.cli import (
 )
 from zonesync.cli.progress import no_progress_option, progress_line
 from zonesync.errors import ZonesyncError
+from zonesync.plural import counted
 
 changed_since_option = click.option(
     "--changed-since",
@@ -62,7 +63,7 @@ def validate(zone_files: tuple[Path, ...]) -> None:
         limits_for(cfg)  # a malformed max_changes is bad input too
     print_warnings(desired)
     for cfg, d in zip(configs, desired, strict=True):
-        echo(f"{cfg.path}: {cfg.zone}: {len(d.records)} records OK")
+        echo(f"{cfg.path}: {cfg.zone}: {counted(len(d.records), 'record')} OK")
 
 
 @click.command(cls=Command, epilog=exitcodes.HELP)

@@ -30,6 +30,7 @@ import httpx
 
 from zonesync.errors import ApiError
 from zonesync.model import ApplyReport, Record
+from zonesync.plural import counted
 from zonesync.providers import cloudflare_schema as schema
 from zonesync.providers import tls
 from zonesync.providers.jsonstream import InvalidJSON, Streamed, parse_object
@@ -500,7 +501,7 @@ class CloudflareProvider:
             live = self.list_records(zone)
         except ApiError as exc:
             report.error = (
-                f"{label}: {why}; reading the zone back failed ({exc}): whether its {len(chunk)} changes "
+                f"{label}: {why}; reading the zone back failed ({exc}): whether its {counted(len(chunk), 'change')} "
                 "landed is unknown — run `zonesync plan` to see the live zone"
             )
             report.unknown.extend(chunk)
@@ -524,7 +525,7 @@ class CloudflareProvider:
         report.not_applied.extend((*state.not_landed, *state.neither))
         report.error = (
             f"{label}: {why}; the zone changed since it was planned (another run or someone else): "
-            f"{len(state.landed)} of its {len(chunk)} changes are already live, "
+            f"{len(state.landed)} of its {counted(len(chunk), 'change')} are already live, "
             f"{len(state.not_landed) + len(state.neither)} are not; plan again"
         )
         return False

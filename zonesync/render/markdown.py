@@ -14,6 +14,7 @@ import click
 
 from zonesync import safety
 from zonesync.plan import Plan, ZonePlan
+from zonesync.plural import counted
 from zonesync.rdata import relative_name
 from zonesync.render.text import render_change, summary, worker_lines
 
@@ -90,7 +91,7 @@ def render_zone(zp: ZonePlan, problem: str | None) -> list[str]:
             block = f"<details>\n<summary>{summary(zp.counts())}</summary>\n\n{block}\n\n</details>"
         out += [block, ""]
     if zp.skipped:
-        out += ["<details>", f"<summary>{len(zp.skipped)} records left alone</summary>", ""]
+        out += ["<details>", f"<summary>{counted(len(zp.skipped), 'record')} left alone</summary>", ""]
         out += [
             f"- {_code(relative_name(s.name, zp.zone) + ' ' + s.type)}: {_cell(s.reason)}" for s in zp.skipped
         ]
