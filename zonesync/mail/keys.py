@@ -264,6 +264,8 @@ def find_local_key(spec: DkimSpec) -> _Local:
             origin = f"private key {private}"
         except PermissionError:
             unreadable = True
+        except FileNotFoundError:  # a dangling link: choose_key says why nothing is written through it
+            pass
         except KeyFileError as exc:
             err(
                 f"DKIM private key {private} cannot be used: {exc}. The mail server signs with this file, so "
@@ -287,6 +289,8 @@ def find_local_key(spec: DkimSpec) -> _Local:
                 f"{what} {path} is unusable ({exc}): zonesync reads the public key from it; regenerate it "
                 "from the private key or delete it"
             )
+            continue
+        except FileNotFoundError:  # a dangling link, or gone meanwhile: as if absent
             continue
         except OSError as exc:
             err(f"cannot read {what} {path}: {exc.strerror or exc}")
