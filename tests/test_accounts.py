@@ -24,7 +24,7 @@ accounts:
     zones: [agency.example, same.example]
   - id: {SHOP}
     token_env: CF_TOKEN_SHOP
-    zones: ["*.example"]
+    zones: [shop.example, "*.shop.example"]
 """
 
 
@@ -37,10 +37,11 @@ def parse(text: str) -> accounts.Accounts:
 # -- the file -------------------------------------------------------------------------------------------------
 
 
-def test_routing_first_matching_account_wins_and_the_rest_use_the_default() -> None:
+def test_routing_each_zone_to_its_account_and_the_rest_to_the_default() -> None:
     acc = parse(ACCOUNTS_FILE + "")
     assert acc.for_zone("same.example").id == AGENCY
     assert acc.for_zone("shop.example").id == SHOP
+    assert acc.for_zone("www.shop.example").id == SHOP
     assert acc.for_zone("example.org") is accounts.DEFAULT_ACCOUNT
     assert acc.for_zone("example.org").token_env == "CLOUDFLARE_API_TOKEN"
     groups = acc.route(["shop.example", "agency.example", "example.org", "same.example"])

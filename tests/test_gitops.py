@@ -197,7 +197,7 @@ MARKDOWN = """\
 ```
 
 <details>
-<summary>1 records left alone</summary>
+<summary>1 record left alone</summary>
 
 - `app A`: managed by Cloudflare (read only)
 

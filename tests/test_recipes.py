@@ -64,14 +64,31 @@ def test_readme_shows_the_recipes_and_the_action() -> None:
 
 def test_git_takes_public_keys_and_never_private_ones() -> None:
     """A repository keeps its zones' `.pub` files (CI plans without the secret); private keys stay out.
-    The checkout itself ships no key at all: the recipe test makes its own."""
+    The checkout ships the sample mail zone's public keys, as a user's repository does, and no private one."""
     tracked = subprocess.run(["git", "ls-files", "keys"], cwd=ROOT, capture_output=True, text=True).stdout
-    assert tracked == ""
-    names = ["keys/x_default.key", "keys/x_default.key.pub", "elsewhere/a.key"]
+    assert tracked.split() == [
+        "keys/.gitignore",
+        "keys/mail.example_default.key.pub",
+        "keys/mail.example_ed2026.key.pub",
+    ]
+    names = ["keys/x_default.key", "keys/x_default.key.pub", "keys/mail/x.private", "elsewhere/a.key"]
     ignored = subprocess.run(
         ["git", "check-ignore", "--no-index", *names], cwd=ROOT, capture_output=True, text=True
     ).stdout.split()
-    assert ignored == ["keys/x_default.key", "elsewhere/a.key"]
+    assert ignored == ["keys/x_default.key", "keys/mail/x.private", "elsewhere/a.key"]
+
+
+def test_the_sample_zones_plan_with_the_committed_public_keys(tmp_path: Path) -> None:
+    """A fresh clone validates without a private key: every DKIM record comes from a committed .pub, none
+    is pending (a pending key would stop `plan --out` in CI)."""
+    path = copy_checkout(tmp_path / "clone")
+    assert not [p for p in (path / "keys").iterdir() if not p.name.endswith((".pub", ".gitignore"))]
+    proc = subprocess.run(
+        [sys.executable, "-m", "zonesync", "dkim", "show", "mail.example"],
+        cwd=path, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0 and not proc.stderr, proc.stdout + proc.stderr
+    assert proc.stdout.count("key from: public key file") == 2 and "no key yet" not in proc.stdout
 
 
 # -- run ----------------------------------------------------------------------------------------------------
@@ -90,13 +107,7 @@ def emulator_with_samples(monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]
 def repo(tmp_path: Path) -> Path:
     """A fresh clone as a pull request sees it: the base branch (`origin/main`) without zones/, and the
     pull request's commit adding them, so `--changed-since` the base plans the sample zones."""
-    path = copy_checkout(tmp_path / "repo")
-    # the sample mail zone's DKIM keys made as a user does before the first plan; only the .pub files are
-    # committed, and the private keys are not on the runner either
-    generate = [sys.executable, "-m", "zonesync", "dkim", "generate", "mail.example"]
-    subprocess.run(generate, cwd=path, check=True, capture_output=True)
-    for private in (path / "keys").glob("*.key"):
-        private.unlink()
+    path = copy_checkout(tmp_path / "repo")  # with the sample zones' committed .pub files, no private key
     commit = ["git", "-c", "user.name=ci", "-c", "user.email=ci@example.com", "commit", "-q", "-m"]
     for args in (
         ["git", "init", "-q", "-b", "pr"],

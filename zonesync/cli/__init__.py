@@ -308,6 +308,7 @@ def make_provider(
             verbose=verbose,
             limiter=limiters[token],
             account_id=account.id,
+            token_env=account.token_env,
             before_request=on_request,
             notify=lambda message: echo(message, err=True),  # "rate limited: waiting 120 s"
         )

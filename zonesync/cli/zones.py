@@ -28,6 +28,7 @@ from zonesync.cli import (
 from zonesync.cli.progress import no_progress_option, progress_line
 from zonesync.errors import ZonesyncError
 from zonesync.zonelock import DEFAULT_LEASE, DEFAULT_TIMEOUT
+from zonesync.plural import counted
 
 changed_since_option = click.option(
     "--changed-since",
@@ -52,16 +53,18 @@ if TYPE_CHECKING:
 def validate(zone_files: tuple[Path, ...]) -> None:
     """Check zone files (or zones by name) offline: no token, no network. Exit 1 on the first file with
     errors."""
+    from zonesync import accounts
     from zonesync.orchestrate import validate_offline
     from zonesync.safety import limits_for
 
     configs = load(zone_files)
+    accounts.load().route([cfg.zone for cfg in configs])  # the accounts file, and one account per zone
     desired = validate_offline(configs)
     for cfg in configs:
         limits_for(cfg)  # a malformed max_changes is bad input too
     print_warnings(desired)
     for cfg, d in zip(configs, desired, strict=True):
-        echo(f"{cfg.path}: {cfg.zone}: {len(d.records)} records OK")
+        echo(f"{cfg.path}: {cfg.zone}: {counted(len(d.records), 'record')} OK")
 
 
 @click.command(cls=Command, epilog=exitcodes.HELP)

@@ -30,6 +30,7 @@ import httpx
 
 from zonesync.errors import ApiError
 from zonesync.model import ApplyReport, Record
+from zonesync.plural import counted
 from zonesync.providers import cloudflare_schema as schema
 from zonesync.providers import tls
 from zonesync.providers.jsonstream import InvalidJSON, Streamed, parse_object
@@ -136,13 +137,14 @@ def _describe_bad(exc: Exception) -> str:
     return str(exc) if isinstance(exc, schema.AnswerError) else describe_api_error(exc)
 
 
-def _auth_hint(exc: Exception) -> str:
+def _auth_hint(exc: Exception, token_env: str) -> str:
+    """What to check when Cloudflare refused the token, naming the variable that held it."""
     if isinstance(exc, cloudflare.APIStatusError) and exc.status_code in (400, 401, 403):
         body = exc.body if isinstance(exc.body, dict) else {}
         errors = body.get("errors")
         codes = {e.get("code") for e in (errors if isinstance(errors, list) else []) if isinstance(e, dict)}
         if codes & {9106, 6003, 9109, 10000, 6111}:
-            return " — check CLOUDFLARE_API_TOKEN (it needs Zone:Read and DNS:Edit on this zone)"
+            return f" — check {token_env} (it needs Zone:Read and DNS:Edit on this zone)"
     return ""
 
 
@@ -226,12 +228,15 @@ class CloudflareProvider:
         notify: Callable[[str], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         account_id: str | None = None,
+        token_env: str = "CLOUDFLARE_API_TOKEN",
     ) -> None:
         """`limiter` is asked before every request (SDK retries included) and told every answer's headers,
         which carry the token's remaining budget. `account_id` (from the accounts file): zones are looked up
         in this account only. `deadline` bounds each response as a whole; `notify` hears about rate-limit
-        waits; `sleep` waits (both replaceable in tests)."""
+        waits; `sleep` waits (both replaceable in tests). `token_env` names the variable the token came
+        from, for messages."""
         self.account_id = account_id
+        self.token_env = token_env
         hooks: dict[str, list[Callable[..., Any]]] = {"request": [], "response": [_no_sdk_retry_on_429]}
         if before_request is not None:
             hooks["request"].append(lambda request: before_request())
@@ -337,7 +342,7 @@ class CloudflareProvider:
                 self._collect(found, wanted, more)
         except cloudflare.APIError as exc:
             raise ApiError(
-                f"looking up zones {', '.join(wanted)}: {describe_api_error(exc)}{_auth_hint(exc)}"
+                f"looking up zones {', '.join(wanted)}: {describe_api_error(exc)}{_auth_hint(exc, self.token_env)}"
             ) from None
         except (schema.AnswerError, httpx.TransportError) as exc:
             raise ApiError(
@@ -414,7 +419,7 @@ class CloudflareProvider:
             listing.done()
         except cloudflare.APIError as exc:
             raise ApiError(
-                f"{zone.name}: reading records: {describe_api_error(exc)}{_auth_hint(exc)}"
+                f"{zone.name}: reading records: {describe_api_error(exc)}{_auth_hint(exc, self.token_env)}"
             ) from None
         except (schema.AnswerError, httpx.TransportError) as exc:
             raise ApiError(f"{zone.name}: reading records: bad answer: {_describe_bad(exc)}") from None
@@ -529,7 +534,7 @@ class CloudflareProvider:
             except cloudflare.APIStatusError as exc:
                 if exc.status_code < 500:
                     # Refused. But refused because another run already changed those records?
-                    why = f"{describe_api_error(exc)}{_auth_hint(exc)}"
+                    why = f"{describe_api_error(exc)}{_auth_hint(exc, self.token_env)}"
                     return self._settle(
                         zone, chunk, label, report, why, refused=True, resent=attempt > 0, lock=lock
                     )
@@ -572,7 +577,7 @@ class CloudflareProvider:
             live = self.list_records(zone)
         except ApiError as exc:
             report.error = (
-                f"{label}: {why}; reading the zone back failed ({exc}): whether its {len(chunk)} changes "
+                f"{label}: {why}; reading the zone back failed ({exc}): whether its {counted(len(chunk), 'change')} "
                 "landed is unknown — run `zonesync plan` to see the live zone"
             )
             report.unknown.extend(chunk)
@@ -601,7 +606,7 @@ class CloudflareProvider:
         report.not_applied.extend((*state.not_landed, *state.neither))
         report.error = (
             f"{label}: {why}; the zone changed since it was planned (another run or someone else): "
-            f"{len(state.landed)} of its {len(chunk)} changes are already live, "
+            f"{len(state.landed)} of its {counted(len(chunk), 'change')} are already live, "
             f"{len(state.not_landed) + len(state.neither)} are not; plan again"
         )
         return False

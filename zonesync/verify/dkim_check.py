@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
 from zonesync.mail import dkim
-from zonesync.mail.keys import KeyFileError, maddy_dns_path, pub_path, read_private_key
+from zonesync.mail.keys import KeyFileError, maddy_dns_path, pub_path, read_private_key, read_public_key
 from zonesync.verify.context import ZoneContext
 from zonesync.verify.result import Finding, Status
 
@@ -42,7 +42,7 @@ def signature_verifies(private: dkim.PrivateKey, public: dkim.PublicKey) -> bool
 def _local_key(private: Path) -> tuple[dkim.PrivateKey | None, dkim.PublicKey | None, str, str]:
     """(private key, public key, where from, problem) from the key files of one selector."""
     problem = ""
-    if private.exists():
+    if private.exists() or private.is_symlink():
         try:
             key = read_private_key(private)
             return key, key.public_key(), str(private), ""
@@ -51,10 +51,10 @@ def _local_key(private: Path) -> tuple[dkim.PrivateKey | None, dkim.PublicKey | 
         except (KeyFileError, OSError) as exc:
             problem = f"{private} is unusable: {exc}"
     for path in (pub_path(private), maddy_dns_path(private)):
-        if path.is_file():
+        if path.exists() or path.is_symlink():
             try:
-                return None, dkim.public_key_from_text(path.read_text(encoding="utf-8")), str(path), problem
-            except (OSError, UnicodeError, dkim.DkimParseError) as exc:
+                return None, read_public_key(path), str(path), problem
+            except (OSError, KeyFileError) as exc:
                 return None, None, str(path), f"{path} is unusable: {exc}"
     return None, None, "", problem or f"no key file at {private} (nor {pub_path(private).name})"
 
