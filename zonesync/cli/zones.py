@@ -27,8 +27,8 @@ from zonesync.cli import (
 )
 from zonesync.cli.progress import no_progress_option, progress_line
 from zonesync.errors import ZonesyncError
-from zonesync.zonelock import DEFAULT_LEASE, DEFAULT_TIMEOUT
 from zonesync.plural import counted
+from zonesync.zonelock import DEFAULT_LEASE, DEFAULT_TIMEOUT
 
 changed_since_option = click.option(
     "--changed-since",

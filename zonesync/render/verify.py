@@ -8,8 +8,8 @@ import json
 from typing import Any
 
 from zonesync import __version__
-from zonesync.render.escape import escape, json_text, markdown_code, markdown_text
 from zonesync.plural import counted
+from zonesync.render.escape import escape, json_text, markdown_code, markdown_text
 from zonesync.verify.result import Finding, Status
 from zonesync.verify.runner import Report
 
