@@ -49,15 +49,11 @@ if TYPE_CHECKING:
 @zone_files_argument
 @verbose_option
 def validate(zone_files: tuple[Path, ...]) -> None:
-    """Check zone files (or zones by name) offline: no token, no network. Exit 1 on the first file with
-    errors."""
-    from zonesync.orchestrate import validate_offline
-    from zonesync.safety import limits_for
+    """Check zone files (or zones by name) offline: no token, no network. Exit 1 when any file has
+    errors, after listing every error of every file."""
+    from zonesync.orchestrate import validate_paths
 
-    configs = load(zone_files)
-    desired = validate_offline(configs)
-    for cfg in configs:
-        limits_for(cfg)  # a malformed max_changes is bad input too
+    configs, desired = validate_paths(resolve_paths(zone_files))
     print_warnings(desired)
     for cfg, d in zip(configs, desired, strict=True):
         echo(f"{cfg.path}: {cfg.zone}: {len(d.records)} records OK")
