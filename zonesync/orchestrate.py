@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from zonesync.all_errors import FileErrors, collect, raise_all
+from zonesync.cloudflare_limits import check_records
 from zonesync.differ import diff, is_ignored
 from zonesync.errors import InvalidZoneError, StalePlanError, ZoneFileError, ZonesyncError
 from zonesync.live_reads import MAX_WORKERS, LiveReads
@@ -91,6 +92,7 @@ def build_desired(
     diagnostics.extend(result.diagnostics)
     generated = result.generated
     diagnostics.extend(check_record_set(records, config.zone))
+    diagnostics.extend(check_records(records, config.enterprise))
     for rec in config.records:
         if is_ignored(rec, config.ignore, config.zone):
             src = rec.source or config.source()
