@@ -117,7 +117,7 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = [
     ("update without fields", lambda d: update(d).pop("fields"), "update", ".fields: is missing"),
     ("unknown member", set_(create, "extra", 1), "create", ".extra: is not a member of this object"),
     ("change not an object", lambda d: zone0(d)["changes"].append(42), None, "$.zones[0].changes[3]: must be an object, not the number 42"),
-    ("counts that do not add up", set_(lambda d: zone0(d)["counts"], "delete", 0), None, "$.zones[0].counts: says 1 create, 1 update, 0 delete, but the changes are 1 create, 1 update, 1 delete"),
+    ("counts that do not add up", set_(lambda d: zone0(d)["counts"], "delete", 0), None, "$.zones[0].counts: says 1 create, 1 update, 0 delete, but the changes (DNS and Worker) are 1 create, 1 update, 1 delete"),
     ("zones not a list", lambda d: d.__setitem__("zones", {}), None, "$.zones: must be a list, not an object"),
     ("zone name not a string", set_(zone0, "zone", ["example.com"]), None, "$.zones[0].zone: must be a non-empty string, not a list"),
     ("bad safety limit", set_(lambda d: zone0(d)["safety"]["limits"], "delete", "lots"), None, "$.zones[0].safety.limits.delete: must be a count"),

@@ -215,10 +215,6 @@ def _zone(value: Any, at: str) -> tuple[str, dict[str, int]]:
     actual = dict.fromkeys(ACTIONS, 0)
     for i, change in enumerate(_list(data["changes"], f"{at}.changes")):
         actual[_change(change, zone, f"{at}.changes[{i}]")] += 1
-    if counts != actual:
-        raise BadPlan(
-            f"{at}.counts", f"says {_count_text(counts)}, but the changes are {_count_text(actual)}"
-        )
     for i, skipped in enumerate(_list(data["skipped"], f"{at}.skipped")):
         sat = f"{at}.skipped[{i}]"
         for key in _object(skipped, sat, ("name", "type", "content", "reason")):
@@ -229,7 +225,13 @@ def _zone(value: Any, at: str) -> tuple[str, dict[str, int]]:
             _string(warning[key], f"{wat}.{key}")
     _safety(data["safety"], f"{at}.safety")
     if data.get("workers") is not None:
-        _workers(data["workers"], zone, f"{at}.workers")
+        for action in _workers(data["workers"], zone, f"{at}.workers"):
+            actual[action] += 1
+    if counts != actual:
+        raise BadPlan(
+            f"{at}.counts",
+            f"says {_count_text(counts)}, but the changes (DNS and Worker) are {_count_text(actual)}",
+        )
     return zone, counts
 
 
@@ -329,7 +331,9 @@ def _record(value: Any, zone: str, at: str, *, live: bool, name: str, rtype: str
             raise BadPlan(f"{at}.value", f"{text!r} is not in canonical form ({canonical!r})")
 
 
-def _workers(value: Any, zone: str, at: str) -> None:
+def _workers(value: Any, zone: str, at: str) -> list[str]:
+    """Check the Worker part of a zone's plan; returns the actions of its changes."""
+    actions = []
     data = _object(value, at, ("hostname", "scripts", "fingerprint", "changes"))
     _inside(data["hostname"], zone, f"{at}.hostname")
     _strings(data["scripts"], f"{at}.scripts")
@@ -338,6 +342,7 @@ def _workers(value: Any, zone: str, at: str) -> None:
         cat = f"{at}.changes[{i}]"
         _object(change, cat, ("action", "kind", "name", "before", "after"))
         action = _one_of(change["action"], ACTIONS, f"{cat}.action")
+        actions.append(action)
         kind = _one_of(change["kind"], WORKER_KINDS, f"{cat}.kind")
         _string(change["name"], f"{cat}.name", nonempty=True)
         for key in ("before", "after"):
@@ -359,3 +364,4 @@ def _workers(value: Any, zone: str, at: str) -> None:
                 _inside(item["hostname"], zone, f"{iat}.hostname")
                 _string(item["service"], f"{iat}.service", nonempty=True)
                 _string(item["id"], f"{iat}.id", nullable=True)
+    return actions

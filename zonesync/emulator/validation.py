@@ -99,8 +99,7 @@ def build(zone: str, plan: str, body: Any) -> dict[str, Any]:
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         raise errors.ApiError(400, errors.BAD_BODY, errors.BAD_BODY_MSG)
     for tag in tags:
-        name = tag.split(":", 1)[0]
-        if not _TAG_NAME.fullmatch(name) or "\n" in tag or "\r" in tag:
+        if not _TAG_NAME.fullmatch(tag.split(":", 1)[0]) or "\n" in tag or "\r" in tag:
             raise errors.validation(errors.BAD_TAG, errors.BAD_TAG_MSG.format(tag=tag))
     settings = body.get("settings") or {}
     if not isinstance(settings, dict):
