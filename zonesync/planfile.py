@@ -43,6 +43,7 @@ from zonesync import files, safety
 from zonesync.errors import StalePlanError, ZonesyncError
 from zonesync.model import Diagnostic, IgnoreRule, Source
 from zonesync.plan import Plan, SkippedRecord, ZonePlan, fingerprint
+from zonesync.planfile_check import BadPlan, check_body
 from zonesync.render import json as json_render
 
 if TYPE_CHECKING:
@@ -251,9 +252,10 @@ def parse(
             f"{path}: plan format version {version!r}; this zonesync reads version {json_render.VERSION}"
         )
     verify(doc, path, key, require_signed=require_signed)
+    check_content(doc, path)
     try:
         zones = tuple(_zone_from_json(z) for z in doc["zones"])
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:  # pragma: no cover - check_content refuses these first
         raise PlanFileError(f"{path}: malformed plan: {type(exc).__name__}: {exc}") from None
     for z in zones:
         for change in z.plan.changes:
@@ -263,6 +265,19 @@ def parse(
                     "with `zonesync dkim generate` and plan again"
                 )
     return SavedPlan(path, zones, dict(doc))
+
+
+def check_content(doc: Mapping[str, Any], path: str) -> None:
+    """Every field of the plan's body, checked as strictly as a zone file (`zonesync.planfile_check`): a
+    valid digest or signature says who wrote the plan, not that it is one zonesync can apply. Raises
+    PlanFileError naming the file and the field's JSON path."""
+    try:
+        check_body(doc)
+    except BadPlan as exc:
+        raise PlanFileError(
+            f"{path}: {exc.message}; this is not a plan zonesync wrote (edited, then sealed again?): "
+            "run `zonesync plan --out` again"
+        ) from None
 
 
 def load(path: str | Path, key: str | bytes | None = None, *, require_signed: bool = False) -> SavedPlan:

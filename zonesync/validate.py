@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from itertools import groupby
 from operator import attrgetter
 
+from zonesync.cloudflare_limits import check_set
 from zonesync.model import Diagnostic, Record, Source
 
 
@@ -26,7 +27,8 @@ def _place(record: Record) -> str:
 
 
 def check_record_set(records: Iterable[Record], zone: str) -> list[Diagnostic]:
-    """CNAME exclusivity (RFC 1034 §3.6.2; Cloudflare refuses it too) and duplicate values.
+    """CNAME exclusivity (RFC 1034 §3.6.2; Cloudflare refuses it too), duplicate values, and Cloudflare's
+    limit on the content of all the records of one name and type (`zonesync.cloudflare_limits`).
 
     Walks the records grouped by name (a stable sort, so within a name the first declaration comes first
     and is the one an error points back to)."""
@@ -36,8 +38,11 @@ def check_record_set(records: Iterable[Record], zone: str) -> list[Diagnostic]:
     ordered = sorted(records, key=attrgetter("name"))  # keys are the records' own strings: no copies
     for name, group in groupby(ordered, key=attrgetter("name")):
         recs = list(group)
-        if len(recs) == 1:  # nothing to be a duplicate of or beside (most names)
+        if len(recs) == 1:  # nothing to be a duplicate of or beside (most names), nor to add up with
             continue
+        too_much = check_set(recs)
+        if too_much is not None:
+            out.append(too_much)
         first_of: dict[tuple[str, str], Record] = {}
         for rec in recs:
             first = first_of.setdefault((rec.type, rec.value), rec)

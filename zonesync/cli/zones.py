@@ -51,17 +51,13 @@ if TYPE_CHECKING:
 @zone_files_argument
 @verbose_option
 def validate(zone_files: tuple[Path, ...]) -> None:
-    """Check zone files (or zones by name) offline: no token, no network. Exit 1 on the first file with
-    errors."""
+    """Check zone files (or zones by name) offline: no token, no network. Exit 1 when any file has
+    errors, after listing every error of every file."""
     from zonesync import accounts
-    from zonesync.orchestrate import validate_offline
-    from zonesync.safety import limits_for
+    from zonesync.orchestrate import validate_paths
 
-    configs = load(zone_files)
+    configs, desired = validate_paths(resolve_paths(zone_files))
     accounts.load().route([cfg.zone for cfg in configs])  # the accounts file, and one account per zone
-    desired = validate_offline(configs)
-    for cfg in configs:
-        limits_for(cfg)  # a malformed max_changes is bad input too
     print_warnings(desired)
     for cfg, d in zip(configs, desired, strict=True):
         echo(f"{cfg.path}: {cfg.zone}: {counted(len(d.records), 'record')} OK")

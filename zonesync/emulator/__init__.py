@@ -32,8 +32,14 @@ Decisions where no real answer was found (the facts file says "not found"):
   ``priority``/``data.*`` -> chain ``9100 "<field> is a required field."`` (#5a's form); priority out of
   0..65535 -> chain ``9008`` (#5a older text). Malformed JSON / wrong field types -> ``400 9207 "Request body
   is invalid."``.
-* **TXT length** (#6): more than 4,080 characters in one record, or more than 8,192 combined for the TXT
-  records of one name -> ``400 1004`` chain ``9102`` (message states the limit). Content is kept as sent,
+* **TXT length** (#6): more than 4,080 bytes of text in one record (its character strings, 255 bytes each
+  with a length byte, over the documented 4,096-byte wire format), or more than 8,192 characters of
+  content combined for the records of one name and type (any type, as the 2026 docs say) -> ``400 1004``
+  chain ``9102``, the emulator's own code: the real one is unknown (message states the limit).
+* **Comments and tags** (docs/cloudflare-limits.md): a comment over 100 characters on a Free zone, over
+  500 on others -> ``400 1004`` chain ``9313`` "DNS record comment exceeds the maximum length of 100
+  characters." (code and message observed; the wrapper inferred); a line break in a comment, a tag name
+  outside letters, digits, ``-`` and ``_`` -> chain ``9314`` / ``9315``, the emulator's own codes. Content is kept as sent,
   except (#6c) that a quoted character-string longer than 255 bytes is split into 255-byte strings;
   bare (unquoted) content is stored as sent.
 * **Read-only records**: records whose ``meta`` has ``read_only`` or ``managed_by_apps`` true refuse

@@ -20,17 +20,18 @@ from zonesync.errors import ZoneFileError
 from zonesync.mail.presets import KEY_FILE_TEMPLATE, NO_MAIL, PRESETS, key_file, preset_defaults
 from zonesync.model import Source
 from zonesync.yamlfile import LineDict, LineList, check_keys, did_you_mean, type_name
-
-MAIL_KEYS = ("preset", "mx", "hosts", "spf", "dkim", "dmarc", "mta_sts", "tls_rpt", "key_dir")
-MX_KEYS = ("host", "priority")
-HOST_KEYS = ("ipv4", "ipv6")
-SPF_KEYS = ("allow", "all", "on_mx_hosts")
-DKIM_KEYS = ("selector", "algorithm", "private_key")
-DMARC_KEYS = (
-    "policy", "subdomain_policy", "percent", "adkim", "aspf", "rua", "ruf", "failure_options",
-)  # fmt: skip
-MTA_STS_KEYS = ("mode", "max_age", "mx", "host", "script")
-TLS_RPT_KEYS = ("rua",)
+from zonesync.zonefile_shape import (
+    DKIM_KEYS,
+    DMARC_KEYS,
+    HOST_KEYS,
+    MAIL,
+    MAIL_KEYS,
+    MTA_STS_KEYS,
+    MX_KEYS,
+    SPF_KEYS,
+    TLS_RPT_KEYS,
+    misplaced,
+)
 
 SPF_ALL = ("fail", "softfail", "neutral")
 DKIM_ALGORITHMS = ("rsa2048", "rsa4096", "ed25519")
@@ -235,7 +236,7 @@ def parse_mail(
     src = Source(path, line, "mail")
     if not isinstance(node, LineDict):
         raise ZoneFileError(src, f"`mail` must be a mapping, not {type_name(node)}")
-    check_keys(node, MAIL_KEYS, src, "mail")
+    check_keys(node, MAIL_KEYS, src, "mail", lambda key: misplaced(key, MAIL))
 
     def at(key: str) -> Source:
         return src.at(f"mail.{key}", node.line_of(key))
