@@ -413,6 +413,20 @@ class CloudflareProvider:
             raise ApiError(f"{zone.name}: reading records: bad answer: {_describe_bad(exc)}") from None
         return LiveZone(zone, tuple(records), tuple(skipped))
 
+    def export(self, zone: ZoneInfo) -> str:
+        """Cloudflare's own BIND export of the zone (`dns.records.export`), checked
+        (`cloudflare_export`)."""
+        from zonesync.providers.cloudflare_export import read_export
+
+        try:
+            return read_export(self._client, zone.id, zone.name)
+        except cloudflare.APIError as exc:
+            raise ApiError(
+                f"{zone.name}: exporting records: {describe_api_error(exc)}{_auth_hint(exc)}"
+            ) from None
+        except (schema.AnswerError, httpx.TransportError) as exc:
+            raise ApiError(f"{zone.name}: exporting records: bad answer: {_describe_bad(exc)}") from None
+
     # -- writes ----------------------------------------------------------------------------------------
 
     def apply(self, zone: ZoneInfo, changes: Sequence[Change], batch_limit: int | None = None) -> ApplyReport:
