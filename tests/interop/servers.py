@@ -115,6 +115,7 @@ def nginx(folder: Path, server_block: str, cert: Path, key: Path) -> Iterator[in
     body = textwrap.indent(textwrap.dedent(server_block).strip(), "        ")
     conf.write_text(
         f"""daemon off;
+user root;  # the test's files are in a folder only root can read
 worker_processes 1;
 pid {folder}/nginx.pid;
 error_log {folder}/logs/error.log info;
