@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import subprocess
+import tempfile
 import textwrap
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -184,9 +185,27 @@ def postfix(
 ) -> Iterator[tuple[int, Process]]:
     """postfix with a private configuration: smtpd on 127.0.0.1 (STARTTLS offered with `cert`), mail passed
     to the opendkim milter and relayed to 127.0.0.1:`relay_port`; yields (smtpd port, process)."""
-    folder = folder.resolve()
-    for sub in ("queue", "data"):
-        (folder / sub).mkdir(parents=True, exist_ok=True)
+    # postfix's own processes (user postfix) must reach the queue: a folder of its own under /tmp, not the
+    # test's (only root may enter pytest's); its log is copied to `folder` at the end
+    folder.mkdir(parents=True, exist_ok=True)
+    base = Path(tempfile.mkdtemp(prefix="zonesync-interop-postfix-"))
+    base.chmod(0o755)
+    try:
+        with _postfix(base, hostname, milter_port, relay_port, cert, key) as running:
+            yield running
+    finally:
+        if (base / "maillog").exists():
+            shutil.copy(base / "maillog", folder / "maillog")
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _postfix(
+    folder: Path, hostname: str, milter_port: int | None, relay_port: int, cert: Path, key: Path
+) -> Iterator[tuple[int, Process]]:
+    conf = folder / "conf"  # apart from the queue: postfix checks that its configuration is root's alone
+    for sub in (conf, folder / "queue", folder / "data"):
+        sub.mkdir(parents=True, exist_ok=True)
     shutil.chown(folder / "data", "postfix")
     port = free_port()
     master = Path("/etc/postfix/master.cf").read_text().splitlines()
@@ -199,13 +218,13 @@ def postfix(
             fields[4] = "n"  # no chroot: the queue is in a temporary folder
             line = " ".join(fields)
         lines.append(line)
-    (folder / "master.cf").write_text("\n".join(lines) + "\n")
+    (conf / "master.cf").write_text("\n".join(lines) + "\n")
     milters = (
         f"smtpd_milters = inet:127.0.0.1:{milter_port}\nnon_smtpd_milters = $smtpd_milters\n"
         if milter_port
         else ""
     )
-    (folder / "main.cf").write_text(
+    (conf / "main.cf").write_text(
         textwrap.dedent(f"""\
         compatibility_level = 3.6
         queue_directory = {folder}/queue
@@ -233,13 +252,13 @@ def postfix(
         + milters
     )
     post = _program("postfix")
-    check = subprocess.run(["script", "-qc", f"{post} -c {folder} check", "/dev/null"], capture_output=True,
+    check = subprocess.run(["script", "-qc", f"{post} -c {conf} check", "/dev/null"], capture_output=True,
                            text=True, check=False)  # fmt: skip
     assert check.returncode == 0 and not check.stdout.strip(), check.stdout
     with started(
-        "postfix", [post, "-c", folder, "start-fg"], folder / "postfix.out", lambda: banner(port)
+        "postfix", [post, "-c", conf, "start-fg"], folder / "postfix.out", lambda: banner(port)
     ) as proc:
         try:
             yield port, proc
         finally:
-            subprocess.run([post, "-c", folder, "stop"], capture_output=True, check=False)
+            subprocess.run([post, "-c", conf, "stop"], capture_output=True, check=False)
