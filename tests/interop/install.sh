@@ -9,7 +9,7 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 NPM_DIR="${ZONESYNC_INTEROP_CACHE:-$ROOT/.interop-cache}"
 GCL_VERSION="4.72.0"
 PACKAGES=(knot knot-dnssecutils knot-dnsutils unbound nginx-light postfix opendkim opendkim-tools swaks
-          libnet-ssleay-perl dnsutils)
+          libnet-ssleay-perl dnsutils rsync)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
