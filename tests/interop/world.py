@@ -15,27 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from harness import ZONESYNC, Process, started, zonesync
+from verify_env import MAIL_ZONE as VERIFY_ZONE
+from verify_env import REVERSE_V4, REVERSE_V6
 
 TOKEN = "interop-token"
 ZONE = "example.com"
-REVERSE_V4 = "113.0.203.in-addr.arpa"
-REVERSE_V6 = "8.b.d.0.1.0.0.2.ip6.arpa"
-MAIL_ZONE = """
-zone: example.com
-records:
-  "@": {type: A, value: 203.0.113.10}
-  www: {type: CNAME, value: example.com., proxied: true}
-  mta-sts: {type: A, value: 203.0.113.80}
-mail:
-  preset: maddy
-  mx:
-    - host: mx
-      priority: 10
-  hosts:
-    mx: {ipv4: [203.0.113.25], ipv6: ["2001:db8::25"]}
-  dmarc:
-    rua: ["mailto:dmarc@example.com"]
-"""
+MAIL_ZONE = VERIFY_ZONE.replace(
+    "proxied: true}\n", "proxied: true}\n  mta-sts: {type: A, value: 203.0.113.80}\n", 1
+)
+"""verify's test zone (maddy preset, one MX host, DMARC reports), with an address for the policy host."""
 
 
 @dataclass
