@@ -29,7 +29,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
         chmod 755 /usr/sbin/policy-rc.d
         created_policy=1
     fi
-    trap '[ -n "$created_policy" ] && rm -f /usr/sbin/policy-rc.d' EXIT
+    trap 'if [ -n "$created_policy" ]; then rm -f /usr/sbin/policy-rc.d; fi' EXIT
     echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq -o Acquire::Retries=3 -o DPkg::Lock::Timeout=300
