@@ -18,6 +18,7 @@ from typing import ClassVar
 import pytest
 import yaml
 
+import zonesync
 from tests.ci_runner import GitHubRunner, copy_checkout, fresh_python, shell
 from zonesync.emulator.server import Emulator
 
@@ -225,7 +226,7 @@ def test_gitlab_recipe_runs_as_shipped(emulator_with_samples: Emulator, repo: Pa
     NoteServer.received = []
     base = runner_env(tmp_path, emulator)
     variables = {k: str(v) for k, v in pipeline["variables"].items()}
-    assert variables["ZONESYNC_VERSION"].startswith("zonesync @ https://")
+    assert variables["ZONESYNC_VERSION"] == f"zonesync=={zonesync.__version__}"  # a release from the index
     # the one thing a runner here cannot reach is GitHub: install from this checkout instead, through the
     # very same variable a user sets to pin a release or a commit
     ci_vars = {"CLOUDFLARE_API_TOKEN": "test-token", "ZONESYNC_PLAN_KEY": "plan-signing-key-0123456789abcdef",

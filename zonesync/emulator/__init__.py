@@ -8,7 +8,7 @@ Cloudflare docs (``developers.cloudflare.com``) and the SDK (``cloudflare/types/
 
 Modules: ``server`` (HTTP, routing, ``Emulator``), ``store`` (state, indexes, transactions, persistence),
 ``records`` (record shape, content <-> data), ``validation`` (Cloudflare's checks), ``ratelimit``,
-``faults``, ``errors`` (codes); Workers: ``workers`` (scripts and custom domains; its docstring lists its
+``faults``, ``errors`` (codes), ``export`` (the BIND export); Workers: ``workers`` (scripts and custom domains; its docstring lists its
 choices), ``edge`` (HTTPS for custom domains), ``jsworker`` + ``fetch_shim.js`` (the module run in V8),
 ``certs`` (the emulator's CA). Its click command is ``zonesync.cli.emulator``.
 
@@ -71,6 +71,8 @@ Decisions where no real answer was found (the facts file says "not found"):
 * **Order of checks** per request: stats, latency, injected fault, per-address limit, auth, per-user limit, routing.
 * ``GET /zones/{id}/pagerules`` and ``/settings`` answer an empty list; ``POST /zones`` creates a zone
   (``400 1061 "<name> already exists"`` if present). Other methods on known routes: ``405 10405``.
+* ``GET /zones/{id}/dns_records/export`` answers the zone as Cloudflare's BIND export writes it (``text/plain``,
+  no envelope; the layout and its sources in ``export``).
 * State: with ``state_path``, an existing file is loaded (and ``seed`` ignored), then ``zones`` are ensured;
   the whole state is written atomically after each successful mutation.
 """

@@ -441,6 +441,20 @@ class CloudflareProvider:
         found = [i for i in result if i["type"] == "CNAME" and is_lock_name(i["name"], zone.name)]
         return LockRecord(found[0]["id"], str(found[0].get("content") or "")) if found else None
 
+    def export(self, zone: ZoneInfo) -> str:
+        """Cloudflare's own BIND export of the zone (`dns.records.export`), checked
+        (`cloudflare_export`)."""
+        from zonesync.providers.cloudflare_export import read_export
+
+        try:
+            return read_export(self._client, zone.id, zone.name)
+        except cloudflare.APIError as exc:
+            raise ApiError(
+                f"{zone.name}: exporting records: {describe_api_error(exc)}{_auth_hint(exc)}"
+            ) from None
+        except (schema.AnswerError, httpx.TransportError) as exc:
+            raise ApiError(f"{zone.name}: exporting records: bad answer: {_describe_bad(exc)}") from None
+
     # -- writes ----------------------------------------------------------------------------------------
 
     def apply(
