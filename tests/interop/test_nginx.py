@@ -56,15 +56,6 @@ LOCATION = """
 """
 
 
-CLOSES_AFTER_ANSWER = pytest.mark.xfail(
-    strict=True,
-    reason="verify crashes ('NoneType' object has no attribute 'getpeercert') when the server closes the "
-    "connection after its answer (keepalive_timeout 0): safety-output's fix in zonesync/verify/mta_sts.py "
-    "makes this pass; remove this marker when it is merged",
-)
-
-
-@CLOSES_AFTER_ANSWER
 def test_policy_served_right_passes(site, tmp_path: Path) -> None:
     w, root, cert, key = site
     with nginx(tmp_path / "nginx", LOCATION.format(root=root), cert, key) as port:
@@ -74,7 +65,6 @@ def test_policy_served_right_passes(site, tmp_path: Path) -> None:
     assert fetched and all(f["status"] == "pass" for f in fetched), found
 
 
-@CLOSES_AFTER_ANSWER
 def test_policy_without_version_is_named(site, tmp_path: Path) -> None:
     """The seed's own mistake: a policy written by hand, without its first line."""
     w, root, cert, key = site
