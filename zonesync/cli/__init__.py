@@ -133,6 +133,7 @@ def echo(message: str = "", err: bool = False) -> None:
         "dkim": "zonesync.cli.mail:dkim",
         "mta-sts": "zonesync.cli.mail:mta_sts",
         "explain": "zonesync.cli.mail:explain",
+        "relay": "zonesync.cli.relay:relay",
         "import": "zonesync.cli.importer:import_",
         "verify": "zonesync.cli.verify:verify",
     },
