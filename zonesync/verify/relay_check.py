@@ -53,7 +53,7 @@ async def _dkim(ctx: ZoneContext, name: str, cname: str | None) -> list[Finding]
         return [
             ctx.finding(
                 TOPIC, name, Status.FAIL,
-                f"{len(texts) or 'no'} DKIM key record{'s' if len(texts) != 1 else ''}{via}: receivers cannot "
+                f"{len(texts) or 'no'} DKIM key record{'s' if len(texts) > 1 else ''}{via}: receivers cannot "
                 "verify the relay's signatures",
                 "check the selector/tokens against the provider's dashboard" if cname else "run zonesync apply",
             )
