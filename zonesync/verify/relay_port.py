@@ -22,10 +22,11 @@ TOPIC = "outbound"
 class _Client(smtplib.SMTP):
     """smtplib over a socket verify opened (so --connect-to and the failure kinds apply)."""
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket.socket, host: str) -> None:
         self._opened = sock
         address = sock.getsockname()[0]
         super().__init__(local_hostname=f"[IPv6:{address}]" if ":" in address else f"[{address}]")
+        self._host = host  # STARTTLS sends it as SNI and verifies the certificate against it
 
     def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
         return self._opened
@@ -43,7 +44,7 @@ def _talk(spec: RelaySpec, opts: NetOptions) -> tuple[str, str]:
                     sock = context.wrap_socket(sock, server_hostname=spec.host)
                 except ssl.SSLError as exc:
                     raise NetFailure("tls", f"TLS handshake failed: {exc.reason or exc}") from exc
-        client = _Client(sock)
+        client = _Client(sock, spec.host)
         with step(sock, opts.timeout, "SMTP banner"):
             code, _ = client.connect(spec.host, spec.port)
         if code != 220:
@@ -63,9 +64,9 @@ def _talk(spec: RelaySpec, opts: NetOptions) -> tuple[str, str]:
         assert isinstance(tls_sock, ssl.SSLSocket)
         cert = cert_info(tls_sock.getpeercert(binary_form=True))
         auth = client.has_extn("auth")
+        version = tls_sock.version() or "TLS"
         with suppress(smtplib.SMTPException, OSError):
             client.quit()
-        version = tls_sock.version() or "TLS"
         if not auth:
             raise NetFailure(
                 "protocol", f"{version} works but AUTH is not offered: the relay cannot take your login"
