@@ -10,7 +10,7 @@ from __future__ import annotations
 TOP_KEYS = ("zone", "ttl", "proxied", "enterprise", "ignore", "records", "mail", "max_changes")
 RECORD_KEYS = ("type", "value", "values", "ttl", "proxied", "comment", "tags")
 
-MAIL_KEYS = ("preset", "mx", "hosts", "spf", "dkim", "dmarc", "mta_sts", "tls_rpt", "key_dir")
+MAIL_KEYS = ("preset", "mx", "hosts", "spf", "dkim", "dmarc", "mta_sts", "tls_rpt", "key_dir", "relay")
 MX_KEYS = ("host", "priority")
 HOST_KEYS = ("ipv4", "ipv6")
 SPF_KEYS = ("allow", "all", "on_mx_hosts")

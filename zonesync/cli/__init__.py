@@ -147,6 +147,7 @@ def echo(message: str = "", err: bool = False, nl: bool = True) -> None:
         "dkim": "zonesync.cli.mail:dkim",
         "mta-sts": "zonesync.cli.mail:mta_sts",
         "explain": "zonesync.cli.mail:explain",
+        "relay": "zonesync.cli.relay:relay",
         "import": "zonesync.cli.importer:import_",
         "export": "zonesync.cli.export:export",
         "verify": "zonesync.cli.verify:verify",

@@ -175,4 +175,5 @@ def explain(zone: str) -> None:
     records = [*config.records, *result.records]
     hosts = mx_hosts(spec, records, config.zone)
     policy = sts_policy(spec, config.records) if spec is not None else None
-    echo(explain_text(config.zone, records, hosts, policy, result.diagnostics), nl=False)
+    relay = spec.relay if spec is not None else None
+    echo(explain_text(config.zone, records, hosts, policy, result.diagnostics, relay), nl=False)

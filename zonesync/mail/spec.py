@@ -18,6 +18,7 @@ import dns.name
 from zonesync import names, rdata
 from zonesync.errors import ZoneFileError
 from zonesync.mail.presets import KEY_FILE_TEMPLATE, NO_MAIL, PRESETS, key_file, preset_defaults
+from zonesync.mail.relay_spec import RelaySpec, parse_relay
 from zonesync.model import Source
 from zonesync.yamlfile import LineDict, LineList, check_keys, did_you_mean, type_name
 from zonesync.zonefile_shape import (
@@ -122,6 +123,8 @@ class MailSpec:
     key_dir: Path
     ttl: int
     source: Source
+    relay: RelaySpec | None = None
+    """`mail.relay`: the outbound relay (smarthost) and its provider's records."""
 
 
 class _Section:
@@ -274,12 +277,15 @@ def parse_mail(
         key_dir=key_dir,
         ttl=ttl,
         source=src,
+        relay=parse_relay(node.get("relay"), zone, src.at("mail.relay", node.line_of("relay")))
+        if "relay" in node
+        else None,
     )
 
 
 def _refuse_with_no_mail(node: LineDict, at: Any) -> None:
     """`preset: no-mail` says the domain has no mail: a section that publishes mail records contradicts it."""
-    for key in ("mx", "hosts", "spf", "dkim", "mta_sts", "tls_rpt"):
+    for key in ("mx", "hosts", "spf", "dkim", "mta_sts", "tls_rpt", "relay"):
         if key in node:
             raise ZoneFileError(
                 at(key),
