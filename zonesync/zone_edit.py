@@ -38,10 +38,12 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
+from zonesync.errors import ZonesyncError
+
 PathKey = str | int
 
 
-class ZoneEditError(Exception):
+class ZoneEditError(ZonesyncError):
     """The edit cannot be made without rewriting lines it should not touch; the message says why."""
 
 

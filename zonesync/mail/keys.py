@@ -15,6 +15,7 @@ key_path: "It should be in PKCS#8 format wrapped in PEM encoding"), mode 0600 as
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import os
 import secrets
 from collections.abc import Sequence
@@ -150,7 +151,7 @@ def generate_key_pair(spec: DkimSpec) -> tuple[dkim.PublicKey, GeneratedKey]:
     write_new_file(spec.private_key, private_pem(private), PRIVATE_MODE)
     if new_folder:  # a folder zonesync made: keep the secrets out of git, let the .pub files in
         with contextlib.suppress(OSError):
-            patterns = {"*.key", spec.private_key.name}
+            patterns = {"*.key", "*.private", spec.private_key.name}
             write_new_file(
                 folder / ".gitignore",
                 ("# DKIM private keys: never commit them (the .pub files are safe to commit)\n"
@@ -161,6 +162,21 @@ def generate_key_pair(spec: DkimSpec) -> tuple[dkim.PublicKey, GeneratedKey]:
     if not pub.exists():
         write_new_file(pub, public_pem(private.public_key()), PUBLIC_MODE)
     return private.public_key(), GeneratedKey(spec.selector, spec.algorithm, spec.private_key, pub)
+
+
+def ensure_ignored(private: Path) -> bool:
+    """Add a private key's file name to the `.gitignore` of its folder unless a pattern there covers it
+    (a key made later, e.g. by a rotation, in a folder zonesync made). Returns True when a line was added;
+    a folder without a `.gitignore` (not zonesync's) is left alone."""
+    ignore = private.parent / ".gitignore"
+    if ignore.is_symlink() or not ignore.is_file():
+        return False
+    patterns = [ln.strip() for ln in ignore.read_text(encoding="utf-8", errors="replace").splitlines()]
+    if any(p and not p.startswith("#") and fnmatch.fnmatch(private.name, p) for p in patterns):
+        return False
+    with ignore.open("a", encoding="utf-8") as out:
+        out.write(private.name + "\n")
+    return True
 
 
 def read_private_key(path: Path) -> dkim.PrivateKey:

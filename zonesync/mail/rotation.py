@@ -161,7 +161,7 @@ def check_rotation(
                         f"rotation with `{rotate}`",
                     )
                 )
-        elif d.state == "active" and d.active_since is None:
+        elif d.state == "active" and d.active_since is None and not nexts:
             out.append(
                 Diagnostic(
                     "warning",
