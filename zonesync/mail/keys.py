@@ -363,7 +363,7 @@ def choose_key(spec: DkimSpec, name: str, live: _Live, local: _Local, *, generat
                     spec.source,
                     f"the key published at {name} is not the key in {local.origin}: applying would replace it, "
                     "and mail the server signs with the published key would stop verifying. If the mail server "
-                    f"uses the published key, copy that key to {private}; to rotate keys, add a new selector "
+                    f"uses the published key, copy that key to {private}; to rotate keys, run `zonesync dkim rotate` "
                     "(publish both, switch the server, then remove the old one)",
                 ),
             )
