@@ -242,11 +242,15 @@ def test_rotation_end_to_end(world: World, monkeypatch: pytest.MonkeyPatch) -> N
 
     revoked = _step(world, "2026-12-13")
     assert revoked.exit_code == 0, revoked.output
+    monkeypatch.setenv("ZONESYNC_NOW", "2026-12-13T10:00:00Z")
+    code, doc = world.verify_json()  # revoked in the file, not yet applied: verify says the key is still out
+    assert code == 5
+    assert any("is revoked in the zone file, but default._domainkey.example.com still serves its key" in f["message"]
+               for f in findings(doc, "dkim", "fail"))  # fmt: skip
     _apply("2026-12-13")
     live = _dkim_records(world)
     assert live["default._domainkey.example.com"] == "v=DKIM1; p="
     assert live["s2026q4._domainkey.example.com"].startswith("v=DKIM1; k=rsa; p=MII")
-    monkeypatch.setenv("ZONESYNC_NOW", "2026-12-13T10:00:00Z")
     code, doc = world.verify_json()
     assert code == 0, doc
     messages = [f["message"] for f in findings(doc, "dkim")]
@@ -279,3 +283,27 @@ def test_plan_refuses_to_delete_a_key_that_was_not_revoked(world: World) -> None
     assert result.exit_code == 1
     assert "would delete the published key of selector default without revoking it first" in result.output
     assert "default._domainkey.example.com" in _dkim_records(world)
+
+
+@pytest.mark.parametrize(
+    ("preset", "expected"),
+    [
+        ("maddy", ["+ dkim $(primary_domain) $(local_domains) s2", "- dkim $(primary_domain) $(local_domains) s1",
+                   "install -o maddy -g maddy -m 0600 /k/s2.key /var/lib/maddy/dkim_keys/example.com_s2.key"]),
+        ("rspamd", ['+ selector = "s2";', "/var/lib/rspamd/dkim/example.com.s2.key"]),
+        ("postfix", ["+ Selector s2", "+ KeyFile /etc/opendkim/keys/example.com/s2.private",
+                     "+ s2._domainkey.example.com example.com:s2:/etc/opendkim/keys/example.com/s2.private",
+                     "+ *@example.com s2._domainkey.example.com"]),
+        ("docker-mailserver", ["+ s2._domainkey.example.com example.com:s2:/etc/opendkim/keys/example.com/s2.private",
+                               "docker-data/dms/config/opendkim/keys/example.com/s2.private"]),
+        ("stalwart", ["delete the DKIM signature with selector s1", "auth.dkim.sign"]),
+        ("mox", ["DKIM > Sign:", "- s1", "+ s2"]),
+    ],
+)  # fmt: skip
+def test_switch_instructions_per_preset(preset: str, expected: list[str]) -> None:
+    from zonesync.mail.signer_switch import switch_instructions
+
+    key = Path("/k/s2.key") if preset not in ("stalwart", "mox") else None
+    text = switch_instructions(preset, "example.com", "s2", "s1", key)
+    for needle in expected:
+        assert needle in text, text
