@@ -9,26 +9,12 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner, Result
-from verify_env import World, findings, world_fixture  # noqa: F401
+from verify_env import MAIL_ZONE, World, findings, world_fixture  # noqa: F401
 
 from zonesync.cli import cli
 
 DAY0 = "2026-12-05"
-ZONE = """
-zone: example.com
-records:
-  "@": {type: A, value: 203.0.113.10}
-mail:
-  # maddy signs our mail
-  preset: maddy
-  mx:
-    - host: mx
-      priority: 10
-  hosts:
-    mx: {ipv4: [203.0.113.25]}
-  dmarc:
-    rua: ["mailto:dmarc@example.com"]
-"""
+ZONE = MAIL_ZONE.replace("  preset: maddy\n", "  # maddy signs our mail\n  preset: maddy\n")
 
 
 def run(*args: str, now: str = DAY0) -> Result:
@@ -127,12 +113,12 @@ def test_bad_state_and_date_name_the_line(in_tmp: Path) -> None:
     result = run("validate")
     assert result.exit_code == 1
     assert (
-        "example.com.yaml:16: mail.dkim[0].state: 'retired' is not one of next, active, retiring, revoked"
+        "example.com.yaml:17: mail.dkim[0].state: 'retired' is not one of next, active, retiring, revoked"
         in (result.output)
     )
     zone_with(in_tmp, "dkim:\n  - selector: default\n    active_since: soon\n")
     result = run("validate")
-    assert "example.com.yaml:16: mail.dkim[0].active_since: must be a date like 2026-12-05" in result.output
+    assert "example.com.yaml:17: mail.dkim[0].active_since: must be a date like 2026-12-05" in result.output
     zone_with(in_tmp, "")
     bad_now = CliRunner().invoke(cli, ["validate"], env={"ZONESYNC_NOW": "tomorrow"})
     assert bad_now.exit_code == 1 and "ZONESYNC_NOW='tomorrow' is not an ISO 8601 time" in bad_now.output

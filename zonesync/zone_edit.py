@@ -38,6 +38,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
+from zonesync import files
 from zonesync.errors import ZonesyncError
 
 PathKey = str | int
@@ -304,19 +305,11 @@ def write_atomic(path: Path, text: str, expected: str | None = None) -> None:
     try:
         try:
             os.fchmod(fd, mode)
-            data = memoryview(text.encode("utf-8"))
-            while data:
-                data = data[os.write(fd, data) :]
-            os.fsync(fd)
+            files.write_all(fd, text.encode("utf-8"))
         finally:
             os.close(fd)
         os.replace(tmp, target)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-    with contextlib.suppress(OSError):
-        dfd = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+    files.fsync_dir(target.parent)
