@@ -269,7 +269,7 @@ def test_dkim_key_not_matching_published(tmp_path):
     live = [Record("default._domainkey.example.com", "TXT", txt_value(other))]
     r = run(tmp_path, "zone: example.com\nmail:\n  dkim: [{selector: default}]\n", live)
     d = only(r, "error", "the key published at default._domainkey.example.com is not the key in private key")
-    assert "add a new selector" in d.message
+    assert "to rotate keys, run `zonesync dkim rotate`" in d.message
 
 
 def test_dkim_pub_file_not_matching_private(tmp_path):

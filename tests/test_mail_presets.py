@@ -125,6 +125,17 @@ def test_rspamd(tmp_path):
     assert same(txt(r, f"_dmarc.{Z}"), f"v=DMARC1; p=none; rua=mailto:postmaster@{Z}")
 
 
+def test_postfix(tmp_path):
+    r = expand(tmp_path, "postfix")
+    # opendkim-genkey(8), -s: the selector "default"; it writes <selector>.private into the -D folder
+    (state,) = r.key_states
+    assert state.spec.selector == "default" and state.spec.algorithm == "rsa2048"
+    assert state.spec.private_key == tmp_path / "keys" / Z / "default.private"
+    assert same(txt(r, Z), "v=spf1 mx ~all")
+    assert same(txt(r, f"_dmarc.{Z}"), f"v=DMARC1; p=none; rua=mailto:postmaster@{Z}")
+    assert not txt(r, f"_mta-sts.{Z}")
+
+
 def test_live_record_in_another_spelling_shows_no_change(tmp_path):
     from zonesync.model import Record
 

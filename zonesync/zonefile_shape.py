@@ -10,11 +10,15 @@ from __future__ import annotations
 TOP_KEYS = ("zone", "ttl", "proxied", "enterprise", "ignore", "records", "mail", "max_changes")
 RECORD_KEYS = ("type", "value", "values", "ttl", "proxied", "comment", "tags")
 
-MAIL_KEYS = ("preset", "mx", "hosts", "spf", "dkim", "dmarc", "mta_sts", "tls_rpt", "key_dir", "relay")
+MAIL_KEYS = (
+    "preset", "mx", "hosts", "spf", "dkim", "dkim_rotation", "dmarc", "mta_sts", "tls_rpt", "key_dir", "relay",
+)  # fmt: skip
 MX_KEYS = ("host", "priority")
 HOST_KEYS = ("ipv4", "ipv6")
 SPF_KEYS = ("allow", "all", "on_mx_hosts")
-DKIM_KEYS = ("selector", "algorithm", "private_key")
+DKIM_DATES = ("published", "active_since", "retiring_since", "revoked_since")
+"""The dates a selector's key rotation records (docs/dkim-rotation.md)."""
+DKIM_KEYS = ("selector", "algorithm", "private_key", "state", *DKIM_DATES)
 DMARC_KEYS = (
     "policy", "subdomain_policy", "percent", "adkim", "aspf", "rua", "ruf", "failure_options",
 )  # fmt: skip

@@ -112,10 +112,7 @@ def write_new_file(path: Path, data: bytes, mode: int) -> None:
     try:
         try:
             os.fchmod(fd, mode)  # the umask must not widen or narrow it
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
+            files.write_all(fd, data)
         finally:
             os.close(fd)
         try:
@@ -131,12 +128,7 @@ def write_new_file(path: Path, data: bytes, mode: int) -> None:
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-    with contextlib.suppress(OSError):
-        dfd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+    files.fsync_dir(path.parent)
 
 
 def generate_key_pair(spec: DkimSpec) -> tuple[dkim.PublicKey, GeneratedKey]:
@@ -376,7 +368,7 @@ def choose_key(spec: DkimSpec, name: str, live: _Live, local: _Local, *, generat
                     spec.source,
                     f"the key published at {name} is not the key in {local.origin}: applying would replace it, "
                     "and mail the server signs with the published key would stop verifying. If the mail server "
-                    f"uses the published key, copy that key to {private}; to rotate keys, add a new selector "
+                    f"uses the published key, copy that key to {private}; to rotate keys, run `zonesync dkim rotate` "
                     "(publish both, switch the server, then remove the old one)",
                 ),
             )
