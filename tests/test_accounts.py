@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 from click.testing import CliRunner, Result
+from emu_records import user_records
 
 from zonesync import accounts
 from zonesync.cli import cli
@@ -145,10 +146,10 @@ def test_each_zone_goes_to_its_account_with_its_token(two_accounts: Emulator) ->
     emu = two_accounts
     result = run("apply", "--yes")
     assert result.exit_code == 0, result.output
-    assert [r["content"] for r in emu.records("same.example", account_id=AGENCY)] == ["192.0.2.2"]
-    assert emu.records("same.example", account_id=SHOP) == []  # same name, other account: untouched
-    assert [r["content"] for r in emu.records("shop.example", account_id=SHOP)] == ["192.0.2.1"]
-    assert [r["content"] for r in emu.records("agency.example", account_id=AGENCY)] == ["192.0.2.3"]
+    assert [r["content"] for r in user_records(emu, "same.example", account_id=AGENCY)] == ["192.0.2.2"]
+    assert user_records(emu, "same.example", account_id=SHOP) == []  # same name, other account: untouched
+    assert [r["content"] for r in user_records(emu, "shop.example", account_id=SHOP)] == ["192.0.2.1"]
+    assert [r["content"] for r in user_records(emu, "agency.example", account_id=AGENCY)] == ["192.0.2.3"]
     again = run("plan", "--exit-code")
     assert again.exit_code == 0, again.output
 

@@ -11,6 +11,7 @@ import pytest
 from clirun import run
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
+from emu_records import user_records
 
 from zonesync import rdata
 from zonesync.loader import load_zone_file
@@ -161,7 +162,7 @@ def test_no_mail_plan_apply_plan(emulator, workdir):
     assert plan.exit_code == 0, plan.output
     apply = run("apply", "--yes")
     assert apply.exit_code == 0, apply.output
-    live = {(r["name"], r["type"]): r for r in emulator.records("example.com")}
+    live = {(r["name"], r["type"]): r for r in user_records(emulator, "example.com")}
     assert live[("example.com", "MX")]["content"] == "." and live[("example.com", "MX")]["priority"] == 0
     got = {name: rdata.txt_from_presentation(r["content"]) for (name, t), r in live.items() if t == "TXT"}
     assert got == {

@@ -13,6 +13,7 @@ import pytest
 from clirun import run
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from emu_records import user_records
 
 from zonesync import rdata
 from zonesync.mail import dkim
@@ -25,7 +26,7 @@ def write(text: str, name: str = "example.com.yaml") -> None:
 
 
 def live(emulator, name: str) -> list[dict]:
-    return [r for r in emulator.records("example.com") if r["name"] == name and r["type"] == "TXT"]
+    return [r for r in user_records(emulator, "example.com") if r["name"] == name and r["type"] == "TXT"]
 
 
 def add_txt(emulator, name: str, content: str) -> None:

@@ -17,6 +17,7 @@ from typing import ClassVar
 
 import pytest
 import yaml
+from emu_records import user_records
 
 import zonesync
 from tests.ci_runner import GitHubRunner, copy_checkout, fresh_python, shell
@@ -163,7 +164,9 @@ def test_github_recipe_runs_as_shipped(emulator_with_samples: Emulator, repo: Pa
     assert workflow["jobs"]["apply"]["if"] == "needs.plan.outputs.changes == 'true'"
     runner, status, _ = job("apply", "push")
     assert status == 0, runner.last.stdout + runner.last.stderr
-    dkim = [r for r in emulator.records("mail.example") if r["name"] == "default._domainkey.mail.example"]
+    dkim = [
+        r for r in user_records(emulator, "mail.example") if r["name"] == "default._domainkey.mail.example"
+    ]
     pub = (repo / "keys" / "mail.example_default.key.pub").read_text()
     assert len(dkim) == 1 and "".join(pub.split("-----")[2].split()) in dkim[0]["content"].replace('" "', "")
 
@@ -185,17 +188,17 @@ def test_github_recipe_runs_as_shipped(emulator_with_samples: Emulator, repo: Pa
     emulator.add_record(
         "example.com", {"type": "A", "name": "dash.example.com", "content": "192.0.2.5", "ttl": 60}
     )
-    before = sorted(r["id"] for r in emulator.records("example.com"))
+    before = sorted(r["id"] for r in user_records(emulator, "example.com"))
     runner, status, _ = job("apply", "push")
     assert status == 3 and "the live zone changed" in runner.last.stderr
-    assert sorted(r["id"] for r in emulator.records("example.com")) == before
+    assert sorted(r["id"] for r in user_records(emulator, "example.com")) == before
 
     # the plan artifact is missing (expired): apply fails naming it and writes nothing, never falling back
     # to the zone files
     (repo / "plan.json").unlink()
     runner, status, _ = job("apply", "push")
     assert status == 1 and "dns-plan" in runner.last.stdout and "run the plan job again" in runner.last.stdout
-    assert sorted(r["id"] for r in emulator.records("example.com")) == before
+    assert sorted(r["id"] for r in user_records(emulator, "example.com")) == before
 
     # a broken zone file fails the plan step with exit 1 (neither "no changes" nor "changes")
     zone_file.write_text("zone: example.com\nrecords: {www: {type: A}}\n")

@@ -479,8 +479,11 @@ def settle_wait(
     locking: Locking,
     deadline: float,
 ) -> ApplyReport | None:
-    """Wait until no other run holds the zone lock, then read the zone: None (apply now) when it is still
-    what the plan was made from, else a report saying why nothing was written (timeout, or stale)."""
+    """Wait until no other run holds the zone lock, then read the zone: None (apply now, replacing the
+    lock record read now) when it is still what the plan was made from, else a report saying why nothing
+    was written (timeout, or stale: exit 3). Also where a first batch that failed on the lock (another
+    apply landed since this run's read) ends: a zone-file apply is not planned again here, as the user
+    confirmed (or the pipeline reviewed) this plan and no other."""
     from zonesync.differ import split_ignored
     from zonesync.plan import fingerprint
 
@@ -509,8 +512,8 @@ def settle_wait(
     if fingerprint(managed) != plan.fingerprint:
         report.stale = True
         report.error = (
-            "another zonesync run applied to the zone while this one waited for the zone lock: the plan no "
-            "longer holds and nothing was written; plan again"
+            "the zone changed since it was planned (another zonesync run applied to it meanwhile): "
+            "nothing was written; plan again"
         )
         report.not_applied.extend(plan.changes)
         return report
@@ -528,8 +531,9 @@ def apply_plan(
     session: LockSession,
     interrupted: Callable[[], bool] | None = None,
 ) -> ApplyReport:
-    """The zone's DNS (and Worker) changes under `session`; a failure that leaves the lock held gives it
-    back with one more batch (the lock's operations alone), else other runs wait for it to expire."""
+    """The zone's DNS (and Worker) changes under `session`; the last batch leaves the lock free. A failure
+    that leaves it held gives it back with one more batch (the lock's patch alone), else other runs wait
+    for it to expire."""
     if plan.worker_changes:
         report = apply_with_workers(provider, zone, plan, batch_size, session, interrupted)
     else:

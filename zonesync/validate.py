@@ -35,6 +35,7 @@ def check_record_set(records: Iterable[Record], zone: str) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     records = list(records)
     out.extend(check_targets(records, zone))
+    out.extend(check_reserved(records, zone))
     ordered = sorted(records, key=attrgetter("name"))  # keys are the records' own strings: no copies
     for name, group in groupby(ordered, key=attrgetter("name")):
         recs = list(group)
@@ -81,6 +82,23 @@ def check_record_set(records: Iterable[Record], zone: str) -> list[Diagnostic]:
 
 
 TARGET_TYPES = frozenset({"CNAME", "MX", "NS", "SRV", "PTR"})
+
+
+def check_reserved(records: Iterable[Record], zone: str) -> list[Diagnostic]:
+    """A record at the zone lock's name (`zonesync.zonelock`), of any type: zonesync owns that name, and
+    neither shows nor touches what is there, so a record declared there could never be applied."""
+    from zonesync.zonelock import is_lock_name, lock_name
+
+    return [
+        Diagnostic(
+            "error",
+            _where(rec),
+            f"{rec.name} {rec.type}: the name {lock_name(zone)} is reserved for zonesync's zone lock "
+            "(docs/git-ops.md#2-one-writer-per-zone): use another name",
+        )
+        for rec in records
+        if is_lock_name(rec.name, zone)
+    ]
 
 
 def check_targets(records: Iterable[Record], zone: str) -> list[Diagnostic]:

@@ -472,10 +472,11 @@ class CloudflareProvider:
         which are not.
 
         With `lock`, every batch also carries the zone lock's operations (`zonesync.zonelock`): the first
-        takes it, the last gives it back (unless `release` is False: more follows; a first batch cannot
-        also give it back: the caller sends the lock's operations alone after it), the others refresh it;
-        `batch_limit` then counts record changes, and the zone's own limit keeps room for the lock. A lock
-        another run took first fails the first batch whole: `lock.contended` then tells, and nothing is written.
+        replaces the record this run read with its own, the last leaves it free (unless `release` is False:
+        more follows), the others refresh it; a one-batch apply does both in its one batch. `batch_limit`
+        then counts record changes, and the zone's own limit keeps room for the lock. A lock another run
+        took, or an apply another run made since this run's read, fails the first batch whole:
+        `lock.contended` then tells, and nothing is written.
         No changes but a lock: one batch of lock operations alone. `interrupted` is asked before each batch
         but the first: once it says True (SIGINT), no further batch is sent."""
         limit = batch_limit or zone.batch_limit
@@ -492,7 +493,7 @@ class CloudflareProvider:
             chunks = [[]]
         for index, chunk in enumerate(chunks):
             label = f"batch {index + 1} of {len(chunks)}"
-            last = release and index == len(chunks) - 1 and lock is not None and lock.held is not None
+            last = release and index == len(chunks) - 1
             if index > 0 and interrupted is not None and interrupted():
                 report.error = f"interrupted (SIGINT) before {label}: stopped"
                 report.not_applied.extend(c for rest in chunks[index:] for c in rest)
@@ -601,7 +602,7 @@ class CloudflareProvider:
         state = batch_state(chunk, live.records)
         if lock is not None:
             if lock.shows_landed(live.lock) and state.all_landed and (not refused or resent):
-                lock.landed(None if lock.releasing else live.lock)
+                lock.landed(live.lock)
             elif not lock.still_ours(live.lock) and state.none_landed:
                 return self._lock_lost(report, chunk, label, why, lock, live.lock)
         if state.all_landed and (not refused or resent):
@@ -671,13 +672,11 @@ def read_answer(response: httpx.Response, on_item: Callable[[Any], None] | None 
 
 
 def _lock_from_answer(answer: dict[str, Any], lock: LockSession) -> LockRecord | None:
-    """The lock record a landed batch left: the last of `result.posts` (the lock's post comes last), or,
-    after a refresh, the held record with its new content."""
-    posts = answer["result"].get("posts") or []
-    if lock.releasing:
-        return None
+    """The lock record a landed batch left: the held record with its new content after a patch, else the
+    last of `result.posts` (the lock's post comes last)."""
     if lock.held is not None and lock.pending is not None:
         return LockRecord(lock.held, lock.pending)
+    posts = answer["result"].get("posts") or []
     last = posts[-1] if posts else None
     if not isinstance(last, dict) or not isinstance(last.get("id"), str):
         raise schema.AnswerError("the batch answer does not hold the lock record it posted")
