@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from clirun import run
+from emu_records import user_records
 
 from zonesync import planfile
 from zonesync.emulator.server import Emulator
@@ -150,4 +151,4 @@ def test_a_malformed_plan_sealed_with_the_key_is_one_clear_error_and_no_write(
 def test_the_plan_zonesync_writes_passes_and_applies(saved: dict[str, Any], emulator: Emulator) -> None:
     result = run("apply", "plan.json", "--yes")
     assert result.exit_code == 0, result.output
-    assert sorted(r["name"] for r in emulator.records(ZONE)) == [f"upd.{ZONE}", f"www.{ZONE}"]
+    assert sorted(r["name"] for r in user_records(emulator, ZONE)) == [f"upd.{ZONE}", f"www.{ZONE}"]

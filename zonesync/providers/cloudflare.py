@@ -434,7 +434,7 @@ class CloudflareProvider:
                 schema.check_record(item, index, zone.name)
         except cloudflare.APIError as exc:
             raise ApiError(
-                f"{zone.name}: reading the zone lock: {describe_api_error(exc)}{_auth_hint(exc)}"
+                f"{zone.name}: reading the zone lock: {describe_api_error(exc)}{_auth_hint(exc, self.token_env)}"
             ) from None
         except (schema.AnswerError, httpx.TransportError) as exc:
             raise ApiError(f"{zone.name}: reading the zone lock: bad answer: {_describe_bad(exc)}") from None
@@ -450,7 +450,7 @@ class CloudflareProvider:
             return read_export(self._client, zone.id, zone.name)
         except cloudflare.APIError as exc:
             raise ApiError(
-                f"{zone.name}: exporting records: {describe_api_error(exc)}{_auth_hint(exc)}"
+                f"{zone.name}: exporting records: {describe_api_error(exc)}{_auth_hint(exc, self.token_env)}"
             ) from None
         except (schema.AnswerError, httpx.TransportError) as exc:
             raise ApiError(f"{zone.name}: exporting records: bad answer: {_describe_bad(exc)}") from None
