@@ -16,6 +16,26 @@ def run(*args: str | Path, color: bool = False) -> Result:
     return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False, color=color)
 
 
+def process(
+    *args: str | Path, cwd: str | Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """`zonesync ARGS...` in a child process, as a terminal or a CI log gets it: the exact bytes of stdout and
+    stderr (asyncio's last words at exit included); `env` is added to this process's environment, NO_COLOR
+    removed (the default: colour only on a terminal, and this is a pipe)."""
+    import os
+
+    environment = {**os.environ, **(env or {})}
+    environment.pop("NO_COLOR", None)
+    return subprocess.run(
+        [sys.executable, "-m", "zonesync", *map(str, args)],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+
+
 def python(
     code: str, cwd: str | Path | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:

@@ -10,7 +10,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 
@@ -117,18 +117,14 @@ def silent_port() -> Iterator[int]:
 
 
 @contextlib.contextmanager
-def endless_banner_server() -> Iterator[int]:
-    """An SMTP server whose greeting never ends: `220-` continuation lines, one every 50 ms, forever."""
+def tcp_server(talk: Callable[[socket.socket, threading.Event], None]) -> Iterator[int]:
+    """A TCP server on 127.0.0.1 running `talk(connection, stop)` in a thread for each connection; yields the
+    port. `stop` is set when the server closes."""
     stop = threading.Event()
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
     listener.settimeout(0.1)
-
-    def talk(conn: socket.socket) -> None:
-        with conn, contextlib.suppress(OSError):
-            while not stop.wait(0.05):
-                conn.sendall(b"220-still greeting you\r\n")
 
     def serve() -> None:
         while not stop.is_set():
@@ -138,7 +134,7 @@ def endless_banner_server() -> Iterator[int]:
                 continue
             except OSError:
                 return
-            threading.Thread(target=talk, args=(conn,), daemon=True).start()
+            threading.Thread(target=talk, args=(conn, stop), daemon=True).start()
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
@@ -148,3 +144,16 @@ def endless_banner_server() -> Iterator[int]:
         stop.set()
         thread.join()
         listener.close()
+
+
+@contextlib.contextmanager
+def endless_banner_server() -> Iterator[int]:
+    """An SMTP server whose greeting never ends: `220-` continuation lines, one every 50 ms, forever."""
+
+    def talk(conn: socket.socket, stop: threading.Event) -> None:
+        with conn, contextlib.suppress(OSError):
+            while not stop.wait(0.05):
+                conn.sendall(b"220-still greeting you\r\n")
+
+    with tcp_server(talk) as port:
+        yield port

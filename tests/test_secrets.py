@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner, Result
+from emu_records import user_records
 
 from zonesync import planfile
 from zonesync.cli import cli
@@ -123,6 +124,9 @@ def test_exception_text_with_a_header_is_scrubbed(
         ("the token s3cr3t-t0ken appears", "the token [redacted] appears"),
         ("escaped s3cr3t\\nsecond-half", "escaped [redacted]"),
         ("cut s3cr3t then second-half", "cut [redacted] then [redacted]"),
+        ("quoted in part: 3cr3t-t0ke.", "quoted in part: [redacted]."),
+        ("eight of it: cr3t-t0k", "eight of it: [redacted]"),
+        ("seven of it: r3t-t0k", "seven of it: r3t-t0k"),
         ("zone example.com: HTTP 400: bad request", "zone example.com: HTTP 400: bad request"),
     ],
 )
@@ -130,7 +134,42 @@ def test_scrub(text: str, expected: str) -> None:
     assert scrub(text, ["s3cr3t-t0ken", "s3cr3t\nsecond-half"]) == expected
 
 
+def test_a_short_secret_is_masked_only_where_it_stands_alone() -> None:
+    """A one-letter value used to turn the scrubber into a leak of where its letter is ("S[redacted]ved")."""
+    assert scrub("Saved the plan", ["S"]) == "Saved the plan"
+    assert scrub("the key is S.", ["S"]) == "the key is [redacted]."
+
+
+def test_a_server_message_quoting_most_of_the_token_is_scrubbed(emulator, workdir: Path) -> None:
+    """An API error that quotes the token without its first and last characters: none of it is printed."""
+    token = "test-token"  # the emulator's
+    emulator.inject_fault(status=400, code=1004, message=f"token {token[1:-1]} is not valid here")
+    result = run("plan")
+    assert result.exit_code == 1, output(result)
+    text = output(result)
+    assert "Error: " in text and "[redacted]" in text, text
+    assert not any(token[i : i + 8] in text for i in range(len(token) - 7)), text
+
+
 # -- the plan key ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["S", "k-123456", "x" * 31])
+def test_a_short_plan_key_is_refused(
+    emulator, workdir: Path, monkeypatch: pytest.MonkeyPatch, key: str
+) -> None:
+    """A key shorter than 32 bytes can be guessed; the message says how to make a good one, never the key."""
+    monkeypatch.setenv(planfile.KEY_ENV, key)
+    for args in (["plan", "--out", "plan.json"], ["plan", "--format", "json"]):
+        result = run(*args)
+        assert result.exit_code == 1, output(result)
+        text = output(result)
+        assert f"ZONESYNC_PLAN_KEY is {len(key)} bytes long, less than the 32" in text
+        assert "secrets.token_hex(32)" in text and "openssl rand -hex 32" in text
+        assert "Traceback" not in text
+    assert not Path("plan.json").exists()
+    monkeypatch.setenv(planfile.KEY_ENV, "x" * 32)
+    assert run("plan", "--out", "plan.json").exit_code == 0
 
 
 def test_an_empty_plan_key_is_an_error(emulator, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -147,7 +186,7 @@ def test_a_tampered_plan_does_not_apply_under_an_empty_key(
     emulator, workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The attack: edit a signed plan, recompute a plain digest, and hope the key reaches apply empty."""
-    monkeypatch.setenv(planfile.KEY_ENV, "the-real-key")
+    monkeypatch.setenv(planfile.KEY_ENV, "the-real-key-" + "0" * 32)
     assert run("plan", "--out", "plan.json").exit_code == 0
     doc = json.loads(Path("plan.json").read_text())
     doc["zones"][0]["changes"][0]["after"]["content"] = "203.0.113.66"
@@ -157,7 +196,7 @@ def test_a_tampered_plan_does_not_apply_under_an_empty_key(
     monkeypatch.setenv(planfile.KEY_ENV, "")
     result = run("apply", "--yes", "plan.json")
     assert result.exit_code == 1 and "ZONESYNC_PLAN_KEY is set but empty" in output(result)
-    assert emulator.records(ZONE) == []
+    assert user_records(emulator, ZONE) == []
 
 
 # -- --require-signed -------------------------------------------------------------------------------------
@@ -176,13 +215,13 @@ def test_require_signed_refuses_an_unsigned_plan(
     result = run(*args)
     assert result.exit_code == 3, output(result)
     assert "the plan is not signed, and unsigned plans are refused here" in output(result)
-    assert emulator.records(ZONE) == []
+    assert user_records(emulator, ZONE) == []
 
-    monkeypatch.setenv(planfile.KEY_ENV, "k-123456")
+    monkeypatch.setenv(planfile.KEY_ENV, "k-123456" * 4)
     assert run("plan", "--out", "signed.json").exit_code == 0
     result = run(*[a if a != "plan.json" else "signed.json" for a in args])
     assert result.exit_code == 0, output(result)
-    assert len(emulator.records(ZONE)) == 2
+    assert len(user_records(emulator, ZONE)) == 2
 
 
 def test_require_signed_off_by_default_and_with_0(

@@ -182,4 +182,5 @@ def test_since_escapes_control_characters_read_from_the_earlier_file(world: Worl
     before.write_text(json.dumps(doc))
     for fmt in ("text", "markdown"):
         out = world.verify("--format", fmt, "--since", str(before)).output
-        assert "\x1b" not in out and "evil\\x1b[2J" in out and "boom\\x1b[31m" in out
+        assert "\x1b" not in out  # escaped: Markdown also makes its punctuation literal
+        assert "evil\\x1b" in out and "boom\\x1b" in out.replace("\\\\", "\\")

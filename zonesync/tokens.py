@@ -69,15 +69,53 @@ def secrets_from_env() -> list[str]:
     return [value for value in found if value]
 
 
+PIECE = 8
+"""A run of this many characters of a secret is masked wherever it appears (a server quoting most of a token,
+an error cutting it at a line break)."""
+MIN_PART = 6
+"""A whitespace-separated part of a secret this long or longer is masked on its own too."""
+
+
 def scrub(text: str, secrets: Iterable[str] | None = None) -> str:
     """`text` without header values (`Authorization: ...`, `Bearer ...`) or any of `secrets` (default: the
-    token and plan key of the environment) — also as Python would print them (`\\n` escaped) and each
-    whitespace-separated part of one, in case an error cut it at a line break."""
+    tokens and plan key of the environment): every run of `PIECE` or more consecutive characters of a secret
+    (also as Python would print it, `\\n` escaped, and each whitespace-separated part of `MIN_PART` or more
+    characters) is masked, so a message quoting part of one shows none of it.
+    A secret shorter than `PIECE` is masked only where it stands alone (not inside a longer word), so that a
+    short value cannot turn the scrubber into a leak of where its letters are ("S[redacted]ved")."""
     # re.sub compiles each pattern once, on the first message scrubbed (most runs print none to stderr)
     text = re.sub(_HEADER, lambda m: m.group(1) + REDACTED, text)
     text = re.sub(_BEARER, lambda m: m.group(1) + REDACTED, text)
+    pieces: set[str] = set()
+    short: set[str] = set()
     for secret in secrets_from_env() if secrets is None else secrets:
-        forms = {secret, secret.strip(), repr(secret)[1:-1], *(p for p in secret.split() if len(p) >= 6)}
-        for form in sorted((f for f in forms if f), key=len, reverse=True):
-            text = text.replace(form, REDACTED)
+        parts = [p for p in secret.split() if len(p) >= MIN_PART]  # an error may cut it at a line break
+        for form in {secret, secret.strip(), repr(secret)[1:-1], *parts}:
+            if len(form) >= PIECE:
+                pieces.update(form[i : i + PIECE] for i in range(len(form) - PIECE + 1))
+            elif form.strip():
+                short.add(form)
+    if pieces:
+        text = _mask_pieces(text, pieces)
+    for form in sorted(short, key=len, reverse=True):
+        text = re.sub(rf"(?<![\w-]){re.escape(form)}(?![\w-])", REDACTED, text)
     return text
+
+
+def _mask_pieces(text: str, pieces: set[str]) -> str:
+    """`text` with every stretch covered by windows found in `pieces` replaced by one REDACTED."""
+    covered_until = -1
+    spans: list[list[int]] = []
+    for i in range(len(text) - PIECE + 1):
+        if text[i : i + PIECE] in pieces:
+            if spans and i <= covered_until:
+                spans[-1][1] = i + PIECE
+            else:
+                spans.append([i, i + PIECE])
+            covered_until = i + PIECE
+    out, last = [], 0
+    for start, end in spans:
+        out += [text[last:start], REDACTED]
+        last = end
+    out.append(text[last:])
+    return "".join(out)

@@ -1,6 +1,6 @@
 """The `zonesync` command line: the group, shared options and helpers, and the mapping of zonesync's
 errors to click's messages and exit codes. The commands live beside it, one module per group:
-`zones` (validate, plan, apply), `importer` (import), `mail` (dkim, mta-sts, explain), `emulator`,
+`zones` (validate, plan, apply), `importer` (import), `export`, `mail` (dkim, mta-sts, explain), `emulator`,
 `verify`.
 
 This package is the only place that imports click, prints, and turns errors into exit codes.
@@ -23,6 +23,7 @@ import click
 
 from zonesync import __version__, exitcodes
 from zonesync.errors import ZonesyncError
+from zonesync.render.escape import escape, for_terminal
 from zonesync.tokens import scrub
 
 if TYPE_CHECKING:
@@ -35,7 +36,8 @@ class CommandError(click.ClickException):
     """A zonesync error as click shows it: `Error: <message>`, exit with the error's own code."""
 
     def __init__(self, error: ZonesyncError) -> None:
-        super().__init__(scrub(error.message))  # an error quoting a header or the token never shows it
+        # an error quoting a header or the token never shows it, nor a control character from outside
+        super().__init__(escape(scrub(error.message)))
         self.exit_code = error.exit_code
 
 
@@ -90,12 +92,13 @@ class LazyGroup(Group):
         try:
             rv = super().main(*args, standalone_mode=False, **kwargs)
         except click.UsageError as exc:
+            exc.message = escape(scrub(exc.message))
             exc.show()
             # bare `zonesync` shows the help: that is not an error
             no_args = getattr(click.exceptions, "NoArgsIsHelpError", ())
             sys.exit(exitcodes.OK if isinstance(exc, no_args) else exitcodes.ERROR)
         except click.ClickException as exc:
-            exc.message = scrub(exc.message)
+            exc.message = escape(scrub(exc.message))
             exc.show()
             sys.exit(exc.exit_code)
         except ZonesyncError as exc:
@@ -108,7 +111,7 @@ class LazyGroup(Group):
             # A bug, not bad input: still one line (set ZONESYNC_DEBUG=1 for the traceback).
             if os.environ.get("ZONESYNC_DEBUG"):
                 raise
-            click.echo(scrub(f"Error: internal error: {type(exc).__name__}: {exc}"), err=True)
+            echo(f"Error: internal error: {type(exc).__name__}: {exc}", err=True)
             sys.exit(exitcodes.ERROR)
         sys.exit(rv if isinstance(rv, int) else exitcodes.OK)
 
@@ -118,9 +121,20 @@ def use_color() -> bool | None:
     return False if os.environ.get("NO_COLOR") else None
 
 
-def echo(message: str = "", err: bool = False) -> None:
-    """Print; errors and warnings (stderr) without header values or secrets (`zonesync.tokens.scrub`)."""
-    click.echo(scrub(message) if err else message, err=err, color=use_color())
+def color_on(err: bool = False) -> bool:
+    """Whether zonesync colours what it prints to stdout (stderr with `err`): click's own answer (a terminal,
+    or `CliRunner(color=True)`), and never with NO_COLOR."""
+    stream = sys.stderr if err else sys.stdout
+    return not click.utils.should_strip_ansi(stream, use_color())
+
+
+def echo(message: str = "", err: bool = False, nl: bool = True) -> None:
+    """Print through the output boundary: every control character escaped (`zonesync.render.escape`,
+    zonesync's own colours kept on a terminal); errors and warnings (stderr) also without header values or
+    secrets (`zonesync.tokens.scrub`). Everything zonesync prints goes through here or the error mapping."""
+    color = color_on(err)
+    text = for_terminal(scrub(message) if err else message, color=color)
+    click.echo(text, err=err, color=color, nl=nl)
 
 
 @click.group(
@@ -133,7 +147,9 @@ def echo(message: str = "", err: bool = False) -> None:
         "dkim": "zonesync.cli.mail:dkim",
         "mta-sts": "zonesync.cli.mail:mta_sts",
         "explain": "zonesync.cli.mail:explain",
+        "relay": "zonesync.cli.relay:relay",
         "import": "zonesync.cli.importer:import_",
+        "export": "zonesync.cli.export:export",
         "verify": "zonesync.cli.verify:verify",
         "reports": "zonesync.cli.reports:reports",
     },
@@ -175,7 +191,7 @@ def _verbose(ctx: click.Context) -> None:
         """Log lines (`-v`, and any library's warning) never hold a header value or a secret."""
 
         def format(self, record: logging.LogRecord) -> str:
-            return scrub(super().format(record))
+            return escape(scrub(super().format(record)))
 
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(ScrubbingFormatter("zonesync: %(message)s"))
@@ -294,6 +310,7 @@ def make_provider(
             verbose=verbose,
             limiter=limiters[token],
             account_id=account.id,
+            token_env=account.token_env,
             before_request=on_request,
             notify=lambda message: echo(message, err=True),  # "rate limited: waiting 120 s"
         )

@@ -10,6 +10,8 @@ import os
 
 import click
 
+from zonesync.cli import echo
+
 
 def _rate_limit(value: str | None) -> tuple[int, float] | int | None:
     if value is None:
@@ -234,16 +236,16 @@ def emulator(
     for spec in faults:
         emu.inject_fault(**spec)
     emu.start()
-    click.echo(f"Cloudflare API emulator listening on {emu.url}")
+    echo(f"Cloudflare API emulator listening on {emu.url}")
     if emu.dns is not None:
-        click.echo(f"DNS (UDP and TCP) on {host}:{emu.dns.port}")
+        echo(f"DNS (UDP and TCP) on {host}:{emu.dns.port}")
     if emu.edge is not None:
         where = f"; CA certificate in {ca_file}" if ca_file else ""
-        click.echo(f"Workers edge (HTTPS) on {host}:{emu.edge_port}{where}")
+        echo(f"Workers edge (HTTPS) on {host}:{emu.edge_port}{where}")
         from zonesync.emulator.jsworker import ENGINE_MISSING, engine_available
 
         if not engine_available():
-            click.echo(f"note: {ENGINE_MISSING}", err=True)
+            echo(f"note: {ENGINE_MISSING}", err=True)
     import sys
 
     sys.stdout.flush()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from zonesync.cli import Command, Group
+from zonesync.cli import Command, Group, echo
 
 ZONE_HELP = "ZONE is a zone name (zones/<zone>.yaml) or a zone file path."
 
@@ -68,26 +68,26 @@ def dkim_generate(zone: str, selector: str | None) -> None:
     for d in _selected(spec, selector):
         problem = dkim_mod.selector_problem(d.selector)
         if problem is not None:  # it names a DNS record, and by default the key file
-            click.echo(f"{d.source}: error: {problem}", err=True)
+            echo(f"{d.source}: error: {problem}", err=True)
             failed = True
             continue
         state = resolve(d, config.zone, None, generate=True)
         for diag in state.diagnostics:
-            click.echo(str(diag), err=True)
+            echo(str(diag), err=True)
             failed = failed or diag.level == "error"
         name = dkim_mod.record_name(d.selector, config.zone)
         if state.generated is not None:
-            click.echo(f"selector {d.selector}: generated a new {d.algorithm} key pair")
-            click.echo(f"  private key: {state.generated.private_key} (mode 0600; keep it secret)")
-            click.echo(
+            echo(f"selector {d.selector}: generated a new {d.algorithm} key pair")
+            echo(f"  private key: {state.generated.private_key} (mode 0600; keep it secret)")
+            echo(
                 f"  public key:  {state.generated.public_key} (safe to commit: plan works without the secret)"
             )
-            click.echo(
+            echo(
                 f"  The private key must reach the mail server (for maddy: {_maddy_hint(config.zone, d.selector)})."
             )
         elif not state.pending:
-            click.echo(f"selector {d.selector}: a key already exists ({state.origin}); left untouched")
-        click.echo(f'  record: {name} TXT "{state.value}"')
+            echo(f"selector {d.selector}: a key already exists ({state.origin}); left untouched")
+        echo(f'  record: {name} TXT "{state.value}"')
     if failed:
         raise SystemExit(1)
 
@@ -110,20 +110,74 @@ def dkim_show(zone: str) -> None:
     for d in spec.dkim:
         state = resolve(d, config.zone, None, generate=False)
         name = dkim_mod.record_name(d.selector, config.zone)
-        click.echo(f"selector {d.selector} ({d.algorithm})")
+        echo(f"selector {d.selector} ({d.algorithm})")
         exists = "exists" if d.private_key.exists() else "missing"
-        click.echo(f"  private key: {d.private_key} ({exists})")
+        echo(f"  private key: {d.private_key} ({exists})")
         pub = pub_path(d.private_key)
-        click.echo(f"  public key:  {pub} ({'exists' if pub.exists() else 'missing'})")
+        echo(f"  public key:  {pub} ({'exists' if pub.exists() else 'missing'})")
         if state.pending:
-            click.echo(
+            echo(
                 f"  record: {name} TXT: no key yet; `zonesync dkim generate {zone}` or `zonesync apply` creates it"
             )
         else:
-            click.echo(f"  key from: {state.origin}")
-            click.echo(f'  record: {name} TXT "{state.value}"')
+            echo(f"  key from: {state.origin}")
+            echo(f'  record: {name} TXT "{state.value}"')
         for diag in state.diagnostics:
-            click.echo(f"  {diag}", err=True)
+            echo(f"  {diag}", err=True)
+
+
+@dkim.command("rotate", epilog=ZONE_HELP + " The rotation is described in docs/dkim-rotation.md.")
+@click.argument("zone")
+@click.option("--next", "advance", is_flag=True, help="Take the rotation's next step (each one is checked).")
+@click.option("--selector", "-s", help="The new selector's name (default: date-named, e.g. s2026q4).")
+@click.option(
+    "--algorithm",
+    type=click.Choice(["rsa2048", "rsa4096", "ed25519"]),
+    help="The new key's (default: the old one's).",
+)
+@click.option("--replace", help="The active selector to replace, when several are active.")
+@click.option(
+    "--nameserver",
+    "nameservers",
+    multiple=True,
+    metavar="HOST[:PORT]",
+    help="With --next: ask these servers instead of the zone's nameservers (as verify does).",
+)
+@click.option(
+    "--timeout", type=click.FloatRange(0.1, 120), default=5.0, show_default=True, help="DNS timeout."
+)
+def dkim_rotate(
+    zone: str,
+    advance: bool,
+    selector: str | None,
+    algorithm: str | None,
+    replace: str | None,
+    nameservers: tuple[str, ...],
+    timeout: float,
+) -> None:
+    """Rotate ZONE's DKIM key: start a rotation (a new selector and key, published beside the current one),
+    or with --next move it on: served -> switch the signer -> revoke after the overlap -> remove. Each step
+    edits the zone file (its state and dates, every other line kept): commit it, then apply."""
+    from zonesync import dkim_rotate as rot
+    from zonesync.cli.verify import _nameservers
+    from zonesync.verify.result import NetOptions
+    from zonesync.zonefiles import find_zone_file
+
+    path = find_zone_file(zone)
+    if advance:
+        if selector or algorithm or replace:
+            raise click.UsageError(
+                "--selector, --algorithm and --replace start a rotation; --next continues one"
+            )
+        net = NetOptions(timeout=timeout, nameservers=_nameservers(nameservers))
+        result = rot.advance(path, net)
+    else:
+        result = rot.start(path, selector=selector, algorithm=algorithm, replace=replace)
+    for line in result.lines:
+        click.echo(line)
+    if result.switch:
+        click.echo("")
+        click.echo(result.switch, nl=False)
 
 
 @click.group("mta-sts", cls=Group)
@@ -152,13 +206,13 @@ def mta_sts_policy(zone: str, out_dir: str | None) -> None:
     if policy is None:
         raise ZonesyncError(f"{config.path}: the mail block has no `mta_sts:` (or `preset: maddy`)")
     if out_dir is None:
-        click.echo(policy, nl=False)
+        echo(policy, nl=False)
         return
     target = Path(out_dir) / config.zone / ".well-known" / "mta-sts.txt"
     make_dirs(target.parent)
     target.write_bytes(policy.encode("utf-8"))
-    click.echo(f"wrote {target}")
-    click.echo(f"serve it at {policy_url(config.zone)} with a valid certificate for mta-sts.{config.zone}")
+    echo(f"wrote {target}")
+    echo(f"serve it at {policy_url(config.zone)} with a valid certificate for mta-sts.{config.zone}")
 
 
 @click.command("explain", cls=Command, epilog=ZONE_HELP)
@@ -175,4 +229,5 @@ def explain(zone: str) -> None:
     records = [*config.records, *result.records]
     hosts = mx_hosts(spec, records, config.zone)
     policy = sts_policy(spec, config.records) if spec is not None else None
-    click.echo(explain_text(config.zone, records, hosts, policy, result.diagnostics), nl=False)
+    relay = spec.relay if spec is not None else None
+    echo(explain_text(config.zone, records, hosts, policy, result.diagnostics, relay), nl=False)

@@ -259,7 +259,7 @@ def verify(
         # no zone could be asked at all (a dead or wrong --nameserver): one line each, not a report
         raise ZonesyncError("\n".join(f.message for f in unreachable))
     if fmt == "json":
-        click.echo(render.to_json(report, strict, changes))
+        echo(render.to_json(report, strict, changes))
     elif fmt == "markdown":
         echo(render.markdown(report, strict=strict, since=changes))
     else:

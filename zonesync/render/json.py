@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from zonesync import __version__, safety
 from zonesync.model import Record, Source
 from zonesync.plan import Change, Plan, ZonePlan
+from zonesync.render.escape import json_text
 
 if TYPE_CHECKING:
     from zonesync.model import ZoneConfig
@@ -139,7 +140,10 @@ def document(
 
 
 def dumps(doc: Mapping[str, Any]) -> str:
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    """The document as text: readable UTF-8, every character a terminal or a UTF-8 reader chokes on
+    JSON-escaped (`zonesync.render.escape.json_text`: a byte that was not UTF-8 is `\\udcXX`, which
+    `json.loads` reads back as the same value)."""
+    return json_text(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"
 
 
 def record_from_json(data: Mapping[str, Any]) -> Record:

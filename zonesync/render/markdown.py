@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-import click
-
 from zonesync import safety
 from zonesync.plan import Plan, ZonePlan
+from zonesync.plural import counted
 from zonesync.rdata import relative_name
+from zonesync.render.escape import markdown_code, markdown_text
+from zonesync.render.style import unstyle
 from zonesync.render.text import render_change, summary, worker_lines
 
 if TYPE_CHECKING:
@@ -27,12 +28,9 @@ MAX_LINES = 2000
 """GitHub limits a comment to 65,536 characters: very long zones are cut, with a note."""
 
 
-def _cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-
-
-def _code(text: str) -> str:
-    return "`" + text.replace("`", "'") + "`"
+_cell = markdown_text
+"""Text in a table cell, a quote or a list item: what came from outside cannot add Markdown or HTML."""
+_code = markdown_code
 
 
 def _status(zp: ZonePlan, problem: str | None) -> str:
@@ -55,11 +53,11 @@ def _zone_lines(zp: ZonePlan) -> list[str]:
     out: list[str] = []
     for change in zp.changes:
         for i, line in enumerate(render_change(change, zp.zone)):
-            plain = click.unstyle(line)
+            plain = unstyle(line)
             # diff highlighting keys on the first column: +, - or space (~ shows as context).
             out.append(plain[2:] if i == 0 else "  " + plain.strip())
     for line in worker_lines(zp):
-        plain = click.unstyle(line)
+        plain = unstyle(line)
         out.append(plain[2:] if plain[2:3] in ("+", "~", "-") else "  " + plain.strip())
     return out
 
@@ -90,7 +88,7 @@ def render_zone(zp: ZonePlan, problem: str | None) -> list[str]:
             block = f"<details>\n<summary>{summary(zp.counts())}</summary>\n\n{block}\n\n</details>"
         out += [block, ""]
     if zp.skipped:
-        out += ["<details>", f"<summary>{len(zp.skipped)} records left alone</summary>", ""]
+        out += ["<details>", f"<summary>{counted(len(zp.skipped), 'record')} left alone</summary>", ""]
         out += [
             f"- {_code(relative_name(s.name, zp.zone) + ' ' + s.type)}: {_cell(s.reason)}" for s in zp.skipped
         ]

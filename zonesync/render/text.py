@@ -4,16 +4,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import click
-
 from zonesync.model import Record
 from zonesync.plan import Change, Plan, ZonePlan
+from zonesync.render.escape import escape
+from zonesync.render.style import style
 
 if TYPE_CHECKING:
     from zonesync.model import ApplyReport
     from zonesync.orchestrate import ZoneOutcome
     from zonesync.workers import WorkerChange
+from zonesync.plural import counted
 from zonesync.rdata import display_value, relative_name
+
+
+def _line(text: str) -> str:
+    """One line of the plan, outside values in it escaped before it is coloured (a TXT value cannot add a
+    line, colour or control sequence of its own)."""
+    return escape(text, keep_lines=False)
+
 
 _SIGN = {"create": ("+", "green"), "update": ("~", "yellow"), "delete": ("-", "red")}
 PENDING_VALUE = "(new key, value known after apply)"
@@ -61,18 +69,18 @@ def _fmt_field(fname: str, value: object, rtype: str) -> str:
 def render_change(change: Change, zone: str) -> list[str]:
     sign, colour = _SIGN[change.action]
     rec = change.record
-    head = f"  {sign} {change.action:<6} {relative_name(rec.name, zone)} {rec.type}"
+    head = _line(f"  {sign} {change.action:<6} {relative_name(rec.name, zone)} {rec.type}")
     if change.action == "update":
-        lines = [click.style(head, fg=colour) + _origin(change.after)]
+        lines = [style(head, fg=colour) + _line(_origin(change.after))]
         for fname, old, new in change.changed_fields():
             if fname == "value" and change.after is not None and change.after.pending:
                 new_s = PENDING_VALUE
             else:
                 new_s = _fmt_field(fname, new, rec.type)
-            lines.append(f"      {fname}: {_fmt_field(fname, old, rec.type)} -> {new_s}")
+            lines.append(_line(f"      {fname}: {_fmt_field(fname, old, rec.type)} -> {new_s}"))
         return lines
-    line = f"{head} {_value(rec)}  ({_settings(rec)})"
-    return [click.style(line, fg=colour) + _origin(change.after)]
+    line = _line(f"{head} {_value(rec)}  ({_settings(rec)})")
+    return [style(line, fg=colour) + _line(_origin(change.after))]
 
 
 def render_worker_change(change: WorkerChange) -> list[str]:
@@ -82,17 +90,20 @@ def render_worker_change(change: WorkerChange) -> list[str]:
 
     sign, colour = _SIGN[change.action]
     what = "Worker script" if change.kind == "script" else "Worker custom domain"
-    head = f"  {sign} {change.action:<6} {what} {change.name}"
+    head = _line(f"  {sign} {change.action:<6} {what} {change.name}")
     after, before = change.after, change.before
     origin = "  [from mail:mta_sts]" if after is not None else ""
     if change.action == "update" and isinstance(after, Script) and isinstance(before, Script):
         if before.content == after.content:
-            return [click.style(head, fg=colour) + origin, "      tags: -> zonesync"]
+            return [style(head, fg=colour) + origin, "      tags: -> zonesync"]
         old_id = served_policy_id(before.content) or "(a script zonesync did not write)"
         detail = f"      policy id: {old_id} -> {served_policy_id(after.content)}"
-        return [click.style(head, fg=colour) + origin, detail]
+        return [style(head, fg=colour) + origin, detail]
     if change.action == "update" and isinstance(after, Domain) and isinstance(before, Domain):
-        return [click.style(head, fg=colour) + origin, f"      service: {before.service} -> {after.service}"]
+        return [
+            style(head, fg=colour) + origin,
+            _line(f"      service: {before.service} -> {after.service}"),
+        ]
     if isinstance(after, Script):
         tail = (
             f" (serves the MTA-STS policy, id {served_policy_id(after.content)}; {len(after.content)} bytes)"
@@ -103,7 +114,7 @@ def render_worker_change(change: WorkerChange) -> list[str]:
         tail = " (Cloudflare removes its AAAA 100:: record with it)"
     else:
         tail = ""
-    return [click.style(head + tail, fg=colour) + origin]
+    return [style(_line(head + tail), fg=colour) + origin]
 
 
 def worker_lines(zp: ZonePlan) -> list[str]:
@@ -126,16 +137,16 @@ def summary(counts: dict[str, int]) -> str:
 
 
 def render_zone(zp: ZonePlan) -> list[str]:
-    lines = [click.style(f"{zp.zone}", bold=True) + f"  ({zp.path})"]
+    lines = [style(_line(zp.zone), bold=True) + _line(f"  ({zp.path})")]
     for warning in zp.warnings:
-        lines.append(click.style(f"  warning: {warning.source}: {warning.message}", fg="yellow"))
+        lines.append(style(_line(f"  warning: {warning.source}: {warning.message}"), fg="yellow"))
     for change in zp.changes:
         lines.extend(render_change(change, zp.zone))
     lines.extend(worker_lines(zp))
     for skipped in zp.skipped:
         lines.append(
-            click.style(
-                f"  ! skip   {relative_name(skipped.name, zp.zone)} {skipped.type}: {skipped.reason}",
+            style(
+                _line(f"  ! skip   {relative_name(skipped.name, zp.zone)} {skipped.type}: {skipped.reason}"),
                 fg="cyan",
             )
         )
@@ -157,7 +168,7 @@ def render(plan: Plan) -> str:
         out.extend(render_zone(zp))
         out.append("")
     if len(plan.zones) > 1:
-        out.append(f"Total: {summary(plan.counts())} in {len(plan.zones)} zones")
+        out.append(f"Total: {summary(plan.counts())} in {counted(len(plan.zones), 'zone')}")
     elif out:
         out.pop()
     return "\n".join(out)
@@ -167,15 +178,15 @@ def render_apply(report: ApplyReport, counts: dict[str, int], retry: str) -> lis
     """What applying one zone did: the summary, or exactly which changes landed and which did not (and,
     after a lost answer the zone could not be read back to settle, which are unknown)."""
     zone = report.zone
-    notes = [f"{zone}: {note}" for note in report.notes]
+    notes = [_line(f"{zone}: {note}") for note in report.notes]
     if not report.error:
-        return [*notes, f"{zone}: applied ({summary(counts)}) in {report.batches} batch requests"]
-    unknown = f"; UNKNOWN whether {len(report.unknown)} changes landed" if report.unknown else ""
+        return [*notes, f"{zone}: applied ({summary(counts)}) in {counted(report.batches, 'batch request')}"]
+    unknown = f"; UNKNOWN whether {counted(len(report.unknown), 'change')} landed" if report.unknown else ""
     lines = [
         *notes,
         f"{zone}: {report.error}",
-        f"{zone}: applied {len(report.applied)} changes in {report.batches} batches; "
-        f"NOT applied {len(report.not_applied)} changes (below){unknown}. {retry}",
+        f"{zone}: applied {counted(len(report.applied), 'change')} in {counted(report.batches, 'batch', 'batches')}; "
+        f"NOT applied {counted(len(report.not_applied), 'change')} (below){unknown}. {retry}",
     ]
     for change in report.not_applied:
         lines.extend(f"{zone}: not applied:{line}" for line in render_change(change, zone))

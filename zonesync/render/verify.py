@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from zonesync import __version__
+from zonesync.plural import counted
 from zonesync.progress import duration
-from zonesync.render.reports import clean
+from zonesync.render.escape import escape, json_text, markdown_code, markdown_text
 from zonesync.verify.result import Finding, Status
 from zonesync.verify.runner import Report
 from zonesync.verify.since import Change
@@ -43,24 +44,20 @@ def _paint(text: str, status: Status, color: bool) -> str:
     return f"\x1b[{_ANSI[status]}m{text}\x1b[0m" if color else text
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
-
-
 def summary(report: Report, strict: bool = False) -> str:
     c = report.counts()
-    parts = [f"{c['pass']:,} passed", _plural(c["warn"], "warning"), f"{c['fail']:,} failed"]
+    parts = [f"{c['pass']:,} passed", counted(c["warn"], "warning"), f"{c['fail']:,} failed"]
     if c["error"]:
         parts.append(f"{c['error']:,} could not run")
     verdict = "Verification passed" if report.passed(strict) else "Verification failed"
     if strict and c["warn"] and not (c["fail"] or c["error"]):
         verdict += " (--strict: warnings fail)"
-    line = f"{verdict}: {', '.join(parts)} ({_plural(len(report.zones), 'zone')})."
+    line = f"{verdict}: {', '.join(parts)} ({counted(len(report.zones), 'zone')})."
     if report.not_checked:
         line += f" Not checked (--dns-only): {' and '.join(report.not_checked)}, which need the real hosts."
     if report.wait is not None:
         w = report.wait
-        rounds = _plural(w.rounds, "round")
+        rounds = counted(w.rounds, "round")
         if w.served:
             line += f" Everything was served after {duration(w.waited)} ({rounds})."
         else:
@@ -68,16 +65,23 @@ def summary(report: Report, strict: bool = False) -> str:
     return line
 
 
+def _one(value: str) -> str:
+    """A finding's field on its line: what servers sent in it escaped, newlines included (a policy or a TXT
+    value cannot add a line, a colour or a control sequence to the report)."""
+    return escape(value, keep_lines=False)
+
+
 def _change_line(c: Change) -> str:
     before, after = c.before or "(not there)", c.after or "(not there)"
-    return clean(f"{c.zone}: {_CHANGE_TITLE[c.kind]}: {c.subject}: {before} -> {after}")
+    return _one(f"{c.zone}: {_CHANGE_TITLE[c.kind]}: {c.subject}: {before} -> {after}")
 
 
 def since_text(since: Since) -> str:
-    """The changes since the earlier result, one line each (or that there are none)."""
+    """The changes since the earlier result, one line each (or that there are none); what the earlier file
+    said is escaped like everything read from outside."""
     if not since.changes:
-        return f"No change since {clean(since.label)}."
-    lines = [f"Changes since {clean(since.label)} ({_plural(len(since.changes), 'change')}):"]
+        return f"No change since {_one(since.label)}."
+    lines = [f"Changes since {_one(since.label)} ({counted(len(since.changes), 'change')}):"]
     lines += [f"  {_change_line(c)}" for c in since.changes]
     return "\n".join(lines)
 
@@ -95,22 +99,22 @@ def text(
     lines: list[str] = []
     for zone in report.zones:
         findings = report.for_zone(zone)
-        lines.append(f"{zone}")
+        lines.append(_one(zone))
         for f in findings:
             label = _paint(f"{_LABEL[f.status]:<5}", f.status, color)
-            lines.append(f"  {f.topic:<8} {label} {f.subject}: {f.message}")
+            lines.append(f"  {_one(f.topic):<8} {label} {_one(f.subject)}: {_one(f.message)}")
             if f.fix and f.status is not Status.PASS:
-                lines.append(f"  {'':<8}       fix: {f.fix}")
+                lines.append(f"  {'':<8}       fix: {_one(f.fix)}")
             if verbose:
-                lines.extend(f"  {'':<8}       | {d}" for d in f.details)
+                lines.extend(f"  {'':<8}       | {_one(d)}" for d in f.details)
         lines.append("")
     zones = set(report.zones)
     extra = [f for f in report.findings if f.zone not in zones]
     for f in extra:  # --outbound: about this machine, not a zone
         label = _paint(f"{_LABEL[f.status]:<5}", f.status, color)
-        lines.append(f"{f.topic:<10} {label} {f.subject}: {f.message}")
+        lines.append(f"{_one(f.topic):<10} {label} {_one(f.subject)}: {_one(f.message)}")
         if f.fix and f.status is not Status.PASS:
-            lines.append(f"{'':<10}       fix: {f.fix}")
+            lines.append(f"{'':<10}       fix: {_one(f.fix)}")
     if extra:
         lines.append("")
     if since is not None:
@@ -171,43 +175,46 @@ def document(report: Report, strict: bool = False, since: Since | None = None) -
 
 
 def to_json(report: Report, strict: bool = False, since: Since | None = None) -> str:
-    return json.dumps(document(report, strict, since), indent=2, ensure_ascii=False)
-
-
-def _cell(value: str) -> str:
-    return clean(value.replace("\n", " ")).replace("|", "\\|")
+    """Valid UTF-8 whatever the servers sent (`zonesync.render.escape.json_text`)."""
+    return json_text(json.dumps(document(report, strict, since), indent=2, ensure_ascii=False))
 
 
 def markdown(report: Report, *, strict: bool = False, since: Since | None = None) -> str:
     """A table per zone: status, topic, what was checked, what was seen and the fix; with `since`, first a
     table of what changed since the earlier result."""
-    out = [f"### zonesync verify: {summary(report, strict)}", ""]
+    out = [f"### zonesync verify: {markdown_text(summary(report, strict))}", ""]
     if since is not None:
         if since.changes:
             out += [
-                f"#### Changes since {_cell(since.label)}",
+                f"#### Changes since {markdown_text(since.label)}",
                 "",
                 "| zone | change | checked | before | now |",
+                "|---|---|---|---|---|",
             ]
-            out.append("|---|---|---|---|---|")
             out += [
-                f"| {_cell(c.zone)} | {_CHANGE_TITLE[c.kind]} | `{_cell(c.subject)}` | {_cell(c.before)} | "
-                f"{_cell(c.after)} |"
+                f"| {markdown_text(c.zone)} | {_CHANGE_TITLE[c.kind]} | {markdown_code(c.subject, in_table=True)} "
+                f"| {markdown_text(c.before)} | {markdown_text(c.after)} |"
                 for c in since.changes
             ]
             out.append("")
         else:
-            out += [f"No change since {_cell(since.label)}.", ""]
+            out += [f"No change since {markdown_text(since.label)}.", ""]
     zones = set(report.zones)
     groups = [(z, report.for_zone(z)) for z in report.zones]
     machine = [f for f in report.findings if f.zone not in zones]
     if machine:
         groups.append(("this machine", machine))
     for title, findings in groups:
-        out += [f"#### {title}", "", "| | topic | checked | result | fix |", "|---|---|---|---|---|"]
+        out += [
+            f"#### {markdown_text(title)}",
+            "",
+            "| | topic | checked | result | fix |",
+            "|---|---|---|---|---|",
+        ]
         for f in findings:
             out.append(
-                f"| {_MARK[f.status]} | {f.topic} | `{_cell(f.subject)}` | {_cell(f.message)} | {_cell(f.fix)} |"
+                f"| {_MARK[f.status]} | {markdown_text(f.topic)} | {markdown_code(f.subject, in_table=True)} "
+                f"| {markdown_text(f.message)} | {markdown_text(f.fix)} |"
             )
         out.append("")
     return "\n".join(out)

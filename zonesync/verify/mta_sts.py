@@ -54,6 +54,12 @@ def fetch(host: str, opts: NetOptions) -> Fetched:
                 tls = ctx.wrap_socket(plain, server_hostname=host)
         except ssl.SSLError as exc:
             raise verify_failure(exc, host, _certificate_anyway(host, opts)) from exc
+        # read now: a server that closes after its answer (HTTP/1.0, `Connection: close`) has http.client close
+        # the socket under us once the body is read
+        der = tls.getpeercert(binary_form=True)
+        if der is None:
+            raise NetFailure("tls", f"{host} sent no certificate")
+        cert = cert_info(der)
         conn = http.client.HTTPSConnection(host, 443, timeout=opts.timeout)
         conn.sock = tls  # connected and verified above; http.client only speaks HTTP over it
         with step(tls, opts.timeout, "HTTP answer"):
@@ -66,9 +72,8 @@ def fetch(host: str, opts: NetOptions) -> Fetched:
             raise NetFailure(
                 "too-large", f"the policy is larger than {MAX_POLICY_BYTES} bytes: senders discard it"
             )
-        return Fetched(
-            body, response.getheader("Content-Type", ""), cert_info(tls.getpeercert(binary_form=True))
-        )
+        _check_complete(response, body)
+        return Fetched(body, response.getheader("Content-Type", ""), cert)
     except (http.client.HTTPException, OSError) as exc:
         raise NetFailure(
             "protocol", f"https://{host}{PATH} gave no valid HTTP answer: {exc or type(exc).__name__}"
@@ -99,6 +104,17 @@ def _check_response(response: http.client.HTTPResponse, host: str) -> None:
             "too-large",
             f"the policy is {int(length)} bytes (Content-Length), more than the {MAX_POLICY_BYTES} senders read: "
             "they discard it",
+        )
+
+
+def _check_complete(response: http.client.HTTPResponse, body: bytes) -> None:
+    """A body shorter than its Content-Length is a truncated policy (http.client returns what came when a
+    bounded read meets the end of the connection): senders discard it."""
+    if response.length:  # bytes still announced and never sent
+        raise NetFailure(
+            "protocol",
+            f"the body ended after {len(body)} of the {len(body) + response.length} bytes its Content-Length "
+            "announced: senders discard a truncated policy",
         )
 
 

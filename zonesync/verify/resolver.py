@@ -5,7 +5,8 @@ include shared by two zones) goes on the wire once. Questions run concurrently o
 per-query timeout; a server that did not answer within it is not asked again in the same run, so a dead
 nameserver costs one timeout, not one per question. Over UDP every question to one server shares one connected
 socket (`_Channel`): dnspython renders and parses the messages, answers are matched to questions by ID and
-`Message.is_response`; a socket and its event-loop plumbing per question cost more than the question itself
+`Message.is_response`, and their records to the question's name, type, class and CNAME chain
+(`zonesync.verify.answer_match`: an answer holding anything else is an error naming the server); a socket and its event-loop plumbing per question cost more than the question itself
 (a 1,000-record zone asks 1,000). Truncated answers are asked again over TCP (`dns.asyncquery.tcp`). Failures (timeout,
 SERVFAIL, REFUSED, an unreadable answer) become an `Answer` with status "error" and a one-line reason: a
 check reports them, nothing raises.
@@ -37,6 +38,7 @@ import dns.rdatatype
 import dns.reversename
 
 from zonesync.lazyimport import lazy
+from zonesync.verify import answer_match
 from zonesync.verify.result import NetOptions
 
 # dns.query (which dns.asyncquery and dns.resolver import) loads httpx/httpcore and ssl for DNS over HTTPS:
@@ -90,7 +92,8 @@ class Answer:
         if self.status == "error":
             return self.error
         if self.status == "nxdomain":
-            return f"{self.name} does not exist (NXDOMAIN)"
+            said = f" according to {self.server}" if self.server else ""
+            return f"{self.name} does not exist (NXDOMAIN){said}"
         if self.status == "nodata":
             return f"no {self.rdtype} record at {self.name}"
         return ", ".join(self.values)
@@ -344,10 +347,21 @@ class Resolver:
             self._authority[zone] = task
         return await task
 
+    def _system_hint(self) -> str:
+        """Without `--nameserver`, questions go to the system's resolver, which may not resolve public
+        names from here (a sandbox, a split-horizon office resolver): say which one, and what to do."""
+        if self.fixed:
+            return ""
+        asked = ", ".join(_server_text(s) for s in self.recursive_servers()) or "none"
+        return (
+            f" (asked the system resolver, {asked}, from /etc/resolv.conf; if it does not resolve public "
+            "names from here, give --nameserver ADDRESS of a resolver that does, or of the zone's nameserver)"
+        )
+
     async def _find_authority(self, zone: str) -> tuple[Server, ...] | str:
         ns = await self.query(zone, "NS")
         if not ns.ok:
-            return f"cannot find the nameservers of {zone}: {ns.describe()}"
+            return f"cannot find the nameservers of {zone}: {ns.describe()}{self._system_hint()}"
         hosts = [v.rstrip(".") for v in ns.values]
         answers = await asyncio.gather(*(self.addresses(h) for h in hosts))
         servers = tuple((addr, 53) for addrs in answers for addr in addrs[0])
@@ -391,29 +405,29 @@ class Resolver:
         return await self.query(dns.reversename.from_address(address).to_text(omit_final_dot=True), "PTR")
 
     async def _resolve(self, servers: tuple[Server, ...], name: str, rdtype: str) -> Answer:
-        owner, values, hops = name, [], 0
+        owner, hops = name, 0
         while True:
             answer, msg = await self._ask_any(servers, owner, rdtype)
             if msg is None:
                 return answer
-            wanted = dns.rdatatype.from_text(rdtype)
-            target = None
-            for rrset in msg.answer:
-                if rrset.rdtype == wanted:
-                    values.extend(_values(rrset))
-                elif rrset.rdtype == dns.rdatatype.CNAME and wanted != dns.rdatatype.CNAME:
-                    target = rrset[0].target.to_text(omit_final_dot=True).lower()
-            if values or target is None or any(r.rdtype == wanted for r in msg.answer):
-                break
+            try:
+                matched = answer_match.match(msg)
+            except answer_match.Mismatch as exc:
+                reason = (
+                    f"{owner} {rdtype}: the answer from {answer.server} does not match the question: {exc}"
+                )
+                return Answer(name, rdtype, "error", error=reason, server=answer.server)
+            if matched.rrset is not None:
+                values = tuple(dict.fromkeys(_values(matched.rrset)))
+                return Answer(name, rdtype, "ok", values, server=answer.server)
+            if not matched.followed:
+                return answer if not answer.ok else Answer(name, rdtype, "nodata", server=answer.server)
             hops += 1  # an authoritative server does not follow a CNAME out of its zone: we do
             if hops > MAX_CNAME_HOPS:
                 return Answer(
                     name, rdtype, "error", error=f"{name}: CNAME chain longer than {MAX_CNAME_HOPS}"
                 )
-            owner = target
-        if values:
-            return Answer(name, rdtype, "ok", tuple(dict.fromkeys(values)), server=answer.server)
-        return answer
+            owner = matched.canonical.to_text(omit_final_dot=True).lower()
 
     async def _ask_any(
         self, servers: tuple[Server, ...], name: str, rdtype: str
