@@ -11,8 +11,8 @@ import pytest
 from packaging.version import Version
 
 from zonesync.errors import ZoneFileError
-from zonesync.loader import load_zone_file
 from zonesync.mail import dmarc, mail_records
+from zonesync.zonefile.load import load_zone_file
 
 checkdmarc = pytest.importorskip("checkdmarc")
 import checkdmarc.dmarc as cd_dmarc  # noqa: E402

@@ -16,12 +16,10 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-from zonesync.model import ZoneConfig
-from zonesync.progress import duration
 from zonesync.verify import dkim_check, served
 from zonesync.verify.context import ZoneContext
 from zonesync.verify.resolver import Resolver
-from zonesync.verify.result import Finding, Status, WaitOutcome
+from zonesync.verify.result import Finding, Status, WaitOutcome, duration
 from zonesync.verify.runner import (
     Report,
     VerifyOptions,
@@ -30,6 +28,7 @@ from zonesync.verify.runner import (
     verify_async,
     verify_zone,
 )
+from zonesync.zonefile.config import ZoneConfig
 
 FIRST_PAUSE = 1.0
 MAX_PAUSE = 16.0
