@@ -10,8 +10,8 @@ from typing import Any
 
 from zonesync import __version__
 from zonesync.escape import escape, json_text, markdown_code, markdown_text
-from zonesync.plural import counted
-from zonesync.verify.result import Finding, Status, duration
+from zonesync.plural import counted, duration
+from zonesync.verify.result import Finding, Status
 from zonesync.verify.runner import Report
 from zonesync.verify.since import Change
 

@@ -8,15 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 
-
-def duration(seconds: float) -> str:
-    """`42s`, `3m05s`, `1h02m`."""
-    s = max(0, round(seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s"
-    return f"{s // 3600}h{s % 3600 // 60:02d}m"
+from zonesync.plural import duration
 
 
 def format_line(

@@ -60,16 +60,6 @@ class NetOptions:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-def duration(seconds: float) -> str:
-    """`42s`, `3m05s`, `1h02m` (as `zonesync.run.progress.duration` writes a duration)."""
-    s = max(0, round(seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s"
-    return f"{s // 3600}h{s % 3600 // 60:02d}m"
-
-
 @dataclass(frozen=True)
 class WaitOutcome:
     """What `verify --wait` did before its report: how long it polled, how often, and what was still not

@@ -11,15 +11,17 @@ DMARC, MX...) sees the served zone; a zone still missing something then gets one
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 
+from zonesync.errors import ZonesyncError
+from zonesync.plan.expiry import parse_duration as parse_lifetime
+from zonesync.plural import duration
 from zonesync.verify import dkim_check, served
 from zonesync.verify.context import ZoneContext
 from zonesync.verify.resolver import Resolver
-from zonesync.verify.result import Finding, Status, WaitOutcome, duration
+from zonesync.verify.result import Finding, Status, WaitOutcome
 from zonesync.verify.runner import (
     Report,
     VerifyOptions,
@@ -33,20 +35,18 @@ from zonesync.zonefile.config import ZoneConfig
 FIRST_PAUSE = 1.0
 MAX_PAUSE = 16.0
 MAX_WAIT = 24 * 3600.0
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
-_UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 
 
 def parse_duration(text: str) -> float:
-    """`90s`, `10m`, `1h`, `500ms` or a bare number of seconds -> seconds. Raises ValueError (outside
-    0..24h, or not a duration)."""
-    match = _DURATION.match(text)
-    if match is None:
-        raise ValueError(f"{text!r} is not a duration: write 90s, 10m or 1h")
-    seconds = float(match.group(1)) * _UNIT[match.group(2)]
-    if not 0 < seconds <= MAX_WAIT:
-        raise ValueError(f"{text!r}: a wait must be more than 0 and at most 24h")
-    return seconds
+    """`90s`, `10m`, `1h` or a bare number of seconds -> seconds (the units saved plans' lifetimes use).
+    Raises ValueError (not a duration, or outside 1 second to MAX_WAIT)."""
+    try:
+        seconds = parse_lifetime(text, "--wait")
+    except ZonesyncError as exc:
+        raise ValueError(str(exc).removeprefix("--wait: ")) from None
+    if seconds > MAX_WAIT:
+        raise ValueError(f"{text.strip()!r}: a wait is at most {duration(MAX_WAIT)}")
+    return float(seconds)
 
 
 @dataclass
