@@ -94,7 +94,8 @@ def test_killed_holder_lock_expires(tmp_path: Path) -> None:
     with Emulator(zones=(ZONE,), rate_limit=0, latency=0.2) as emu:
         first = tmp_path / "first"
         write_zone(first, "a", 30)
-        env = env_for(emu.url, first / "home", ZONESYNC_LOCK_LEASE="15")  # outlasts a slow start of the next run
+        # the lease outlasts a slow start of the next run on a loaded machine
+        env = env_for(emu.url, first / "home", ZONESYNC_LOCK_LEASE="15")
         proc = zonesync("apply", "--yes", "--batch-size", "5", f"zones/{ZONE}.yaml", env=env, cwd=first)
         while emu.stats()["by_route"].get("POST /zones/:id/dns_records/batch", 0) < 2:
             assert proc.poll() is None
