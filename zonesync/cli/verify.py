@@ -126,6 +126,17 @@ def _previous_result(path: Path) -> dict:
     return doc
 
 
+def _trust_anchors(values: tuple[str, ...]) -> tuple[str, ...]:
+    from zonesync.verify.dnssec_chain import parse_anchor
+
+    for value in values:
+        try:
+            parse_anchor(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--trust-anchor") from None
+    return values
+
+
 @click.command(cls=Command, epilog=exitcodes.HELP)
 @click.argument("zones", nargs=-1, metavar="[ZONE_FILE|ZONE]...")
 @click.option(
@@ -178,6 +189,13 @@ def _previous_result(path: Path) -> dict:
     help="Only the DNS checks: no MTA-STS policy fetch over HTTPS, no SMTP (where the real hosts are unreachable).",
 )
 @click.option(
+    "--trust-anchor",
+    "trust_anchors",
+    multiple=True,
+    metavar="DS-OR-DNSKEY",
+    help="Start the DNSSEC chain here instead of the DS at the parent (the DS `zonesync plan` shows; repeatable).",
+)
+@click.option(
     "--wait",
     "wait",
     metavar="DURATION",
@@ -221,6 +239,7 @@ def verify(
     wait: str | None,
     since: Path | None,
     reports: tuple[Path, ...],
+    trust_anchors: tuple[str, ...],
     verbose: bool,
 ) -> None:
     """Check that the zones' mail works as the world sees it: records as served by DNS, SPF evaluated
@@ -239,7 +258,10 @@ def verify(
     limit = _wait_seconds(wait)
     previous = _previous_result(since) if since is not None else None
     configs = load_configs(_zone_paths(zones))
-    net = NetOptions(timeout=timeout, nameservers=servers, connect_to=rules, ca_file=ca_file)
+    anchors = _trust_anchors(trust_anchors)
+    net = NetOptions(
+        timeout=timeout, nameservers=servers, connect_to=rules, ca_file=ca_file, trust_anchors=anchors
+    )
     aligned = _aligned(configs, reports) if reports else {}
     opts = VerifyOptions(
         net, smtp=smtp, outbound=outbound, probe_domain=probe_domain, dns_only=dns_only, aligned=aligned

@@ -25,12 +25,19 @@ POLL_SECONDS = 0.02
 
 @dataclass(eq=False)
 class ZoneView:
-    """A zone's records as of one version: what `Authority` reads from a zone (name, id, by_name, version)."""
+    """A zone's records as of one version: what `Authority` reads from a zone (name, id, by_name, version;
+    its DNSSEC keys are the live zone's, which have their own delay knob)."""
 
     name: str
     id: str
     version: int
     by_name: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    live: Any = None
+    """The store's zone this is a copy of."""
+
+    @property
+    def dnssec(self) -> Any:
+        return None if self.live is None else self.live.dnssec
 
 
 class Propagation:
@@ -56,6 +63,7 @@ class Propagation:
                     zone.id,
                     zone.version,
                     {n: {rid: dict(r) for rid, r in recs.items()} for n, recs in zone.by_name.items()},
+                    zone,
                 )
                 for zone in self.store.zone_by_name.values()
                 if not self._has(zone.id, zone.version)

@@ -4,6 +4,7 @@ and the way to ask DNS (the zone's own names from its authoritative servers, the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from zonesync.mail.expand import in_zone, mx_hosts
 from zonesync.mail.rollout import Aligned
@@ -29,6 +30,8 @@ class ZoneContext:
     served: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """`name TYPE` -> the values every authoritative server agreed on (filled by the served check; proxied
     and flattened record sets are left out: their answers are Cloudflare's, not the record's)."""
+    memo: dict[str, Any] = field(default_factory=dict)
+    """What a check computes once per zone and run and other checks reuse (the DNSSEC trust)."""
 
     @property
     def zone(self) -> str:

@@ -101,7 +101,7 @@ def _narrow(ctx: ZoneContext, what: _Pending, resolver: Resolver) -> ZoneContext
     spec = ctx.spec
     if spec is not None:
         spec = replace(spec, dkim=tuple(d for d in spec.dkim if d.selector in what.selectors))
-    return replace(ctx, records=records, spec=spec, resolver=resolver, served={})
+    return replace(ctx, records=records, spec=spec, resolver=resolver, served={}, memo={})
 
 
 async def _recheck(ctx: ZoneContext, what: _Pending, opts: VerifyOptions) -> list[Finding]:
@@ -126,7 +126,9 @@ async def _recheck_all(
     the questions sent."""
     resolver = Resolver(opts.net)
     by_zone = {c.zone: c for c in contexts}
-    whole = [replace(by_zone[z], resolver=resolver, served={}) for z, w in missing.items() if w.whole]
+    whole = [
+        replace(by_zone[z], resolver=resolver, served={}, memo={}) for z, w in missing.items() if w.whole
+    ]
     parts = [(by_zone[z], w) for z, w in missing.items() if not w.whole]
     try:
         results = await asyncio.gather(
@@ -141,7 +143,7 @@ async def _recheck_all(
 async def _full_run(contexts: Sequence[ZoneContext], opts: VerifyOptions) -> Report:
     """A whole verify with a fresh resolver (nothing a previous round read is reused)."""
     resolver = Resolver(opts.net)
-    fresh = [replace(c, resolver=resolver, served={}) for c in contexts]
+    fresh = [replace(c, resolver=resolver, served={}, memo={}) for c in contexts]
     return await verify_async(fresh, opts, resolver)
 
 
