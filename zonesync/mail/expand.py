@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 
 from zonesync import rdata
 from zonesync.mail import dkim, dmarc, mta_sts, spf, tlsrpt
+from zonesync.mail.dane import dane_records
 from zonesync.mail.presets import NO_MAIL
 from zonesync.mail.spec import MailSpec
 from zonesync.model import Record, Source
@@ -61,9 +62,13 @@ def sts_policy(spec: MailSpec, user_records: Iterable[Record]) -> str | None:
 
 
 def expand(
-    spec: MailSpec, dkim_values: Mapping[str, DkimValue], user_records: Iterable[Record] = ()
+    spec: MailSpec,
+    dkim_values: Mapping[str, DkimValue],
+    user_records: Iterable[Record] = (),
+    dane_pins: Mapping[str, tuple[str, ...]] | None = None,
 ) -> tuple[Record, ...]:
-    """All records the block asks for, in a fixed order (MX, hosts, SPF, DKIM, DMARC, MTA-STS, TLS-RPT)."""
+    """All records the block asks for, in a fixed order (MX, hosts, SPF, DKIM, DMARC, MTA-STS, TLS-RPT,
+    DANE). `dane_pins`: the pins to publish per MX host (default: the ones recorded in the block)."""
     user_records = tuple(user_records)
     zone, ttl = spec.zone, spec.ttl
     out: list[Record] = []
@@ -134,6 +139,7 @@ def expand(
                 source=_src(spec.tls_rpt.source, "tls_rpt"),
             )
         )
+    out.extend(dane_records(spec.dane, dane_pins or {}, ttl))
     return tuple(out)
 
 

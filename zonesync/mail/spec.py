@@ -17,11 +17,12 @@ import dns.name
 
 from zonesync import names, rdata
 from zonesync.errors import ZoneFileError
+from zonesync.mail.dane_spec import DaneHost, parse_dane
 from zonesync.mail.presets import KEY_FILE_TEMPLATE, NO_MAIL, PRESETS, key_file, preset_defaults
 from zonesync.model import Source
 from zonesync.yamlfile import LineDict, LineList, check_keys, did_you_mean, type_name
 
-MAIL_KEYS = ("preset", "mx", "hosts", "spf", "dkim", "dmarc", "mta_sts", "tls_rpt", "key_dir")
+MAIL_KEYS = ("preset", "mx", "hosts", "spf", "dkim", "dmarc", "mta_sts", "tls_rpt", "key_dir", "dane")
 MX_KEYS = ("host", "priority")
 HOST_KEYS = ("ipv4", "ipv6")
 SPF_KEYS = ("allow", "all", "on_mx_hosts")
@@ -121,6 +122,7 @@ class MailSpec:
     key_dir: Path
     ttl: int
     source: Source
+    dane: tuple[DaneHost, ...] = ()
 
 
 class _Section:
@@ -273,12 +275,15 @@ def parse_mail(
         key_dir=key_dir,
         ttl=ttl,
         source=src,
+        dane=parse_dane(node["dane"], at("dane"), base_dir, lambda t, s: host_name(t, zone, s))
+        if "dane" in node
+        else (),
     )
 
 
 def _refuse_with_no_mail(node: LineDict, at: Any) -> None:
     """`preset: no-mail` says the domain has no mail: a section that publishes mail records contradicts it."""
-    for key in ("mx", "hosts", "spf", "dkim", "mta_sts", "tls_rpt"):
+    for key in ("mx", "hosts", "spf", "dkim", "mta_sts", "tls_rpt", "dane"):
         if key in node:
             raise ZoneFileError(
                 at(key),
