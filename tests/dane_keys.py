@@ -60,3 +60,7 @@ def write_pair(folder: Path, host: str, kind: str = "ec", stem: str = "mx") -> t
     key_path.chmod(0o600)
     cert_path.write_bytes(cert_pem(self_signed(key, host)))
     return key_path, cert_path, key
+
+
+PIN_SHAPE = "0123456789abcdef" * 4
+"""A well-formed pin no key has."""

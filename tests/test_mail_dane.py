@@ -193,9 +193,9 @@ def test_plan_apply_publishes_tlsa_and_refuses_an_unpinned_key(emulator, workdir
     assert run("apply", "--yes").exit_code == 0
     live = [r for r in emulator.records("example.com") if r["type"] == "TLSA"]
     assert sorted(r["data"]["certificate"] for r in live) == sorted([pin_of(key), PIN_B])
-    assert {(r["name"], r["data"]["usage"], r["data"]["selector"], r["data"]["matching_type"]) for r in live} == {
-        ("_25._tcp.mx.example.com", 3, 1, 1)
-    }
+    assert {
+        (r["name"], r["data"]["usage"], r["data"]["selector"], r["data"]["matching_type"]) for r in live
+    } == {("_25._tcp.mx.example.com", 3, 1, 1)}
     again = run("plan")
     assert again.exit_code == 0 and "no changes" in again.output.lower(), again.output
     write_pair(workdir / "tls", "mx.example.com")  # certbot renewed with a new key, nobody pinned it

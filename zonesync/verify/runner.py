@@ -19,12 +19,12 @@ from typing import Any
 from zonesync.mail.mta_sts import policy_host
 from zonesync.model import ZoneConfig
 from zonesync.tokens import TOKEN_ENV, TokenError, check_token
-from zonesync.verify import dkim_check, mx_check, policy_records, served, spf_check
+from zonesync.verify import dane_check, dkim_check, mx_check, policy_records, served, spf_check
 from zonesync.verify.context import ZoneContext
 from zonesync.verify.resolver import Resolver
 from zonesync.verify.result import Finding, NetOptions, Status
 
-TOPICS = ("dns", "spf", "dkim", "dmarc", "mta-sts", "tls-rpt", "mx", "smtp", "outbound")
+TOPICS = ("dns", "spf", "dkim", "dmarc", "mta-sts", "tls-rpt", "mx", "smtp", "dane", "outbound")
 """The order topics are shown in: the issue's check order."""
 
 
@@ -90,9 +90,12 @@ async def _verify_zone(ctx: ZoneContext, opts: VerifyOptions) -> list[Finding]:
         found += await mx_check.check_reverse(ctx, addresses)
         found += await spf_found
         check_smtp = _optional("smtp", "check_smtp")
-        if opts.smtp and not opts.dns_only and check_smtp is not None and addresses:
+        smtp = opts.smtp and not opts.dns_only and check_smtp is not None and bool(addresses)
+        tlsa = await dane_check.published_tlsa(ctx, ctx.mx_hosts()) if smtp or _declares_dane(ctx) else {}
+        found += await dane_check.check_dnssec_for_dane(ctx, tlsa)
+        if smtp:
             patterns = _sts_patterns(ctx.policy)
-            found += await asyncio.to_thread(check_smtp, ctx.zone, addresses, patterns, opts.net)
+            found += await asyncio.to_thread(check_smtp, ctx.zone, addresses, patterns, opts.net, tlsa)
         return found
 
     async def sts() -> list[Finding]:
@@ -135,6 +138,14 @@ def _worker_certificate(ctx: ZoneContext, net: NetOptions) -> Callable[[], str |
         return custom_domain_certificate(checked, ctx.zone, policy_host(ctx.zone), net.timeout)
 
     return status
+
+
+def _declares_dane(ctx: ZoneContext) -> bool:
+    """The zone file publishes TLSA records for its MX hosts (`mail.dane`, or written by hand)."""
+    from zonesync.mail.tlsa import record_name
+
+    names = {record_name(h) for h in ctx.mx_hosts()}
+    return any(r.type == "TLSA" and r.name in names for r in ctx.records)
 
 
 async def _first(pair: Awaitable[tuple[dict[str, list[str]], list[Finding]]]) -> dict[str, list[str]]:
