@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
+import ssl
+from collections.abc import Iterator
 from pathlib import Path
 
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Sink
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
+from netservers import closed_port
 
 
 def new_key(kind: str = "ec") -> object:
@@ -64,3 +70,26 @@ def write_pair(folder: Path, host: str, kind: str = "ec", stem: str = "mx") -> t
 
 PIN_SHAPE = "0123456789abcdef" * 4
 """A well-formed pin no key has."""
+
+
+@contextlib.contextmanager
+def dane_server(
+    tmp_path: Path, key: object, names: tuple[str, ...] = ("mx.example.com",), starttls: bool = True
+) -> Iterator[int]:
+    """aiosmtpd on loopback presenting a self-signed certificate for `key` after STARTTLS."""
+    kwargs = {}
+    if starttls:
+        tmp_path.mkdir(parents=True, exist_ok=True)
+        cert = tmp_path / "cert.pem"
+        keyfile = tmp_path / "key.pem"
+        cert.write_bytes(cert_pem(self_signed(key, names[0])))
+        keyfile.write_bytes(key_pem(key))
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(cert, keyfile)
+        kwargs = {"tls_context": ctx, "require_starttls": False}
+    controller = Controller(Sink(), hostname="127.0.0.1", port=closed_port(), **kwargs)
+    controller.start()
+    try:
+        yield controller.port
+    finally:
+        controller.stop()

@@ -4,17 +4,11 @@ to validate failing ("senders ignore DANE without DNSSEC")."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import ssl
 import textwrap
-from pathlib import Path
 
 import trustme
-from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Sink
-from dane_keys import PIN_SHAPE, cert_pem, key_pem, new_key, pin_of, self_signed
-from netservers import closed_port
+from dane_keys import PIN_SHAPE, dane_server, new_key, pin_of
 from verify_env import MAIL_ZONE, World, findings, world_fixture  # noqa: F401
 
 from zonesync.mail.tlsa import Tlsa
@@ -22,26 +16,6 @@ from zonesync.verify.result import ConnectTo, NetOptions, Status
 from zonesync.verify.smtp import check_smtp
 
 ZONE, MX, ADDRESS = "example.com", "mx.example.com", "192.0.2.25"
-
-
-@contextlib.contextmanager
-def dane_server(tmp_path: Path, key: object, names: tuple[str, ...] = (MX,), starttls: bool = True):
-    """aiosmtpd on loopback presenting a self-signed certificate for `key` after STARTTLS."""
-    kwargs = {}
-    if starttls:
-        cert = tmp_path / "cert.pem"
-        keyfile = tmp_path / "key.pem"
-        cert.write_bytes(cert_pem(self_signed(key, names[0])))
-        keyfile.write_bytes(key_pem(key))
-        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        ctx.load_cert_chain(cert, keyfile)
-        kwargs = {"tls_context": ctx, "require_starttls": False}
-    controller = Controller(Sink(), hostname="127.0.0.1", port=closed_port(), **kwargs)
-    controller.start()
-    try:
-        yield controller.port
-    finally:
-        controller.stop()
 
 
 def probe(port: int, records: list[str], patterns=(), ca_file=None):

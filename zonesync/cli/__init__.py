@@ -147,6 +147,7 @@ def echo(message: str = "", err: bool = False, nl: bool = True) -> None:
         "dkim": "zonesync.cli.mail:dkim",
         "mta-sts": "zonesync.cli.mail:mta_sts",
         "explain": "zonesync.cli.mail:explain",
+        "dane": "zonesync.cli.dane:dane",
         "import": "zonesync.cli.importer:import_",
         "verify": "zonesync.cli.verify:verify",
         "reports": "zonesync.cli.reports:reports",

@@ -61,9 +61,9 @@ def _speaking(what: str) -> Iterator[None]:
 class _Session:
     """One SMTP conversation with one MX address, every step bounded by the timeout."""
 
-    def __init__(self, host: str, address: str, opts: NetOptions) -> None:
-        self.host, self.opts = host, opts
-        self.sock = open_tcp(host, PORT, opts, address=address)
+    def __init__(self, host: str, address: str | None, opts: NetOptions, port: int = PORT) -> None:
+        self.host, self.opts, self.port = host, opts, port
+        self.sock = open_tcp(host, port, opts, address=address)
         self.client = _Client(self.sock, host)
 
     def do(self, what: str, action: Callable[[], _T]) -> _T:
@@ -71,7 +71,7 @@ class _Session:
             return action()
 
     def greet(self) -> str:
-        code, banner = self.do("SMTP banner", lambda: self.client.connect(self.host, PORT))
+        code, banner = self.do("SMTP banner", lambda: self.client.connect(self.host, self.port))
         text = banner.decode("utf-8", "replace").replace("\n", " / ")
         if code != 220:
             raise NetFailure("greeting", f"greets with {code} {text}: it does not accept mail")
@@ -222,6 +222,22 @@ def _certificate_finding(
         _fix(failure.kind, host),
         details,
     )
+
+
+def presented_certificate(host: str, opts: NetOptions, port: int = PORT) -> bytes:
+    """The certificate (DER) `host` presents after STARTTLS on `port`, unverified: what `zonesync dane pin`
+    pins. Raises NetFailure (one line: what failed) when there is no STARTTLS or no certificate."""
+    session = _Session(host.lower().rstrip("."), None, opts, port)
+    try:
+        session.greet()
+        if not session.client.has_extn("starttls"):
+            raise NetFailure("protocol", f"{host} does not offer STARTTLS on port {port}")
+        der = session.starttls(unverified()).getpeercert(binary_form=True)
+    finally:
+        session.close()
+    if not der:
+        raise NetFailure("tls", f"{host} presented no certificate after STARTTLS")
+    return der
 
 
 def _certificate_anyway(host: str, address: str, opts: NetOptions) -> bytes | None:
