@@ -202,3 +202,10 @@ def test_plan_apply_publishes_tlsa_and_refuses_an_unpinned_key(emulator, workdir
     refused = run("plan")
     assert refused.exit_code != 0
     assert str(cert_path) in refused.output and "matches no recorded pin" in refused.output
+
+
+def test_explain_says_what_the_tlsa_record_does(workdir):
+    zone_file(workdir, f"mx: {{current: {PIN_A}}}")
+    out = run("explain", "example.com").output
+    assert f"_25._tcp.mx.example.com  TLSA  3 1 1 {PIN_A}" in out
+    assert "DANE: pins the key of the mail server mx.example.com" in out

@@ -18,8 +18,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-_INDENTS = ((2, 2, 0), (2, 4, 2), (4, 4, 2), (4, 6, 4), (4, 4, 0), (2, 3, 1))
-"""(mapping, sequence, offset) as ruamel.yaml names them: the usual styles of hand-written YAML."""
+_COMMON = ((2, 2, 0), (2, 4, 2), (4, 4, 2), (4, 6, 4), (4, 4, 0), (2, 3, 1))
+_INDENTS = tuple(
+    dict.fromkeys(
+        _COMMON + tuple((m, s, o) for m in (2, 4, 3) for s in range(m, m + 5) for o in range(0, s - 1))
+    )
+)
+"""(mapping, sequence, offset) as ruamel.yaml names them: the usual styles of hand-written YAML first."""
 
 
 class EditError(Exception):
