@@ -5,8 +5,9 @@ knew the account beforehand could do no better; zonesync's first look at a multi
 list's first page, so when fewer zones are wanted than there are pages and none is on that page it makes
 one more; per zone, ceil(records / max page size) listings (at least one) and the batch writes of an
 apply that holds the zone lock (`zonesync.zonelock`): ceil(changes / records per batch), where a batch
-keeps LOCK_OPS of its operations for the lock (`records_per_batch`), and at least 2 — the lock is taken in
-the first batch and given back in the last, so a one-batch apply costs one more request to give it back.
+keeps LOCK_OPS of its operations for the lock (`records_per_batch`). The lock record is permanent: the
+first batch replaces it and the last leaves it free, and a one-batch apply does both in its one batch, so
+the lock costs no request of its own.
 """
 
 from __future__ import annotations
@@ -50,5 +51,5 @@ def minimum_requests(
     for z in zones:
         total += max(1, math.ceil(z.records / MAX_PER_PAGE))
         if apply and z.changes:
-            total += max(2, math.ceil(z.changes / batch_limit))  # the lock: taken in the first, given back
+            total += math.ceil(z.changes / batch_limit)  # the lock rides in these batches
     return total

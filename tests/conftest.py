@@ -70,3 +70,14 @@ def ca_file(ca: Any, tmp_path: Path) -> Path:
     path = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(path))
     return path
+
+
+INTEROP = Path(__file__).resolve().parent / "interop"
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """tests/interop (real servers, a real CI runner) runs only when named: `make test-interop`."""
+    if collection_path != INTEROP:
+        return None
+    named = (Path(arg.split("::")[0]).resolve() for arg in config.args)
+    return not any(p == INTEROP or INTEROP in p.parents for p in named)

@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 from click.testing import CliRunner, Result
+from emu_records import user_records
 
 from zonesync import accounts
 from zonesync.cli import cli
@@ -24,7 +25,7 @@ accounts:
     zones: [agency.example, same.example]
   - id: {SHOP}
     token_env: CF_TOKEN_SHOP
-    zones: ["*.example"]
+    zones: [shop.example, "*.shop.example"]
 """
 
 
@@ -37,10 +38,11 @@ def parse(text: str) -> accounts.Accounts:
 # -- the file -------------------------------------------------------------------------------------------------
 
 
-def test_routing_first_matching_account_wins_and_the_rest_use_the_default() -> None:
+def test_routing_each_zone_to_its_account_and_the_rest_to_the_default() -> None:
     acc = parse(ACCOUNTS_FILE + "")
     assert acc.for_zone("same.example").id == AGENCY
     assert acc.for_zone("shop.example").id == SHOP
+    assert acc.for_zone("www.shop.example").id == SHOP
     assert acc.for_zone("example.org") is accounts.DEFAULT_ACCOUNT
     assert acc.for_zone("example.org").token_env == "CLOUDFLARE_API_TOKEN"
     groups = acc.route(["shop.example", "agency.example", "example.org", "same.example"])
@@ -144,10 +146,10 @@ def test_each_zone_goes_to_its_account_with_its_token(two_accounts: Emulator) ->
     emu = two_accounts
     result = run("apply", "--yes")
     assert result.exit_code == 0, result.output
-    assert [r["content"] for r in emu.records("same.example", account_id=AGENCY)] == ["192.0.2.2"]
-    assert emu.records("same.example", account_id=SHOP) == []  # same name, other account: untouched
-    assert [r["content"] for r in emu.records("shop.example", account_id=SHOP)] == ["192.0.2.1"]
-    assert [r["content"] for r in emu.records("agency.example", account_id=AGENCY)] == ["192.0.2.3"]
+    assert [r["content"] for r in user_records(emu, "same.example", account_id=AGENCY)] == ["192.0.2.2"]
+    assert user_records(emu, "same.example", account_id=SHOP) == []  # same name, other account: untouched
+    assert [r["content"] for r in user_records(emu, "shop.example", account_id=SHOP)] == ["192.0.2.1"]
+    assert [r["content"] for r in user_records(emu, "agency.example", account_id=AGENCY)] == ["192.0.2.3"]
     again = run("plan", "--exit-code")
     assert again.exit_code == 0, again.output
 

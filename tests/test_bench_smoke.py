@@ -34,10 +34,10 @@ def _by_step(rows: list[scenarios.Row]) -> dict[str, scenarios.Row]:
 def test_minimum_formula() -> None:
     assert minimum_requests([ZoneLoad(10_000)], 200) == 2  # zone lookup + one listing
     assert minimum_requests([ZoneLoad(10_000, 1_000)], 200, apply=True) == 7  # + 5 batches of 200
-    # one batch: the zone lock is given back with one more request
-    assert minimum_requests([ZoneLoad(10_000, 1_000)], 3_500, apply=True) == 4
+    # one batch: the zone lock is taken and left free in that same batch
+    assert minimum_requests([ZoneLoad(10_000, 1_000)], 3_500, apply=True) == 3
     # 200 zones: the zone list in 4 pages of 50 beats 200 filtered lookups
-    assert minimum_requests([ZoneLoad(50, 5)] * 200, 200, account_zones=200, apply=True) == 4 + 200 + 400
+    assert minimum_requests([ZoneLoad(50, 5)] * 200, 200, account_zones=200, apply=True) == 4 + 200 + 200
 
 
 def test_change_mix_is_exact() -> None:
@@ -73,7 +73,7 @@ def test_many_zones_at_the_minimum(tmp_path: Path) -> None:
     plan, apply = rows["3/plan/zonesync"], rows["3/apply/zonesync"]
     assert plan.ok and plan.requests == plan.minimum == 1 + 3  # one zone-list page, 3 listings
     assert apply.ok, apply.note
-    assert apply.requests == apply.minimum == 1 + 3 + 3 * 2  # each zone: one batch, one to give the lock back
+    assert apply.requests == apply.minimum == 1 + 3 + 3  # each zone: one batch, the lock inside it
 
 
 def test_account_larger_than_the_repository(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from emu_records import user_records
 
 from zonesync.cli import cli
 from zonesync.emulator.server import Emulator
@@ -76,9 +77,9 @@ def test_only_changed_zone_files_are_planned_and_applied(repo) -> None:
 
     result = run("apply", "--yes", "--changed-since", "HEAD")
     assert result.exit_code == 0, result.output
-    assert [r["content"] for r in emu.records("b.example")] == ["192.0.2.2"]
-    assert [r["content"] for r in emu.records("d.example")] == ["192.0.2.1"]
-    assert [r["content"] for r in emu.records("c.example")] == ["192.0.2.1"]  # never deleted silently
+    assert [r["content"] for r in user_records(emu, "b.example")] == ["192.0.2.2"]
+    assert [r["content"] for r in user_records(emu, "d.example")] == ["192.0.2.1"]
+    assert [r["content"] for r in user_records(emu, "c.example")] == ["192.0.2.1"]  # never deleted silently
 
 
 def test_named_zone_files_are_filtered_too(repo) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from clirun import run
+from emu_records import user_records
 
 from zonesync.providers.cloudflare import BATCH_LIMITS, MAX_RETRIES
 from zonesync.zonelock import LOCK_OPS
@@ -30,7 +31,7 @@ def write_zone(tmp_path: Path, body: str, name: str = ZONE) -> Path:
 def live(emulator, zone: str = ZONE) -> set[tuple]:
     return {
         (r["name"], r["type"], r["content"], r["ttl"], r.get("proxied"), r.get("comment"))
-        for r in emulator.records(zone)
+        for r in user_records(emulator, zone)
     }
 
 
@@ -58,7 +59,7 @@ def test_create_from_empty_then_plan_is_empty(emulator, tmp_path: Path) -> None:
     result = run("plan", path)
     assert result.exit_code == 0, result.output
     assert "4 to create, 0 to update, 0 to delete" in result.output
-    assert emulator.records(ZONE) == []  # plan never writes
+    assert user_records(emulator, ZONE) == []  # plan never writes
 
     result = run("apply", "--yes", path)
     assert result.exit_code == 0, result.output
@@ -81,7 +82,7 @@ def test_plan_exit_code_2_on_changes(emulator, tmp_path: Path) -> None:
 def test_update_keeps_id_and_delete_removes(emulator, tmp_path: Path) -> None:
     path = write_zone(tmp_path, BASIC)
     assert run("apply", "--yes", path).exit_code == 0
-    before = {(r["name"], r["type"]): r["id"] for r in emulator.records(ZONE)}
+    before = {(r["name"], r["type"]): r["id"] for r in user_records(emulator, ZONE)}
     path.write_text(
         path.read_text()
         .replace("203.0.113.25", "203.0.113.26")
@@ -97,7 +98,7 @@ def test_update_keeps_id_and_delete_removes(emulator, tmp_path: Path) -> None:
     assert "0 to create, 2 to update, 1 to delete" in result.output, result.output
     assert "value: 203.0.113.25 -> 203.0.113.26" in result.output
     assert run("apply", "--yes", path).exit_code == 0
-    after = {(r["name"], r["type"]): r for r in emulator.records(ZONE)}
+    after = {(r["name"], r["type"]): r for r in user_records(emulator, ZONE)}
     assert after[("mx.example.com", "A")]["id"] == before[("mx.example.com", "A")]
     assert after[("mx.example.com", "A")]["content"] == "203.0.113.26"
     assert after[("example.com", "MX")]["priority"] == 20
@@ -122,7 +123,7 @@ def test_ignore_rules_and_read_only_records_are_left_alone(emulator, tmp_path: P
     assert "- delete stale A" in result.output
     assert "2 ignored by rules" in result.output
     assert run("apply", "--yes", path).exit_code == 0
-    names = {(r["name"], r["type"]) for r in emulator.records(ZONE)}
+    names = {(r["name"], r["type"]) for r in user_records(emulator, ZONE)}
     assert ("_acme-challenge.example.com", "TXT") in names
     assert ("_acme-challenge.shop.example.com", "TXT") in names
     assert ("example.com", "MX") in names  # the read-only one and ours
@@ -179,10 +180,10 @@ def test_every_record_type_round_trips_to_an_empty_plan(emulator, tmp_path: Path
     path = write_zone(tmp_path, EVERY_TYPE)
     result = run("apply", "--yes", path)
     assert result.exit_code == 0, result.output
-    types = {r["type"] for r in emulator.records(ZONE)}
+    types = {r["type"] for r in user_records(emulator, ZONE)}
     assert types == {"A", "AAAA", "MX", "CAA", "HTTPS", "TXT", "CNAME", "NS", "PTR", "SRV", "TLSA", "SSHFP",
                      "SVCB", "CERT", "DNSKEY", "DS", "LOC", "NAPTR", "SMIMEA", "URI"}  # fmt: skip
-    long_txt = next(r for r in emulator.records(ZONE) if r["name"] == "long.example.com")
+    long_txt = next(r for r in user_records(emulator, ZONE) if r["name"] == "long.example.com")
     assert long_txt["content"].count('"') >= 6  # split into quoted 255-byte strings
     result = run("plan", "--exit-code", path)
     assert result.exit_code == 0, result.output
@@ -198,11 +199,11 @@ def test_failed_batch_changes_nothing_and_rerun_converges(emulator, tmp_path: Pa
     assert "batch 1 of 1 failed" in result.output
     assert "NOT applied 4 changes" in result.output
     assert "example.com: not applied:  + create www CNAME example.com." in result.output
-    assert emulator.records(ZONE) == []
+    assert user_records(emulator, ZONE) == []
     assert "Traceback" not in result.output
     result = run("apply", "--yes", path)
     assert result.exit_code == 0, result.output
-    assert len(emulator.records(ZONE)) == 4
+    assert len(user_records(emulator, ZONE)) == 4
 
 
 def test_invalid_operation_rolls_back_whole_batch(emulator, tmp_path: Path) -> None:
@@ -218,7 +219,7 @@ def test_invalid_operation_rolls_back_whole_batch(emulator, tmp_path: Path) -> N
     report = provider.apply(work.live.zone, work.plan.changes)
     assert (report.error and "81053" in report.error) or "81054" in report.error
     assert len(report.not_applied) == 5 and report.applied == []
-    names = {(r["name"], r["type"]) for r in emulator.records(ZONE)}
+    names = {(r["name"], r["type"]) for r in user_records(emulator, ZONE)}
     assert names == {("keep.example.com", "A"), ("mx.example.com", "CNAME")}
 
 
@@ -226,7 +227,7 @@ def test_rate_limited_then_succeeds(emulator, tmp_path: Path) -> None:
     emulator.inject_fault(status=429, code=971, path_pattern="dns_records", times=1)
     result = run("apply", "--yes", write_zone(tmp_path, BASIC))
     assert result.exit_code == 0, result.output
-    assert len(emulator.records(ZONE)) == 4
+    assert len(user_records(emulator, ZONE)) == 4
 
 
 def test_wrong_or_missing_token_is_one_line(emulator, tmp_path: Path, monkeypatch) -> None:
@@ -251,7 +252,7 @@ def test_unknown_zone_is_a_clear_error(emulator, tmp_path: Path) -> None:
 def test_apply_refuses_without_yes_when_not_a_terminal(emulator, tmp_path: Path) -> None:
     result = run("apply", write_zone(tmp_path, BASIC))
     assert result.exit_code == 1 and "pass --yes" in result.output
-    assert emulator.records(ZONE) == []
+    assert user_records(emulator, ZONE) == []
 
 
 BAD_RECORD = "  bad: {type: A, value: 1.2.3}\n"
@@ -278,7 +279,7 @@ def test_bad_zone_file_stops_the_run_before_any_write(emulator, tmp_path: Path, 
     assert file_error() in only_line(result.output)
     assert {route.split()[0] for route in emulator.stats()["by_route"]} <= {"GET"}
     assert set(emulator.stats()["by_route"]) <= {"GET /zones", "GET /zones/:id/dns_records"}
-    assert emulator.records(ZONE) == []
+    assert user_records(emulator, ZONE) == []
 
 
 def _closed_port() -> int:
@@ -305,7 +306,7 @@ def test_a_bad_zone_file_is_the_error_reported_whatever_the_early_reads_meet(
         result = run(*command, path)
         assert result.exit_code == 1
         assert file_error(zone) in only_line(result.output)
-    assert emulator.records(ZONE) == []
+    assert user_records(emulator, ZONE) == []
 
 
 def _big_zone(n: int) -> str:
@@ -371,7 +372,7 @@ def test_listing_follows_result_info_across_pages(emulator, tmp_path: Path) -> N
     zone = client.find_zones([ZONE])[ZONE]
     emulator.reset_stats()
     paged = client.list_records(zone, per_page=5)
-    total = len(emulator.records(ZONE))
+    total = len(user_records(emulator, ZONE))
     assert emulator.stats()["by_route"]["GET /zones/:id/dns_records"] == math.ceil(total / 5)
     assert sorted(r.id for r in paged.records) == sorted(r.id for r in client.list_records(zone).records)
     assert len(paged.records) == total

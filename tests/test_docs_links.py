@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from emu_records import user_records
 
 from zonesync.cli import cli
 from zonesync.emulator.sample import sample_seed
@@ -109,7 +110,7 @@ def test_readme_zone_file_validates_and_applies(workdir: Path, emulator: Emulato
     assert "example.com: 5 records OK" in run_as_shown("zonesync validate", workdir)
     assert "+ create www CNAME example.com." in run_as_shown("zonesync plan", workdir)
     run_as_shown("zonesync apply --yes", workdir)
-    assert emulator.records("example.com")
+    assert user_records(emulator, "example.com")
     line = "zonesync plan --exit-code --format markdown --out plan.json > plan.md"
     run_as_shown(line, workdir)
     assert (workdir / "plan.md").read_text().startswith("<!-- zonesync-plan -->")

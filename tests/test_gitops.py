@@ -13,6 +13,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 from clirun import run
+from emu_records import user_records
 
 ROOT = Path(__file__).resolve().parent.parent
 CI = ROOT / "docs" / "ci"
@@ -64,7 +65,7 @@ def test_exit_codes(emulator, workdir: Path, monkeypatch: pytest.MonkeyPatch) ->
         emulator.add_record(ZONE, {"type": "A", "name": f"h{i}.{ZONE}", "content": "192.0.2.1", "ttl": 60})
     Path("zones/example.com.yaml").write_text("zone: example.com\nrecords: {}\n")
     assert run("apply", "--yes").exit_code == 4  # unsafe
-    assert len(emulator.records(ZONE)) == 14
+    assert len(user_records(emulator, ZONE)) == 14
     monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "wrong-token")
     result = run("plan", "--exit-code")
     assert result.exit_code == 1 and "CLOUDFLARE_API_TOKEN" in result.output  # rejected token
@@ -197,7 +198,7 @@ MARKDOWN = """\
 ```
 
 <details>
-<summary>1 records left alone</summary>
+<summary>1 record left alone</summary>
 
 - `app A`: managed by Cloudflare (read only)
 

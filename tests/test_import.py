@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 from clirun import run
+from emu_records import user_records
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -62,7 +63,7 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def live_set(emulator) -> set[tuple]:
     return {
         (r["name"], r["type"], r.get("content"), r["ttl"], r.get("proxied"), r.get("comment"), tuple(r.get("tags") or ()))
-        for r in emulator.records(ZONE)
+        for r in user_records(emulator, ZONE)
     }  # fmt: skip
 
 

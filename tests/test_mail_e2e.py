@@ -14,6 +14,7 @@ from clirun import run
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from dkim_oracle import signature_verifies
+from emu_records import user_records
 
 from zonesync import rdata
 from zonesync.mail import dkim
@@ -40,7 +41,7 @@ def write_zone(workdir: Path, text: str = ZONE) -> None:
 def live_txt(emulator, name: str) -> list[str]:
     return [
         rdata.txt_from_presentation(r["content"])
-        for r in emulator.records("example.com")
+        for r in user_records(emulator, "example.com")
         if r["name"] == name and r["type"] == "TXT"
     ]
 
@@ -91,7 +92,7 @@ def test_no_new_keys_refuses(emulator, workdir):
     assert result.exit_code == 1
     assert "--no-new-keys" in result.output and DKIM_NAME in result.output
     assert not (workdir / "keys").exists()
-    assert emulator.records("example.com") == []
+    assert user_records(emulator, "example.com") == []
 
 
 def test_live_record_in_pkcs1_form_is_the_same_key(emulator, workdir):

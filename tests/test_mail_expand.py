@@ -228,7 +228,7 @@ def test_absolute_mx_outside_zone_and_apex(tmp_path):
         ("  mx: [{host: mx, priority: 70000}]\n", 3, "priority 70000 is outside 0..65535"),
         ("  hosts: {mx: {ipv4: [2001:db8::1]}}\n", 3, "invalid A value"),
         ("  hosts: {mx.other.net.: {ipv4: [192.0.2.1]}}\n", 3, "is outside the zone example.com"),
-        ("  preset: postfix\n", 3, "'postfix' is not one of maddy"),
+        ("  preset: exim\n", 3, "'exim' is not one of maddy"),
         ("  mta_sts: {max_age: soon}\n", 3, "mail.mta_sts.max_age: must be a whole number"),
     ],
 )

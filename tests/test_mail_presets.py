@@ -11,6 +11,7 @@ import pytest
 from clirun import run
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
+from emu_records import user_records
 
 from zonesync import rdata
 from zonesync.loader import load_zone_file
@@ -125,6 +126,17 @@ def test_rspamd(tmp_path):
     assert same(txt(r, f"_dmarc.{Z}"), f"v=DMARC1; p=none; rua=mailto:postmaster@{Z}")
 
 
+def test_postfix(tmp_path):
+    r = expand(tmp_path, "postfix")
+    # opendkim-genkey(8), -s: the selector "default"; it writes <selector>.private into the -D folder
+    (state,) = r.key_states
+    assert state.spec.selector == "default" and state.spec.algorithm == "rsa2048"
+    assert state.spec.private_key == tmp_path / "keys" / Z / "default.private"
+    assert same(txt(r, Z), "v=spf1 mx ~all")
+    assert same(txt(r, f"_dmarc.{Z}"), f"v=DMARC1; p=none; rua=mailto:postmaster@{Z}")
+    assert not txt(r, f"_mta-sts.{Z}")
+
+
 def test_live_record_in_another_spelling_shows_no_change(tmp_path):
     from zonesync.model import Record
 
@@ -150,7 +162,7 @@ def test_no_mail_plan_apply_plan(emulator, workdir):
     assert plan.exit_code == 0, plan.output
     apply = run("apply", "--yes")
     assert apply.exit_code == 0, apply.output
-    live = {(r["name"], r["type"]): r for r in emulator.records("example.com")}
+    live = {(r["name"], r["type"]): r for r in user_records(emulator, "example.com")}
     assert live[("example.com", "MX")]["content"] == "." and live[("example.com", "MX")]["priority"] == 0
     got = {name: rdata.txt_from_presentation(r["content"]) for (name, t), r in live.items() if t == "TXT"}
     assert got == {

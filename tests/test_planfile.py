@@ -11,6 +11,7 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 from clirun import run
+from emu_records import user_records
 
 from zonesync import planfile
 from zonesync.cli import cli
@@ -50,7 +51,7 @@ def write_zone(body: str, name: str = ZONE) -> Path:
 
 
 def live(emulator, zone: str = ZONE) -> set[tuple]:
-    return {(r["name"], r["type"], r["content"], r.get("comment")) for r in emulator.records(zone)}
+    return {(r["name"], r["type"], r["content"], r.get("comment")) for r in user_records(emulator, zone)}
 
 
 def api(emulator, method: str, path: str, body: dict | None = None) -> dict:
@@ -79,7 +80,7 @@ def test_plan_out_then_apply_exactly_that_plan(emulator, workdir: Path) -> None:
     jsonschema.validate(doc, SCHEMA)
     assert doc["counts"] == {"create": 3, "update": 0, "delete": 0}
     assert "test-token" not in Path("plan.json").read_text()
-    assert emulator.records(ZONE) == []
+    assert user_records(emulator, ZONE) == []
 
     # The zone file changes after review: apply still does exactly what was reviewed.
     write_zone(BASIC.replace("203.0.113.10", "203.0.113.99"))
@@ -100,7 +101,7 @@ def test_plan_out_then_apply_exactly_that_plan(emulator, workdir: Path) -> None:
 def test_updates_and_deletes_keep_ids(emulator, workdir: Path) -> None:
     write_zone(BASIC)
     assert run("apply", "--yes").exit_code == 0
-    ids = {(r["name"], r["type"]): r["id"] for r in emulator.records(ZONE)}
+    ids = {(r["name"], r["type"]): r["id"] for r in user_records(emulator, ZONE)}
     write_zone(
         BASIC.replace("public site", "the web site").replace(
             "    - type: TXT\n      value: v=spf1 -all\n", ""
@@ -109,7 +110,7 @@ def test_updates_and_deletes_keep_ids(emulator, workdir: Path) -> None:
     assert run("plan", "--out", "p.json").exit_code == 0
     result = run("apply", "--yes", "p.json")
     assert result.exit_code == 0, result.output
-    after = {(r["name"], r["type"]): r for r in emulator.records(ZONE)}
+    after = {(r["name"], r["type"]): r for r in user_records(emulator, ZONE)}
     assert set(after) == {(ZONE, "A"), (f"www.{ZONE}", "CNAME")}
     assert after[(f"www.{ZONE}", "CNAME")]["id"] == ids[(f"www.{ZONE}", "CNAME")]
     assert after[(f"www.{ZONE}", "CNAME")]["comment"] == "the web site"
@@ -121,7 +122,7 @@ def test_apply_without_yes_off_a_terminal_refuses(emulator, workdir: Path) -> No
     run("plan", "--out", "plan.json")
     result = run("apply", "plan.json")
     assert result.exit_code == 1 and "--yes" in result.output
-    assert emulator.records(ZONE) == []
+    assert user_records(emulator, ZONE) == []
 
 
 def test_nothing_to_apply(emulator, workdir: Path) -> None:
@@ -157,7 +158,7 @@ def test_stale_when_someone_adds_a_record(emulator, workdir: Path) -> None:
 
 def test_stale_when_someone_edits_any_field_of_any_record(emulator, workdir: Path) -> None:
     stale_setup(emulator)
-    rec = next(r for r in emulator.records(ZONE) if r["type"] == "TXT")  # not even one the plan touches
+    rec = next(r for r in user_records(emulator, ZONE) if r["type"] == "TXT")  # not even one the plan touches
     api(emulator, "PATCH", f"/zones/{emulator.zone_id(ZONE)}/dns_records/{rec['id']}", {"comment": "hi"})
     assert_refused_stale(emulator, live(emulator))
 
@@ -189,7 +190,7 @@ def test_every_zone_is_checked_before_any_is_written(emulator, workdir: Path) ->
     result = run("apply", "--yes", "plan.json")
     assert result.exit_code == 3
     assert "example.org: the live zone changed" in result.output and "example.com:" not in result.output
-    assert emulator.records(ZONE) == []  # example.com was fine, and still nothing was written
+    assert user_records(emulator, ZONE) == []  # example.com was fine, and still nothing was written
 
 
 # -- altered ----------------------------------------------------------------------------------------------
@@ -215,7 +216,7 @@ def test_altered_plan_is_refused(emulator, workdir: Path, edit) -> None:
     result = run("apply", "--yes", "plan.json")
     assert result.exit_code == 3, result.output
     assert "plan.json:" in result.output
-    assert emulator.records(ZONE) == []
+    assert user_records(emulator, ZONE) == []
     assert emulator.stats()["total"] == 2  # the plan run's two requests: apply never called the API
 
 
@@ -244,10 +245,10 @@ def test_hmac_key(emulator, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv(planfile.KEY_ENV, "s3cret-key-" + "0" * 32)
     result = run("apply", "--yes", "unsigned.json")
     assert result.exit_code == 3 and "refusing an unsigned plan" in result.output
-    assert emulator.records(ZONE) == []
+    assert user_records(emulator, ZONE) == []
     result = run("apply", "--yes", "signed.json")
     assert result.exit_code == 0, result.output
-    assert len(emulator.records(ZONE)) == 3
+    assert len(user_records(emulator, ZONE)) == 3
 
 
 def test_digest_is_over_canonical_json() -> None:
@@ -277,10 +278,10 @@ def test_unsafe_saved_plan_refused_then_forced(emulator, workdir: Path) -> None:
     result = run("apply", "--yes", "plan.json")
     assert result.exit_code == 4, result.output
     assert "5 of 12 existing records would be deleted (42% > 30% limit)" in result.output
-    assert len(emulator.records(ZONE)) == 12
+    assert len(user_records(emulator, ZONE)) == 12
     result = run("apply", "--yes", "--force", "plan.json")
     assert result.exit_code == 0, result.output
-    assert len(emulator.records(ZONE)) == 7
+    assert len(user_records(emulator, ZONE)) == 7
 
 
 def test_unsafe_direct_apply_and_max_changes(emulator, workdir: Path) -> None:
@@ -288,11 +289,11 @@ def test_unsafe_direct_apply_and_max_changes(emulator, workdir: Path) -> None:
     path = write_zone("records: {}\n")
     result = run("apply", "--yes", path)
     assert result.exit_code == 4 and "10 of 10 existing records would be deleted" in result.output
-    assert len(emulator.records(ZONE)) == 10
+    assert len(user_records(emulator, ZONE)) == 10
     write_zone("max_changes: {delete: 100%}\nrecords: {}\n")
     result = run("apply", "--yes", path)
     assert result.exit_code == 0, result.output
-    assert emulator.records(ZONE) == []
+    assert user_records(emulator, ZONE) == []
 
 
 # -- what cannot be saved -----------------------------------------------------------------------------------
@@ -321,7 +322,7 @@ def test_plan_waiting_for_a_dkim_key_cannot_be_saved(emulator, workdir: Path) ->
     Path("p.json").write_text(result.stdout)
     result = run("apply", "--yes", "p.json")
     assert result.exit_code == 1 and "waits for a new DKIM key" in result.output
-    assert emulator.records(ZONE) == []
+    assert user_records(emulator, ZONE) == []
 
     # Generate the key first, as the message says: the plan saves, with the public key only.
     assert run("dkim", "generate", ZONE).exit_code == 0

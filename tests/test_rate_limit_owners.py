@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import httpx
+from emu_records import user_records
 from test_shared_budget import ZONES_EACH, applies_at_once, write_zones
 
 from zonesync.emulator.server import Emulator
@@ -82,4 +83,4 @@ def test_two_applies_with_two_tokens_of_one_user_stay_under_the_users_budget(tmp
         assert stats["by_status"] == {"200": stats["total"]}, stats["by_status"]
         assert emu.limiter.admitted == {"alice": stats["total"]}
         for names in (first, second):
-            assert all(len(emu.records(name)) == 2 for name in names)
+            assert all(len(user_records(emu, name)) == 2 for name in names)

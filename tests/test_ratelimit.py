@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from emu_records import user_records
 
 from zonesync import ratelimit
 from zonesync import ratelimit as ratelimit_module
@@ -173,7 +174,7 @@ def test_fifty_zones_concurrently_under_a_low_rate_limit(fifty, tmp_path: Path, 
     assert refused == [], f"{len(refused)} requests got 429"
     assert total >= 3 * N_ZONES + 50  # 3 listings per zone and 50 batches went through the limiter
     for i, name in enumerate(names):
-        got = {(r["name"], r["type"], r["content"]) for r in emu.records(name)}
+        got = {(r["name"], r["type"], r["content"]) for r in user_records(emu, name)}
         assert got == {(f"www.{name}", "A", f"192.0.2.{i + 1}"), (name, "TXT", f'"zone number {i}"')}
 
 

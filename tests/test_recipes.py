@@ -17,7 +17,9 @@ from typing import ClassVar
 
 import pytest
 import yaml
+from emu_records import user_records
 
+import zonesync
 from tests.ci_runner import GitHubRunner, copy_checkout, fresh_python, shell
 from zonesync.emulator.server import Emulator
 
@@ -64,14 +66,31 @@ def test_readme_shows_the_recipes_and_the_action() -> None:
 
 def test_git_takes_public_keys_and_never_private_ones() -> None:
     """A repository keeps its zones' `.pub` files (CI plans without the secret); private keys stay out.
-    The checkout itself ships no key at all: the recipe test makes its own."""
+    The checkout ships the sample mail zone's public keys, as a user's repository does, and no private one."""
     tracked = subprocess.run(["git", "ls-files", "keys"], cwd=ROOT, capture_output=True, text=True).stdout
-    assert tracked == ""
-    names = ["keys/x_default.key", "keys/x_default.key.pub", "elsewhere/a.key"]
+    assert tracked.split() == [
+        "keys/.gitignore",
+        "keys/mail.example_default.key.pub",
+        "keys/mail.example_ed2026.key.pub",
+    ]
+    names = ["keys/x_default.key", "keys/x_default.key.pub", "keys/mail/x.private", "elsewhere/a.key"]
     ignored = subprocess.run(
         ["git", "check-ignore", "--no-index", *names], cwd=ROOT, capture_output=True, text=True
     ).stdout.split()
-    assert ignored == ["keys/x_default.key", "elsewhere/a.key"]
+    assert ignored == ["keys/x_default.key", "keys/mail/x.private", "elsewhere/a.key"]
+
+
+def test_the_sample_zones_plan_with_the_committed_public_keys(tmp_path: Path) -> None:
+    """A fresh clone validates without a private key: every DKIM record comes from a committed .pub, none
+    is pending (a pending key would stop `plan --out` in CI)."""
+    path = copy_checkout(tmp_path / "clone")
+    assert not [p for p in (path / "keys").iterdir() if not p.name.endswith((".pub", ".gitignore"))]
+    proc = subprocess.run(
+        [sys.executable, "-m", "zonesync", "dkim", "show", "mail.example"],
+        cwd=path, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0 and not proc.stderr, proc.stdout + proc.stderr
+    assert proc.stdout.count("key from: public key file") == 2 and "no key yet" not in proc.stdout
 
 
 # -- run ----------------------------------------------------------------------------------------------------
@@ -90,13 +109,7 @@ def emulator_with_samples(monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]
 def repo(tmp_path: Path) -> Path:
     """A fresh clone as a pull request sees it: the base branch (`origin/main`) without zones/, and the
     pull request's commit adding them, so `--changed-since` the base plans the sample zones."""
-    path = copy_checkout(tmp_path / "repo")
-    # the sample mail zone's DKIM keys made as a user does before the first plan; only the .pub files are
-    # committed, and the private keys are not on the runner either
-    generate = [sys.executable, "-m", "zonesync", "dkim", "generate", "mail.example"]
-    subprocess.run(generate, cwd=path, check=True, capture_output=True)
-    for private in (path / "keys").glob("*.key"):
-        private.unlink()
+    path = copy_checkout(tmp_path / "repo")  # with the sample zones' committed .pub files, no private key
     commit = ["git", "-c", "user.name=ci", "-c", "user.email=ci@example.com", "commit", "-q", "-m"]
     for args in (
         ["git", "init", "-q", "-b", "pr"],
@@ -151,7 +164,9 @@ def test_github_recipe_runs_as_shipped(emulator_with_samples: Emulator, repo: Pa
     assert workflow["jobs"]["apply"]["if"] == "needs.plan.outputs.changes == 'true'"
     runner, status, _ = job("apply", "push")
     assert status == 0, runner.last.stdout + runner.last.stderr
-    dkim = [r for r in emulator.records("mail.example") if r["name"] == "default._domainkey.mail.example"]
+    dkim = [
+        r for r in user_records(emulator, "mail.example") if r["name"] == "default._domainkey.mail.example"
+    ]
     pub = (repo / "keys" / "mail.example_default.key.pub").read_text()
     assert len(dkim) == 1 and "".join(pub.split("-----")[2].split()) in dkim[0]["content"].replace('" "', "")
 
@@ -173,17 +188,17 @@ def test_github_recipe_runs_as_shipped(emulator_with_samples: Emulator, repo: Pa
     emulator.add_record(
         "example.com", {"type": "A", "name": "dash.example.com", "content": "192.0.2.5", "ttl": 60}
     )
-    before = sorted(r["id"] for r in emulator.records("example.com"))
+    before = sorted(r["id"] for r in user_records(emulator, "example.com"))
     runner, status, _ = job("apply", "push")
     assert status == 3 and "the live zone changed" in runner.last.stderr
-    assert sorted(r["id"] for r in emulator.records("example.com")) == before
+    assert sorted(r["id"] for r in user_records(emulator, "example.com")) == before
 
     # the plan artifact is missing (expired): apply fails naming it and writes nothing, never falling back
     # to the zone files
     (repo / "plan.json").unlink()
     runner, status, _ = job("apply", "push")
     assert status == 1 and "dns-plan" in runner.last.stdout and "run the plan job again" in runner.last.stdout
-    assert sorted(r["id"] for r in emulator.records("example.com")) == before
+    assert sorted(r["id"] for r in user_records(emulator, "example.com")) == before
 
     # a broken zone file fails the plan step with exit 1 (neither "no changes" nor "changes")
     zone_file.write_text("zone: example.com\nrecords: {www: {type: A}}\n")
@@ -214,7 +229,7 @@ def test_gitlab_recipe_runs_as_shipped(emulator_with_samples: Emulator, repo: Pa
     NoteServer.received = []
     base = runner_env(tmp_path, emulator)
     variables = {k: str(v) for k, v in pipeline["variables"].items()}
-    assert variables["ZONESYNC_VERSION"].startswith("zonesync @ https://")
+    assert variables["ZONESYNC_VERSION"] == f"zonesync=={zonesync.__version__}"  # a release from the index
     # the one thing a runner here cannot reach is GitHub: install from this checkout instead, through the
     # very same variable a user sets to pin a release or a commit
     ci_vars = {"CLOUDFLARE_API_TOKEN": "test-token", "ZONESYNC_PLAN_KEY": "plan-signing-key-0123456789abcdef",

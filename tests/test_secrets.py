@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner, Result
+from emu_records import user_records
 
 from zonesync import planfile
 from zonesync.cli import cli
@@ -195,7 +196,7 @@ def test_a_tampered_plan_does_not_apply_under_an_empty_key(
     monkeypatch.setenv(planfile.KEY_ENV, "")
     result = run("apply", "--yes", "plan.json")
     assert result.exit_code == 1 and "ZONESYNC_PLAN_KEY is set but empty" in output(result)
-    assert emulator.records(ZONE) == []
+    assert user_records(emulator, ZONE) == []
 
 
 # -- --require-signed -------------------------------------------------------------------------------------
@@ -214,13 +215,13 @@ def test_require_signed_refuses_an_unsigned_plan(
     result = run(*args)
     assert result.exit_code == 3, output(result)
     assert "the plan is not signed, and unsigned plans are refused here" in output(result)
-    assert emulator.records(ZONE) == []
+    assert user_records(emulator, ZONE) == []
 
     monkeypatch.setenv(planfile.KEY_ENV, "k-123456" * 4)
     assert run("plan", "--out", "signed.json").exit_code == 0
     result = run(*[a if a != "plan.json" else "signed.json" for a in args])
     assert result.exit_code == 0, output(result)
-    assert len(emulator.records(ZONE)) == 2
+    assert len(user_records(emulator, ZONE)) == 2
 
 
 def test_require_signed_off_by_default_and_with_0(

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from emu_records import user_records
+
 from zonesync.emulator.server import Emulator
 
 LIMIT, WINDOW = 30, 2.0
@@ -60,5 +62,5 @@ def test_two_applies_at_once_share_the_budget_without_a_429(tmp_path: Path) -> N
         assert stats["by_status"] == {"200": stats["total"]}, stats["by_status"]
         for prefix, names in (("a", first), ("b", second)):
             for i, name in enumerate(names):
-                got = {(r["name"], r["type"], r["content"]) for r in emu.records(name)}
+                got = {(r["name"], r["type"], r["content"]) for r in user_records(emu, name)}
                 assert got == {(f"www.{name}", "A", f"192.0.2.{i + 1}"), (name, "TXT", f'"run {prefix}"')}

@@ -29,7 +29,7 @@ def test_cname_beside_other_record(tmp_path: Path) -> None:
 def test_cname_alone_at_apex_is_fine(tmp_path: Path) -> None:
     result, _ = validate(tmp_path, "records:\n  '@': {type: CNAME, value: site.example.net.}\n")
     assert result.exit_code == 0, result.output
-    assert "1 records OK" in result.output
+    assert "1 record OK" in result.output
 
 
 def test_duplicate_values(tmp_path: Path) -> None:

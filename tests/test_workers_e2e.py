@@ -12,6 +12,7 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 from edge_client import fetch
+from emu_records import user_records
 
 from zonesync.cli import cli
 from zonesync.emulator.server import Emulator
@@ -76,7 +77,7 @@ def served(emu: Emulator):
 
 
 def live(emu: Emulator, name: str, rtype: str) -> list[dict]:
-    return [r for r in emu.records("example.com") if r["name"] == name and r["type"] == rtype]
+    return [r for r in user_records(emu, "example.com") if r["name"] == name and r["type"] == rtype]
 
 
 def sdk(token: str = "test-token") -> cloudflare.Cloudflare:

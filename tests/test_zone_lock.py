@@ -6,25 +6,66 @@ from __future__ import annotations
 import signal
 import time
 from pathlib import Path
+from unittest.mock import ANY
 
 import pytest
+from emu_records import lock_records
 
 from tests.test_pipeline_safety import ZONE, env_for, names, write_zone, zonesync
 from zonesync.emulator.server import Emulator
-from zonesync.zonelock import LockRecord, LockSession, held_content, lock_name
+from zonesync.zonelock import LockRecord, LockSession, free_content, held_content, lock_name
 
 COUNT = 40
 
 
 def test_held_content_round_trip() -> None:
-    rec = LockRecord("x", held_content(2_000_000_000, "abcdef012345"))
-    assert rec.holder == "abcdef012345" and rec.expires == 2_000_000_000
+    rec = LockRecord("x", held_content(2_000_000_000, "abcdef012345", 7))
+    assert rec.holder == "abcdef012345" and rec.expires == 2_000_000_000 and rec.generation == 7
     assert rec.held_by_other("ffffffffffff", 1_999_999_999) and not rec.held_by_other("abcdef012345", 0)
     assert not rec.held_by_other("ffffffffffff", 2_000_000_001)  # expired
     assert lock_name("example.com") == "_zonesync-lock.example.com"
-    session = LockSession(rec, holder="ffffffffffff")
-    ops = session.ops(2_000_000_500, last=False)
-    assert ops["deletes"] == [{"id": "x"}] and ops["posts"][0]["type"] == "CNAME"  # breaks the expired hold
+    legacy = LockRecord("x", "2000000000.abcdef012345.lock.zonesync.invalid")  # before the record stayed
+    assert (legacy.holder, legacy.expires, legacy.generation) == ("abcdef012345", 2_000_000_000, 0)
+    free = LockRecord("y", free_content(41, "abcdef012345"))
+    assert (free.holder, free.expires, free.generation) == (None, 0, 41)
+    assert not free.held_by_other("ffffffffffff", 0)
+    assert LockRecord("z", "somebody.else.example").holder is None  # not zonesync's: free
+
+
+def test_every_apply_replaces_the_record_it_read() -> None:
+    """The first batch deletes the record read by its id and posts this run's; a one-batch apply posts it
+    free at once; later batches patch it; the last leaves it free, one generation on."""
+    read = LockRecord("old", free_content(4, "aaaaaaaaaaaa"))
+    one = LockSession(read, holder="bbbbbbbbbbbb")
+    ops = one.ops(1000, last=True)
+    assert ops["deletes"] == [{"id": "old"}]
+    assert [p["content"] for p in ops["posts"]] == [free_content(5, "bbbbbbbbbbbb")]
+    assert "patches" not in ops
+
+    many = LockSession(read, holder="bbbbbbbbbbbb", lease=60)
+    first = many.ops(1000, last=False)
+    assert first["deletes"] == [{"id": "old"}]
+    assert first["posts"][0]["content"] == held_content(1060, "bbbbbbbbbbbb", 5)
+    many.landed(LockRecord("new", first["posts"][0]["content"]))
+    assert many.held == "new"
+    assert many.ops(2000, last=False) == {
+        "patches": [{"id": "new", "content": held_content(2060, "bbbbbbbbbbbb", 5)}]
+    }
+    many.landed(LockRecord("new", held_content(2060, "bbbbbbbbbbbb", 5)))
+    assert many.ops(3000, last=True) == {
+        "patches": [{"id": "new", "content": free_content(5, "bbbbbbbbbbbb")}]
+    }
+    many.landed(LockRecord("new", free_content(5, "bbbbbbbbbbbb")))
+    assert many.held is None and many.current == LockRecord("new", free_content(5, "bbbbbbbbbbbb"))
+
+    first_time = LockSession(None, holder="cccccccccccc")  # no record yet: only a post (the CNAME rule)
+    assert first_time.ops(1000, last=True) == {"deletes": [], "posts": [ANY]}
+
+    expired = LockSession(LockRecord("x", held_content(500, "dddddddddddd", 2)), holder="cccccccccccc")
+    ops = expired.ops(1000, last=False)  # an expired hold, broken the same way
+    assert ops["deletes"] == [{"id": "x"}] and ops["posts"][0]["content"] == held_content(
+        1600, "cccccccccccc", 3
+    )
 
 
 @pytest.mark.parametrize("attempt", range(3))
@@ -79,4 +120,6 @@ def test_killed_holder_lock_expires(tmp_path: Path) -> None:
         p3 = zonesync("apply", "--yes", f"zones/{ZONE}.yaml", env=env3, cwd=second)
         out, err = p3.communicate(timeout=60)
         assert p3.returncode == 0, out + err
-        assert names(emu) == {f"b{i}.{ZONE}" for i in range(10)}  # no lock record left either
+        assert names(emu) == {f"b{i}.{ZONE}" for i in range(10)}
+        [lock] = lock_records(emu, ZONE)  # the lock record stays, free
+        assert LockRecord(lock["id"], lock["content"]).holder is None

@@ -9,7 +9,12 @@ never by guessing. Pure: parsing and routing only; the providers are built in th
     accounts:
       - id: 023e105f4ecef8ad9ca31a8372d0c353   # Cloudflare account id (dashboard URL, or `zones` API)
         token_env: CLOUDFLARE_TOKEN_AGENCY     # default: CLOUDFLARE_API_TOKEN
-        zones: [example.com, "*.example.org"]  # zone names or shell globs; first matching account wins
+        zones: [example.com, "*.example.org"]  # zone names or shell globs; one account per zone
+
+A zone matched by the patterns of two accounts is an error naming both: which token may write it is
+never decided by the order of the file. `token_env` must name a variable meant for a Cloudflare token
+(`TOKEN_ENV_RULE`): zonesync sends its value to the API, so `PATH`, `ZONESYNC_PLAN_KEY` or the CI's own
+`GITHUB_TOKEN` are refused rather than sent.
 """
 
 from __future__ import annotations
@@ -36,6 +41,24 @@ DEFAULT_TOKEN_ENV = "CLOUDFLARE_API_TOKEN"
 ACCOUNT_ID = re.compile(r"^[0-9a-f]{32}$")
 """Cloudflare identifiers are 32 lower-case hex digits."""
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+TOKEN_ENV_RULE = (
+    "upper case, with TOKEN and CLOUDFLARE (or a CF_ part) in it, not one of zonesync's own ZONESYNC_ "
+    "settings (like CLOUDFLARE_TOKEN_SHOP or SHOP_CF_TOKEN)"
+)
+
+
+def token_env_problem(name: str) -> str | None:
+    """Why environment variable `name` may not hold an API token zonesync sends (None: it may).
+
+    Upper case, holding `TOKEN`, and `CLOUDFLARE` or a `CF` part: a name that says what it holds, so a
+    slip (`PATH`, `HOME`), zonesync's own plan key or another service's token (`GITHUB_TOKEN`,
+    `CI_JOB_TOKEN`) is never sent to the API endpoint.
+    """
+    if not re.fullmatch(r"[A-Z][A-Z0-9_]*", name) or name.startswith("ZONESYNC_"):
+        return TOKEN_ENV_RULE
+    if "TOKEN" not in name or ("CLOUDFLARE" not in name and "CF" not in name.split("_")):
+        return TOKEN_ENV_RULE
+    return None
 
 
 @dataclass(frozen=True)
@@ -58,8 +81,18 @@ class Accounts:
     accounts: tuple[Account, ...] = ()
 
     def for_zone(self, zone: str) -> Account:
-        """The first account whose patterns match; zones no account names use the default token."""
-        return next((a for a in self.accounts if a.holds(zone)), DEFAULT_ACCOUNT)
+        """The account whose patterns match `zone`; zones no account names use the default token.
+
+        Raises ZoneFileError (at the second account) when two accounts match, naming both."""
+        matches = [a for a in self.accounts if a.holds(zone)]
+        if len(matches) > 1:
+            first, second = matches[0], matches[1]
+            raise ZoneFileError(
+                second.source.at(f"{second.source.field}.zones"),
+                f"zone {zone} is matched by two accounts: {first.id} ({first.source.field} at line "
+                f"{first.source.line}) and {second.id}; a zone belongs to one account, so narrow the patterns",
+            )
+        return matches[0] if matches else DEFAULT_ACCOUNT
 
     def route(self, zones: Sequence[str]) -> dict[Account, list[str]]:
         """Zones grouped by account, in the order given."""
@@ -133,6 +166,13 @@ def _account(item: object, src: Source) -> Account:
             at("token_env"),
             f"must be the NAME of an environment variable holding the token (like CLOUDFLARE_TOKEN_SHOP), "
             f"not {yamlfile.type_name(token_env) if not isinstance(token_env, str) else 'that text'}",
+        )
+    problem = token_env_problem(token_env)
+    if problem is not None:
+        raise ZoneFileError(
+            at("token_env"),
+            f"{token_env} is not a variable meant for a Cloudflare token, and zonesync sends its value to the "
+            f"API: name one that is — {problem}",
         )
     zones = node.get("zones")
     if not isinstance(zones, yamlfile.LineList) or not zones:

@@ -36,6 +36,26 @@ def _git(args: Sequence[str], cwd: Path) -> str:
     return proc.stdout
 
 
+def _inside_work_tree(ref: str, here: Path) -> None:
+    """Raises ZonesyncError, saying so, when `here` is not inside a git working tree."""
+    try:
+        proc = subprocess.run(
+            ["git", "rev-parse", "--is-inside-work-tree"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise ZonesyncError("--changed-since needs git, which is not installed") from None
+    if proc.returncode != 0 or proc.stdout.strip() != "true":
+        raise ZonesyncError(
+            f"--changed-since {ref}: {here} is not in a git repository, so there is nothing to compare the "
+            "zone files with; run zonesync in the repository's checkout, or leave --changed-since out to plan "
+            "every zone file"
+        )
+
+
 def changed_since(
     ref: str, candidates: Sequence[Path], zone_dir: Path | None, cwd: Path | None = None
 ) -> Changed:
@@ -44,6 +64,7 @@ def changed_since(
     here = Path.cwd() if cwd is None else cwd
     if ref.startswith("-") or not ref.strip():
         raise ZonesyncError(f"--changed-since {ref}: not a git revision")
+    _inside_work_tree(ref, here)
     try:
         _git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"], here)
     except ZonesyncError:

@@ -45,14 +45,18 @@ class ZoneFileError(ZonesyncError):
 
     def __init__(self, source: Source, message: str) -> None:
         self.source = source
+        self.detail = message
+        """The message without its `file:line: field` prefix."""
         super().__init__(f"{source}: {message}")
 
 
 class InvalidZoneError(ZonesyncError):
-    """One line per error, each naming file, line and field."""
+    """One line per error, each naming file, line and field, sorted by file and line as a compiler
+    lists them (errors of one line keep the order they were found in)."""
 
     def __init__(self, errors: Sequence[Diagnostic]) -> None:
-        self.errors = list(errors)
+        errors = sorted(errors, key=lambda d: (d.source.path, d.source.line or 0))
+        self.errors = errors
         lines = [f"{d.source}: {d.message}" for d in errors]
         super().__init__(
             "\n".join(lines) if len(lines) == 1 else f"{len(lines)} errors:\n" + "\n".join(lines)

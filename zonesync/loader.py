@@ -11,72 +11,109 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import dns.exception
 import dns.name
 
-from zonesync import names, rdata
+from zonesync import names, rdata, zonefile_shape
+from zonesync.all_errors import raise_all
 from zonesync.errors import ZoneFileError
 from zonesync.model import AUTO_TTL, PROXIABLE_TYPES, IgnoreRule, Record, Source, ZoneConfig
-from zonesync.yamlfile import LineDict, LineList, check_keys, did_you_mean, load, require_mapping, type_name
+from zonesync.yamlfile import (
+    LineDict,
+    LineList,
+    check_keys,
+    did_you_mean,
+    key_errors,
+    load,
+    require_mapping,
+    type_name,
+)
 from zonesync.zonefiles import zone_from_file_name
 
-TOP_KEYS = ("zone", "ttl", "proxied", "enterprise", "ignore", "records", "mail", "max_changes")
-RECORD_KEYS = ("type", "value", "values", "ttl", "proxied", "comment", "tags")
+TOP_KEYS = zonefile_shape.TOP_KEYS
+RECORD_KEYS = zonefile_shape.RECORD_KEYS
 _RECORD_KEY_SET = frozenset(RECORD_KEYS)
 IGNORE_KEYS = ("name", "type")
+
+T = TypeVar("T")
 
 MIN_TTL, MIN_TTL_ENTERPRISE, MAX_TTL = 60, 30, 86400
 """Cloudflare: TTL 1 (automatic) or 60..86400 seconds; 30 on Enterprise (docs: dns/.../reference/ttl)."""
 
 
 def load_zone_file(path: str | Path, text: str | None = None) -> ZoneConfig:
+    """Parse and check one zone file. Every error a record can have alone is found, not only the first:
+    raises InvalidZoneError listing them all (file:line: field each), or ZoneFileError when the file
+    cannot be read as a zone file at all (unreadable, a YAML syntax error, no zone name)."""
     path_s = str(path)
     src = Source(path_s)
     doc = load(path_s, text)
     if doc is None:
         raise ZoneFileError(src, "the file is empty: it needs at least `zone:`")
     top = require_mapping(doc, src.at(line=1), "the zone file")
-    check_keys(top, TOP_KEYS, src, "")
+    errors: list[ZoneFileError] = key_errors(top, TOP_KEYS, src, "", _top_hint)
 
     named = zone_from_file_name(path_s) if text is None else None
-    if "zone" in top:
-        zone = _zone_name(top["zone"], src.at("zone", top.line_of("zone")))
-        if named is not None and named != zone:
-            raise ZoneFileError(
-                src.at("zone", top.line_of("zone")),
-                f"the file is named {Path(path_s).name} but holds `zone: {zone}`: a zone file is named "
-                f"<zone>.yaml, so `zonesync plan {zone}` finds it and no zone is planned from the wrong file; "
-                f"rename the file to {zone}.yaml or correct `zone:`",
-            )
-    elif named is not None:
-        zone = _zone_name(named, src.at("zone", top.line))
-    else:
-        raise ZoneFileError(
-            src.at("zone", top.line), "missing `zone:` (the Cloudflare zone this file describes)"
-        )
+    try:
+        zone = _file_zone(top, named, path_s, src)
+    except ZoneFileError as exc:
+        raise_all([*errors, exc])
+        raise
 
-    enterprise = _bool(top.get("enterprise", False), src.at("enterprise", top.line_of("enterprise")))
-    ttl = _ttl(top.get("ttl", "auto"), src.at("ttl", top.line_of("ttl")), enterprise)
-    proxied = _bool(top.get("proxied", False), src.at("proxied", top.line_of("proxied")))
-    ignore = _ignore_rules(top.get("ignore"), src.at("ignore", top.line_of("ignore")))
+    def checked(check: Callable[[], T], default: T) -> T:
+        try:
+            return check()
+        except ZoneFileError as exc:
+            errors.append(exc)
+            return default
+
+    enterprise = checked(
+        lambda: _bool(top.get("enterprise", False), src.at("enterprise", top.line_of("enterprise"))), False
+    )
+    ttl = checked(
+        lambda: _ttl(top.get("ttl", "auto"), src.at("ttl", top.line_of("ttl")), enterprise), AUTO_TTL
+    )
+    proxied = checked(
+        lambda: _bool(top.get("proxied", False), src.at("proxied", top.line_of("proxied"))), False
+    )
+    ignore = checked(lambda: _ignore_rules(top.get("ignore"), src.at("ignore", top.line_of("ignore"))), ())
 
     records: list[Record] = []
     raw_records = top.get("records")
     if raw_records is not None:
-        sets = require_mapping(raw_records, src.at("records", top.line_of("records")), "`records`")
-        # Each record set's YAML mapping is dropped once converted: the parsed file and the records it
-        # becomes are never both whole in memory (a 100,000-record zone: about 100 MB less at the peak).
-        for name in list(sets):
-            line = sets.line_of(name)
-            body = sets.pop(name)
-            records.extend(_record_sets(name, body, line, zone, ttl, proxied, enterprise, src))
+        sets = checked(
+            lambda: require_mapping(raw_records, src.at("records", top.line_of("records")), "`records`"), None
+        )
+        if sets is not None:
+            # Each record set's YAML mapping is dropped once converted: the parsed file and the records it
+            # becomes are never both whole in memory (a 100,000-record zone: about 100 MB less at the peak).
+            keys = list(sets)
+            lines = [
+                sets.line_of(name) for name in keys
+            ]  # before any pop: a small mapping's lines are by index
+            absorbed = False  # the keys of a record set written one indent too far left, already reported
+            for index, name in enumerate(keys):
+                body = sets.pop(name)
+                if absorbed and name in RECORD_KEYS and not isinstance(body, dict | list):
+                    continue
+                absorbed = False
+                try:
+                    records.extend(
+                        _record_sets(name, body, lines[index], zone, ttl, proxied, enterprise, src, errors)
+                    )
+                except ZoneFileError as exc:
+                    error = _shape_hint(exc, name, body, keys, index)
+                    absorbed = body is None and error is not exc
+                    errors.append(error)
 
     mail = top.get("mail")
     if mail is not None:
-        mail = require_mapping(mail, src.at("mail", top.line_of("mail")), "`mail`")
+        mail = checked(lambda: require_mapping(mail, src.at("mail", top.line_of("mail")), "`mail`"), None)
+    raise_all(errors)
     return ZoneConfig(
         path=path_s,
         zone=zone,
@@ -90,6 +127,42 @@ def load_zone_file(path: str | Path, text: str | None = None) -> ZoneConfig:
         max_changes_line=top.line_of("max_changes"),
         enterprise=enterprise,
     )
+
+
+def _top_hint(key: str) -> str:
+    return zonefile_shape.misplaced(key, zonefile_shape.TOP)
+
+
+def _shape_hint(error: ZoneFileError, name: Any, body: Any, keys: list[str], index: int) -> ZoneFileError:
+    """A record set's error with a hint when its shape says what went wrong: a name whose body is a plain
+    value and that is a key of a record set (`value:` one indent too far left), or a name left empty with
+    record-set keys after it (its keys not indented under it)."""
+    if error.source.field != f"records.{name}" or isinstance(body, dict | list):
+        return error
+    hint = ""
+    if body is None:
+        hint = zonefile_shape.empty_block_hint(str(name), keys[index + 1 :])
+    if not hint:
+        before = next((k for k in reversed(keys[:index]) if k not in zonefile_shape.RECORD_KEYS), None)
+        hint = zonefile_shape.misplaced(str(name), zonefile_shape.RECORDS, before)
+    return ZoneFileError(error.source, error.detail + hint) if hint else error
+
+
+def _file_zone(top: LineDict, named: str | None, path_s: str, src: Source) -> str:
+    """The zone a file describes: `zone:`, else its file name; raises ZoneFileError if neither says."""
+    if "zone" in top:
+        zone = _zone_name(top["zone"], src.at("zone", top.line_of("zone")))
+        if named is not None and named != zone:
+            raise ZoneFileError(
+                src.at("zone", top.line_of("zone")),
+                f"the file is named {Path(path_s).name} but holds `zone: {zone}`: a zone file is named "
+                f"<zone>.yaml, so `zonesync plan {zone}` finds it and no zone is planned from the wrong file; "
+                f"rename the file to {zone}.yaml or correct `zone:`",
+            )
+        return zone
+    if named is not None:
+        return _zone_name(named, src.at("zone", top.line))
+    raise ZoneFileError(src.at("zone", top.line), "missing `zone:` (the Cloudflare zone this file describes)")
 
 
 def _zone_name(value: Any, src: Source) -> str:
@@ -198,8 +271,18 @@ def _plain_name(name: str, zone: str) -> str | None:
 
 
 def _record_sets(
-    name: str, body: Any, line: int, zone: str, ttl: int, proxied: bool, enterprise: bool, src: Source
+    name: str,
+    body: Any,
+    line: int,
+    zone: str,
+    ttl: int,
+    proxied: bool,
+    enterprise: bool,
+    src: Source,
+    errors: list[ZoneFileError],
 ) -> list[Record]:
+    """The records of one name. An error of the name or its shape is raised; an error of one of its record
+    sets is added to `errors`, and the other sets are still checked."""
     fqdn = (type(name) is str and _plain_name(name, zone)) or absolute_name(
         name, zone, src.at(f"records.{name}", line)
     )
@@ -214,8 +297,15 @@ def _record_sets(
         )
     out: list[Record] = []
     for item, field, item_line in entries:
-        out.extend(_record_set(fqdn, item, field, item_line, zone, ttl, proxied, enterprise, src))
+        try:
+            out.extend(_record_set(fqdn, item, field, item_line, zone, ttl, proxied, enterprise, src))
+        except ZoneFileError as exc:
+            errors.append(exc)
     return out
+
+
+def _record_hint(key: str) -> str:
+    return zonefile_shape.misplaced(key, zonefile_shape.RECORD)
 
 
 _TYPE_OF = {spelling: t for t in rdata.SUPPORTED_TYPES for spelling in (t, t.lower())}
@@ -240,7 +330,7 @@ def _record_set(
     # The Sources of errors are made only for an error (`at`); a record keeps the one of its value.
     if not isinstance(body, LineDict) or not _RECORD_KEY_SET.issuperset(body):
         rs = require_mapping(body, src.at(field, line), "a record set")
-        check_keys(rs, RECORD_KEYS, src.at(field, line), field)
+        check_keys(rs, RECORD_KEYS, src.at(field, line), field, _record_hint)
     rs = body
 
     if "type" not in rs:

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from zonesync.all_errors import FileErrors, collect, raise_all
+from zonesync.cloudflare_limits import check_records
 from zonesync.differ import diff, is_ignored
-from zonesync.errors import InvalidZoneError, StalePlanError, ZonesyncError
+from zonesync.errors import InvalidZoneError, StalePlanError, ZoneFileError, ZonesyncError
 from zonesync.live_reads import MAX_WORKERS, LiveReads
 from zonesync.mail.scope import outside_mail
-from zonesync.model import ApplyReport, Diagnostic, IgnoreRule, Record, ZoneConfig
+from zonesync.model import ApplyReport, Diagnostic, IgnoreRule, Record, Source, ZoneConfig
 from zonesync.plan import Plan, ZonePlan
 from zonesync.validate import check_record_set
 from zonesync.zonelock import DEFAULT_LEASE, DEFAULT_TIMEOUT, POLL_SECONDS, LockRecord, LockSession
@@ -46,15 +48,32 @@ class Desired:
 
 
 def load_configs(paths: Sequence[str | Path]) -> list[ZoneConfig]:
+    """Every zone file parsed and checked alone. Raises the errors of every file together (not only
+    the first file's), sorted by file and line (`zonesync.all_errors`)."""
+    configs, errors = load_each(paths)
+    raise_all(errors)
+    return configs
+
+
+def load_each(paths: Sequence[str | Path]) -> tuple[list[ZoneConfig], list[FileErrors]]:
+    """The zone files that load, and the errors of those that do not (and of a zone declared twice)."""
     from zonesync.loader import load_zone_file  # (and the YAML parser): not where a child parsed the files
 
-    configs = [load_zone_file(p) for p in paths]
+    configs: list[ZoneConfig] = []
+    errors: list[FileErrors] = []
+    for p in paths:
+        try:
+            configs.append(load_zone_file(p))
+        except (InvalidZoneError, ZoneFileError) as exc:
+            errors.append(exc)
     seen: dict[str, str] = {}
     for cfg in configs:
         if cfg.zone in seen:
-            raise ZonesyncError(f"{cfg.path}: zone {cfg.zone} is also declared in {seen[cfg.zone]}")
+            errors.append(
+                ZoneFileError(Source(cfg.path), f"zone {cfg.zone} is also declared in {seen[cfg.zone]}")
+            )
         seen[cfg.zone] = cfg.path
-    return configs
+    return configs, errors
 
 
 def build_desired(
@@ -75,6 +94,7 @@ def build_desired(
     diagnostics.extend(result.diagnostics)
     generated = result.generated
     diagnostics.extend(check_record_set(records, config.zone))
+    diagnostics.extend(check_records(records, config.enterprise))
     for rec in config.records:
         if is_ignored(rec, config.ignore, config.zone):
             src = rec.source or config.source()
@@ -91,7 +111,28 @@ def build_desired(
 
 
 def validate_offline(configs: Sequence[ZoneConfig]) -> list[Desired]:
-    return [build_desired(cfg, None) for cfg in configs]
+    """The desired records of every zone, checked offline; raises InvalidZoneError with every zone's errors."""
+    return collect(lambda cfg: build_desired(cfg, None), configs)
+
+
+def validate_paths(paths: Sequence[str | Path]) -> tuple[list[ZoneConfig], list[Desired]]:
+    """`validate`: every file loaded and every zone that loads checked, then all their errors raised
+    together (InvalidZoneError), sorted by file and line."""
+    from zonesync.safety import limits_for
+
+    configs, errors = load_each(paths)
+
+    def check(cfg: ZoneConfig) -> Desired:
+        desired = build_desired(cfg, None)
+        limits_for(cfg)  # a malformed max_changes is bad input too
+        return desired
+
+    try:
+        desired = collect(check, configs)
+    except (InvalidZoneError, ZoneFileError) as exc:
+        raise_all([*errors, exc])
+    raise_all(errors)
+    return configs, desired
 
 
 def parallel(func: Callable[[T], R], items: Sequence[T]) -> list[R]:
@@ -224,7 +265,7 @@ def plan_all(
             on_zone_done()
         return work
 
-    return parallel(one, configs)
+    return collect(one, configs, parallel)
 
 
 def with_new_keys(work: ZoneWork) -> ZoneWork:
@@ -438,8 +479,11 @@ def settle_wait(
     locking: Locking,
     deadline: float,
 ) -> ApplyReport | None:
-    """Wait until no other run holds the zone lock, then read the zone: None (apply now) when it is still
-    what the plan was made from, else a report saying why nothing was written (timeout, or stale)."""
+    """Wait until no other run holds the zone lock, then read the zone: None (apply now, replacing the
+    lock record read now) when it is still what the plan was made from, else a report saying why nothing
+    was written (timeout, or stale: exit 3). Also where a first batch that failed on the lock (another
+    apply landed since this run's read) ends: a zone-file apply is not planned again here, as the user
+    confirmed (or the pipeline reviewed) this plan and no other."""
     from zonesync.differ import split_ignored
     from zonesync.plan import fingerprint
 
@@ -468,8 +512,8 @@ def settle_wait(
     if fingerprint(managed) != plan.fingerprint:
         report.stale = True
         report.error = (
-            "another zonesync run applied to the zone while this one waited for the zone lock: the plan no "
-            "longer holds and nothing was written; plan again"
+            "the zone changed since it was planned (another zonesync run applied to it meanwhile): "
+            "nothing was written; plan again"
         )
         report.not_applied.extend(plan.changes)
         return report
@@ -487,8 +531,9 @@ def apply_plan(
     session: LockSession,
     interrupted: Callable[[], bool] | None = None,
 ) -> ApplyReport:
-    """The zone's DNS (and Worker) changes under `session`; a failure that leaves the lock held gives it
-    back with one more batch (the lock's operations alone), else other runs wait for it to expire."""
+    """The zone's DNS (and Worker) changes under `session`; the last batch leaves the lock free. A failure
+    that leaves it held gives it back with one more batch (the lock's patch alone), else other runs wait
+    for it to expire."""
     if plan.worker_changes:
         report = apply_with_workers(provider, zone, plan, batch_size, session, interrupted)
     else:

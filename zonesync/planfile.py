@@ -5,7 +5,8 @@ judges staleness).
 The file is the JSON document of `zonesync.render.json` (schema: zonesync/schemas/plan.schema.json) plus
 a `digest` of its body. Applying it
 
-1. verifies the digest: a plan file edited after it was written is refused (exit 3);
+1. verifies the digest: a plan file edited after it was written is refused (exit 3); then its expiry
+   (`zonesync.planexpiry`): a plan past it, or made in the future, is refused (exit 3);
 2. looks the zones up once and re-reads every zone the plan changes (one listing each), recomputes the
    fingerprint of its managed live records (ignored and skipped records aside, with the ignore rules
    the plan was made with) and refuses, naming the zone, if anything changed: a record added, removed
@@ -39,10 +40,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from zonesync import files, safety
+from zonesync import files, planexpiry, safety
 from zonesync.errors import StalePlanError, ZonesyncError
 from zonesync.model import Diagnostic, IgnoreRule, Source
 from zonesync.plan import Plan, SkippedRecord, ZonePlan, fingerprint
+from zonesync.planfile_check import BadPlan, check_body
 from zonesync.render import json as json_render
 
 if TYPE_CHECKING:
@@ -99,9 +101,16 @@ def digest(body: Mapping[str, Any], key: bytes | None = None) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def seal(doc: Mapping[str, Any], key: str | bytes | None = None) -> dict[str, Any]:
-    """The document with its digest (an HMAC when ZONESYNC_PLAN_KEY or `key` is set)."""
-    body = {k: v for k, v in doc.items() if k != "digest"}
+def seal(
+    doc: Mapping[str, Any],
+    key: str | bytes | None = None,
+    *,
+    now: float | None = None,
+    ttl: int | None = None,
+) -> dict[str, Any]:
+    """The document with its creation and expiry times (`planexpiry.stamp`: `now`, lifetime `ttl`
+    seconds; kept if it has them) and its digest (an HMAC when ZONESYNC_PLAN_KEY or `key` is set)."""
+    body = planexpiry.stamp({k: v for k, v in doc.items() if k != "digest"}, now=now, ttl=ttl)
     return {**body, "digest": digest(body, _plan_key(key))}
 
 
@@ -180,9 +189,11 @@ def sealed(
     configs: Mapping[str, ZoneConfig] | Sequence[ZoneConfig] = (),
     *,
     key: str | bytes | None = None,
+    ttl: int | None = None,
 ) -> dict[str, Any]:
-    """The plan's JSON document (`zonesync.render.json`) with its digest: what `plan --format json` prints."""
-    return seal(json_render.document(plan, configs), key)
+    """The plan's JSON document (`zonesync.render.json`) with its digest: what `plan --format json` prints.
+    `ttl`: seconds it may be applied for (`planexpiry`)."""
+    return seal(json_render.document(plan, configs), key, ttl=ttl)
 
 
 def save(
@@ -191,9 +202,10 @@ def save(
     configs: Mapping[str, ZoneConfig] | Sequence[ZoneConfig] = (),
     *,
     key: str | bytes | None = None,
+    ttl: int | None = None,
 ) -> dict[str, Any]:
     refuse_pending(plan)
-    doc = sealed(plan, configs, key=key)
+    doc = sealed(plan, configs, key=key, ttl=ttl)
     write_text(path, json_render.dumps(doc))
     return doc
 
@@ -241,8 +253,15 @@ def _zone_from_json(data: Mapping[str, Any]) -> SavedZone:
 
 
 def parse(
-    doc: Mapping[str, Any], path: str, key: str | bytes | None = None, *, require_signed: bool = False
+    doc: Mapping[str, Any],
+    path: str,
+    key: str | bytes | None = None,
+    *,
+    require_signed: bool = False,
+    now: float | None = None,
 ) -> SavedPlan:
+    """The saved plan in `doc`, once its digest (`verify`) and its expiry at `now` (`planexpiry.check`,
+    default: the clock) pass. Raises PlanFileError or StalePlanError."""
     if not isinstance(doc, dict) or doc.get("format") != json_render.FORMAT:
         raise PlanFileError(f'{path}: not a zonesync plan (expected "format": "{json_render.FORMAT}")')
     version = doc.get("version")
@@ -251,9 +270,11 @@ def parse(
             f"{path}: plan format version {version!r}; this zonesync reads version {json_render.VERSION}"
         )
     verify(doc, path, key, require_signed=require_signed)
+    planexpiry.check(doc, path, now=now)
+    check_content(doc, path)
     try:
         zones = tuple(_zone_from_json(z) for z in doc["zones"])
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:  # pragma: no cover - check_content refuses these first
         raise PlanFileError(f"{path}: malformed plan: {type(exc).__name__}: {exc}") from None
     for z in zones:
         for change in z.plan.changes:
@@ -265,7 +286,26 @@ def parse(
     return SavedPlan(path, zones, dict(doc))
 
 
-def load(path: str | Path, key: str | bytes | None = None, *, require_signed: bool = False) -> SavedPlan:
+def check_content(doc: Mapping[str, Any], path: str) -> None:
+    """Every field of the plan's body, checked as strictly as a zone file (`zonesync.planfile_check`): a
+    valid digest or signature says who wrote the plan, not that it is one zonesync can apply. Raises
+    PlanFileError naming the file and the field's JSON path."""
+    try:
+        check_body(doc)
+    except BadPlan as exc:
+        raise PlanFileError(
+            f"{path}: {exc.message}; this is not a plan zonesync wrote (edited, then sealed again?): "
+            "run `zonesync plan --out` again"
+        ) from None
+
+
+def load(
+    path: str | Path,
+    key: str | bytes | None = None,
+    *,
+    require_signed: bool = False,
+    now: float | None = None,
+) -> SavedPlan:
     p = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8", errors="surrogateescape")
@@ -275,7 +315,7 @@ def load(path: str | Path, key: str | bytes | None = None, *, require_signed: bo
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise StalePlanError(f"{p}: the plan file is not valid JSON (altered or truncated?): {exc}") from None
-    return parse(doc, p, key, require_signed=require_signed)
+    return parse(doc, p, key, require_signed=require_signed, now=now)
 
 
 def is_plan_file(path: str | Path) -> bool:

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from itertools import groupby
 from operator import attrgetter
 
+from zonesync.cloudflare_limits import check_set
 from zonesync.model import Diagnostic, Record, Source
 
 
@@ -26,18 +27,23 @@ def _place(record: Record) -> str:
 
 
 def check_record_set(records: Iterable[Record], zone: str) -> list[Diagnostic]:
-    """CNAME exclusivity (RFC 1034 §3.6.2; Cloudflare refuses it too) and duplicate values.
+    """CNAME exclusivity (RFC 1034 §3.6.2; Cloudflare refuses it too), duplicate values, and Cloudflare's
+    limit on the content of all the records of one name and type (`zonesync.cloudflare_limits`).
 
     Walks the records grouped by name (a stable sort, so within a name the first declaration comes first
     and is the one an error points back to)."""
     out: list[Diagnostic] = []
     records = list(records)
     out.extend(check_targets(records, zone))
+    out.extend(check_reserved(records, zone))
     ordered = sorted(records, key=attrgetter("name"))  # keys are the records' own strings: no copies
     for name, group in groupby(ordered, key=attrgetter("name")):
         recs = list(group)
-        if len(recs) == 1:  # nothing to be a duplicate of or beside (most names)
+        if len(recs) == 1:  # nothing to be a duplicate of or beside (most names), nor to add up with
             continue
+        too_much = check_set(recs)
+        if too_much is not None:
+            out.append(too_much)
         first_of: dict[tuple[str, str], Record] = {}
         for rec in recs:
             first = first_of.setdefault((rec.type, rec.value), rec)
@@ -76,6 +82,23 @@ def check_record_set(records: Iterable[Record], zone: str) -> list[Diagnostic]:
 
 
 TARGET_TYPES = frozenset({"CNAME", "MX", "NS", "SRV", "PTR"})
+
+
+def check_reserved(records: Iterable[Record], zone: str) -> list[Diagnostic]:
+    """A record at the zone lock's name (`zonesync.zonelock`), of any type: zonesync owns that name, and
+    neither shows nor touches what is there, so a record declared there could never be applied."""
+    from zonesync.zonelock import is_lock_name, lock_name
+
+    return [
+        Diagnostic(
+            "error",
+            _where(rec),
+            f"{rec.name} {rec.type}: the name {lock_name(zone)} is reserved for zonesync's zone lock "
+            "(docs/git-ops.md#2-one-writer-per-zone): use another name",
+        )
+        for rec in records
+        if is_lock_name(rec.name, zone)
+    ]
 
 
 def check_targets(records: Iterable[Record], zone: str) -> list[Diagnostic]:

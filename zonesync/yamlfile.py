@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -451,9 +451,29 @@ def load(path: str | Path, text: str | None = None) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         problem = exc.problem or exc.context or "invalid YAML"
+        tab = _tab_line(text, line)
+        if tab is not None:
+            raise ZoneFileError(
+                Source(path_s, tab), "YAML syntax: YAML forbids tabs for indentation: use spaces"
+            ) from None
         raise ZoneFileError(Source(path_s, line), f"YAML syntax: {problem}") from None
     except yaml.YAMLError as exc:
         raise ZoneFileError(Source(path_s), f"YAML syntax: {exc}") from None
+
+
+def _tab_line(text: str, line: int | None) -> int | None:
+    """The line (1-based) indented with a tab that a syntax error at `line` comes from: that line or the
+    one before it (the parser often stops on the line after the tab). None when neither is."""
+    if line is None:
+        return None
+    lines = text.splitlines()
+    for number in (line, line - 1):
+        if 1 <= number <= len(lines):
+            row = lines[number - 1]
+            indent = row[: len(row) - len(row.lstrip(" \t"))]
+            if "\t" in indent and row.strip():
+                return number
+    return None
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
@@ -464,15 +484,41 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def check_keys(node: LineDict, allowed: Iterable[str], source: Source, prefix: str) -> None:
-    """Refuse unknown keys in a mapping, naming the line and suggesting the closest known key."""
+def key_errors(
+    node: LineDict,
+    allowed: Iterable[str],
+    source: Source,
+    prefix: str,
+    hint: Callable[[str], str] | None = None,
+) -> list[ZoneFileError]:
+    """One error per unknown key of a mapping, naming its line and suggesting the closest known key, or
+    with `hint(key)` (a non-empty hint replaces the suggestion: `zonesync.zonefile_shape.misplaced`)."""
     allowed = tuple(allowed)
+    out = []
     for key in node:
         if key not in allowed:
             field = f"{prefix}.{key}" if prefix else key
-            raise ZoneFileError(
-                source.at(field, node.line_of(key)), f"unknown key {key!r}{did_you_mean(key, allowed)}"
+            said = hint(key) if hint is not None else ""
+            out.append(
+                ZoneFileError(
+                    source.at(field, node.line_of(key)),
+                    f"unknown key {key!r}{said or did_you_mean(key, allowed)}",
+                )
             )
+    return out
+
+
+def check_keys(
+    node: LineDict,
+    allowed: Iterable[str],
+    source: Source,
+    prefix: str,
+    hint: Callable[[str], str] | None = None,
+) -> None:
+    """Refuse the first unknown key in a mapping (see `key_errors`)."""
+    errors = key_errors(node, allowed, source, prefix, hint)
+    if errors:
+        raise errors[0]
 
 
 def require_mapping(value: Any, source: Source, what: str) -> LineDict:

@@ -1,6 +1,6 @@
 """The `zonesync` command line: the group, shared options and helpers, and the mapping of zonesync's
 errors to click's messages and exit codes. The commands live beside it, one module per group:
-`zones` (validate, plan, apply), `importer` (import), `mail` (dkim, mta-sts, explain), `emulator`,
+`zones` (validate, plan, apply), `importer` (import), `export`, `mail` (dkim, mta-sts, explain), `emulator`,
 `verify`.
 
 This package is the only place that imports click, prints, and turns errors into exit codes.
@@ -147,8 +147,10 @@ def echo(message: str = "", err: bool = False, nl: bool = True) -> None:
         "dkim": "zonesync.cli.mail:dkim",
         "mta-sts": "zonesync.cli.mail:mta_sts",
         "explain": "zonesync.cli.mail:explain",
+        "relay": "zonesync.cli.relay:relay",
         "dane": "zonesync.cli.dane:dane",
         "import": "zonesync.cli.importer:import_",
+        "export": "zonesync.cli.export:export",
         "verify": "zonesync.cli.verify:verify",
         "reports": "zonesync.cli.reports:reports",
     },
@@ -309,6 +311,7 @@ def make_provider(
             verbose=verbose,
             limiter=limiters[token],
             account_id=account.id,
+            token_env=account.token_env,
             before_request=on_request,
             notify=lambda message: echo(message, err=True),  # "rate limited: waiting 120 s"
         )

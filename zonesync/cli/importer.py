@@ -9,6 +9,7 @@ import click
 from zonesync.cli import Command, verbose_option
 from zonesync.cli.progress import no_progress_option, progress_line
 from zonesync.errors import ZonesyncError
+from zonesync.plural import counted
 
 
 @click.command("import", cls=Command)
@@ -107,10 +108,10 @@ def import_(
     from zonesync.planfile import write_text
 
     write_text(target, result.text)
-    echo(f"Wrote {target}: {len(result.records)} records", err=True)
+    echo(f"Wrote {target}: {counted(len(result.records), 'record')}", err=True)
     write_public_keys(result.public_keys)
     if skipped:
-        echo(f"{len(skipped)} records left alone (listed as comments in the file)", err=True)
+        echo(f"{counted(len(skipped), 'record')} left alone (listed as comments in the file)", err=True)
 
 
 def write_public_keys(public_keys: dict[Path, str]) -> None:

@@ -126,6 +126,60 @@ def dkim_show(zone: str) -> None:
             echo(f"  {diag}", err=True)
 
 
+@dkim.command("rotate", epilog=ZONE_HELP + " The rotation is described in docs/dkim-rotation.md.")
+@click.argument("zone")
+@click.option("--next", "advance", is_flag=True, help="Take the rotation's next step (each one is checked).")
+@click.option("--selector", "-s", help="The new selector's name (default: date-named, e.g. s2026q4).")
+@click.option(
+    "--algorithm",
+    type=click.Choice(["rsa2048", "rsa4096", "ed25519"]),
+    help="The new key's (default: the old one's).",
+)
+@click.option("--replace", help="The active selector to replace, when several are active.")
+@click.option(
+    "--nameserver",
+    "nameservers",
+    multiple=True,
+    metavar="HOST[:PORT]",
+    help="With --next: ask these servers instead of the zone's nameservers (as verify does).",
+)
+@click.option(
+    "--timeout", type=click.FloatRange(0.1, 120), default=5.0, show_default=True, help="DNS timeout."
+)
+def dkim_rotate(
+    zone: str,
+    advance: bool,
+    selector: str | None,
+    algorithm: str | None,
+    replace: str | None,
+    nameservers: tuple[str, ...],
+    timeout: float,
+) -> None:
+    """Rotate ZONE's DKIM key: start a rotation (a new selector and key, published beside the current one),
+    or with --next move it on: served -> switch the signer -> revoke after the overlap -> remove. Each step
+    edits the zone file (its state and dates, every other line kept): commit it, then apply."""
+    from zonesync import dkim_rotate as rot
+    from zonesync.cli.verify import _nameservers
+    from zonesync.verify.result import NetOptions
+    from zonesync.zonefiles import find_zone_file
+
+    path = find_zone_file(zone)
+    if advance:
+        if selector or algorithm or replace:
+            raise click.UsageError(
+                "--selector, --algorithm and --replace start a rotation; --next continues one"
+            )
+        net = NetOptions(timeout=timeout, nameservers=_nameservers(nameservers))
+        result = rot.advance(path, net)
+    else:
+        result = rot.start(path, selector=selector, algorithm=algorithm, replace=replace)
+    for line in result.lines:
+        click.echo(line)
+    if result.switch:
+        click.echo("")
+        click.echo(result.switch, nl=False)
+
+
 @click.group("mta-sts", cls=Group)
 def mta_sts() -> None:
     """MTA-STS: the policy file that must be served over HTTPS."""
@@ -175,4 +229,5 @@ def explain(zone: str) -> None:
     records = [*config.records, *result.records]
     hosts = mx_hosts(spec, records, config.zone)
     policy = sts_policy(spec, config.records) if spec is not None else None
-    echo(explain_text(config.zone, records, hosts, policy, result.diagnostics), nl=False)
+    relay = spec.relay if spec is not None else None
+    echo(explain_text(config.zone, records, hosts, policy, result.diagnostics, relay), nl=False)

@@ -27,6 +27,7 @@ from zonesync.cli import (
 )
 from zonesync.cli.progress import no_progress_option, progress_line
 from zonesync.errors import ZonesyncError
+from zonesync.plural import counted
 from zonesync.zonelock import DEFAULT_LEASE, DEFAULT_TIMEOUT
 
 changed_since_option = click.option(
@@ -50,18 +51,16 @@ if TYPE_CHECKING:
 @zone_files_argument
 @verbose_option
 def validate(zone_files: tuple[Path, ...]) -> None:
-    """Check zone files (or zones by name) offline: no token, no network. Exit 1 on the first file with
-    errors."""
-    from zonesync.orchestrate import validate_offline
-    from zonesync.safety import limits_for
+    """Check zone files (or zones by name) offline: no token, no network. Exit 1 when any file has
+    errors, after listing every error of every file."""
+    from zonesync import accounts
+    from zonesync.orchestrate import validate_paths
 
-    configs = load(zone_files)
-    desired = validate_offline(configs)
-    for cfg in configs:
-        limits_for(cfg)  # a malformed max_changes is bad input too
+    configs, desired = validate_paths(resolve_paths(zone_files))
+    accounts.load().route([cfg.zone for cfg in configs])  # the accounts file, and one account per zone
     print_warnings(desired)
     for cfg, d in zip(configs, desired, strict=True):
-        echo(f"{cfg.path}: {cfg.zone}: {len(d.records)} records OK")
+        echo(f"{cfg.path}: {cfg.zone}: {counted(len(d.records), 'record')} OK")
 
 
 @click.command(cls=Command, epilog=exitcodes.HELP)
@@ -76,6 +75,13 @@ def validate(zone_files: tuple[Path, ...]) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Save the plan as JSON, to apply exactly it later with `zonesync apply FILE`.",
 )
+@click.option(
+    "--expires-in",
+    metavar="DURATION",
+    envvar="ZONESYNC_PLAN_TTL",
+    help="How long the saved (or JSON) plan may be applied: 72h, 30m, 3d, 90s; default 72h, at most 90d "
+    "[env: ZONESYNC_PLAN_TTL].",
+)
 @changed_since_option
 @no_progress_option
 @click.pass_context
@@ -85,6 +91,7 @@ def plan(
     exit_code: bool,
     fmt: str,
     out: Path | None,
+    expires_in: str | None,
     changed_since: str | None,
     no_progress: bool,
 ) -> None:
@@ -92,13 +99,18 @@ def plan(
     zones/example.org.yaml); default: every zones/*.yaml."""
     from zonesync.progress import Progress
 
+    ttl = None
+    if expires_in is not None:  # checked before any request
+        from zonesync.planexpiry import parse_duration
+
+        ttl = parse_duration(expires_in, "--expires-in (ZONESYNC_PLAN_TTL)")
     progress = Progress("planning", 0)
     configs, provider, reads = load_reading(ctx, zone_files, changed_since, progress)
     from zonesync.orchestrate import plan_all
     from zonesync.plan import Plan
 
     if provider is None:
-        emit(Plan(()), configs, fmt, out)
+        emit(Plan(()), configs, fmt, out, ttl)
         return
     progress.phase("planning", len(configs))
     try:
@@ -109,7 +121,7 @@ def plan(
             reads.close()
         provider.close()
     the_plan = Plan(tuple(w.plan for w in works))
-    emit(the_plan, configs, fmt, out)
+    emit(the_plan, configs, fmt, out, ttl)
     if exit_code and the_plan.has_changes:
         ctx.exit(exitcodes.CHANGES)
 
@@ -190,8 +202,10 @@ def emit(
     configs: Sequence[ZoneConfig],
     fmt: str = "text",
     out: Path | None = None,
+    ttl: int | None = None,
 ) -> None:
-    """Print the plan in `fmt`, warn about zones apply would refuse as unsafe, save it to `out`."""
+    """Print the plan in `fmt`, warn about zones apply would refuse as unsafe, save it to `out`; a saved
+    or JSON plan may be applied for `ttl` seconds (default `planexpiry.DEFAULT_TTL`)."""
     # the saved-plan format only when a plan is saved or printed as JSON (a text plan never loads it)
     if out is not None or fmt == "json":
         from zonesync import planfile
@@ -209,7 +223,7 @@ def emit(
             if zp.has_changes and (p := safety.check(zp, safety.limits_for(by_zone.get(zp.zone))))
         ]
     if fmt == "json":
-        echo(json_render.dumps(planfile.sealed(plan, by_zone)), nl=False)
+        echo(json_render.dumps(planfile.sealed(plan, by_zone, ttl=ttl)), nl=False)
     elif fmt == "markdown":
         from zonesync.render.markdown import render as render_md
 
@@ -221,8 +235,11 @@ def emit(
     for problem in unsafe:
         echo(click.style(f"warning: {problem}; apply will refuse it", fg="yellow"), err=True)
     if out is not None:
-        planfile.save(out, plan, by_zone)
-        echo(f"Saved the plan to {out}: apply it with `zonesync apply {out}`", err=True)
+        doc = planfile.save(out, plan, by_zone, ttl=ttl)
+        echo(
+            f"Saved the plan to {out}: apply it with `zonesync apply {out}` before {doc['expires']}",
+            err=True,
+        )
 
 
 @click.command(cls=Command, epilog=exitcodes.HELP)

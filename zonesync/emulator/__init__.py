@@ -8,7 +8,7 @@ Cloudflare docs (``developers.cloudflare.com``) and the SDK (``cloudflare/types/
 
 Modules: ``server`` (HTTP, routing, ``Emulator``), ``store`` (state, indexes, transactions, persistence),
 ``records`` (record shape, content <-> data), ``validation`` (Cloudflare's checks), ``ratelimit``,
-``faults``, ``errors`` (codes); Workers: ``workers`` (scripts and custom domains; its docstring lists its
+``faults``, ``errors`` (codes), ``export`` (the BIND export); Workers: ``workers`` (scripts and custom domains; its docstring lists its
 choices), ``edge`` (HTTPS for custom domains), ``jsworker`` + ``fetch_shim.js`` (the module run in V8),
 ``certs`` (the emulator's CA). Its click command is ``zonesync.cli.emulator``.
 
@@ -32,8 +32,14 @@ Decisions where no real answer was found (the facts file says "not found"):
   ``priority``/``data.*`` -> chain ``9100 "<field> is a required field."`` (#5a's form); priority out of
   0..65535 -> chain ``9008`` (#5a older text). Malformed JSON / wrong field types -> ``400 9207 "Request body
   is invalid."``.
-* **TXT length** (#6): more than 4,080 characters in one record, or more than 8,192 combined for the TXT
-  records of one name -> ``400 1004`` chain ``9102`` (message states the limit). Content is kept as sent,
+* **TXT length** (#6): more than 4,080 bytes of text in one record (its character strings, 255 bytes each
+  with a length byte, over the documented 4,096-byte wire format), or more than 8,192 characters of
+  content combined for the records of one name and type (any type, as the 2026 docs say) -> ``400 1004``
+  chain ``9102``, the emulator's own code: the real one is unknown (message states the limit).
+* **Comments and tags** (docs/cloudflare-limits.md): a comment over 100 characters on a Free zone, over
+  500 on others -> ``400 1004`` chain ``9313`` "DNS record comment exceeds the maximum length of 100
+  characters." (code and message observed; the wrapper inferred); a line break in a comment, a tag name
+  outside letters, digits, ``-`` and ``_`` -> chain ``9314`` / ``9315``, the emulator's own codes. Content is kept as sent,
   except (#6c) that a quoted character-string longer than 255 bytes is split into 255-byte strings;
   bare (unquoted) content is stored as sent.
 * **Read-only records**: records whose ``meta`` has ``read_only`` or ``managed_by_apps`` true refuse
@@ -65,6 +71,8 @@ Decisions where no real answer was found (the facts file says "not found"):
 * **Order of checks** per request: stats, latency, injected fault, per-address limit, auth, per-user limit, routing.
 * ``GET /zones/{id}/pagerules`` and ``/settings`` answer an empty list; ``POST /zones`` creates a zone
   (``400 1061 "<name> already exists"`` if present). Other methods on known routes: ``405 10405``.
+* ``GET /zones/{id}/dns_records/export`` answers the zone as Cloudflare's BIND export writes it (``text/plain``,
+  no envelope; the layout and its sources in ``export``).
 * State: with ``state_path``, an existing file is loaded (and ``seed`` ignored), then ``zones`` are ensured;
   the whole state is written atomically after each successful mutation.
 """

@@ -59,7 +59,15 @@ INVALID_ZONE_MSG = "Invalid zone identifier"
 # --- chosen (no quoted real answer; see the package docstring) -----------------------------------------
 INVALID_CONTENT = 9007  # wrapped in 1004: "Content for <TYPE> record is invalid."
 INVALID_TYPE = 9000  # wrapped in 1004
-TXT_TOO_LONG = 9102  # wrapped in 1004
+TXT_TOO_LONG = 9102  # wrapped in 1004 (facts #6b: refused, the real code unknown)
+COMMENT_TOO_LONG = (
+    9313  # wrapped in 1004 (code and message observed: docs/cloudflare-limits.md; wrapper inferred)
+)
+COMMENT_TOO_LONG_MSG = "DNS record comment exceeds the maximum length of {limit} characters."
+BAD_COMMENT = 9314  # wrapped in 1004: a line break in a comment (documented refusal, code unknown)
+BAD_COMMENT_MSG = "DNS record comment cannot contain newline or carriage return characters."
+BAD_TAG = 9315  # wrapped in 1004: a tag name outside letters, digits, - and _ (documented, code unknown)
+BAD_TAG_MSG = "DNS record tag {tag!r} is invalid."
 NS_CONFLICT = 81056  # non-NS record where a delegation (NS) exists
 NS_BESIDE_OTHERS = 81055  # NS record where other records exist
 NS_CONFLICT_MSG = "NS records with that host already exist."

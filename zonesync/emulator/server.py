@@ -70,7 +70,7 @@ def route_of(method: str, path: str) -> str:
         return f"{method} /"
     out = []
     for i, part in enumerate(parts):
-        if parts[0] == "zones" and i in (1, 3) and not (i == 3 and part == "batch"):
+        if parts[0] == "zones" and i in (1, 3) and not (i == 3 and part in ("batch", "export")):
             out.append(":id")
         elif parts[0] == "accounts" and i == 1:
             out.append(":account")
@@ -446,6 +446,13 @@ class Emulator:
                     return _ok_records(zone, recs, info)
             if method == "POST":
                 return _ok(store.create(zone, _json_body(body)))
+            raise _not_allowed()
+        if n == 4 and parts[3] == "export":  # the BIND file, not an envelope (export.py)
+            if method == "GET":
+                from .export import export_zone
+
+                with store.lock:
+                    return _Answer(200, export_zone(zone), {"Content-Type": "text/plain; charset=utf-8"})
             raise _not_allowed()
         if n == 4 and parts[3] == "batch":
             if method == "POST":

@@ -7,11 +7,14 @@ TTL range: docs ``dns/manage-dns-records/reference/ttl.mdx`` (1 = auto, 60..8640
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
 from . import errors
 from .records import (
+    COMMENT_MAX_FREE,
+    COMMENT_MAX_PAID,
     PRIORITY_TYPES,
     PROXIABLE,
     TXT_NAME_MAX,
@@ -90,9 +93,14 @@ def build(zone: str, plan: str, body: Any) -> dict[str, Any]:
         comment = None
     if comment is not None and not isinstance(comment, str):
         raise errors.ApiError(400, errors.BAD_BODY, errors.BAD_BODY_MSG)
+    if comment is not None:
+        _check_comment(comment, plan)
     tags = body.get("tags") or []
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         raise errors.ApiError(400, errors.BAD_BODY, errors.BAD_BODY_MSG)
+    for tag in tags:
+        if not _TAG_NAME.fullmatch(tag.split(":", 1)[0]) or "\n" in tag or "\r" in tag:
+            raise errors.validation(errors.BAD_TAG, errors.BAD_TAG_MSG.format(tag=tag))
     settings = body.get("settings") or {}
     if not isinstance(settings, dict):
         raise errors.ApiError(400, errors.BAD_BODY, errors.BAD_BODY_MSG)
@@ -115,6 +123,19 @@ def build(zone: str, plan: str, body: Any) -> dict[str, Any]:
     return fields
 
 
+_TAG_NAME = re.compile(r"[A-Za-z0-9_-]+")
+"""Record attributes docs: tag names hold only letters, numbers, `-` and `_`."""
+
+
+def _check_comment(comment: str, plan: str) -> None:
+    """Record attributes docs: no line break; at most 100 characters on Free, 500 on paid plans."""
+    if "\n" in comment or "\r" in comment:
+        raise errors.validation(errors.BAD_COMMENT, errors.BAD_COMMENT_MSG)
+    limit = COMMENT_MAX_FREE if plan == "free" else COMMENT_MAX_PAID
+    if len(comment) > limit:
+        raise errors.validation(errors.COMMENT_TOO_LONG, errors.COMMENT_TOO_LONG_MSG.format(limit=limit))
+
+
 def check_conflicts(zone: str, rec: dict[str, Any], others: Iterable[dict[str, Any]]) -> None:
     """Same-name rules against ``others`` (the other records at ``rec['name']``, ``rec`` itself excluded)."""
     others = list(others)
@@ -135,13 +156,12 @@ def check_conflicts(zone: str, rec: dict[str, Any], others: Iterable[dict[str, A
             raise errors.ApiError(400, errors.NS_BESIDE_OTHERS, errors.NS_BESIDE_OTHERS_MSG)
         if rtype not in ("NS", "DS") and "NS" in present:
             raise errors.ApiError(400, errors.NS_CONFLICT, errors.NS_CONFLICT_MSG)
-    if rtype == "TXT":
-        total = len(rec["content"]) + sum(len(o["content"]) for o in others if o["type"] == "TXT")
-        if total > TXT_NAME_MAX:
-            raise errors.validation(
-                errors.TXT_TOO_LONG,
-                f"The combined content of TXT records at {rec['name']} exceeds {TXT_NAME_MAX} characters.",
-            )
+    total = len(rec["content"]) + sum(len(o["content"]) for o in others if o["type"] == rtype)
+    if total > TXT_NAME_MAX:
+        raise errors.validation(
+            errors.TXT_TOO_LONG,
+            f"The combined content of {rtype} records at {rec['name']} exceeds {TXT_NAME_MAX} characters.",
+        )
 
 
 def is_read_only(rec: dict[str, Any]) -> bool:

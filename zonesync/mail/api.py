@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from zonesync.clock import today
 from zonesync.mail.checks import check_all, check_live_replacements, check_user_records
 from zonesync.mail.dane import check_dane
 from zonesync.mail.dane_keys import DanePins, resolve_pins
 from zonesync.mail.expand import DkimValue, expand, keep_live_spelling, mx_hosts, sts_policy
 from zonesync.mail.keys import KeyState, resolve
 from zonesync.mail.result import MailResult
+from zonesync.mail.rotation import REVOKED_VALUE, check_rotation
 from zonesync.mail.spec import MailSpec, parse_mail
 from zonesync.model import Diagnostic, Record
 
@@ -38,9 +40,12 @@ def mail_records(config: ZoneConfig, live: Sequence[Record] | None, *, generate_
     dane: tuple[DanePins, ...] = ()
     if spec is not None:
         states = tuple(
-            resolve(d, config.zone, live, generate=generate_keys and d.generate) for d in spec.dkim
+            resolve(d, config.zone, live, generate=generate_keys and d.generate)
+            for d in spec.dkim
+            if d.state != "revoked"  # published with an empty key: no key file needed
         )
         values = {s.spec.selector: DkimValue(s.value, s.pending) for s in states}
+        values.update({d.selector: DkimValue(REVOKED_VALUE) for d in spec.dkim if d.state == "revoked"})
         dane = tuple(resolve_pins(h, spec.ttl) for h in spec.dane)
         pins = {d.host.host: d.pins for d in dane}
         records = keep_live_spelling(expand(spec, values, config.records, pins), live)
@@ -50,6 +55,8 @@ def mail_records(config: ZoneConfig, live: Sequence[Record] | None, *, generate_
         diagnostics += [diag for d in dane for diag in d.diagnostics]
     if spec is not None:
         diagnostics += _keys_the_server_makes(spec, states)
+        if spec.dkim:
+            diagnostics += check_rotation(spec, today(), live, str(config.path))
     if config.mail is None:  # without the block the records are the user's own: their checks only warn
         diagnostics = [Diagnostic("warning", d.source, d.message) for d in diagnostics]
     # Syntax of hand-written mail records: an error when this plan publishes it, a warning when it is

@@ -138,7 +138,22 @@ def check_all(
         out += check_dmarc_spec(spec)
         out += check_mta_sts_spec(spec, everything, user_records)
         out += check_tlsrpt_spec(spec)
+        out += check_relay_spec(spec, everything)
     return out
+
+
+def check_relay_spec(spec: MailSpec, records: Sequence[Record]) -> list[Diagnostic]:
+    """`mail.relay`: see `zonesync.mail.relay.check_relay`."""
+    if spec.relay is None:
+        return []
+    from zonesync.mail.relay import check_relay
+
+    apex = next((r for r in records if r.name == spec.zone and r.type == "TXT" and spf.is_spf(r.value)), None)
+    dm = spec.dmarc
+    return check_relay(
+        spec.relay, spec.zone, records, apex, mx_hosts(spec, records, spec.zone),
+        dm.aspf if dm else None, dm.adkim if dm else None,
+    )  # fmt: skip
 
 
 def check_collisions(

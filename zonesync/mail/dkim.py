@@ -90,6 +90,16 @@ class DkimParseError(ValueError):
     pass
 
 
+EXCERPT_CHARS = 12
+"""How much of a text that is not what it should be a message may quote: enough to recognise a wrong
+format (`-----BEGIN CE`, `v=DKIM2`), too little to carry a secret from a file that is not a key."""
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """The first `limit` characters of `text`, quoted with every control character escaped."""
+    return repr(text[:limit]) + ("..." if len(text) > limit else "")
+
+
 @dataclass(frozen=True)
 class DkimRecord:
     tags: dict[str, str]
@@ -104,13 +114,13 @@ def parse_tags(text: str) -> dict[str, str]:
         if not part.strip():
             continue
         if "=" not in part:
-            raise DkimParseError(f"{part.strip()!r} is not tag=value")
+            raise DkimParseError(f"{excerpt(part.strip())} is not tag=value")
         name, value = part.split("=", 1)
         name = name.strip()
         if not _TAG.match(name):
-            raise DkimParseError(f"{name!r} is not a valid tag name")
+            raise DkimParseError(f"{excerpt(name)} is not a valid tag name")
         if name in tags:
-            raise DkimParseError(f"tag {name!r} appears twice")
+            raise DkimParseError(f"tag {excerpt(name)} appears twice")
         tags[name] = value.strip()
     return tags
 
@@ -123,7 +133,7 @@ def parse_record(text: str) -> DkimRecord:
     """A DKIM key record -> its tags and decoded key data. Raises DkimParseError."""
     tags = parse_tags(text)
     if "v" in tags and tags["v"] != "DKIM1":
-        raise DkimParseError(f"v={tags['v']} is not DKIM1")
+        raise DkimParseError(f"v={excerpt(tags['v'])} is not DKIM1")
     if "p" not in tags:
         raise DkimParseError("no p= tag (the public key)")
     raw = re.sub(r"\s+", "", tags["p"])
@@ -148,7 +158,7 @@ def public_key_from_der(data: bytes, k: str = "rsa") -> PublicKey:
             raise DkimParseError(f"an Ed25519 key is 32 bytes (RFC 8463 §4.2), this one is {len(data)}")
         return ed25519.Ed25519PublicKey.from_public_bytes(data)
     if k != "rsa":
-        raise DkimParseError(f"k={k} is not a key type DKIM defines (rsa, ed25519)")
+        raise DkimParseError(f"k={excerpt(k)} is not a key type DKIM defines (rsa, ed25519)")
     try:
         key = serialization.load_der_public_key(data)
     except ValueError:

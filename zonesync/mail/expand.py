@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from zonesync import rdata
-from zonesync.mail import dkim, dmarc, mta_sts, spf, tlsrpt
+from zonesync.mail import dkim, dmarc, mta_sts, relay, spf, tlsrpt
 from zonesync.mail.dane import dane_records
 from zonesync.mail.presets import NO_MAIL
 from zonesync.mail.spec import MailSpec
@@ -87,6 +87,8 @@ def expand(
                 out.append(Record(host.name, rtype, addr, ttl, False, source=_src(asrc, "hosts")))
     if spec.spf is not None:
         terms = [t for t, _ in spec.spf.allow]
+        if spec.relay is not None:  # `custom` relay terms with no return path of their own
+            terms += [t for t in relay.apex_spf_terms(spec.relay, zone) if t not in terms]
         out.append(
             Record(
                 zone, "TXT", spf.record_text(terms, spec.spf.all), ttl, source=_src(spec.spf.source, "spf")
@@ -139,6 +141,8 @@ def expand(
                 source=_src(spec.tls_rpt.source, "tls_rpt"),
             )
         )
+    if spec.relay is not None:
+        out.extend(r.record for r in relay.relay_records(spec.relay, zone, ttl))
     out.extend(dane_records(spec.dane, dane_pins or {}, ttl))
     return tuple(out)
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from zonesync import rdata
 from zonesync.mail import dkim, mta_sts
 from zonesync.mail.checks import kind, place
+from zonesync.mail.relay_spec import RelaySpec
 from zonesync.model import Diagnostic, Record
 
 _POLICY_WORDS = {
@@ -159,12 +160,19 @@ def explain(
     mx_hosts: Sequence[str],
     policy: str | None = None,
     diagnostics: Sequence[Diagnostic] = (),
+    relay: RelaySpec | None = None,
 ) -> str:
-    """The whole explanation: one paragraph per mail record, the MTA-STS policy, then any problems."""
+    """The whole explanation: one paragraph per mail record, the MTA-STS policy, the outbound relay (when
+    `mail.relay` is set), then any problems."""
+    from zonesync.mail import relay_explain
+
     lines = [f"Mail records for {zone}", ""]
     shown = 0
     for rec in records:
-        what, who, without = explain_record(rec, zone, mx_hosts)
+        if relay is not None and relay_explain.is_relay_record(rec):
+            what, who, without = relay_explain.explain_relay_record(rec, relay, zone)
+        else:
+            what, who, without = explain_record(rec, zone, mx_hosts)
         if not what:
             continue
         shown += 1
@@ -186,6 +194,9 @@ def explain(
         )
         lines.extend("    " + line for line in policy.splitlines())
         lines.append("  `zonesync mta-sts policy " + zone + " --out-dir DIR` writes it for a static host.")
+        lines.append("")
+    if relay is not None:
+        lines.extend(relay_explain.summary(relay, zone))
         lines.append("")
     if diagnostics:
         lines.append("Problems:")

@@ -33,7 +33,8 @@ else:  # cryptography (about 15 ms) only when a DKIM key is read or made
     rsa = lazy("cryptography.hazmat.primitives.asymmetric.rsa")
 
 from zonesync import files
-from zonesync.mail import dkim
+from zonesync.mail import dkim, key_git
+from zonesync.mail.keyfiles import KeyFileError, loose_mode, read_key_file, read_key_text
 from zonesync.mail.result import GeneratedKey
 from zonesync.mail.spec import DkimSpec
 from zonesync.model import Diagnostic, Record
@@ -88,10 +89,6 @@ def public_pem(key: dkim.PublicKey) -> bytes:
     return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
-class KeyFileError(Exception):
-    """A key file that exists but cannot be used; the message says why and what to do."""
-
-
 def symlink_problem(path: Path) -> str:
     """Why a symbolic link where a new key file goes is refused, and what to do."""
     target = os.readlink(path)
@@ -115,10 +112,7 @@ def write_new_file(path: Path, data: bytes, mode: int) -> None:
     try:
         try:
             os.fchmod(fd, mode)  # the umask must not widen or narrow it
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
+            files.write_all(fd, data)
         finally:
             os.close(fd)
         try:
@@ -134,29 +128,15 @@ def write_new_file(path: Path, data: bytes, mode: int) -> None:
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-    with contextlib.suppress(OSError):
-        dfd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+    files.fsync_dir(path.parent)
 
 
 def generate_key_pair(spec: DkimSpec) -> tuple[dkim.PublicKey, GeneratedKey]:
     """Generate and write `<key>` (0600) and `<key>.pub`; refuses if the private key file exists."""
     private = generate_private_key(spec.algorithm)
-    folder = spec.private_key.parent
-    new_folder = not folder.exists()
+    files.make_dirs(spec.private_key.parent)
+    key_git.ensure_gitignore(spec.private_key.parent)  # before the key exists: git never sees it unignored
     write_new_file(spec.private_key, private_pem(private), PRIVATE_MODE)
-    if new_folder:  # a folder zonesync made: keep the secrets out of git, let the .pub files in
-        with contextlib.suppress(OSError):
-            patterns = {"*.key", spec.private_key.name}
-            write_new_file(
-                folder / ".gitignore",
-                ("# DKIM private keys: never commit them (the .pub files are safe to commit)\n"
-                 + "".join(f"{p}\n" for p in sorted(patterns))).encode(),
-                PUBLIC_MODE,
-            )  # fmt: skip
     pub = pub_path(spec.private_key)
     if not pub.exists():
         write_new_file(pub, public_pem(private.public_key()), PUBLIC_MODE)
@@ -164,10 +144,9 @@ def generate_key_pair(spec: DkimSpec) -> tuple[dkim.PublicKey, GeneratedKey]:
 
 
 def read_private_key(path: Path) -> dkim.PrivateKey:
-    try:
-        data = path.read_bytes()
-    except PermissionError:
-        raise PermissionError(str(path)) from None
+    """The private key in file `path` (bounded read, see keyfiles). Raises PermissionError (with the path),
+    KeyFileError (what is wrong with it, never its contents), other OSError."""
+    data = read_key_file(path)
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except TypeError:
@@ -186,6 +165,23 @@ def read_private_key(path: Path) -> dkim.PrivateKey:
             "(maddy refuses ECDSA)"
         )
     return key
+
+
+def read_public_key(path: Path) -> dkim.PublicKey:
+    """The public key in `<key>.pub` or maddy's `.dns` (PEM or a DKIM record), read with bounds.
+
+    Raises KeyFileError when the file is not a usable public key; the message quotes at most a short
+    excerpt of it (the file may be anything a pull request links there), OSError when it cannot be read.
+    """
+    text = read_key_text(path).strip()
+    if not text.startswith("-----BEGIN") and not dkim.is_dkim_text(text):
+        raise KeyFileError(
+            f"it is neither a PEM public key nor a DKIM record (it starts with {dkim.excerpt(text)})"
+        )
+    try:
+        return dkim.public_key_from_text(text)
+    except dkim.DkimParseError as exc:
+        raise KeyFileError(str(exc)) from None
 
 
 def live_dkim(live: Sequence[Record] | None, name: str) -> Record | None:
@@ -223,6 +219,7 @@ def resolve(spec: DkimSpec, zone: str, live: Sequence[Record] | None, *, generat
     local = find_local_key(spec)
     diags = list(local.diagnostics)
     diags += _unreadable(spec, name, local, live_key)
+    diags += key_git.key_in_git(spec.private_key, spec.source)
     if live_key.problem is not None:
         diags.append(_unusable_live(live_key.problem, name, spec, local.origin if local.key else None))
     state = choose_key(spec, name, live_key, local, generate=generate)
@@ -253,12 +250,14 @@ def find_local_key(spec: DkimSpec) -> _Local:
     origin = ""
     unreadable = False
     private = spec.private_key
-    if private.exists():
+    if private.exists() or private.is_symlink():
         try:
             key = read_private_key(private).public_key()
             origin = f"private key {private}"
         except PermissionError:
             unreadable = True
+        except FileNotFoundError:  # a dangling link: choose_key says why nothing is written through it
+            pass
         except KeyFileError as exc:
             err(
                 f"DKIM private key {private} cannot be used: {exc}. The mail server signs with this file, so "
@@ -266,20 +265,27 @@ def find_local_key(spec: DkimSpec) -> _Local:
             )
         except OSError as exc:
             err(f"cannot read DKIM private key {private}: {exc.strerror or exc}")
+        if key is not None:
+            diags += _loose(spec)
 
     for path, what in (
         (pub_path(private), "public key file"),
         (maddy_dns_path(private), "maddy record file"),
     ):
-        if not path.is_file():
+        if not path.exists() and not path.is_symlink():
             continue
         try:
-            public = dkim.public_key_from_text(path.read_text(encoding="utf-8", errors="replace"))
-        except (OSError, dkim.DkimParseError) as exc:
+            public = read_public_key(path)
+        except KeyFileError as exc:
             err(
                 f"{what} {path} is unusable ({exc}): zonesync reads the public key from it; regenerate it "
                 "from the private key or delete it"
             )
+            continue
+        except FileNotFoundError:  # a dangling link, or gone meanwhile: as if absent
+            continue
+        except OSError as exc:
+            err(f"cannot read {what} {path}: {exc.strerror or exc}")
             continue
         if key is None:
             key, origin = public, f"{what} {path}"
@@ -291,6 +297,21 @@ def find_local_key(spec: DkimSpec) -> _Local:
             )
         break  # the first public file found is the one used
     return _Local(key, origin, unreadable, tuple(diags))
+
+
+def _loose(spec: DkimSpec) -> list[Diagnostic]:
+    """A warning, as ssh gives, for a private key that group or others may read or write."""
+    mode = loose_mode(spec.private_key)
+    if mode is None:
+        return []
+    return [
+        Diagnostic(
+            "warning",
+            spec.source,
+            f"the DKIM private key {spec.private_key} has mode {mode:04o}: other users of this machine can "
+            f"read it and sign mail as the domain; run `chmod 600 {spec.private_key}`",
+        )
+    ]
 
 
 def _unreadable(spec: DkimSpec, name: str, local: _Local, live: _Live) -> list[Diagnostic]:
@@ -347,7 +368,7 @@ def choose_key(spec: DkimSpec, name: str, live: _Live, local: _Local, *, generat
                     spec.source,
                     f"the key published at {name} is not the key in {local.origin}: applying would replace it, "
                     "and mail the server signs with the published key would stop verifying. If the mail server "
-                    f"uses the published key, copy that key to {private}; to rotate keys, add a new selector "
+                    f"uses the published key, copy that key to {private}; to rotate keys, run `zonesync dkim rotate` "
                     "(publish both, switch the server, then remove the old one)",
                 ),
             )
@@ -433,10 +454,10 @@ def write_public_key(path: Path, record_value: str) -> bool:
     private key, never over an existing file (an existing `.pub` holding the same key is fine: False).
     Raises KeyFileError when an existing file holds another key."""
     key = dkim.public_key_from_record(record_value)
-    if path.exists():
+    if path.exists() or path.is_symlink():
         try:
-            existing = dkim.public_key_from_text(path.read_text(encoding="utf-8", errors="replace"))
-        except (OSError, dkim.DkimParseError) as exc:
+            existing = read_public_key(path)
+        except (OSError, KeyFileError) as exc:
             raise KeyFileError(f"{path} exists and is not a public key ({exc})") from None
         if not dkim.same_key(existing, key):
             raise KeyFileError(f"{path} holds another key than the one published; move it away first")

@@ -46,6 +46,12 @@ default of 1024 bits is below what receivers accept). rspamd prescribes no SPF o
 preset starts where RFC 7489 §6.7 suggests, `p=none` with reports to `postmaster@<domain>`, and SPF
 `v=spf1 mx ~all`.
 
+`postfix` is Postfix signing through the OpenDKIM milter (Debian's `postfix` and `opendkim` packages):
+selector `default` (opendkim-genkey(8), `-s`: "The default is \"default\""), key `<domain>/<selector>.private`
+(opendkim-genkey writes `<selector>.private` and `<selector>.txt` into the `-D` folder; opendkim.conf(5)
+`KeyFile`/`KeyTable`), RSA 2048 (RFC 8301's floor is 1024; receivers expect 2048). Neither prescribes SPF or
+DMARC: as for rspamd, SPF `v=spf1 mx ~all` and DMARC `p=none` with reports to `postmaster@<domain>`.
+
 `no-mail` is the record set for a domain that sends and receives no mail (M3AAWG "Protecting Parked
 Domains", 2015; gov.uk "Protect domains that do not send email"): a null MX `0 .` (RFC 7505), SPF
 `v=spf1 -all`, DMARC `p=reject`, and an empty DKIM key for every selector, `*._domainkey` `v=DKIM1; p=`
@@ -85,6 +91,7 @@ PRESET_INFO = {
     "mox": Preset("mox", None, ("spf", "dmarc", "mta_sts", "tls_rpt"), server_names_selectors=True),
     "docker-mailserver": Preset("docker-mailserver", "{domain}/{selector}.private", ("spf", "dkim", "dmarc")),
     "rspamd": Preset("rspamd", "{domain}.{selector}.key", ("spf", "dkim", "dmarc")),
+    "postfix": Preset("postfix", "{domain}/{selector}.private", ("spf", "dkim", "dmarc")),
     NO_MAIL: Preset(NO_MAIL, None, ("spf", "dmarc")),
 }
 PRESETS = tuple(PRESET_INFO)
@@ -137,6 +144,12 @@ def preset_defaults(preset: str | None, zone: str) -> dict[str, Any]:
         return {
             "spf": {"allow": ["mx"], "all": "softfail"},
             "dkim": [{"selector": "dkim", "algorithm": "rsa2048"}],
+            "dmarc": {"policy": "none", "rua": [postmaster]},
+        }
+    if preset == "postfix":
+        return {
+            "spf": {"allow": ["mx"], "all": "softfail"},
+            "dkim": [{"selector": "default", "algorithm": "rsa2048"}],
             "dmarc": {"policy": "none", "rua": [postmaster]},
         }
     if preset == NO_MAIL:

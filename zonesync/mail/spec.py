@@ -6,6 +6,7 @@ the offending line, with a did-you-mean; everything else becomes a Diagnostic la
 
 from __future__ import annotations
 
+import datetime
 import ipaddress
 import os
 from dataclasses import dataclass
@@ -19,19 +20,29 @@ from zonesync import names, rdata
 from zonesync.errors import ZoneFileError
 from zonesync.mail.dane_spec import DaneHost, parse_dane
 from zonesync.mail.presets import KEY_FILE_TEMPLATE, NO_MAIL, PRESETS, key_file, preset_defaults
+from zonesync.mail.relay_spec import RelaySpec, parse_relay
 from zonesync.model import Source
 from zonesync.yamlfile import LineDict, LineList, check_keys, did_you_mean, type_name
+from zonesync.zonefile_shape import (
+    DKIM_DATES,
+    DKIM_KEYS,
+    DMARC_KEYS,
+    HOST_KEYS,
+    MAIL,
+    MAIL_KEYS,
+    MTA_STS_KEYS,
+    MX_KEYS,
+    SPF_KEYS,
+    TLS_RPT_KEYS,
+    misplaced,
+)
 
-MAIL_KEYS = ("preset", "mx", "hosts", "spf", "dkim", "dmarc", "mta_sts", "tls_rpt", "key_dir", "dane")
-MX_KEYS = ("host", "priority")
-HOST_KEYS = ("ipv4", "ipv6")
-SPF_KEYS = ("allow", "all", "on_mx_hosts")
-DKIM_KEYS = ("selector", "algorithm", "private_key")
-DMARC_KEYS = (
-    "policy", "subdomain_policy", "percent", "adkim", "aspf", "rua", "ruf", "failure_options",
-)  # fmt: skip
-MTA_STS_KEYS = ("mode", "max_age", "mx", "host", "script")
-TLS_RPT_KEYS = ("rua",)
+DKIM_STATES = ("next", "active", "retiring", "revoked")
+"""A selector's place in a key rotation (docs/dkim-rotation.md): published beside the active key, signing,
+published after the switch while mail in transit still needs it, published with an empty key."""
+ROTATION_KEYS = ("period_days", "overlap_days")
+DEFAULT_ROTATION_DAYS = 180  # M3AAWG DKIM Key Rotation BCP: at least every six months
+DEFAULT_OVERLAP_DAYS = 7
 
 SPF_ALL = ("fail", "softfail", "neutral")
 DKIM_ALGORITHMS = ("rsa2048", "rsa4096", "ed25519")
@@ -69,6 +80,14 @@ class SpfSpec:
 
 
 @dataclass(frozen=True)
+class Dated:
+    """A date written in the zone file, with the line it is on."""
+
+    day: datetime.date
+    source: Source
+
+
+@dataclass(frozen=True)
 class DkimSpec:
     selector: str
     algorithm: str
@@ -76,6 +95,26 @@ class DkimSpec:
     source: Source
     algorithm_given: bool = True
     generate: bool = True  # False when the mail server makes its own keys (Stalwart, mox)
+    state: str | None = None  # one of DKIM_STATES; None: not written (a selector outside any rotation)
+    state_source: Source | None = None
+    published: Dated | None = None  # when `dkim rotate --next` saw the new key served everywhere
+    active_since: Dated | None = None  # when the mail server started signing with it
+    retiring_since: Dated | None = None  # when the server stopped signing with it
+    revoked_since: Dated | None = None  # when its key was replaced by an empty `p=`
+
+    @property
+    def effective_state(self) -> str:
+        """The state, a selector without one counting as active (published and signing)."""
+        return self.state or "active"
+
+
+@dataclass(frozen=True)
+class RotationPolicy:
+    """`mail.dkim_rotation`: how old the active key may grow, how long a retired key stays published."""
+
+    period_days: int = DEFAULT_ROTATION_DAYS
+    overlap_days: int = DEFAULT_OVERLAP_DAYS
+    source: Source | None = None
 
 
 @dataclass(frozen=True)
@@ -123,6 +162,9 @@ class MailSpec:
     ttl: int
     source: Source
     dane: tuple[DaneHost, ...] = ()
+    relay: RelaySpec | None = None
+    """`mail.relay`: the outbound relay (smarthost) and its provider's records."""
+    rotation: RotationPolicy = RotationPolicy()
 
 
 class _Section:
@@ -237,7 +279,7 @@ def parse_mail(
     src = Source(path, line, "mail")
     if not isinstance(node, LineDict):
         raise ZoneFileError(src, f"`mail` must be a mapping, not {type_name(node)}")
-    check_keys(node, MAIL_KEYS, src, "mail")
+    check_keys(node, MAIL_KEYS, src, "mail", lambda key: misplaced(key, MAIL))
 
     def at(key: str) -> Source:
         return src.at(f"mail.{key}", node.line_of(key))
@@ -278,12 +320,51 @@ def parse_mail(
         dane=parse_dane(node["dane"], at("dane"), base_dir, lambda t, s: host_name(t, zone, s))
         if "dane" in node
         else (),
+        relay=parse_relay(node.get("relay"), zone, src.at("mail.relay", node.line_of("relay")))
+        if "relay" in node
+        else None,
+        rotation=_parse_rotation(section("dkim_rotation", ROTATION_KEYS)),
     )
+
+
+def _parse_rotation(sec: _Section | None) -> RotationPolicy:
+    if sec is None:
+        return RotationPolicy()
+    days = {}
+    for key, default, low in (
+        ("period_days", DEFAULT_ROTATION_DAYS, 1),
+        ("overlap_days", DEFAULT_OVERLAP_DAYS, 1),
+    ):
+        value = _int(sec.get(key, default), sec.at(key))
+        if value < low:
+            raise ZoneFileError(sec.at(key), f"must be at least {low} day, not {value}")
+        days[key] = value
+    if days["overlap_days"] >= days["period_days"]:
+        raise ZoneFileError(
+            sec.at("overlap_days"),
+            f"an overlap of {days['overlap_days']} days does not fit in a rotation period of "
+            f"{days['period_days']} days",
+        )
+    return RotationPolicy(days["period_days"], days["overlap_days"], sec.at())
+
+
+def _date(value: Any, src: Source) -> datetime.date:
+    """A date as YAML writes it (`2026-12-05`, which the loader reads as a date) or as a quoted string."""
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ZoneFileError(src, f"must be a date like 2026-12-05, not {type_name(value)} ({value!r})")
 
 
 def _refuse_with_no_mail(node: LineDict, at: Any) -> None:
     """`preset: no-mail` says the domain has no mail: a section that publishes mail records contradicts it."""
-    for key in ("mx", "hosts", "spf", "dkim", "mta_sts", "tls_rpt", "dane"):
+    for key in ("mx", "hosts", "spf", "dkim", "mta_sts", "tls_rpt", "relay", "dane"):
         if key in node:
             raise ZoneFileError(
                 at(key),
@@ -485,7 +566,14 @@ def _parse_dkim(
         else:  # a server that names its own key files: the `.pub` is looked for under zonesync's name
             path = _key_path(key_dir, template or KEY_FILE_TEMPLATE, zone, selector.lower(), at("selector"))
         generate = "private_key" in item or template is not None
-        out.append(DkimSpec(selector.lower(), algorithm, path, at("selector"), "algorithm" in item, generate))
+        state = _enum(item["state"], DKIM_STATES, at("state")) if "state" in item else None
+        dates = {k: Dated(_date(item[k], at(k)), at(k)) for k in DKIM_DATES if item.get(k) is not None}
+        out.append(
+            DkimSpec(
+                selector.lower(), algorithm, path, at("selector"), "algorithm" in item, generate,
+                state, at("state") if state else None, **dates,
+            )
+        )  # fmt: skip
     return tuple(out)
 
 

@@ -30,6 +30,7 @@ import httpx
 
 from zonesync.errors import ApiError
 from zonesync.model import ApplyReport, Record
+from zonesync.plural import counted
 from zonesync.providers import cloudflare_schema as schema
 from zonesync.providers import tls
 from zonesync.providers.jsonstream import InvalidJSON, Streamed, parse_object
@@ -136,13 +137,14 @@ def _describe_bad(exc: Exception) -> str:
     return str(exc) if isinstance(exc, schema.AnswerError) else describe_api_error(exc)
 
 
-def _auth_hint(exc: Exception) -> str:
+def _auth_hint(exc: Exception, token_env: str) -> str:
+    """What to check when Cloudflare refused the token, naming the variable that held it."""
     if isinstance(exc, cloudflare.APIStatusError) and exc.status_code in (400, 401, 403):
         body = exc.body if isinstance(exc.body, dict) else {}
         errors = body.get("errors")
         codes = {e.get("code") for e in (errors if isinstance(errors, list) else []) if isinstance(e, dict)}
         if codes & {9106, 6003, 9109, 10000, 6111}:
-            return " — check CLOUDFLARE_API_TOKEN (it needs Zone:Read and DNS:Edit on this zone)"
+            return f" — check {token_env} (it needs Zone:Read and DNS:Edit on this zone)"
     return ""
 
 
@@ -226,12 +228,15 @@ class CloudflareProvider:
         notify: Callable[[str], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         account_id: str | None = None,
+        token_env: str = "CLOUDFLARE_API_TOKEN",
     ) -> None:
         """`limiter` is asked before every request (SDK retries included) and told every answer's headers,
         which carry the token's remaining budget. `account_id` (from the accounts file): zones are looked up
         in this account only. `deadline` bounds each response as a whole; `notify` hears about rate-limit
-        waits; `sleep` waits (both replaceable in tests)."""
+        waits; `sleep` waits (both replaceable in tests). `token_env` names the variable the token came
+        from, for messages."""
         self.account_id = account_id
+        self.token_env = token_env
         hooks: dict[str, list[Callable[..., Any]]] = {"request": [], "response": [_no_sdk_retry_on_429]}
         if before_request is not None:
             hooks["request"].append(lambda request: before_request())
@@ -337,7 +342,7 @@ class CloudflareProvider:
                 self._collect(found, wanted, more)
         except cloudflare.APIError as exc:
             raise ApiError(
-                f"looking up zones {', '.join(wanted)}: {describe_api_error(exc)}{_auth_hint(exc)}"
+                f"looking up zones {', '.join(wanted)}: {describe_api_error(exc)}{_auth_hint(exc, self.token_env)}"
             ) from None
         except (schema.AnswerError, httpx.TransportError) as exc:
             raise ApiError(
@@ -414,7 +419,7 @@ class CloudflareProvider:
             listing.done()
         except cloudflare.APIError as exc:
             raise ApiError(
-                f"{zone.name}: reading records: {describe_api_error(exc)}{_auth_hint(exc)}"
+                f"{zone.name}: reading records: {describe_api_error(exc)}{_auth_hint(exc, self.token_env)}"
             ) from None
         except (schema.AnswerError, httpx.TransportError) as exc:
             raise ApiError(f"{zone.name}: reading records: bad answer: {_describe_bad(exc)}") from None
@@ -429,12 +434,26 @@ class CloudflareProvider:
                 schema.check_record(item, index, zone.name)
         except cloudflare.APIError as exc:
             raise ApiError(
-                f"{zone.name}: reading the zone lock: {describe_api_error(exc)}{_auth_hint(exc)}"
+                f"{zone.name}: reading the zone lock: {describe_api_error(exc)}{_auth_hint(exc, self.token_env)}"
             ) from None
         except (schema.AnswerError, httpx.TransportError) as exc:
             raise ApiError(f"{zone.name}: reading the zone lock: bad answer: {_describe_bad(exc)}") from None
         found = [i for i in result if i["type"] == "CNAME" and is_lock_name(i["name"], zone.name)]
         return LockRecord(found[0]["id"], str(found[0].get("content") or "")) if found else None
+
+    def export(self, zone: ZoneInfo) -> str:
+        """Cloudflare's own BIND export of the zone (`dns.records.export`), checked
+        (`cloudflare_export`)."""
+        from zonesync.providers.cloudflare_export import read_export
+
+        try:
+            return read_export(self._client, zone.id, zone.name)
+        except cloudflare.APIError as exc:
+            raise ApiError(
+                f"{zone.name}: exporting records: {describe_api_error(exc)}{_auth_hint(exc, self.token_env)}"
+            ) from None
+        except (schema.AnswerError, httpx.TransportError) as exc:
+            raise ApiError(f"{zone.name}: exporting records: bad answer: {_describe_bad(exc)}") from None
 
     # -- writes ----------------------------------------------------------------------------------------
 
@@ -453,10 +472,11 @@ class CloudflareProvider:
         which are not.
 
         With `lock`, every batch also carries the zone lock's operations (`zonesync.zonelock`): the first
-        takes it, the last gives it back (unless `release` is False: more follows; a first batch cannot
-        also give it back: the caller sends the lock's operations alone after it), the others refresh it;
-        `batch_limit` then counts record changes, and the zone's own limit keeps room for the lock. A lock
-        another run took first fails the first batch whole: `lock.contended` then tells, and nothing is written.
+        replaces the record this run read with its own, the last leaves it free (unless `release` is False:
+        more follows), the others refresh it; a one-batch apply does both in its one batch. `batch_limit`
+        then counts record changes, and the zone's own limit keeps room for the lock. A lock another run
+        took, or an apply another run made since this run's read, fails the first batch whole:
+        `lock.contended` then tells, and nothing is written.
         No changes but a lock: one batch of lock operations alone. `interrupted` is asked before each batch
         but the first: once it says True (SIGINT), no further batch is sent."""
         limit = batch_limit or zone.batch_limit
@@ -473,7 +493,7 @@ class CloudflareProvider:
             chunks = [[]]
         for index, chunk in enumerate(chunks):
             label = f"batch {index + 1} of {len(chunks)}"
-            last = release and index == len(chunks) - 1 and lock is not None and lock.held is not None
+            last = release and index == len(chunks) - 1
             if index > 0 and interrupted is not None and interrupted():
                 report.error = f"interrupted (SIGINT) before {label}: stopped"
                 report.not_applied.extend(c for rest in chunks[index:] for c in rest)
@@ -529,7 +549,7 @@ class CloudflareProvider:
             except cloudflare.APIStatusError as exc:
                 if exc.status_code < 500:
                     # Refused. But refused because another run already changed those records?
-                    why = f"{describe_api_error(exc)}{_auth_hint(exc)}"
+                    why = f"{describe_api_error(exc)}{_auth_hint(exc, self.token_env)}"
                     return self._settle(
                         zone, chunk, label, report, why, refused=True, resent=attempt > 0, lock=lock
                     )
@@ -572,7 +592,7 @@ class CloudflareProvider:
             live = self.list_records(zone)
         except ApiError as exc:
             report.error = (
-                f"{label}: {why}; reading the zone back failed ({exc}): whether its {len(chunk)} changes "
+                f"{label}: {why}; reading the zone back failed ({exc}): whether its {counted(len(chunk), 'change')} "
                 "landed is unknown — run `zonesync plan` to see the live zone"
             )
             report.unknown.extend(chunk)
@@ -582,7 +602,7 @@ class CloudflareProvider:
         state = batch_state(chunk, live.records)
         if lock is not None:
             if lock.shows_landed(live.lock) and state.all_landed and (not refused or resent):
-                lock.landed(None if lock.releasing else live.lock)
+                lock.landed(live.lock)
             elif not lock.still_ours(live.lock) and state.none_landed:
                 return self._lock_lost(report, chunk, label, why, lock, live.lock)
         if state.all_landed and (not refused or resent):
@@ -601,7 +621,7 @@ class CloudflareProvider:
         report.not_applied.extend((*state.not_landed, *state.neither))
         report.error = (
             f"{label}: {why}; the zone changed since it was planned (another run or someone else): "
-            f"{len(state.landed)} of its {len(chunk)} changes are already live, "
+            f"{len(state.landed)} of its {counted(len(chunk), 'change')} are already live, "
             f"{len(state.not_landed) + len(state.neither)} are not; plan again"
         )
         return False
@@ -652,13 +672,11 @@ def read_answer(response: httpx.Response, on_item: Callable[[Any], None] | None 
 
 
 def _lock_from_answer(answer: dict[str, Any], lock: LockSession) -> LockRecord | None:
-    """The lock record a landed batch left: the last of `result.posts` (the lock's post comes last), or,
-    after a refresh, the held record with its new content."""
-    posts = answer["result"].get("posts") or []
-    if lock.releasing:
-        return None
+    """The lock record a landed batch left: the held record with its new content after a patch, else the
+    last of `result.posts` (the lock's post comes last)."""
     if lock.held is not None and lock.pending is not None:
         return LockRecord(lock.held, lock.pending)
+    posts = answer["result"].get("posts") or []
     last = posts[-1] if posts else None
     if not isinstance(last, dict) or not isinstance(last.get("id"), str):
         raise schema.AnswerError("the batch answer does not hold the lock record it posted")

@@ -1,7 +1,7 @@
 """Several Cloudflare accounts in one run: one provider per account (its own token and rate limit), each
 zone sent to the provider of the account that holds it (`zonesync.yaml`, see `zonesync.accounts`).
 
-It offers what orchestration asks of a provider — find_zones, list_records, apply, workers, close — so plan and
+It offers what orchestration asks of a provider — find_zones, list_records, export, apply, workers, close — so plan and
 apply stay one flow whatever the number of accounts.
 """
 
@@ -33,6 +33,9 @@ class AccountRouter:
 
     def list_records(self, zone: ZoneInfo, *args: Any, **kwargs: Any) -> LiveZone:
         return self.provider_for(zone.name).list_records(zone, *args, **kwargs)
+
+    def export(self, zone: ZoneInfo) -> str:
+        return self.provider_for(zone.name).export(zone)
 
     def apply(self, zone: ZoneInfo, changes: Sequence[Change], *args: Any, **kwargs: Any) -> ApplyReport:
         return self.provider_for(zone.name).apply(zone, changes, *args, **kwargs)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from zonesync import safety
 from zonesync.plan import Plan, ZonePlan
+from zonesync.plural import counted
 from zonesync.rdata import relative_name
 from zonesync.render.escape import markdown_code, markdown_text
 from zonesync.render.style import unstyle
@@ -87,7 +88,7 @@ def render_zone(zp: ZonePlan, problem: str | None) -> list[str]:
             block = f"<details>\n<summary>{summary(zp.counts())}</summary>\n\n{block}\n\n</details>"
         out += [block, ""]
     if zp.skipped:
-        out += ["<details>", f"<summary>{len(zp.skipped)} records left alone</summary>", ""]
+        out += ["<details>", f"<summary>{counted(len(zp.skipped), 'record')} left alone</summary>", ""]
         out += [
             f"- {_code(relative_name(s.name, zp.zone) + ' ' + s.type)}: {_cell(s.reason)}" for s in zp.skipped
         ]

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from zonesync.model import ApplyReport
     from zonesync.orchestrate import ZoneOutcome
     from zonesync.workers import WorkerChange
+from zonesync.plural import counted
 from zonesync.rdata import display_value, relative_name
 
 
@@ -167,7 +168,7 @@ def render(plan: Plan) -> str:
         out.extend(render_zone(zp))
         out.append("")
     if len(plan.zones) > 1:
-        out.append(f"Total: {summary(plan.counts())} in {len(plan.zones)} zones")
+        out.append(f"Total: {summary(plan.counts())} in {counted(len(plan.zones), 'zone')}")
     elif out:
         out.pop()
     return "\n".join(out)
@@ -179,13 +180,13 @@ def render_apply(report: ApplyReport, counts: dict[str, int], retry: str) -> lis
     zone = report.zone
     notes = [_line(f"{zone}: {note}") for note in report.notes]
     if not report.error:
-        return [*notes, f"{zone}: applied ({summary(counts)}) in {report.batches} batch requests"]
-    unknown = f"; UNKNOWN whether {len(report.unknown)} changes landed" if report.unknown else ""
+        return [*notes, f"{zone}: applied ({summary(counts)}) in {counted(report.batches, 'batch request')}"]
+    unknown = f"; UNKNOWN whether {counted(len(report.unknown), 'change')} landed" if report.unknown else ""
     lines = [
         *notes,
         f"{zone}: {report.error}",
-        f"{zone}: applied {len(report.applied)} changes in {report.batches} batches; "
-        f"NOT applied {len(report.not_applied)} changes (below){unknown}. {retry}",
+        f"{zone}: applied {counted(len(report.applied), 'change')} in {counted(report.batches, 'batch', 'batches')}; "
+        f"NOT applied {counted(len(report.not_applied), 'change')} (below){unknown}. {retry}",
     ]
     for change in report.not_applied:
         lines.extend(f"{zone}: not applied:{line}" for line in render_change(change, zone))

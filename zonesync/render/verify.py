@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from zonesync import __version__
+from zonesync.plural import counted
 from zonesync.render.escape import escape, json_text, markdown_code, markdown_text
 from zonesync.verify.result import Finding, Status
 from zonesync.verify.runner import Report
@@ -24,19 +25,15 @@ def _paint(text: str, status: Status, color: bool) -> str:
     return f"\x1b[{_ANSI[status]}m{text}\x1b[0m" if color else text
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
-
-
 def summary(report: Report, strict: bool = False) -> str:
     c = report.counts()
-    parts = [f"{c['pass']:,} passed", _plural(c["warn"], "warning"), f"{c['fail']:,} failed"]
+    parts = [f"{c['pass']:,} passed", counted(c["warn"], "warning"), f"{c['fail']:,} failed"]
     if c["error"]:
         parts.append(f"{c['error']:,} could not run")
     verdict = "Verification passed" if report.passed(strict) else "Verification failed"
     if strict and c["warn"] and not (c["fail"] or c["error"]):
         verdict += " (--strict: warnings fail)"
-    line = f"{verdict}: {', '.join(parts)} ({_plural(len(report.zones), 'zone')})."
+    line = f"{verdict}: {', '.join(parts)} ({counted(len(report.zones), 'zone')})."
     if report.not_checked:
         line += f" Not checked (--dns-only): {' and '.join(report.not_checked)}, which need the real hosts."
     return line

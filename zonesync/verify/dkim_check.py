@@ -9,6 +9,7 @@ Ed25519, RFC 8463). Reading key files is this module's only I/O besides DNS.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -16,8 +17,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
 from zonesync.mail import dkim
-from zonesync.mail.keys import KeyFileError, maddy_dns_path, pub_path, read_private_key
+from zonesync.mail.keys import KeyFileError, maddy_dns_path, pub_path, read_private_key, read_public_key
+from zonesync.mail.spec import DkimSpec
 from zonesync.verify.context import ZoneContext
+from zonesync.verify.resolver import Answer, Server
 from zonesync.verify.result import Finding, Status
 
 TOPIC = "dkim"
@@ -42,7 +45,7 @@ def signature_verifies(private: dkim.PrivateKey, public: dkim.PublicKey) -> bool
 def _local_key(private: Path) -> tuple[dkim.PrivateKey | None, dkim.PublicKey | None, str, str]:
     """(private key, public key, where from, problem) from the key files of one selector."""
     problem = ""
-    if private.exists():
+    if private.exists() or private.is_symlink():
         try:
             key = read_private_key(private)
             return key, key.public_key(), str(private), ""
@@ -51,10 +54,10 @@ def _local_key(private: Path) -> tuple[dkim.PrivateKey | None, dkim.PublicKey | 
         except (KeyFileError, OSError) as exc:
             problem = f"{private} is unusable: {exc}"
     for path in (pub_path(private), maddy_dns_path(private)):
-        if path.is_file():
+        if path.exists() or path.is_symlink():
             try:
-                return None, dkim.public_key_from_text(path.read_text(encoding="utf-8")), str(path), problem
-            except (OSError, UnicodeError, dkim.DkimParseError) as exc:
+                return None, read_public_key(path), str(path), problem
+            except (OSError, KeyFileError) as exc:
                 return None, None, str(path), f"{path} is unusable: {exc}"
     return None, None, "", problem or f"no key file at {private} (nor {pub_path(private).name})"
 
@@ -62,13 +65,76 @@ def _local_key(private: Path) -> tuple[dkim.PrivateKey | None, dkim.PublicKey | 
 async def check_dkim(ctx: ZoneContext) -> list[Finding]:
     if ctx.spec is None:
         return []
-    results = await asyncio.gather(*(_check_selector(ctx, d.selector, d.private_key) for d in ctx.spec.dkim))
+    results = await asyncio.gather(*(check_selector(ctx, d) for d in ctx.spec.dkim))
     return [f for group in results for f in group]
 
 
-async def _check_selector(ctx: ZoneContext, selector: str, private_path: Path) -> list[Finding]:
+async def check_selector(ctx: ZoneContext, spec: DkimSpec, servers: tuple[Server, ...] = ()) -> list[Finding]:
+    """One selector's served record: the key of its key files, or for a revoked selector an empty key.
+    With `servers`, asked of those servers only (else of any of the zone's authoritative servers)."""
+    if spec.state == "revoked":
+        return await _check_revoked(ctx, spec.selector, servers)
+    return await _check_selector(ctx, spec.selector, spec.private_key, servers)
+
+
+async def check_served_everywhere(ctx: ZoneContext, spec: DkimSpec) -> list[Finding]:
+    """`check_selector` asked of each authoritative server of the zone in turn: one finding per server,
+    its subject `<selector> at <server>` (what `dkim rotate --next` needs before a switch or a removal)."""
+    servers = await ctx.resolver.zone_servers(ctx.zone)
+    if isinstance(servers, str):
+        return [ctx.finding(TOPIC, spec.selector, Status.ERROR, f"cannot find the nameservers: {servers}")]
+    groups = await asyncio.gather(*(check_selector(ctx, spec, (server,)) for server in servers))
+    out = []
+    for server, group in zip(servers, groups, strict=True):
+        where = f"{server[0]}:{server[1]}"
+        out += [replace(f, subject=f"{spec.selector} at {where}") for f in group]
+    return out
+
+
+async def _ask(ctx: ZoneContext, name: str, servers: tuple[Server, ...]) -> Answer:
+    return await (ctx.resolver.query(name, "TXT", servers) if servers else ctx.lookup(name, "TXT"))
+
+
+async def _check_revoked(ctx: ZoneContext, selector: str, servers: tuple[Server, ...]) -> list[Finding]:
+    """A revoked selector must be served with an empty key (RFC 6376 §3.6.1), not the old one."""
     name = dkim.record_name(selector, ctx.zone)
-    answer = await ctx.lookup(name, "TXT")
+    answer = await _ask(ctx, name, servers)
+    if answer.status == "error":
+        return [ctx.finding(TOPIC, selector, Status.ERROR, f"cannot check: {answer.error}")]
+    texts = [v for v in answer.values if dkim.is_dkim_text(v)]
+    try:
+        keys = [dkim.parse_record(t).p for t in texts]
+    except dkim.DkimParseError as exc:
+        keys, problem = [b"?"], str(exc)
+    else:
+        problem = ""
+    if texts and not any(keys):
+        return [
+            ctx.finding(
+                TOPIC, selector, Status.PASS, f"selector {selector} is served revoked (empty p=) at {name}"
+            )
+        ]
+    what = (
+        f"still serves a key ({problem})"
+        if problem
+        else ("still serves its key" if texts else "serves no DKIM record")
+    )
+    return [
+        ctx.finding(
+            TOPIC,
+            selector,
+            Status.FAIL,
+            f"selector {selector} is revoked in the zone file, but {name} {what}",
+            "run zonesync apply: it publishes `v=DKIM1; p=`",
+        )
+    ]
+
+
+async def _check_selector(
+    ctx: ZoneContext, selector: str, private_path: Path, servers: tuple[Server, ...] = ()
+) -> list[Finding]:
+    name = dkim.record_name(selector, ctx.zone)
+    answer = await _ask(ctx, name, servers)
     if answer.status == "error":
         return [ctx.finding(TOPIC, selector, Status.ERROR, f"cannot check: {answer.error}")]
     texts = [v for v in answer.values if dkim.is_dkim_text(v)]

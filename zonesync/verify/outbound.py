@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 from zonesync.verify.connect import NetFailure, open_tcp
 from zonesync.verify.result import Finding, NetOptions, Status
@@ -74,3 +75,27 @@ def check_outbound(targets: Sequence[tuple[str, str]], opts: NetOptions) -> list
             details,
         )
     ]
+
+
+RELAY_ADVICE = (
+    "add `mail.relay:` to the zone file (a provider such as Amazon SES, Mailgun, Postmark, SMTP2GO or Brevo, or "
+    "`custom`): zonesync publishes its DNS records and `zonesync relay config ZONE` prints the mail server's "
+    "smarthost configuration (docs/relay.md)"
+)
+
+
+def with_relay_advice(findings: Sequence[Finding], relay_zones: Sequence[str]) -> list[Finding]:
+    """A blocked port 25 names the way out: `mail.relay:` when no zone has one, else the relay's port check
+    that follows."""
+    out = []
+    for f in findings:
+        if f.topic == TOPIC and f.status is Status.FAIL and f.message == BLOCKED:
+            fix = (
+                f"mail.relay is set for {', '.join(relay_zones)}: configure the mail server with `zonesync relay "
+                "config ZONE`; the relay's submission port is checked below"
+                if relay_zones
+                else RELAY_ADVICE
+            )
+            f = replace(f, fix=fix)
+        out.append(f)
+    return out

@@ -92,7 +92,8 @@ class Answer:
         if self.status == "error":
             return self.error
         if self.status == "nxdomain":
-            return f"{self.name} does not exist (NXDOMAIN)"
+            said = f" according to {self.server}" if self.server else ""
+            return f"{self.name} does not exist (NXDOMAIN){said}"
         if self.status == "nodata":
             return f"no {self.rdtype} record at {self.name}"
         return ", ".join(self.values)
@@ -346,10 +347,21 @@ class Resolver:
             self._authority[zone] = task
         return await task
 
+    def _system_hint(self) -> str:
+        """Without `--nameserver`, questions go to the system's resolver, which may not resolve public
+        names from here (a sandbox, a split-horizon office resolver): say which one, and what to do."""
+        if self.fixed:
+            return ""
+        asked = ", ".join(_server_text(s) for s in self.recursive_servers()) or "none"
+        return (
+            f" (asked the system resolver, {asked}, from /etc/resolv.conf; if it does not resolve public "
+            "names from here, give --nameserver ADDRESS of a resolver that does, or of the zone's nameserver)"
+        )
+
     async def _find_authority(self, zone: str) -> tuple[Server, ...] | str:
         ns = await self.query(zone, "NS")
         if not ns.ok:
-            return f"cannot find the nameservers of {zone}: {ns.describe()}"
+            return f"cannot find the nameservers of {zone}: {ns.describe()}{self._system_hint()}"
         hosts = [v.rstrip(".") for v in ns.values]
         answers = await asyncio.gather(*(self.addresses(h) for h in hosts))
         servers = tuple((addr, 53) for addrs in answers for addr in addrs[0])

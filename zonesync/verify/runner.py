@@ -19,12 +19,12 @@ from typing import Any
 from zonesync.mail.mta_sts import policy_host
 from zonesync.model import ZoneConfig
 from zonesync.tokens import TOKEN_ENV, TokenError, check_token
-from zonesync.verify import dane_check, dkim_check, mx_check, policy_records, served, spf_check
+from zonesync.verify import dane_check, dkim_check, mx_check, policy_records, relay_check, served, spf_check
 from zonesync.verify.context import ZoneContext
 from zonesync.verify.resolver import Resolver
 from zonesync.verify.result import Finding, NetOptions, Status
 
-TOPICS = ("dns", "spf", "dkim", "dmarc", "mta-sts", "tls-rpt", "mx", "smtp", "dane", "outbound")
+TOPICS = ("dns", "spf", "dkim", "dmarc", "mta-sts", "tls-rpt", "mx", "relay", "smtp", "dane", "outbound")
 """The order topics are shown in: the issue's check order."""
 
 
@@ -114,6 +114,7 @@ async def _verify_zone(ctx: ZoneContext, opts: VerifyOptions) -> list[Finding]:
         policy_records.check_dmarc(ctx),
         sts(),
         policy_records.check_tlsrpt(ctx),
+        relay_check.check_relay(ctx),
     )
     return [f for group in groups for f in group]
 
@@ -158,9 +159,28 @@ def _sts_patterns(policy: str | None) -> list[str]:
     return [line.split(":", 1)[1].strip() for line in policy.splitlines() if line.startswith("mx:")]
 
 
-async def _outbound(resolver: Resolver, opts: VerifyOptions) -> list[Finding]:
+async def _outbound(
+    resolver: Resolver, opts: VerifyOptions, contexts: Sequence[ZoneContext] = ()
+) -> list[Finding]:
+    """Port 25 to another domain's MX; when it is blocked, the way out: each zone's `mail.relay` submission
+    port, or the advice to add one."""
+    if not opts.outbound:
+        return []
+    found = await _port25(resolver, opts)
+    if not any(f.status is Status.FAIL for f in found):
+        return found
+    from zonesync.verify.outbound import with_relay_advice
+    from zonesync.verify.relay_port import check_relay_port
+
+    relays = [(c.zone, c.spec.relay) for c in contexts if c.spec is not None and c.spec.relay is not None]
+    found = with_relay_advice(found, [zone for zone, _ in relays])
+    checks = [asyncio.to_thread(check_relay_port, zone, relay, opts.net) for zone, relay in relays]
+    return found + list(await asyncio.gather(*checks))
+
+
+async def _port25(resolver: Resolver, opts: VerifyOptions) -> list[Finding]:
     check_outbound = _optional("outbound", "check_outbound")
-    if not opts.outbound or check_outbound is None:
+    if check_outbound is None:
         return []
     domain = opts.probe_domain.rstrip(".").lower()
     mx = await resolver.query(domain, "MX")
@@ -179,7 +199,7 @@ async def _outbound(resolver: Resolver, opts: VerifyOptions) -> list[Finding]:
 async def verify_async(contexts: Sequence[ZoneContext], opts: VerifyOptions, resolver: Resolver) -> Report:
     try:
         results = await asyncio.gather(
-            *(_verify_zone(ctx, opts) for ctx in contexts), _outbound(resolver, opts)
+            *(_verify_zone(ctx, opts) for ctx in contexts), _outbound(resolver, opts, contexts)
         )
     finally:
         resolver.close()
