@@ -123,3 +123,27 @@ def test_next_needs_a_current_pin(workdir):
     _k, cert, _key = write_pair(workdir / "tls", "mx.example.com")
     result = run("dane", "pin", "mx.example.com", "--next", str(cert))
     assert result.exit_code != 0 and "no current pin is recorded yet" in result.output
+
+
+def test_block_entry_edited_in_place_comments_and_file_kept(workdir, tmp_path):
+    """The zone-file editor (`zone_edit`) changes only the pin lines: the comment after `current`, the
+    `file:` line and everything around stay as written."""
+    old, new = new_key(), new_key()
+    cert = workdir / "tls" / "mx.pem"
+    entry = (
+        "  dane:\n    mx:\n"
+        f"      current: {pin_of(old)}   # since spring\n"
+        f"      next: {pin_of(new)}\n"
+        f"      file: {cert}   # certbot's\n"
+        "# end of file\n"
+    )
+    path = write(workdir, ZONE + entry)
+    with dane_server(tmp_path, new) as port:
+        result = pin(port=port)
+    assert result.exit_code == 0, result.output
+    assert path.read_text() == ZONE + (
+        "  dane:\n    mx:\n"
+        f"      current: {pin_of(new)}   # since spring\n"
+        f"      file: {cert}   # certbot's\n"
+        "# end of file\n"
+    )

@@ -1,7 +1,7 @@
 """`zonesync dane pin`: record an MX host's key pin in its zone file's `mail.dane`, from the key the server
 presents after STARTTLS (fetched once) or, for the next key, from its certificate or key file.
 
-Which pins change (pure, `pin_change`), then one call to the zone-file editor (`yaml_edit.set_values`) that
+Which pins change (pure, `pin_change`), then the zone-file editor (`zone_edit`, `record_pins`), which
 keeps every other line and comment.
 """
 
@@ -98,14 +98,41 @@ def _existing(config: ZoneConfig, host: str) -> tuple[DaneHost | None, str]:
 
 
 def record_pins(config: ZoneConfig, host: str, change: PinChange) -> None:
-    """Write `change` into `mail.dane.<host>` of the zone file (every other line kept)."""
-    from zonesync.yaml_edit import EditError, set_values
+    """Write `change` into `mail.dane.<host>` of the zone file with the zone-file editor (`zone_edit`):
+    every line outside the host's entry is kept byte for byte. Raises ZoneEditError (a ZonesyncError)
+    when the edit cannot be made that way, or when the file changed meanwhile."""
+    from zonesync.zone_edit import YamlEdit, write_atomic
 
     _entry, key = _existing(config, host)
-    try:
-        set_values(Path(config.path), ["mail", "dane", key], {"current": change.current, "next": change.next})
-    except EditError as exc:
-        raise ZonesyncError(str(exc)) from None
+    path = Path(config.path)
+    original = path.read_text(encoding="utf-8")
+    doc = YamlEdit(original, str(path))
+    pins = {"current": change.current, "next": change.next}
+    entry = ("mail", "dane", key)
+    if not doc.has(("mail", "dane")):
+        doc.put(("mail",), "dane", {key: _present(pins)})
+    elif not doc.has(entry) or not _block_mapping(doc.get(entry)):
+        # new, or a flow mapping `{current: ...}`: the entry is written anew as a block (its other keys kept)
+        old = doc.get(entry) if doc.has(entry) else {}
+        kept = {k: v for k, v in old.items() if k not in pins} if isinstance(old, dict) else {}
+        doc.put(("mail", "dane"), key, {**_present(pins), **kept})
+    else:
+        for name, value in pins.items():
+            if value is None:
+                doc.delete_key(entry, name)
+            else:
+                doc.set_scalar(entry, name, value)
+    write_atomic(path, doc.text, expected=original)
+
+
+def _present(pins: dict[str, str | None]) -> dict[str, str]:
+    return {k: v for k, v in pins.items() if v is not None}
+
+
+def _block_mapping(node: object) -> bool:
+    from ruamel.yaml.comments import CommentedMap
+
+    return isinstance(node, CommentedMap) and not node.fa.flow_style()
 
 
 def existing_entry(config: ZoneConfig, host: str) -> DaneHost | None:
