@@ -26,7 +26,7 @@ test-interop: $(STAMP)
 	$(BIN)/python -m pytest tests/interop
 
 demo: $(STAMP)
-	$(BIN)/python -m zonesync.demo
+	$(BIN)/python -m zonesync.cli.demo
 
 # The bench times zonesync as a user installs it: a regular install (not editable) in a virtualenv of its
 # own with octoDNS, without the test tools, which change what the SDK imports (docs/performance.md).

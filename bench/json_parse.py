@@ -1,7 +1,7 @@
 """`python -m bench.json_parse`: how fast a record listing is parsed as it streams in (64 KB chunks, as
 httpx hands them over), for a listing holding one huge string and for a 100,000-record listing.
 
-zonesync's reader (`zonesync.providers.jsonstream`) against json.loads of the whole body (the floor) and,
+zonesync's reader (`zonesync.cloudflare.jsonstream`) against json.loads of the whole body (the floor) and,
 when ijson is installed, the two ijson C parsers zonesync used before (records + result_info): ijson
 re-scans a token cut by a chunk boundary on every chunk, so one huge string costs quadratic time.
 """
@@ -12,7 +12,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 
-from zonesync.providers.jsonstream import parse_object
+from zonesync.cloudflare.jsonstream import parse_object
 
 CHUNK = 65536
 

@@ -4,7 +4,7 @@ Per run: the zone lookup, min(zones wanted, pages of the account's zone list of 
 knew the account beforehand could do no better; zonesync's first look at a multi-zone account is the
 list's first page, so when fewer zones are wanted than there are pages and none is on that page it makes
 one more; per zone, ceil(records / max page size) listings (at least one) and the batch writes of an
-apply that holds the zone lock (`zonesync.zonelock`): ceil(changes / records per batch), where a batch
+apply that holds the zone lock (`zonesync.plan.zone_lock`): ceil(changes / records per batch), where a batch
 keeps LOCK_OPS of its operations for the lock (`records_per_batch`). The lock record is permanent: the
 first batch replaces it and the last leaves it free, and a one-batch apply does both in its one batch, so
 the lock costs no request of its own.
@@ -23,7 +23,7 @@ ZONES_PER_PAGE = 50
 BATCH_LIMITS = {"free": 200, "paid": 3_500}
 """Operations per /dns_records/batch request: Free 200, Pro/Business/Enterprise 3,500."""
 LOCK_OPS = 2
-"""Operations of each batch the zone lock may take (zonesync.zonelock.LOCK_OPS)."""
+"""Operations of each batch the zone lock may take (zonesync.plan.zone_lock.LOCK_OPS)."""
 
 
 def records_per_batch(batch_size: int | None, plan_limit: int) -> int:

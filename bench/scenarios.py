@@ -190,8 +190,8 @@ def _fail_note(measured: Measured) -> str:
 
 def _verify(emu: Any, want: dict[str, Sequence[Rec]]) -> str:
     """'' when every zone holds exactly the desired records, else what differs. zonesync's zone lock record
-    (`zonesync.zonelock`, left free after each apply) is not one of them."""
-    from zonesync.zonelock import is_lock_name
+    (`zonesync.plan.zone_lock`, left free after each apply) is not one of them."""
+    from zonesync.plan.zone_lock import is_lock_name
 
     problems = []
     for zone, records in want.items():
@@ -658,10 +658,12 @@ def plan_stages(s: Settings, n: int) -> dict[str, Any]:
     same listing would cost through the SDK's pydantic models instead of its raw-response interface."""
     import cloudflare
 
-    from zonesync.loader import load_zone_file
-    from zonesync.orchestrate import build_desired, make_zone_plan
-    from zonesync.providers.cloudflare import CloudflareProvider, LiveZone
-    from zonesync.providers.cloudflare_records import Skipped, from_api
+    from zonesync.cloudflare.provider import CloudflareProvider
+    from zonesync.cloudflare.records import Skipped, from_api
+    from zonesync.plan.desired import build_desired
+    from zonesync.plan.model import LiveZone
+    from zonesync.run.orchestrate import make_zone_plan
+    from zonesync.zonefile.load import load_zone_file
 
     directory = s.workdir / f"plan-{n}"
     records = make_records(n)

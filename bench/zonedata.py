@@ -153,7 +153,7 @@ def api_record(zone: str, r: Rec) -> dict[str, Any]:
 def canonical(zone: str, items: Iterable[dict[str, Any]]) -> set[tuple[str, str, str, int]]:
     """(name, type, value, ttl) of API records in zonesync's canonical form, to compare a zone after apply
     with the records it should hold, whoever wrote them."""
-    from zonesync.providers.cloudflare_records import Skipped, from_api
+    from zonesync.cloudflare.records import Skipped, from_api
 
     out = set()
     for item in items:

@@ -1,6 +1,6 @@
 """The emulator's records of a zone as a test compares them: without zonesync's zone lock record.
 
-Every apply leaves that record (`zonesync.zonelock`: a CNAME at `_zonesync-lock.<zone>`, free between
+Every apply leaves that record (`zonesync.plan.zone_lock`: a CNAME at `_zonesync-lock.<zone>`, free between
 applies); zonesync never shows it, and the emulator, which knows nothing of zonesync, lists it like any
 other record. Tests about the records a zone file put there use `records`; tests about the lock itself
 use `lock_records`."""
@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from zonesync.emulator.server import Emulator
-from zonesync.zonelock import is_lock_name
+from zonesync.plan.zone_lock import is_lock_name
 
 
 def user_records(emu: Emulator, zone: str, account_id: str | None = None) -> list[dict[str, Any]]:

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner, Result
 from emu_records import user_records
 
-from zonesync import accounts
 from zonesync.cli import cli
+from zonesync.cloudflare import accounts
 from zonesync.emulator.server import Emulator
 from zonesync.errors import ZoneFileError, ZonesyncError
 
@@ -30,9 +30,9 @@ accounts:
 
 
 def parse(text: str) -> accounts.Accounts:
-    from zonesync import yamlfile
+    from zonesync.zonefile import yaml_lines
 
-    return accounts.parse(yamlfile.load("zonesync.yaml", text), "zonesync.yaml")
+    return accounts.parse(yaml_lines.load("zonesync.yaml", text), "zonesync.yaml")
 
 
 # -- the file -------------------------------------------------------------------------------------------------

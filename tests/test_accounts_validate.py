@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from zonesync import accounts
 from zonesync.cli import cli
+from zonesync.cloudflare import accounts
 from zonesync.emulator.server import Emulator
 
 SHOP = "a" * 32

@@ -23,12 +23,12 @@ from click.testing import CliRunner
 
 from tests.fault_proxy import FaultProxy
 from zonesync.cli import cli
-from zonesync.differ import diff
+from zonesync.cloudflare.batch_outcome import batch_state
+from zonesync.cloudflare.provider import CloudflareProvider
 from zonesync.errors import ApiError
-from zonesync.model import ApplyReport, Record
-from zonesync.plan import Change
-from zonesync.providers.batch_outcome import batch_state
-from zonesync.providers.cloudflare import CloudflareProvider, ZoneInfo
+from zonesync.model import Record, ZoneInfo
+from zonesync.plan.differ import diff
+from zonesync.plan.model import ApplyReport, Change
 
 ZONE = "example.com"
 BATCH = 3
@@ -285,7 +285,7 @@ def test_a_body_that_never_ends_hits_the_deadline() -> None:
     ],
 )
 def test_only_zonesyncs_own_requests_skip_the_sdk_retry_of_a_429(path: str, sdk_retries: bool) -> None:
-    from zonesync.providers.cloudflare import _no_sdk_retry_on_429
+    from zonesync.cloudflare.provider import _no_sdk_retry_on_429
 
     response = httpx.Response(429, request=httpx.Request("GET", f"http://127.0.0.1{path}"))
     _no_sdk_retry_on_429(response)

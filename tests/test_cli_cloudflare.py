@@ -14,8 +14,9 @@ import pytest
 from clirun import run
 from emu_records import user_records
 
-from zonesync.providers.cloudflare import BATCH_LIMITS, MAX_RETRIES
-from zonesync.zonelock import LOCK_OPS
+from zonesync.cloudflare.provider import MAX_RETRIES
+from zonesync.model import BATCH_LIMITS
+from zonesync.plan.zone_lock import LOCK_OPS
 
 ZONE = "example.com"
 
@@ -210,8 +211,9 @@ def test_invalid_operation_rolls_back_whole_batch(emulator, tmp_path: Path) -> N
     path = write_zone(tmp_path, BASIC)
     emulator.add_record(ZONE, {"type": "A", "name": "keep", "content": "192.0.2.9", "ttl": 1})
     # Behind zonesync's back, someone creates a CNAME where the plan will post an A: the batch must fail whole.
-    from zonesync.orchestrate import load_configs, plan_all
-    from zonesync.providers.cloudflare import CloudflareProvider
+    from zonesync.cloudflare.provider import CloudflareProvider
+    from zonesync.run.orchestrate import plan_all
+    from zonesync.zonefile.load import load_configs
 
     provider = CloudflareProvider(os.environ["CLOUDFLARE_API_TOKEN"])
     (work,) = plan_all(provider, load_configs([path]))
@@ -365,7 +367,7 @@ def test_bad_flags_are_usage_errors(arg: str, tmp_path: Path) -> None:
 
 
 def test_listing_follows_result_info_across_pages(emulator, tmp_path: Path) -> None:
-    from zonesync.providers import cloudflare as provider
+    from zonesync.cloudflare import provider
 
     assert run("apply", "--yes", write_zone(tmp_path, EVERY_TYPE)).exit_code == 0
     client = provider.CloudflareProvider(os.environ["CLOUDFLARE_API_TOKEN"])

@@ -1,4 +1,4 @@
-"""Cloudflare's limits on record content (zonesync/cloudflare_limits.py, docs/cloudflare-limits.md), issue
+"""Cloudflare's limits on record content (zonesync/zonefile/record_limits.py, docs/cloudflare-limits.md), issue
 21 item 15: `validate` refuses what Cloudflare refuses, with the file and line, before `apply` writes
 anything; the emulator refuses the same, and accepts what `validate` accepts."""
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from clirun import run
+from emu_records import user_records
 
 from zonesync.emulator.server import Emulator
 
@@ -59,7 +60,7 @@ def test_the_largest_txt_validate_accepts_is_the_largest_the_emulator_accepts(
     assert run("validate").exit_code == 0
     applied = run("apply", "--yes")
     assert applied.exit_code == 0, applied.output
-    values = {r["name"]: r["content"] for r in emulator.records(ZONE)}
+    values = {r["name"]: r["content"] for r in user_records(emulator, ZONE)}
     assert set(values) == {f"edge.{ZONE}", f"wide.{ZONE}"}
 
     write_zone(workdir, txt("edge", "a" * 4081))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from zonesync.cloudflare.records import Skipped, from_api, to_api
 from zonesync.model import PROXIABLE_TYPES, Record
-from zonesync.providers.cloudflare_records import Skipped, from_api, to_api
-from zonesync.rdata import canonical_value
+from zonesync.zonefile.rdata import canonical_value
 
 VALUES = {
     "A": "203.0.113.10",

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from zonesync.cloudflare import schema
+from zonesync.cloudflare.batch_outcome import batch_state
 from zonesync.model import Record
-from zonesync.plan import Change
-from zonesync.providers import cloudflare_schema as schema
-from zonesync.providers.batch_outcome import batch_state
+from zonesync.plan.model import Change
 
 
 def info(page: int, per_page: int, count: int, total: int, pages: int | None = None) -> schema.ResultInfo:

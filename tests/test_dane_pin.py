@@ -7,8 +7,8 @@ from clirun import run
 from dane_keys import dane_server, key_pem, new_key, pin_of, write_pair
 from netservers import closed_port
 
-from zonesync.loader import load_zone_file
 from zonesync.mail import mail_records
+from zonesync.zonefile.load import load_zone_file
 
 ZONE = """\
 # example.com: the mail domain
@@ -126,7 +126,7 @@ def test_next_needs_a_current_pin(workdir):
 
 
 def test_block_entry_edited_in_place_comments_and_file_kept(workdir, tmp_path):
-    """The zone-file editor (`zone_edit`) changes only the pin lines: the comment after `current`, the
+    """The zone-file editor (`zonefile.edit`) changes only the pin lines: the comment after `current`, the
     `file:` line and everything around stay as written."""
     old, new = new_key(), new_key()
     cert = workdir / "tls" / "mx.pem"

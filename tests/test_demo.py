@@ -22,7 +22,7 @@ def test_demo_leaves_the_committed_public_keys_alone(tmp_path: Path) -> None:
     pubs = {p.name: p.read_bytes() for p in (path / "keys").glob("*.pub")}
     assert len(pubs) == 2
     proc = subprocess.run(
-        [sys.executable, "-m", "zonesync.demo"],
+        [sys.executable, "-m", "zonesync.cli.demo"],
         cwd=path,
         capture_output=True,
         text=True,

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from zone_model import apply_changes
 
-from zonesync.differ import diff
 from zonesync.model import IgnoreRule, Record
+from zonesync.plan.differ import diff
 
 Z = "example.com"
 
@@ -127,7 +127,7 @@ def _reference_diff(desired: list[Record], live: list[Record]) -> list[tuple]:
     """Every (name, type) group through `_diff_group`, none through the one-record shortcut of `diff`."""
     from collections import defaultdict
 
-    from zonesync.differ import _diff_group
+    from zonesync.plan.differ import _diff_group
 
     groups: dict[tuple[str, str], tuple[list[Record], list[Record]]] = defaultdict(lambda: ([], []))
     for r in desired:

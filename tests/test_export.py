@@ -10,7 +10,7 @@ import pytest
 from clirun import run
 
 from tests.fake_api import ZONE_ID, FakeApi
-from zonesync.zone_export import ExportError, check_export
+from zonesync.cloudflare.export_check import ExportError, check_export
 
 ZONE = """
 zone: example.com

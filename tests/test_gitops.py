@@ -264,7 +264,7 @@ def test_no_color_and_non_tty_output_is_plain(
 
 def test_markdown_fences_survive_backticks_in_values() -> None:
     from zonesync.model import Record
-    from zonesync.plan import Change, Plan, ZonePlan
+    from zonesync.plan.model import Change, Plan, ZonePlan
     from zonesync.render.markdown import render
 
     rec = Record("odd.example.com", "TXT", "```| <b>", 300)

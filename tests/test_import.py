@@ -11,8 +11,8 @@ from emu_records import user_records
 from hypothesis import given
 from hypothesis import strategies as st
 
-from zonesync.importer import import_records, records_from_bind, scalar
-from zonesync.loader import load_zone_file
+from zonesync.run.import_zone import import_records, records_from_bind, scalar
+from zonesync.zonefile.load import load_zone_file
 
 ZONE = "example.com"
 LONG_TXT = "v=DKIM1; k=rsa; p=" + "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA" * 12 + "IDAQAB"

@@ -12,9 +12,9 @@ from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
-from zonesync import rdata
 from zonesync.cli import cli
 from zonesync.mail import dkim
+from zonesync.zonefile import rdata
 
 ZONE = "example.com"
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zonesync.providers.jsonstream import InvalidJSON, Streamed, parse_object
+from zonesync.cloudflare.jsonstream import InvalidJSON, Streamed, parse_object
 
 values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
@@ -58,7 +58,7 @@ def test_a_number_cut_by_a_chunk_is_read_whole(number, at) -> None:
 def test_a_huge_string_is_read_in_few_passes(monkeypatch) -> None:
     """A 40 MB string in 64 KB chunks is parsed again only when the buffer doubled (a few times), not
     once per chunk (640 times), which made ijson's parser quadratic."""
-    from zonesync.providers import jsonstream
+    from zonesync.cloudflare import jsonstream
 
     attempts = 0
     real = jsonstream._DECODER.raw_decode
@@ -137,7 +137,7 @@ def test_whole_elements_in_one_step_change_nothing(result, indent, sizes, at, ed
 
 def _careful_outcome(data: bytes, sizes: list[int]) -> tuple:
     """The outcome with every element taken by the careful path (no run of elements, no one-step element)."""
-    from zonesync.providers import jsonstream
+    from zonesync.cloudflare import jsonstream
 
     never = type("Never", (), {"match": staticmethod(lambda text, pos: None)})
     with pytest.MonkeyPatch.context() as patch:
@@ -201,7 +201,7 @@ def test_runs_of_objects_read_the_same(records, sizes) -> None:
 def test_a_compact_listing_is_decoded_a_chunk_at_a_time(monkeypatch) -> None:
     """Cloudflare's compact listing in 64 KB chunks: each chunk's whole records are decoded in one call,
     and one element per chunk (the one a chunk boundary cut) takes the element-by-element path."""
-    from zonesync.providers import jsonstream
+    from zonesync.cloudflare import jsonstream
 
     singles = 0
     real = jsonstream._DECODER.raw_decode
@@ -227,7 +227,7 @@ def test_a_compact_listing_is_decoded_a_chunk_at_a_time(monkeypatch) -> None:
 def test_a_listing_without_runs_is_not_searched_again_and_again(monkeypatch) -> None:
     """Pretty-printed (no `},{`): the text searched for a run is not searched again before more arrives,
     so a chunk of many records costs one search, not one per record."""
-    from zonesync.providers import jsonstream
+    from zonesync.cloudflare import jsonstream
 
     searches = 0
     real = jsonstream._whole_elements

@@ -1,4 +1,4 @@
-"""The early reads (`zonesync.live_reads`): each request made once, in order, and the interpreter's thread
+"""The early reads (`zonesync.run.early_reads`): each request made once, in order, and the interpreter's thread
 switch interval lowered only while they are in flight."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import sys
 import threading
 from typing import NamedTuple
 
-from zonesync.live_reads import READ_SWITCH_INTERVAL, LiveReads
+from zonesync.run.early_reads import READ_SWITCH_INTERVAL, LiveReads
 
 
 class Zone(NamedTuple):

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from zonesync.errors import ZoneFileError
-from zonesync.loader import load_zone_file
+from zonesync.zonefile.load import load_zone_file
 
 BASE = """\
 zone: example.com
@@ -200,8 +200,8 @@ _LABEL = r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,18}[A-Za-z0-9_])?"
 def test_plain_names_agree_with_dnspython(name: str) -> None:
     import dns.name
 
-    from zonesync.loader import absolute_name
     from zonesync.model import Source
+    from zonesync.zonefile.load import absolute_name
 
     expected = (
         dns.name.from_text(name, dns.name.from_text("example.com")).to_text(omit_final_dot=True).lower()

@@ -13,10 +13,12 @@ import pytest
 from emu_records import lock_records
 
 from tests.test_pipeline_safety import ZONE, env_for, names, write_zone, zonesync
-from zonesync import orchestrate, planfile
+from zonesync.cloudflare.provider import CloudflareProvider
 from zonesync.emulator.server import Emulator
-from zonesync.providers.cloudflare import CloudflareProvider
-from zonesync.zonelock import LockRecord, lock_name
+from zonesync.plan import saved_plan
+from zonesync.plan.zone_lock import LockRecord, lock_name
+from zonesync.run import orchestrate
+from zonesync.zonefile import load
 
 KEY = "k" * 40
 
@@ -81,7 +83,7 @@ def test_a_reads_b_applies_a_writes_nothing(tmp_path: Path, lock_existed: bool, 
         a = side(tmp_path, "a", 12)
         provider = CloudflareProvider("test-token", base_url=emu.url, max_retries=0)
         try:
-            zones = orchestrate.plan_for_apply(provider, orchestrate.load_configs([a / f"zones/{ZONE}.yaml"]))
+            zones = orchestrate.plan_for_apply(provider, load.load_configs([a / f"zones/{ZONE}.yaml"]))
             code, out, err = apply_cli(emu, side(tmp_path, "b", 5), f"zones/{ZONE}.yaml")  # B, whole
             assert code == 0, out + err
             b_state = emu.records(ZONE)
@@ -107,7 +109,7 @@ def test_a_saved_plan_read_then_b_applies_is_refused(tmp_path: Path) -> None:
         env = env_for(emu.url, a / "home", ZONESYNC_PLAN_KEY=KEY)
         proc = zonesync("plan", "--out", "plan.json", f"zones/{ZONE}.yaml", env=env, cwd=a)
         assert proc.wait(timeout=60) == 0, proc.communicate()
-        saved = planfile.load(a / "plan.json", KEY)
+        saved = saved_plan.load(a / "plan.json", KEY)
         provider = CloudflareProvider("test-token", base_url=emu.url, max_retries=0)
         try:
             zones = orchestrate.saved_for_apply(provider, saved)  # A's read: still as planned

@@ -9,8 +9,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
-from zonesync.loader import load_zone_file
 from zonesync.mail import mail_records
+from zonesync.zonefile.load import load_zone_file
 
 HOSTS = "  mx: [{host: mx, priority: 10}]\n  hosts: {mx: {ipv4: [203.0.113.25]}}\n"
 
@@ -508,8 +508,8 @@ def test_mx_and_host_collisions(tmp_path):
 
 
 def test_dkim_unusable_live_record_blocks_generation(tmp_path):
-    from zonesync.loader import load_zone_file
     from zonesync.model import Record
+    from zonesync.zonefile.load import load_zone_file
 
     zones = tmp_path / "zones"
     zones.mkdir()

@@ -14,9 +14,9 @@ from clirun import run
 from dane_keys import cert_pem, new_key, pin_of, self_signed, write_pair
 
 from zonesync.errors import ZoneFileError
-from zonesync.loader import load_zone_file
 from zonesync.mail import mail_records
 from zonesync.mail.tlsa import Tlsa, file_spki, matches, spki_pin
+from zonesync.zonefile.load import load_zone_file
 
 PIN_A = "a" * 64
 PIN_B = "b" * 64

@@ -13,9 +13,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from dkim_oracle import signature_verifies
 
-from zonesync.loader import load_zone_file
 from zonesync.mail import dkim, keys, mail_records
 from zonesync.model import Record
+from zonesync.zonefile.load import load_zone_file
 
 NAME = "default._domainkey.example.com"
 

@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from dkim_oracle import signature_verifies
 from emu_records import user_records
 
-from zonesync import rdata
 from zonesync.mail import dkim
+from zonesync.zonefile import rdata
 
 ZONE = """
 zone: example.com

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from zonesync.errors import ZoneFileError
-from zonesync.loader import load_zone_file
 from zonesync.mail import mail_records, mail_spec
 from zonesync.mail.expand import DkimValue, expand
+from zonesync.zonefile.load import load_zone_file
 
 MADDY = """
 zone: example.com

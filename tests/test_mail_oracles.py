@@ -14,8 +14,8 @@ import checkdmarc.mta_sts as cd_sts  # noqa: E402
 import checkdmarc.smtp_tls_reporting as cd_tlsrpt  # noqa: E402
 import checkdmarc.spf as cd_spf  # noqa: E402
 
-from zonesync.loader import load_zone_file  # noqa: E402
 from zonesync.mail import mail_records, policy_for  # noqa: E402
+from zonesync.zonefile.load import load_zone_file  # noqa: E402
 
 BLOCKS = {
     "maddy": """

@@ -13,10 +13,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from emu_records import user_records
 
-from zonesync import rdata
-from zonesync.loader import load_zone_file
 from zonesync.mail import dkim, mail_records
 from zonesync.mail.expand import meaning
+from zonesync.zonefile import rdata
+from zonesync.zonefile.load import load_zone_file
 
 Z = "example.com"
 HOSTS = "  mx: [{host: mail, priority: 10}]\n  hosts: {mail: {ipv4: [203.0.113.25]}}\n"

@@ -6,9 +6,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zonesync.loader import load_zone_file
 from zonesync.mail import mail_records
 from zonesync.mail.recognise import recognise
+from zonesync.zonefile.load import load_zone_file
 
 ZONE = "example.com"
 

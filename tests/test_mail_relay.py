@@ -13,8 +13,8 @@ from click.testing import CliRunner
 
 from zonesync.cli import cli
 from zonesync.errors import ZoneFileError
-from zonesync.loader import load_zone_file
 from zonesync.mail import mail_records, mail_spec
+from zonesync.zonefile.load import load_zone_file
 
 GOLDEN = Path(__file__).parent / "golden" / "relay"
 PROVIDERS = sorted(p.stem for p in GOLDEN.glob("*.json"))

@@ -11,12 +11,12 @@ import textwrap
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zonesync.loader import load_zone_file
 from zonesync.mail import mail_records
-from zonesync.mail.api import mail_records as full_mail_records
+from zonesync.mail.check_scope import outside_mail
+from zonesync.mail.records import mail_records as full_mail_records
 from zonesync.mail.result import MailResult
-from zonesync.mail.scope import outside_mail
 from zonesync.model import Record
+from zonesync.zonefile.load import load_zone_file
 
 ZONE = "example.com"
 BASE = load_zone_file("zones/example.com.yaml", f"zone: {ZONE}\nrecords: {{}}\n")
@@ -91,8 +91,8 @@ def test_a_zone_without_mail_loads_no_mail_checks(tmp_path) -> None:
     )
     code = (
         "import sys\n"
-        "from zonesync.loader import load_zone_file\n"
-        "from zonesync.orchestrate import build_desired\n"
+        "from zonesync.zonefile.load import load_zone_file\n"
+        "from zonesync.run.orchestrate import build_desired\n"
         "d = build_desired(load_zone_file('zones/example.com.yaml'), None)\n"
         "assert len(d.records) == 3 and not d.warnings\n"
         "print(sorted(m for m in sys.modules if m.startswith(('zonesync.mail.', 'cryptography', 'dns'))))\n"

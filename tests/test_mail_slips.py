@@ -15,8 +15,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from emu_records import user_records
 
-from zonesync import rdata
 from zonesync.mail import dkim
+from zonesync.zonefile import rdata
 
 DKIM_NAME = "default._domainkey.example.com"
 

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from zonesync.errors import InvalidZoneError, ZoneFileError
-from zonesync.loader import load_zone_file
 from zonesync.mail import mail_records
 from zonesync.mail.mta_sts import policy_id, policy_text
 from zonesync.mail.mta_sts_worker import (
@@ -17,7 +16,8 @@ from zonesync.mail.mta_sts_worker import (
     served_policy_id,
     worker_script,
 )
-from zonesync.orchestrate import build_desired
+from zonesync.plan.desired import build_desired
+from zonesync.zonefile.load import load_zone_file
 
 GOLDEN = Path(__file__).parent / "golden" / "mta-sts-example-com.mjs"
 POLICY = policy_text("enforce", ["mx.example.com"], 604800)

@@ -1,4 +1,4 @@
-"""Cloudflare's name rules (zonesync/names.py): refused by `validate`, so no batch fails on a name (9007)."""
+"""Cloudflare's name rules (zonesync/zonefile/names.py): refused by `validate`, so no batch fails on a name (9007)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from zonesync import names
 from zonesync.cli import cli
 from zonesync.emulator import errors as emulator_errors
 from zonesync.emulator.validation import build
 from zonesync.errors import ZoneFileError
-from zonesync.loader import absolute_name
 from zonesync.model import Source
+from zonesync.zonefile import names
+from zonesync.zonefile.load import absolute_name
 
 ODD_NAMES = [
     "**", "*x", "x*", "*_x", "@.sub", "my host", "a/b", "-a", "a-", "_a-", "~", "#x", "a;b", "a:b",
@@ -164,7 +164,7 @@ def test_a_zone_read_from_its_file_name_loads_no_dnspython() -> None:
     from tests.clirun import python
 
     result = python(
-        "import sys; from zonesync.zonefiles import zone_of_path;"
+        "import sys; from zonesync.zonefile.locate import zone_of_path;"
         "print(zone_of_path('zones/Example.COM.yaml'), 'dns.name' in sys.modules)"
     )
     assert result.returncode == 0, result.stderr

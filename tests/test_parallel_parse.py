@@ -1,4 +1,4 @@
-"""Large zone files parsed in a forked child (`zonesync.parallel_parse`): the same configs, the same errors,
+"""Large zone files parsed in a forked child (`zonesync.run.parse_process`): the same configs, the same errors,
 the same plans as a parse in the process itself, and a parse in the process when the child fails.
 
 The fork is exercised where it happens for users: the real CLI in a process of its own (a single-threaded
@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 from clirun import python
 
-from zonesync import parallel_parse
 from zonesync.emulator.server import Emulator
 from zonesync.errors import InvalidZoneError, ZoneFileError
-from zonesync.loader import load_zone_file
 from zonesync.model import Diagnostic, Source
+from zonesync.run import parse_process
+from zonesync.zonefile.load import load_zone_file
 
 STARTED = "test: parse process started"
 AGAIN = "test: parsed again in process"
@@ -30,9 +30,9 @@ AGAIN = "test: parsed again in process"
 # a child that dies without an answer (crash). The parent says when it parses after a fork.
 RUNNER = f"""
 import os, sys
-import zonesync.orchestrate as orchestrate
-import zonesync.parallel_parse as pp
-mode, real_fork, real_load = os.environ["PARSE_MODE"], os.fork, orchestrate.load_configs
+import zonesync.zonefile.load as zone_load
+import zonesync.run.parse_process as pp
+mode, real_fork, real_load = os.environ["PARSE_MODE"], os.fork, zone_load.load_configs
 def again(paths):
     sys.stderr.write({AGAIN!r} + "\\n")
     return real_load(paths)
@@ -40,7 +40,7 @@ def watched():
     pid = real_fork()
     if pid:
         sys.stderr.write({STARTED!r} + "\\n")
-        orchestrate.load_configs = again
+        zone_load.load_configs = again
     return pid
 def refused():
     raise OSError("fork refused")
@@ -78,7 +78,7 @@ def big_zone(records: int = 2500, bad_at: int | None = None) -> str:
 
 
 def test_the_default_big_zone_is_large_enough_to_fork() -> None:
-    assert len(big_zone().encode()) >= parallel_parse.PARALLEL_BYTES
+    assert len(big_zone().encode()) >= parse_process.PARALLEL_BYTES
 
 
 @pytest.fixture
@@ -167,18 +167,18 @@ except ChildProcessError:
 def test_small_files_and_threaded_processes_parse_in_process(project: Path) -> None:
     small = project / "zones" / "small.example.yaml"
     small.write_text("zone: small.example\nrecords:\n  www: {type: A, value: 192.0.2.1}\n")
-    assert parallel_parse.start([small]) is None
+    assert parse_process.start([small]) is None
     big = project / "zones" / "example.com.yaml"
     big.write_text(big_zone())
     stop = threading.Event()
     other = threading.Thread(target=stop.wait)
     other.start()
     try:
-        assert parallel_parse.start([big]) is None  # never forks a process running other threads
+        assert parse_process.start([big]) is None  # never forks a process running other threads
     finally:
         stop.set()
         other.join()
-    assert parallel_parse.start([project / "zones" / "missing.yaml"]) is None  # the parse reports it
+    assert parse_process.start([project / "zones" / "missing.yaml"]) is None  # the parse reports it
 
 
 def test_configs_travel_whole(project: Path) -> None:
@@ -189,11 +189,9 @@ def test_configs_travel_whole(project: Path) -> None:
         + "ignore:\n  - {name: _acme-challenge, type: TXT}\n"
     )
     config = load_zone_file(path)
-    [back] = parallel_parse.decode(parallel_parse.encode([config]))
+    [back] = parse_process.decode(parse_process.encode([config]))
     assert back == config
-    assert [parallel_parse._flat(r) for r in back.records] == [
-        parallel_parse._flat(r) for r in config.records
-    ]
+    assert [parse_process._flat(r) for r in back.records] == [parse_process._flat(r) for r in config.records]
     assert back.mail is not None and config.mail is not None
     assert back.mail.line_of("mx") == config.mail.line_of("mx") > 0
 
@@ -207,7 +205,7 @@ def test_configs_travel_whole(project: Path) -> None:
 )
 def test_the_childs_error_is_raised_as_itself(error: Exception) -> None:
     with pytest.raises(type(error)) as raised:
-        parallel_parse.decode(pickle.dumps(("error", error)))
+        parse_process.decode(pickle.dumps(("error", error)))
     assert str(raised.value) == str(error)
     assert raised.value.__dict__ == error.__dict__
 
@@ -217,4 +215,4 @@ def test_the_childs_error_is_raised_as_itself(error: Exception) -> None:
 )
 def test_an_answer_cut_short_or_unknown_is_no_answer(data: bytes) -> None:
     with pytest.raises(ValueError):
-        parallel_parse.decode(data)
+        parse_process.decode(data)

@@ -13,7 +13,7 @@ from pathlib import Path
 from emu_records import lock_records, user_records
 
 from zonesync.emulator.server import Emulator
-from zonesync.zonelock import LockRecord
+from zonesync.plan.zone_lock import LockRecord
 
 ZONE = "example.com"
 

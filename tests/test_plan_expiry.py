@@ -13,14 +13,14 @@ import pytest
 from clirun import run
 from emu_records import user_records
 
-from zonesync import planexpiry, planfile
 from zonesync.errors import StalePlanError
-from zonesync.plan import Plan
-from zonesync.render import json as json_render
+from zonesync.plan import document as json_render
+from zonesync.plan import expiry, saved_plan
+from zonesync.plan.model import Plan
 
 ZONE = "example.com"
 KEY = "k" * 40
-SCHEMA = json.loads((Path(planfile.__file__).parent / "schemas" / "plan.schema.json").read_text())
+SCHEMA = json.loads((Path(saved_plan.__file__).parent.parent / "schemas" / "plan.schema.json").read_text())
 T0 = 1_800_000_000.0  # 2027-01-15 08:00:00 UTC
 
 
@@ -41,28 +41,28 @@ def empty_doc() -> dict:
     ("text", "seconds"), [("72h", 259200), ("30m", 1800), ("3d", 259200), ("90s", 90), ("3600", 3600)]
 )
 def test_durations(text: str, seconds: int) -> None:
-    assert planexpiry.parse_duration(text) == seconds
+    assert expiry.parse_duration(text) == seconds
 
 
 @pytest.mark.parametrize("text", ["", "72", "h", "-1h", "1.5h", "72 hours", "0s", "91d", "1w", "1h\x1b[2J"])
 def test_bad_durations_are_one_clear_error(text: str) -> None:
     if text == "72":  # a bare number is seconds: valid
-        assert planexpiry.parse_duration(text) == 72
+        assert expiry.parse_duration(text) == 72
         return
-    with pytest.raises(planexpiry.BadDurationError) as exc:
-        planexpiry.parse_duration(text, "--expires-in")
+    with pytest.raises(expiry.BadDurationError) as exc:
+        expiry.parse_duration(text, "--expires-in")
     assert str(exc.value).startswith("--expires-in: ") and "\n" not in str(exc.value)
     assert "\x1b" not in str(exc.value)
 
 
 def test_stamp_and_check_with_an_injected_clock() -> None:
-    doc = planfile.seal(empty_doc(), KEY, now=T0, ttl=3600)
+    doc = saved_plan.seal(empty_doc(), KEY, now=T0, ttl=3600)
     assert (doc["created"], doc["expires"]) == ("2027-01-15T08:00:00Z", "2027-01-15T09:00:00Z")
     jsonschema.validate(doc, SCHEMA)
-    planfile.parse(doc, "p.json", KEY, now=T0)
-    planfile.parse(doc, "p.json", KEY, now=T0 + 3599)
+    saved_plan.parse(doc, "p.json", KEY, now=T0)
+    saved_plan.parse(doc, "p.json", KEY, now=T0 + 3599)
     with pytest.raises(StalePlanError) as exc:
-        planfile.parse(doc, "p.json", KEY, now=T0 + 3600)
+        saved_plan.parse(doc, "p.json", KEY, now=T0 + 3600)
     assert str(exc.value) == (
         "p.json: the plan expired at 2027-01-15 09:00:00 UTC (made 2027-01-15 08:00:00 UTC): run "
         "`zonesync plan --out` again and review the new plan"
@@ -71,27 +71,27 @@ def test_stamp_and_check_with_an_injected_clock() -> None:
 
 
 def test_default_lifetime_is_72_hours() -> None:
-    doc = planfile.seal(empty_doc(), now=T0)
-    assert planexpiry.read_time(doc["expires"]) - planexpiry.read_time(doc["created"]) == 72 * 3600
-    planfile.parse(doc, "p.json", now=T0 + 72 * 3600 - 1)
+    doc = saved_plan.seal(empty_doc(), now=T0)
+    assert expiry.read_time(doc["expires"]) - expiry.read_time(doc["created"]) == 72 * 3600
+    saved_plan.parse(doc, "p.json", now=T0 + 72 * 3600 - 1)
     with pytest.raises(StalePlanError, match="expired at 2027-01-18 08:00:00 UTC"):
-        planfile.parse(doc, "p.json", now=T0 + 72 * 3600)
+        saved_plan.parse(doc, "p.json", now=T0 + 72 * 3600)
 
 
 def test_resealing_keeps_the_expiry() -> None:
-    doc = planfile.seal(empty_doc(), now=T0, ttl=60)
-    again = planfile.seal(doc, now=T0 + 10_000)
+    doc = saved_plan.seal(empty_doc(), now=T0, ttl=60)
+    again = saved_plan.seal(doc, now=T0 + 10_000)
     assert (again["created"], again["expires"]) == (doc["created"], doc["expires"])
 
 
 def test_made_in_the_future_beyond_the_skew_is_refused() -> None:
-    doc = planfile.seal(empty_doc(), now=T0 + planexpiry.SKEW, ttl=3600)
-    planfile.parse(doc, "p.json", now=T0)  # within the skew
-    doc = planfile.seal(empty_doc(), now=T0 + planexpiry.SKEW + 1, ttl=3600)
+    doc = saved_plan.seal(empty_doc(), now=T0 + expiry.SKEW, ttl=3600)
+    saved_plan.parse(doc, "p.json", now=T0)  # within the skew
+    doc = saved_plan.seal(empty_doc(), now=T0 + expiry.SKEW + 1, ttl=3600)
     with pytest.raises(
         StalePlanError, match=r"later than this machine's clock .* check both machines' clocks"
     ):
-        planfile.parse(doc, "p.json", now=T0)
+        saved_plan.parse(doc, "p.json", now=T0)
 
 
 @pytest.mark.parametrize(
@@ -105,19 +105,19 @@ def test_made_in_the_future_beyond_the_skew_is_refused() -> None:
     ],
 )
 def test_missing_or_malformed_times_are_refused(edit) -> None:
-    doc = planfile.seal(empty_doc(), now=T0)
+    doc = saved_plan.seal(empty_doc(), now=T0)
     body = {k: v for k, v in doc.items() if k != "digest"}
     edit(body)
-    resealed = {**body, "digest": planfile.digest(body)}  # a digest that matches: only the times are wrong
+    resealed = {**body, "digest": saved_plan.digest(body)}  # a digest that matches: only the times are wrong
     with pytest.raises(StalePlanError, match="no valid creation and expiry time"):
-        planfile.parse(resealed, "p.json", now=T0)
+        saved_plan.parse(resealed, "p.json", now=T0)
 
 
 def test_an_extended_expiry_breaks_the_signature() -> None:
-    doc = planfile.seal(empty_doc(), KEY, now=T0, ttl=60)
+    doc = saved_plan.seal(empty_doc(), KEY, now=T0, ttl=60)
     doc["expires"] = "2099-01-01T00:00:00Z"
     with pytest.raises(StalePlanError, match="altered after it was written"):
-        planfile.parse(doc, "p.json", KEY, now=T0 + 120)
+        saved_plan.parse(doc, "p.json", KEY, now=T0 + 120)
 
 
 # -- through the CLI ----------------------------------------------------------------------------------------
@@ -132,16 +132,16 @@ def write_zone(body: str) -> Path:
 def test_expires_in_flag_and_environment(emulator, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write_zone("records:\n  www: {type: A, value: 192.0.2.1}\n")
     assert run("plan", "--out", "a.json", "--expires-in", "30m").exit_code == 0
-    monkeypatch.setenv(planexpiry.TTL_ENV, "2d")
+    monkeypatch.setenv(expiry.TTL_ENV, "2d")
     result = run("plan", "--out", "b.json")
     assert result.exit_code == 0 and "before " in result.output
     for name, seconds in (("a.json", 1800), ("b.json", 2 * 86400)):
         doc = json.loads(Path(name).read_text())
         jsonschema.validate(doc, SCHEMA)
-        assert planexpiry.read_time(doc["expires"]) - planexpiry.read_time(doc["created"]) == seconds
+        assert expiry.read_time(doc["expires"]) - expiry.read_time(doc["created"]) == seconds
     printed = json.loads(run("plan", "--format", "json", "--expires-in", "5m").stdout)
-    assert planexpiry.read_time(printed["expires"]) - planexpiry.read_time(printed["created"]) == 300
-    monkeypatch.setenv(planexpiry.TTL_ENV, "soon")
+    assert expiry.read_time(printed["expires"]) - expiry.read_time(printed["created"]) == 300
+    monkeypatch.setenv(expiry.TTL_ENV, "soon")
     result = run("plan", "--out", "c.json")
     assert result.exit_code == 1 and "ZONESYNC_PLAN_TTL" in result.output and "'soon'" in result.output
     assert not Path("c.json").exists()
@@ -154,8 +154,8 @@ def test_an_old_signed_plan_replayed_after_the_zone_came_back_is_refused_once_ex
     back in the very state the plan was made against and the staleness check alone would let it apply."""
     emulator.add_record(ZONE, {"type": "A", "name": f"www.{ZONE}", "content": "192.0.2.1", "ttl": 300})
     write_zone("ttl: 300\nrecords:\n  www: {type: A, value: 192.0.2.1}\n  new: {type: A, value: 192.0.2.2}\n")
-    monkeypatch.setenv(planfile.KEY_ENV, KEY)
-    monkeypatch.setattr(planexpiry, "clock", lambda: T0)
+    monkeypatch.setenv(saved_plan.KEY_ENV, KEY)
+    monkeypatch.setattr(expiry, "clock", lambda: T0)
     assert run("plan", "--out", "plan.json", "--expires-in", "72h").exit_code == 0
 
     def take_new_back() -> None:
@@ -169,17 +169,17 @@ def test_an_old_signed_plan_replayed_after_the_zone_came_back_is_refused_once_ex
     def user_names() -> set[str]:
         return {r["name"] for r in user_records(emulator, ZONE)}
 
-    monkeypatch.setattr(planexpiry, "clock", lambda: T0 + 3600)
+    monkeypatch.setattr(expiry, "clock", lambda: T0 + 3600)
     result = run("apply", "--yes", "plan.json")
     assert result.exit_code == 0, result.output
     take_new_back()
     # before its expiry the zone's return lets the same plan apply again: that is what expiry bounds
-    monkeypatch.setattr(planexpiry, "clock", lambda: T0 + 71 * 3600)
+    monkeypatch.setattr(expiry, "clock", lambda: T0 + 71 * 3600)
     result = run("apply", "--yes", "plan.json")
     assert result.exit_code == 0, result.output
     take_new_back()
     before = emulator.records(ZONE)
-    monkeypatch.setattr(planexpiry, "clock", lambda: T0 + 72 * 3600)
+    monkeypatch.setattr(expiry, "clock", lambda: T0 + 72 * 3600)
     result = run("apply", "--yes", "plan.json")
     assert result.exit_code == 3, result.output
     assert "plan.json: the plan expired at 2027-01-18 08:00:00 UTC" in result.output

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from zonesync.errors import InvalidZoneError
-from zonesync.loader import load_zone_file
-from zonesync.orchestrate import plan_zone
+from zonesync.run.orchestrate import plan_zone
+from zonesync.zonefile.load import load_zone_file
 
 
 class ListingNotRead(Exception):

@@ -13,12 +13,12 @@ from click.testing import CliRunner
 from clirun import run
 from emu_records import user_records
 
-from zonesync import planfile
 from zonesync.cli import cli
 from zonesync.errors import StalePlanError
+from zonesync.plan import saved_plan
 
 ZONE = "example.com"
-SCHEMA = json.loads((Path(planfile.__file__).parent / "schemas" / "plan.schema.json").read_text())
+SCHEMA = json.loads((Path(saved_plan.__file__).parent.parent / "schemas" / "plan.schema.json").read_text())
 
 BASIC = """\
 ttl: 3600
@@ -232,17 +232,17 @@ def test_truncated_or_foreign_files(workdir: Path) -> None:
 
 def test_hmac_key(emulator, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write_zone(BASIC)
-    monkeypatch.setenv(planfile.KEY_ENV, "s3cret-key-" + "0" * 32)
+    monkeypatch.setenv(saved_plan.KEY_ENV, "s3cret-key-" + "0" * 32)
     assert run("plan", "--out", "signed.json").exit_code == 0
     text = Path("signed.json").read_text()
     assert '"digest": "hmac-sha256:' in text and "s3cret-key-" + "0" * 32 not in text
-    monkeypatch.delenv(planfile.KEY_ENV)
+    monkeypatch.delenv(saved_plan.KEY_ENV)
     assert run("plan", "--out", "unsigned.json").exit_code == 0
     result = run("apply", "--yes", "signed.json")
     assert result.exit_code == 3 and "set ZONESYNC_PLAN_KEY" in result.output
-    monkeypatch.setenv(planfile.KEY_ENV, "another-key-" + "0" * 32)
+    monkeypatch.setenv(saved_plan.KEY_ENV, "another-key-" + "0" * 32)
     assert run("apply", "--yes", "signed.json").exit_code == 3
-    monkeypatch.setenv(planfile.KEY_ENV, "s3cret-key-" + "0" * 32)
+    monkeypatch.setenv(saved_plan.KEY_ENV, "s3cret-key-" + "0" * 32)
     result = run("apply", "--yes", "unsigned.json")
     assert result.exit_code == 3 and "refusing an unsigned plan" in result.output
     assert user_records(emulator, ZONE) == []
@@ -254,12 +254,12 @@ def test_hmac_key(emulator, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> N
 def test_digest_is_over_canonical_json() -> None:
     body = {"b": [1, "ü"], "a": {"y": None, "x": True}}
     same = {"a": {"x": True, "y": None}, "b": [1, "ü"]}
-    assert planfile.seal(body)["digest"] == planfile.seal(same)["digest"]
-    sealed = planfile.seal(body)
-    planfile.verify(sealed, "p.json")
+    assert saved_plan.seal(body)["digest"] == saved_plan.seal(same)["digest"]
+    sealed = saved_plan.seal(body)
+    saved_plan.verify(sealed, "p.json")
     with pytest.raises(StalePlanError):
-        planfile.verify({**sealed, "b": [2, "ü"]}, "p.json")
-    assert planfile.seal(body, key="k" * 32)["digest"].startswith("hmac-sha256:")
+        saved_plan.verify({**sealed, "b": [2, "ü"]}, "p.json")
+    assert saved_plan.seal(body, key="k" * 32)["digest"].startswith("hmac-sha256:")
 
 
 # -- unsafe -----------------------------------------------------------------------------------------------
@@ -348,8 +348,8 @@ def test_unknown_zone_is_a_clear_error(emulator, workdir: Path) -> None:
 
 def test_document_round_trips_every_field() -> None:
     from zonesync.model import Record, Source
-    from zonesync.plan import Change, Plan, SkippedRecord, ZonePlan
-    from zonesync.render import json as json_render
+    from zonesync.plan import document as json_render
+    from zonesync.plan.model import Change, Plan, SkippedRecord, ZonePlan
 
     src = Source("zones/example.com.yaml", 7, "records.www.value", "mail:spf")
     old = Record("www.example.com", "TXT", 'a "quoted" ü\\x', 300, None, "c", ("a:b",), id="r1")
@@ -360,9 +360,9 @@ def test_document_round_trips_every_field() -> None:
         (Change("update", old, new), Change("create", after=cname), Change("delete", before=old)),
         12, "sha256:" + "1" * 64, (SkippedRecord("ro.example.com", "A", "192.0.2.1", "read only"),), 2,
     )  # fmt: skip
-    doc = planfile.seal(json_render.document(Plan((zp,))))
+    doc = saved_plan.seal(json_render.document(Plan((zp,))))
     jsonschema.validate(doc, SCHEMA)
-    saved = planfile.parse(json.loads(json_render.dumps(doc)), "p.json")
+    saved = saved_plan.parse(json.loads(json_render.dumps(doc)), "p.json")
     [z] = saved.zones
     assert z.plan.changes == zp.changes
     for got, want in zip(z.plan.changes, zp.changes, strict=True):

@@ -1,4 +1,4 @@
-"""A saved plan's content is checked as strictly as a zone file (zonesync/planfile_check.py), issue 21
+"""A saved plan's content is checked as strictly as a zone file (zonesync/plan/saved_plan_check.py), issue 21
 item 16: a plan whose signature is valid but whose content is malformed (re-sealed with the key after an
 edit, the way zonesync seals) is one clear error naming the field as a JSON path, exit 1, never an
 `internal error`, and nothing is written; a planned name outside the zone is refused, not applied as a
@@ -15,8 +15,8 @@ import pytest
 from clirun import run
 from emu_records import user_records
 
-from zonesync import planfile
 from zonesync.emulator.server import Emulator
+from zonesync.plan import saved_plan
 
 ZONE = "example.com"
 KEY = "k" * 40  # the signing key of the plan and the apply job
@@ -136,7 +136,7 @@ def test_a_malformed_plan_sealed_with_the_key_is_one_clear_error_and_no_write(
     before = sorted((r["name"], r["content"], r["ttl"]) for r in emulator.records(ZONE))
     where = f"$.zones[0].changes[{index_of(saved, action)}]" if action else ""
     edit(saved)
-    Path("plan.json").write_text(json.dumps(planfile.seal(saved, key=KEY)))  # sealed as zonesync seals
+    Path("plan.json").write_text(json.dumps(saved_plan.seal(saved, key=KEY)))  # sealed as zonesync seals
     emulator.reset_stats()
     result = run("apply", "plan.json", "--yes")
     assert result.exit_code == 1, result.output

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from zonesync.emulator.server import Emulator
-from zonesync.progress import Progress, duration, format_line
+from zonesync.run.progress import Progress, duration, format_line
 
 
 def test_format_line() -> None:

@@ -1,4 +1,4 @@
-"""The client-side rate limiter (zonesync.ratelimit), alone and shared by 50 zones against the emulator."""
+"""The client-side rate limiter (zonesync.cloudflare.ratelimit), alone and shared by 50 zones against the emulator."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 from emu_records import user_records
 
-from zonesync import ratelimit
-from zonesync import ratelimit as ratelimit_module
 from zonesync.cli import cli
+from zonesync.cloudflare import ratelimit
+from zonesync.cloudflare import ratelimit as ratelimit_module
 from zonesync.emulator.server import Emulator
 
 

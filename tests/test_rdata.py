@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from zonesync import rdata
+from zonesync.zonefile import rdata
 
 
 @pytest.mark.parametrize(

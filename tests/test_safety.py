@@ -1,14 +1,14 @@
-"""Safety thresholds (zonesync.safety): pure checks on a plan, octoDNS-like defaults, max_changes."""
+"""Safety thresholds (zonesync.plan.safety): pure checks on a plan, octoDNS-like defaults, max_changes."""
 
 from __future__ import annotations
 
 import pytest
 
-from zonesync import safety
 from zonesync.errors import UnsafePlanError, ZoneFileError
-from zonesync.loader import load_zone_file
 from zonesync.model import Record
-from zonesync.plan import Change, SkippedRecord, ZonePlan
+from zonesync.plan import safety
+from zonesync.plan.model import Change, SkippedRecord, ZonePlan
+from zonesync.zonefile.load import load_zone_file
 
 ZONE = "example.com"
 

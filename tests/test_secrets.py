@@ -13,9 +13,9 @@ import yaml
 from click.testing import CliRunner, Result
 from emu_records import user_records
 
-from zonesync import planfile
 from zonesync.cli import cli
-from zonesync.tokens import check_token, scrub
+from zonesync.cloudflare.tokens import check_token, scrub
+from zonesync.plan import saved_plan
 
 ROOT = Path(__file__).resolve().parent.parent
 ZONE = "example.com"
@@ -27,7 +27,7 @@ ZONE_FILE = (
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
-    for name in (planfile.KEY_ENV, planfile.REQUIRE_SIGNED_ENV, "ZONESYNC_DEBUG"):
+    for name in (saved_plan.KEY_ENV, saved_plan.REQUIRE_SIGNED_ENV, "ZONESYNC_DEBUG"):
         monkeypatch.delenv(name, raising=False)
     (tmp_path / "zones").mkdir()
     (tmp_path / "zones" / "example.com.yaml").write_text(ZONE_FILE)
@@ -85,7 +85,7 @@ def test_header_values_never_reach_output_even_past_the_check(
     reaches the user is scrubbed all the same (defence in depth for every other secret-bearing error)."""
     token = "tok-abcdef0123\nsecret-tail-456"
     monkeypatch.setenv("CLOUDFLARE_API_TOKEN", token)
-    monkeypatch.setattr("zonesync.accounts.check_token", lambda value, env: value)
+    monkeypatch.setattr("zonesync.cloudflare.accounts.check_token", lambda value, env: value)
     result = run("-v", "plan")
     assert result.exit_code == 1
     text = output(result)
@@ -98,7 +98,7 @@ def test_exception_text_with_a_header_is_scrubbed(
 ) -> None:
     """Any error (an API error, an internal one, a log line) that quotes an Authorization header or the
     token is printed without it."""
-    from zonesync.providers.cloudflare import CloudflareProvider
+    from zonesync.cloudflare.provider import CloudflareProvider
 
     def leak(self, *args, **kwargs):
         logging.getLogger("zonesync").warning("sent {'Authorization': 'Bearer test-token'} to the API")
@@ -159,7 +159,7 @@ def test_a_short_plan_key_is_refused(
     emulator, workdir: Path, monkeypatch: pytest.MonkeyPatch, key: str
 ) -> None:
     """A key shorter than 32 bytes can be guessed; the message says how to make a good one, never the key."""
-    monkeypatch.setenv(planfile.KEY_ENV, key)
+    monkeypatch.setenv(saved_plan.KEY_ENV, key)
     for args in (["plan", "--out", "plan.json"], ["plan", "--format", "json"]):
         result = run(*args)
         assert result.exit_code == 1, output(result)
@@ -168,17 +168,17 @@ def test_a_short_plan_key_is_refused(
         assert "secrets.token_hex(32)" in text and "openssl rand -hex 32" in text
         assert "Traceback" not in text
     assert not Path("plan.json").exists()
-    monkeypatch.setenv(planfile.KEY_ENV, "x" * 32)
+    monkeypatch.setenv(saved_plan.KEY_ENV, "x" * 32)
     assert run("plan", "--out", "plan.json").exit_code == 0
 
 
 def test_an_empty_plan_key_is_an_error(emulator, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """GitHub Actions passes "" for a secret the workflow cannot see; it used to turn signing off."""
-    monkeypatch.setenv(planfile.KEY_ENV, "")
+    monkeypatch.setenv(saved_plan.KEY_ENV, "")
     result = run("plan", "--out", "plan.json")
     assert result.exit_code == 1 and "ZONESYNC_PLAN_KEY is set but empty" in output(result)
     assert not Path("plan.json").exists()
-    monkeypatch.setenv(planfile.KEY_ENV, "  ")
+    monkeypatch.setenv(saved_plan.KEY_ENV, "  ")
     assert run("plan", "--format", "json").exit_code == 1
 
 
@@ -186,14 +186,14 @@ def test_a_tampered_plan_does_not_apply_under_an_empty_key(
     emulator, workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The attack: edit a signed plan, recompute a plain digest, and hope the key reaches apply empty."""
-    monkeypatch.setenv(planfile.KEY_ENV, "the-real-key-" + "0" * 32)
+    monkeypatch.setenv(saved_plan.KEY_ENV, "the-real-key-" + "0" * 32)
     assert run("plan", "--out", "plan.json").exit_code == 0
     doc = json.loads(Path("plan.json").read_text())
     doc["zones"][0]["changes"][0]["after"]["content"] = "203.0.113.66"
     body = {k: v for k, v in doc.items() if k != "digest"}
-    doc["digest"] = "sha256:" + hashlib.sha256(planfile.canonical(body)).hexdigest()
+    doc["digest"] = "sha256:" + hashlib.sha256(saved_plan.canonical(body)).hexdigest()
     Path("plan.json").write_text(json.dumps(doc))
-    monkeypatch.setenv(planfile.KEY_ENV, "")
+    monkeypatch.setenv(saved_plan.KEY_ENV, "")
     result = run("apply", "--yes", "plan.json")
     assert result.exit_code == 1 and "ZONESYNC_PLAN_KEY is set but empty" in output(result)
     assert user_records(emulator, ZONE) == []
@@ -211,13 +211,13 @@ def test_require_signed_refuses_an_unsigned_plan(
     if how == "flag":
         args.insert(1, "--require-signed")
     else:
-        monkeypatch.setenv(planfile.REQUIRE_SIGNED_ENV, "1")
+        monkeypatch.setenv(saved_plan.REQUIRE_SIGNED_ENV, "1")
     result = run(*args)
     assert result.exit_code == 3, output(result)
     assert "the plan is not signed, and unsigned plans are refused here" in output(result)
     assert user_records(emulator, ZONE) == []
 
-    monkeypatch.setenv(planfile.KEY_ENV, "k-123456" * 4)
+    monkeypatch.setenv(saved_plan.KEY_ENV, "k-123456" * 4)
     assert run("plan", "--out", "signed.json").exit_code == 0
     result = run(*[a if a != "plan.json" else "signed.json" for a in args])
     assert result.exit_code == 0, output(result)
@@ -228,21 +228,21 @@ def test_require_signed_off_by_default_and_with_0(
     emulator, workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert run("plan", "--out", "plan.json").exit_code == 0
-    monkeypatch.setenv(planfile.REQUIRE_SIGNED_ENV, "0")
+    monkeypatch.setenv(saved_plan.REQUIRE_SIGNED_ENV, "0")
     assert run("apply", "--yes", "plan.json").exit_code == 0
 
 
 def test_the_ci_recipes_require_signed_plans() -> None:
     github = yaml.safe_load((ROOT / "docs" / "ci" / "github-actions.yml").read_text())
-    assert github["jobs"]["apply"]["env"][planfile.REQUIRE_SIGNED_ENV] == "1"
+    assert github["jobs"]["apply"]["env"][saved_plan.REQUIRE_SIGNED_ENV] == "1"
     gitlab = yaml.safe_load((ROOT / "docs" / "ci" / "gitlab-ci.yml").read_text())
-    assert gitlab["dns-apply"]["variables"][planfile.REQUIRE_SIGNED_ENV] == "1"
+    assert gitlab["dns-apply"]["variables"][saved_plan.REQUIRE_SIGNED_ENV] == "1"
 
 
 def test_every_accounts_token_is_checked_and_scrubbed() -> None:
     """With an accounts file (zonesync.yaml) each account has its own token variable."""
-    from zonesync import accounts
-    from zonesync.tokens import TokenError
+    from zonesync.cloudflare import accounts
+    from zonesync.cloudflare.tokens import TokenError
 
     shop = accounts.Account("a" * 32, "CF_TOKEN_SHOP", ("*.example",), accounts.DEFAULT_ACCOUNT.source)
     with pytest.raises(TokenError) as exc:

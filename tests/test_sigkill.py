@@ -18,12 +18,12 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from zonesync.cli import cli
-from zonesync.differ import diff
+from zonesync.cloudflare.provider import CloudflareProvider
 from zonesync.emulator.server import Emulator
-from zonesync.loader import load_zone_file
 from zonesync.model import Record
-from zonesync.plan import ACTION_ORDER, Change
-from zonesync.providers.cloudflare import CloudflareProvider
+from zonesync.plan.differ import diff
+from zonesync.plan.model import ACTION_ORDER, Change
+from zonesync.zonefile.load import load_zone_file
 
 ZONE = "example.com"
 BATCH = 3

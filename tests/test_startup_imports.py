@@ -25,23 +25,23 @@ records:
 """
 
 NOT_FOR_A_PLAIN_PLAN = (
-    "zonesync.mail.api",
+    "zonesync.mail.records",
     "zonesync.mail.checks",
     "zonesync.mail.spec",
     "zonesync.mail.expand",
     "zonesync.mail.keys",
     "zonesync.mail.dkim",
     "cryptography",
-    "zonesync.workers",
-    "zonesync.providers.cloudflare_workers",
+    "zonesync.plan.worker",
+    "zonesync.cloudflare.workers_api",
     "zonesync.verify",
-    "zonesync.planfile",
-    "zonesync.render.json",
+    "zonesync.plan.saved_plan",
+    "zonesync.plan.document",
     "zonesync.render.markdown",
-    "zonesync.safety",
-    "zonesync.providers.batch_outcome",
-    "zonesync.changed",
-    "zonesync.importer",
+    "zonesync.plan.safety",
+    "zonesync.cloudflare.batch_outcome",
+    "zonesync.run.changed_files",
+    "zonesync.run.import_zone",
     "zonesync.emulator",
     "zonesync.cli.mail",
     "zonesync.cli.verify",
@@ -78,7 +78,7 @@ def test_plan_of_a_plain_zone_imports_only_what_it_uses(emulator, tmp_path: Path
     assert applied.exit_code == 0, applied.output
     code, loaded = modules_after(["plan", "--exit-code", "zones/example.com.yaml"], tmp_path)
     assert code == 0  # no change
-    assert {"cloudflare", "zonesync.providers.cloudflare", "zonesync.cli.zones", "zonesync.mail"} <= loaded
+    assert {"cloudflare", "zonesync.cloudflare.provider", "zonesync.cli.zones", "zonesync.mail"} <= loaded
     inside = tuple(f"{m}." for m in NOT_FOR_A_PLAIN_PLAN)
     unused = sorted(m for m in loaded if m in NOT_FOR_A_PLAIN_PLAN or m.startswith(inside))
     assert unused == []
@@ -92,7 +92,7 @@ def test_a_plan_with_changes_and_a_mail_block_loads_what_those_need(emulator, tm
     )
     code, loaded = modules_after(["plan", "--exit-code", "zones/example.com.yaml"], tmp_path)
     assert code == 2  # changes
-    assert {"zonesync.mail.checks", "zonesync.mail.spec", "zonesync.safety"} <= loaded
+    assert {"zonesync.mail.checks", "zonesync.mail.spec", "zonesync.plan.safety"} <= loaded
 
 
 def test_validate_and_help_load_no_sdk(tmp_path: Path) -> None:

@@ -15,8 +15,8 @@ from netservers import Answer, closed_port, filtered_port, https_server
 from verify_env import MAIL_ZONE, World, findings, world_fixture  # noqa: F401
 
 from zonesync.mail import policy_for
-from zonesync.orchestrate import load_configs
 from zonesync.verify.outbound import BLOCKED
+from zonesync.zonefile.load import load_configs
 
 
 def _mail_zone(world: World) -> None:

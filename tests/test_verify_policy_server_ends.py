@@ -24,9 +24,9 @@ from raw_tls import RawAnswer, http_answer, raw_tls_server
 from verify_env import MAIL_ZONE, World, world_fixture  # noqa: F401
 
 from zonesync.mail import policy_for
-from zonesync.orchestrate import load_configs
 from zonesync.verify.mta_sts import check_policy
 from zonesync.verify.result import ConnectTo, NetOptions, Status
+from zonesync.zonefile.load import load_configs
 
 URL = "https://mta-sts.example.com/.well-known/mta-sts.txt"
 

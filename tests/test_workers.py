@@ -1,23 +1,11 @@
-"""zonesync/workers.py: the Worker's diff, fingerprint and apply order (pure)."""
+"""zonesync/plan/worker.py: the Worker's diff, fingerprint and apply order (pure)."""
 
 from __future__ import annotations
 
+from zonesync.mail.mta_sts_worker import TAG, DesiredWorker, Domain, LiveWorkers, Script
 from zonesync.model import Record
-from zonesync.plan import Change
-from zonesync.workers import (
-    TAG,
-    DesiredWorker,
-    Domain,
-    LiveWorkers,
-    Script,
-    WorkerChange,
-    diff,
-    fingerprint,
-    holding_the_name,
-    order,
-    scripts_to_read,
-    split_dns,
-)
+from zonesync.plan.model import Change, WorkerChange
+from zonesync.plan.worker import diff, fingerprint, holding_the_name, order, scripts_to_read, split_dns
 
 HOST = "mta-sts.example.com"
 WANT = DesiredWorker(Script("mta-sts-example-com", "v2"), HOST)

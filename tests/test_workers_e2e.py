@@ -17,8 +17,8 @@ from emu_records import user_records
 from zonesync.cli import cli
 from zonesync.emulator.server import Emulator
 from zonesync.emulator.store import ACCOUNT_ID
-from zonesync.loader import load_zone_file
 from zonesync.mail import mta_sts, policy_for
+from zonesync.zonefile.load import load_zone_file
 
 SCHEMA = json.loads((Path(__file__).parent.parent / "zonesync" / "schemas" / "plan.schema.json").read_text())
 HOST = "mta-sts.example.com"

@@ -10,9 +10,9 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zonesync import yamlfile
 from zonesync.cli import cli
-from zonesync.loader import load_zone_file
+from zonesync.zonefile import yaml_lines
+from zonesync.zonefile.load import load_zone_file
 
 
 def validate(path: Path):
@@ -42,7 +42,7 @@ def test_alias_amplification_is_refused(tmp_path: Path) -> None:
     path.write_text(alias_bomb(10_000, 1_000))
     first_alias_line = 5 + 10_000 + 1
     assert_refused(
-        path, first_alias_line + 9, f"aliases expand to more than {yamlfile.MAX_ALIAS_NODES:,} nodes"
+        path, first_alias_line + 9, f"aliases expand to more than {yaml_lines.MAX_ALIAS_NODES:,} nodes"
     )
 
 
@@ -98,7 +98,7 @@ def test_merge_keys_still_work(tmp_path: Path) -> None:
 def test_deep_nesting_is_refused(tmp_path: Path, body: str, line: int) -> None:
     path = tmp_path / "deep.yaml"
     path.write_text("zone: example.com\n" + body)
-    assert_refused(path, line, f"nested more than {yamlfile.MAX_DEPTH} levels deep")
+    assert_refused(path, line, f"nested more than {yaml_lines.MAX_DEPTH} levels deep")
 
 
 def test_an_alias_inside_its_own_anchor_is_refused(tmp_path: Path) -> None:
@@ -165,9 +165,9 @@ _documents = st.recursive(
 
 def _lines(value: object) -> object:
     """The value with the line information the loader attaches, for comparison."""
-    if isinstance(value, yamlfile.LineDict):
+    if isinstance(value, yaml_lines.LineDict):
         return ("map", value.line, [(k, value.line_of(k), _lines(v)) for k, v in value.items()])
-    if isinstance(value, yamlfile.LineList):
+    if isinstance(value, yaml_lines.LineList):
         return ("seq", value.line, [(value.line_of(i), _lines(v)) for i, v in enumerate(value)])
     return (type(value).__name__, value)
 
@@ -178,4 +178,4 @@ def test_event_builder_is_pyyamls_composer(doc: object, flow: bool, style: str |
     """Same values, types and lines as PyYAML's composer with the loader's constructors, whatever the
     scalars' spelling: plain scalars are taken as strings without the resolver only where it agrees."""
     text = yaml.safe_dump(doc, default_flow_style=flow, default_style=style, allow_unicode=True)
-    assert _lines(yamlfile._load_events(text)) == _lines(yaml.load(text, Loader=yamlfile._Loader))
+    assert _lines(yaml_lines._load_events(text)) == _lines(yaml.load(text, Loader=yaml_lines._Loader))

@@ -10,7 +10,7 @@ import stat
 import pytest
 import yaml
 
-from zonesync.zone_edit import YamlEdit, ZoneEditError, write_atomic
+from zonesync.zonefile.edit import YamlEdit, ZoneEditError, write_atomic
 
 COMMENTED = """\
 # example.com: production zone  (owner: ops)

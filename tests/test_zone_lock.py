@@ -13,7 +13,7 @@ from emu_records import lock_records
 
 from tests.test_pipeline_safety import ZONE, env_for, names, write_zone, zonesync
 from zonesync.emulator.server import Emulator
-from zonesync.zonelock import LockRecord, LockSession, free_content, held_content, lock_name
+from zonesync.plan.zone_lock import LockRecord, LockSession, free_content, held_content, lock_name
 
 COUNT = 40
 

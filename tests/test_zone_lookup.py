@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from zonesync.cloudflare.provider import ZONES_PER_PAGE, CloudflareProvider, lookup_by_pages
 from zonesync.emulator.server import Emulator
-from zonesync.providers.cloudflare import ZONES_PER_PAGE, CloudflareProvider, lookup_by_pages
 
 ACCOUNT = [f"zone{i:04d}.example" for i in range(1000)]
 PAGES = math.ceil(len(ACCOUNT) / ZONES_PER_PAGE)  # 20

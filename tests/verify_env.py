@@ -99,7 +99,7 @@ def policy_host(world: World, zone: str = "example.com", ca: object = None) -> I
     from netservers import Answer, https_server
 
     from zonesync.mail import policy_for
-    from zonesync.orchestrate import load_configs
+    from zonesync.zonefile.load import load_configs
 
     policy = policy_for(load_configs([world.root / "zones" / f"{zone}.yaml"])[0])
     assert policy is not None

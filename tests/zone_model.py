@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from zonesync.model import Record
-from zonesync.plan import Change
+from zonesync.plan.model import Change
 
 
 def apply_changes(live: Sequence[Record], changes: Iterable[Change]) -> list[Record]:

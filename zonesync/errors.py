@@ -29,7 +29,7 @@ class ZonesyncError(Exception):
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Picklable whatever the subclass's own arguments (a zone file parsed in a child process raises
-        its error in the parent, `zonesync.parallel_parse`)."""
+        its error in the parent, `zonesync.run.parse_process`)."""
         return (_rebuild, (type(self), self.message, dict(self.__dict__)))
 
 

@@ -2,18 +2,16 @@
 what an apply did.
 
 A record here is always canonical (absolute lower-case name without the trailing dot, as Cloudflare
-spells names; a value in the canonical text that `zonesync.rdata` produces), so equality is comparison.
+spells names; a value in the canonical text that `zonesync.zonefile.rdata` produces), so equality is comparison.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from zonesync.plan import Change
-    from zonesync.yamlfile import LineDict
+    pass
 
 AUTO_TTL = 1
 """Cloudflare's "automatic" TTL, as the API spells it."""
@@ -120,46 +118,23 @@ class IgnoreRule:
     line: int = 0
 
 
-@dataclass
-class ApplyReport:
-    """What applying one zone's changes did: filled batch by batch by the provider."""
-
-    zone: str
-    batches: int = 0
-    applied: list[Change] = field(default_factory=list)
-    not_applied: list[Change] = field(default_factory=list)
-    error: str | None = None
-    unknown: list[Change] = field(default_factory=list)
-    """Changes of a batch whose answer was lost and whose zone could not be read back to settle it."""
-    notes: list[str] = field(default_factory=list)
-    """Answers lost, then settled by reading the zone back: the batch had landed."""
-    stale: bool = False
-    """Someone else (another run) changed the zone during the apply; `error` says how (exit 3)."""
+BATCH_LIMITS = {"free": 200}
 
 
-@dataclass(frozen=True)
-class ZoneConfig:
-    """One zone file, checked: its zone, defaults and records; the `mail:` block as parsed (`zonesync.mail`
-    reads it). Made by `zonesync.loader`; here, with the other values, so that a process that receives
-    configs (`zonesync.parallel_parse`) needs nothing of the YAML parser."""
+DEFAULT_PAID_BATCH_LIMIT = 3_500
+"""Operations per /dns_records/batch request: Free 200, Pro/Business/Enterprise 3,500
+(developers.cloudflare.com/dns/manage-dns-records/how-to/batch-record-changes/)."""
 
-    path: str
-    zone: str
-    ttl: int
-    proxied: bool
-    ignore: tuple[IgnoreRule, ...]
-    records: tuple[Record, ...]
-    mail: LineDict | None = None
-    mail_line: int = 0
-    max_changes: Any = None
-    max_changes_line: int = 0
-    enterprise: bool = False
+
+@dataclass(frozen=True, slots=True)
+class ZoneInfo:
+    id: str
+    name: str
+    plan: str
+    account_id: str = ""
+    """The zone object's `account.id`: where its Workers live, and which account holds it (to tell two
+    zones of the same name apart)."""
 
     @property
-    def base_dir(self) -> Path:
-        """Where relative key paths start: the folder that holds zones/ (or the file's own folder)."""
-        parent = Path(self.path).resolve().parent
-        return parent.parent if parent.name == "zones" else parent
-
-    def source(self, field: str | None = None, line: int | None = None) -> Source:
-        return Source(self.path, line, field)
+    def batch_limit(self) -> int:
+        return BATCH_LIMITS.get(self.plan, DEFAULT_PAID_BATCH_LIMIT)

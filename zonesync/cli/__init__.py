@@ -4,6 +4,7 @@ errors to click's messages and exit codes. The commands live beside it, one modu
 `verify`.
 
 This package is the only place that imports click, prints, and turns errors into exit codes.
+It may import every other package; none imports it (the emulator's `python -m` entry aside).
 Start-up is kept cheap: this module imports only click and zonesync's light modules; the Cloudflare SDK is
 imported by the commands that talk to the API, and sub-commands load on first use.
 """
@@ -22,14 +23,14 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from zonesync import __version__, exitcodes
+from zonesync.cloudflare.tokens import scrub
 from zonesync.errors import ZonesyncError
-from zonesync.render.escape import escape, for_terminal
-from zonesync.tokens import scrub
+from zonesync.escape import escape, for_terminal
 
 if TYPE_CHECKING:
-    from zonesync.model import ZoneConfig
-    from zonesync.plan import Plan
-    from zonesync.providers.cloudflare import CloudflareProvider
+    from zonesync.cloudflare.provider import CloudflareProvider
+    from zonesync.plan.model import Plan
+    from zonesync.zonefile.config import ZoneConfig
 
 
 class CommandError(click.ClickException):
@@ -129,9 +130,9 @@ def color_on(err: bool = False) -> bool:
 
 
 def echo(message: str = "", err: bool = False, nl: bool = True) -> None:
-    """Print through the output boundary: every control character escaped (`zonesync.render.escape`,
+    """Print through the output boundary: every control character escaped (`zonesync.escape`,
     zonesync's own colours kept on a terminal); errors and warnings (stderr) also without header values or
-    secrets (`zonesync.tokens.scrub`). Everything zonesync prints goes through here or the error mapping."""
+    secrets (`zonesync.cloudflare.tokens.scrub`). Everything zonesync prints goes through here or the error mapping."""
     color = color_on(err)
     text = for_terminal(scrub(message) if err else message, color=color)
     click.echo(text, err=err, color=color, nl=nl)
@@ -231,7 +232,7 @@ zone_files_argument = click.argument(
 def resolve_paths(zone_files: Sequence[Path]) -> list[Path]:
     """The zone files to work on: each argument a file, or a zone name (`example.org` ->
     zones/example.org.yaml, as `explain` takes it); none: every zones/*.yaml."""
-    from zonesync.zonefiles import default_zone_files, find_zone_file
+    from zonesync.zonefile.locate import default_zone_files, find_zone_file
 
     if zone_files:
         return [find_zone_file(str(f)) for f in zone_files]
@@ -247,37 +248,37 @@ def load(
     before_parse: Callable[[list[Path]], None] | None = None,
 ) -> list[ZoneConfig]:
     """The zone files parsed and checked. For the commands that talk to the API (`for_api`), large files
-    are parsed by a child process (`zonesync.parallel_parse`) while this one loads the SDK, and
+    are parsed by a child process (`zonesync.run.parse_process`) while this one loads the SDK, and
     `before_parse` is handed the paths first (to start the live zones' reads,
     `zonesync.cli.zones.load_reading`)."""
     paths = resolve_paths(zone_files)
     if not for_api:
-        from zonesync.orchestrate import load_configs
+        from zonesync.zonefile.load import load_configs
 
         return load_configs(paths)
-    from zonesync import parallel_parse
+    from zonesync.run import parse_process
 
     # Before any thread starts (the TLS context's, the reads'), and before the parser and the checks are
     # loaded: the child loads them itself, while this process loads the SDK.
-    parsing = parallel_parse.start(paths)
+    parsing = parse_process.start(paths)
     try:
         # The SDK before the files: its modules (about 18 MB) then do not settle in the memory a large zone
         # file's parse leaves fragmented (100,000 records parsed here: 12 MB lower peak); and the modules
         # it shares with ours (importlib.metadata, email, json...) are counted as its own import. Its HTTP
         # client (httpx, imported by `tls`) comes first of all: the client's CA certificates then load in a
         # thread while the rest of the SDK, zonesync's modules and the zone files load.
-        from zonesync.providers import tls
+        from zonesync.cloudflare import tls_context
 
-        tls.prepare()
+        tls_context.prepare()
         import cloudflare  # noqa: F401
 
-        import zonesync.providers.cloudflare  # noqa: F401
+        import zonesync.cloudflare.provider  # noqa: F401
 
         if before_parse is not None:
             before_parse(paths)
         if parsing is not None:
             return parsing.result()
-        from zonesync.orchestrate import load_configs
+        from zonesync.zonefile.load import load_configs
 
         return load_configs(paths)
     finally:
@@ -291,13 +292,13 @@ def make_provider(
     """The provider for these zones: one token (CLOUDFLARE_API_TOKEN), or with an accounts file
     (zonesync.yaml) one provider per account, each with its own token and rate limit. Every token the zones
     need is read before any request. `on_request` is called before every request (progress)."""
-    from zonesync import accounts as accounts_file
+    from zonesync.cloudflare import accounts as accounts_file
 
     accounts = accounts_file.load()
     groups = accounts.route(zones) if accounts.accounts else {accounts_file.DEFAULT_ACCOUNT: list(zones)}
     tokens = accounts_file.tokens_for(groups, os.environ)
-    from zonesync.providers.cloudflare import CloudflareProvider
-    from zonesync.ratelimit import from_setting
+    from zonesync.cloudflare.provider import CloudflareProvider
+    from zonesync.cloudflare.ratelimit import from_setting
 
     verbose = bool(ctx.obj and ctx.obj.get("verbose"))
     limiters: dict[str, Any] = {}  # Cloudflare's budget is per token
@@ -318,7 +319,7 @@ def make_provider(
 
     if not accounts.accounts:
         return provider(accounts_file.DEFAULT_ACCOUNT)
-    from zonesync.providers.router import AccountRouter
+    from zonesync.cloudflare.router import AccountRouter
 
     return AccountRouter(accounts, {account: provider(account) for account in groups})  # type: ignore[return-value]
 

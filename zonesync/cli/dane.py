@@ -46,14 +46,14 @@ def pin(
     --next FILE, the next key's pin), keeping every other line of the zone file."""
     from pathlib import Path
 
-    from zonesync import dane_pin
     from zonesync.errors import ZonesyncError
-    from zonesync.loader import load_zone_file
     from zonesync.mail.dane_keys import read_file_pin
     from zonesync.mail.tlsa import KeyReadError, cert_spki, spki_pin
+    from zonesync.run import dane_pin
     from zonesync.verify.connect import NetFailure, parse_connect_to
     from zonesync.verify.result import NetOptions
     from zonesync.verify.smtp import presented_certificate
+    from zonesync.zonefile.load import load_zone_file
 
     host = mx_host.lower().rstrip(".")
     config = load_zone_file(dane_pin.zone_file_for(host, zone))

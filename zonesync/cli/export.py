@@ -28,7 +28,7 @@ def export(ctx: click.Context, zone: str, out: Path) -> None:
     As Cloudflare's header says, the SOA and NS lines need editing before another server loads it
     (docs/interop.md shows how the test layer serves it with Knot DNS). Reads only; needs Zone:Read."""
     from zonesync.cli import echo, make_provider
-    from zonesync.names import zone_problem
+    from zonesync.zonefile.names import zone_problem
 
     zone = zone.strip().rstrip(".").lower()
     problem = zone_problem(zone)
@@ -47,7 +47,7 @@ def export(ctx: click.Context, zone: str, out: Path) -> None:
     if str(out) == "-":
         click.echo(text, nl=False)
         return
-    from zonesync.planfile import write_text
+    from zonesync.plan.saved_plan import write_text
 
     try:
         write_text(out, text)

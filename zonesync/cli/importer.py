@@ -50,8 +50,8 @@ def import_(
     zone file with --from-bind. With --mail the plan changes only what the importer lists as
     improvements."""
     from zonesync.cli import echo, make_provider
-    from zonesync.importer import import_records, records_from_bind
-    from zonesync.names import zone_problem
+    from zonesync.run.import_zone import import_records, records_from_bind
+    from zonesync.zonefile.names import zone_problem
 
     zone = zone.strip().rstrip(".").lower()
     problem = zone_problem(zone)
@@ -68,7 +68,7 @@ def import_(
         records, warnings = records_from_bind(bind_file, zone)
         header = [f"Imported by `zonesync import --from-bind {bind_file.name}`."]
     else:
-        from zonesync.progress import Progress
+        from zonesync.run.progress import Progress
 
         progress = Progress("importing", 1)
         provider = make_provider(ctx, [zone], progress.request)
@@ -105,7 +105,7 @@ def import_(
         for path in result.public_keys:
             echo(f"note: not written with -o -: {path} (the DKIM key published now)", err=True)
         return
-    from zonesync.planfile import write_text
+    from zonesync.plan.saved_plan import write_text
 
     write_text(target, result.text)
     echo(f"Wrote {target}: {counted(len(result.records), 'record')}", err=True)

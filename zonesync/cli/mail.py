@@ -14,8 +14,8 @@ ZONE_HELP = "ZONE is a zone name (zones/<zone>.yaml) or a zone file path."
 
 
 def _load(zone: str):  # -> ZoneConfig
-    from zonesync.loader import load_zone_file
-    from zonesync.zonefiles import find_zone_file
+    from zonesync.zonefile.load import load_zone_file
+    from zonesync.zonefile.locate import find_zone_file
 
     return load_zone_file(find_zone_file(zone))
 
@@ -35,7 +35,7 @@ def _spec(config):  # -> MailSpec
 
 def _selected(spec, selector: str | None):
     from zonesync.errors import ZonesyncError
-    from zonesync.yamlfile import did_you_mean
+    from zonesync.zonefile.yaml_lines import did_you_mean
 
     if selector is None:
         return list(spec.dkim)
@@ -158,10 +158,10 @@ def dkim_rotate(
     """Rotate ZONE's DKIM key: start a rotation (a new selector and key, published beside the current one),
     or with --next move it on: served -> switch the signer -> revoke after the overlap -> remove. Each step
     edits the zone file (its state and dates, every other line kept): commit it, then apply."""
-    from zonesync import dkim_rotate as rot
     from zonesync.cli.verify import _nameservers
+    from zonesync.run import dkim_rotation as rot
     from zonesync.verify.result import NetOptions
-    from zonesync.zonefiles import find_zone_file
+    from zonesync.zonefile.locate import find_zone_file
 
     path = find_zone_file(zone)
     if advance:
@@ -197,9 +197,9 @@ def mta_sts_policy(zone: str, out_dir: str | None) -> None:
     from pathlib import Path
 
     from zonesync.errors import ZonesyncError
-    from zonesync.files import make_dirs
     from zonesync.mail import policy_for
     from zonesync.mail.mta_sts import policy_url
+    from zonesync.secure_files import make_dirs
 
     config = _load(zone)
     policy = policy_for(config)

@@ -12,7 +12,7 @@ from typing import TextIO
 
 import click
 
-from zonesync.progress import Progress
+from zonesync.run.progress import Progress
 
 DELAY = 0.5
 """Seconds before the line first appears."""

@@ -27,10 +27,10 @@ def relay() -> None:
 def relay_config(zone: str, server: str | None) -> None:
     """Print the smarthost configuration for ZONE's `mail.relay` (host, port, TLS, where the login goes)."""
     from zonesync.errors import ZonesyncError
-    from zonesync.loader import load_zone_file
     from zonesync.mail import mail_spec
     from zonesync.mail.relay_config import config_text, server_for
-    from zonesync.zonefiles import find_zone_file
+    from zonesync.zonefile.load import load_zone_file
+    from zonesync.zonefile.locate import find_zone_file
 
     config = load_zone_file(find_zone_file(zone))
     spec = mail_spec(config)

@@ -38,9 +38,9 @@ def _day(value: str | None, param: str) -> int | None:
 
 def _zone_facts(zones: tuple[str, ...]) -> dict[str, ZoneFacts]:
     from zonesync.cli import resolve_paths
-    from zonesync.orchestrate import load_configs
     from zonesync.reports.zonefacts import zone_facts
-    from zonesync.zonefiles import find_zone_file
+    from zonesync.zonefile.load import load_configs
+    from zonesync.zonefile.locate import find_zone_file
 
     paths = [find_zone_file(z) for z in zones] if zones else resolve_paths(())
     return {c.zone: zone_facts(c) for c in load_configs(paths)}

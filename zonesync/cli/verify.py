@@ -27,7 +27,7 @@ DEFAULT_PROBE_DOMAIN = "gmail.com"
 def _zone_paths(zones: tuple[str, ...]) -> list[Path]:
     """Like plan: zone files, or zone names looked up as zones/<zone>.yaml; default every zones/*.yaml."""
     from zonesync.cli import resolve_paths
-    from zonesync.zonefiles import find_zone_file
+    from zonesync.zonefile.locate import find_zone_file
 
     if not zones:
         return resolve_paths(())
@@ -126,11 +126,11 @@ def verify(
     (10 lookups, 2 void), DKIM keys against the key files, DMARC, MTA-STS, TLS-RPT, MX hosts and their
     reverse DNS; the MTA-STS policy over HTTPS; with --smtp the MX over SMTP. Every failure comes with its
     fix. Needs no API token."""
-    from zonesync.orchestrate import load_configs
     from zonesync.render import verify as render
     from zonesync.verify.result import NetOptions, Status
     from zonesync.verify.runner import VerifyOptions
     from zonesync.verify.runner import verify as run
+    from zonesync.zonefile.load import load_configs
 
     servers = _nameservers(nameservers)
     rules = _connect_to(connect_to)

@@ -1,7 +1,7 @@
 """`zonesync validate`, `plan` and `apply`: zone files (or a saved plan) to Cloudflare.
 
 Only click and the command layer's helpers are imported at module level (`zonesync --help` stays fast); the
-work is `zonesync.orchestrate`'s, the output `zonesync.render`'s.
+work is `zonesync.run.orchestrate`'s, the output `zonesync.render`'s.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from zonesync.cli import (
 )
 from zonesync.cli.progress import no_progress_option, progress_line
 from zonesync.errors import ZonesyncError
+from zonesync.plan.zone_lock import DEFAULT_LEASE, DEFAULT_TIMEOUT
 from zonesync.plural import counted
-from zonesync.zonelock import DEFAULT_LEASE, DEFAULT_TIMEOUT
 
 changed_since_option = click.option(
     "--changed-since",
@@ -40,11 +40,11 @@ changed_since_option = click.option(
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from zonesync.live_reads import LiveReads
-    from zonesync.model import ZoneConfig
-    from zonesync.plan import Plan
-    from zonesync.progress import Progress
-    from zonesync.providers.cloudflare import CloudflareProvider
+    from zonesync.cloudflare.provider import CloudflareProvider
+    from zonesync.plan.model import Plan
+    from zonesync.run.early_reads import LiveReads
+    from zonesync.run.progress import Progress
+    from zonesync.zonefile.config import ZoneConfig
 
 
 @click.command(cls=Command)
@@ -53,8 +53,8 @@ if TYPE_CHECKING:
 def validate(zone_files: tuple[Path, ...]) -> None:
     """Check zone files (or zones by name) offline: no token, no network. Exit 1 when any file has
     errors, after listing every error of every file."""
-    from zonesync import accounts
-    from zonesync.orchestrate import validate_paths
+    from zonesync.cloudflare import accounts
+    from zonesync.run.orchestrate import validate_paths
 
     configs, desired = validate_paths(resolve_paths(zone_files))
     accounts.load().route([cfg.zone for cfg in configs])  # the accounts file, and one account per zone
@@ -97,17 +97,17 @@ def plan(
 ) -> None:
     """Show what apply would change in each zone: files, or zone names (`zonesync plan example.org` reads
     zones/example.org.yaml); default: every zones/*.yaml."""
-    from zonesync.progress import Progress
+    from zonesync.run.progress import Progress
 
     ttl = None
     if expires_in is not None:  # checked before any request
-        from zonesync.planexpiry import parse_duration
+        from zonesync.plan.expiry import parse_duration
 
         ttl = parse_duration(expires_in, "--expires-in (ZONESYNC_PLAN_TTL)")
     progress = Progress("planning", 0)
     configs, provider, reads = load_reading(ctx, zone_files, changed_since, progress)
-    from zonesync.orchestrate import plan_all
-    from zonesync.plan import Plan
+    from zonesync.plan.model import Plan
+    from zonesync.run.orchestrate import plan_all
 
     if provider is None:
         emit(Plan(()), configs, fmt, out, ttl)
@@ -138,8 +138,8 @@ def load_reading(
     started: list[tuple[CloudflareProvider, LiveReads]] = []
 
     def start(paths: list[Path]) -> None:
-        from zonesync.live_reads import LiveReads
-        from zonesync.zonefiles import zone_of_path
+        from zonesync.run.early_reads import LiveReads
+        from zonesync.zonefile.locate import zone_of_path
 
         names = [name for p in paths if (name := zone_of_path(p)) is not None]
         if not names or len(names) < len(paths):
@@ -149,7 +149,7 @@ def load_reading(
         except ZonesyncError:
             return  # raised again after the files are checked, if they pass
         started.append((provider, LiveReads(provider, names)))
-        from zonesync.providers.cloudflare import load_listing_modules
+        from zonesync.cloudflare.provider import load_listing_modules
 
         load_listing_modules()  # while the zone lookup is on its way
 
@@ -178,7 +178,7 @@ def load_changed(
     zone files deleted since are reported on stderr: their zones are left as they are)."""
     if changed_since is None:
         return load(zone_files, for_api=True, before_parse=before_parse)
-    from zonesync.changed import changed_since as changed_files
+    from zonesync.run.changed_files import changed_since as changed_files
 
     paths = resolve_paths(zone_files)
     changed = changed_files(changed_since, paths, None if zone_files else Path("zones"))
@@ -208,14 +208,14 @@ def emit(
     or JSON plan may be applied for `ttl` seconds (default `planexpiry.DEFAULT_TTL`)."""
     # the saved-plan format only when a plan is saved or printed as JSON (a text plan never loads it)
     if out is not None or fmt == "json":
-        from zonesync import planfile
-        from zonesync.render import json as json_render
+        from zonesync.plan import document as json_render
+        from zonesync.plan import saved_plan
     if out is not None:
-        planfile.refuse_pending(plan)
+        saved_plan.refuse_pending(plan)
     by_zone = {c.zone: c for c in configs}
     unsafe: list[str] = []
     if plan.has_changes:  # only changes can be unsafe
-        from zonesync import safety
+        from zonesync.plan import safety
 
         unsafe = [
             p
@@ -223,7 +223,7 @@ def emit(
             if zp.has_changes and (p := safety.check(zp, safety.limits_for(by_zone.get(zp.zone))))
         ]
     if fmt == "json":
-        echo(json_render.dumps(planfile.sealed(plan, by_zone, ttl=ttl)), nl=False)
+        echo(json_render.dumps(saved_plan.sealed(plan, by_zone, ttl=ttl)), nl=False)
     elif fmt == "markdown":
         from zonesync.render.markdown import render as render_md
 
@@ -235,7 +235,7 @@ def emit(
     for problem in unsafe:
         echo(click.style(f"warning: {problem}; apply will refuse it", fg="yellow"), err=True)
     if out is not None:
-        doc = planfile.save(out, plan, by_zone, ttl=ttl)
+        doc = saved_plan.save(out, plan, by_zone, ttl=ttl)
         echo(
             f"Saved the plan to {out}: apply it with `zonesync apply {out}` before {doc['expires']}",
             err=True,
@@ -302,20 +302,20 @@ def apply(
 
     Given one saved plan (PLAN.json from `plan --out`), apply exactly that plan, refusing it if any
     zone changed since or the file was altered."""
-    from zonesync import planfile
-    from zonesync.progress import Progress
+    from zonesync.plan import saved_plan
+    from zonesync.run.progress import Progress
 
     saved = None
     reads = None
-    if require_signed and not (len(zone_files) == 1 and planfile.is_plan_file(zone_files[0])):
+    if require_signed and not (len(zone_files) == 1 and saved_plan.is_plan_file(zone_files[0])):
         from zonesync.errors import StalePlanError
 
         raise StalePlanError(
             "only a signed saved plan is applied here (--require-signed or "
-            f"{planfile.REQUIRE_SIGNED_ENV}=1), not zone files: make one with `zonesync plan --out plan.json` "
-            f"({planfile.KEY_ENV} set), review it, then `zonesync apply plan.json`"
+            f"{saved_plan.REQUIRE_SIGNED_ENV}=1), not zone files: make one with `zonesync plan --out plan.json` "
+            f"({saved_plan.KEY_ENV} set), review it, then `zonesync apply plan.json`"
         )
-    if any(planfile.is_plan_file(f) for f in zone_files):
+    if any(saved_plan.is_plan_file(f) for f in zone_files):
         if len(zone_files) > 1:
             raise ZonesyncError("a saved plan (.json) is applied alone: zonesync apply PLAN.json")
         if changed_since is not None:
@@ -325,7 +325,7 @@ def apply(
         # A saved plan is shown before any request: an empty one needs no token.
         from zonesync.render.text import render
 
-        saved = planfile.load(zone_files[0], require_signed=require_signed)
+        saved = saved_plan.load(zone_files[0], require_signed=require_signed)
         the_plan = saved.as_plan()
         echo(render(the_plan))
         if not the_plan.has_changes:
@@ -343,8 +343,8 @@ def apply(
         provider = maybe
         progress.phase("planning", len(configs))
         retry = "Run apply again to converge."
-    from zonesync import orchestrate
     from zonesync.render.text import render, render_outcome
+    from zonesync.run import orchestrate
 
     try:
         with progress_line(progress, enabled=not no_progress):

@@ -9,15 +9,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from zonesync import rdata
 from zonesync.mail import dkim, dmarc, mta_sts, spf, tlsrpt
+from zonesync.mail.check_scope import looks_like
 from zonesync.mail.expand import in_zone, mx_hosts, sts_patterns
-from zonesync.mail.keys import KeyState
 from zonesync.mail.presets import NO_MAIL, PRESET_INFO
-from zonesync.mail.scope import looks_like
+from zonesync.mail.result import KeyState
 from zonesync.mail.spec import MailSpec, MtaStsSpec
 from zonesync.model import Diagnostic, Record, Source
-from zonesync.outside import meant_outside
+from zonesync.zonefile import rdata
+from zonesync.zonefile.relative_targets import meant_outside
 
 KINDS = {
     "spf": "SPF",

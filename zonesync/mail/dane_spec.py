@@ -19,7 +19,7 @@ from typing import Any
 from zonesync.errors import ZoneFileError
 from zonesync.mail.tlsa import pin_problem
 from zonesync.model import Source
-from zonesync.yamlfile import LineDict, check_keys, type_name
+from zonesync.zonefile.yaml_lines import LineDict, check_keys, type_name
 
 DANE_HOST_KEYS = ("current", "next", "file")
 

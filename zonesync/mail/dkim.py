@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from zonesync.lazyimport import lazy
+from zonesync.features import lazy
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives import serialization

@@ -8,12 +8,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
-from zonesync import rdata
 from zonesync.mail import dkim, dmarc, mta_sts, relay, spf, tlsrpt
 from zonesync.mail.dane import dane_records
 from zonesync.mail.presets import NO_MAIL
 from zonesync.mail.spec import MailSpec
 from zonesync.model import Record, Source
+from zonesync.zonefile import rdata
 
 DMARC_DEFAULTS = frozenset(
     {("pct", "100"), ("adkim", "r"), ("aspf", "r"), ("fo", "0"), ("rf", "afrf"), ("ri", "86400")}

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from zonesync import rdata
 from zonesync.mail import dkim, mta_sts
 from zonesync.mail.checks import kind, place
 from zonesync.mail.relay_spec import RelaySpec
 from zonesync.model import Diagnostic, Record
+from zonesync.zonefile import rdata
 
 _POLICY_WORDS = {
     "none": "only watch: deliver failing mail normally and send reports (a safe first step)",

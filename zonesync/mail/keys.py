@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from zonesync.lazyimport import lazy
+from zonesync.features import lazy
+from zonesync.mail.result import KeyState
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives import serialization
@@ -32,7 +33,7 @@ else:  # cryptography (about 15 ms) only when a DKIM key is read or made
     ed25519 = lazy("cryptography.hazmat.primitives.asymmetric.ed25519")
     rsa = lazy("cryptography.hazmat.primitives.asymmetric.rsa")
 
-from zonesync import files
+from zonesync import secure_files
 from zonesync.mail import dkim, key_git
 from zonesync.mail.keyfiles import KeyFileError, loose_mode, read_key_file, read_key_text
 from zonesync.mail.result import GeneratedKey
@@ -41,23 +42,6 @@ from zonesync.model import Diagnostic, Record
 
 PRIVATE_MODE = 0o600
 PUBLIC_MODE = 0o644
-
-
-@dataclass(frozen=True)
-class KeyState:
-    """What is known about one selector's key after looking at files and the live zone."""
-
-    spec: DkimSpec
-    value: str  # the TXT value to publish (placeholder when pending)
-    pending: bool
-    origin: str  # where the public key came from, in words
-    key: dkim.PublicKey | None
-    diagnostics: tuple[Diagnostic, ...] = ()
-    generated: GeneratedKey | None = None
-
-    @property
-    def private_key(self) -> Path:
-        return self.spec.private_key
 
 
 def pub_path(private: Path) -> Path:
@@ -106,13 +90,13 @@ def write_new_file(path: Path, data: bytes, mode: int) -> None:
     Raises FileExistsError if `path` exists (even if it appeared while writing), KeyFileError if it is a
     symbolic link (a dangling one too: zonesync never writes a key through a link).
     """
-    files.make_dirs(path.parent)
+    secure_files.make_dirs(path.parent)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         try:
             os.fchmod(fd, mode)  # the umask must not widen or narrow it
-            files.write_all(fd, data)
+            secure_files.write_all(fd, data)
         finally:
             os.close(fd)
         try:
@@ -128,13 +112,13 @@ def write_new_file(path: Path, data: bytes, mode: int) -> None:
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-    files.fsync_dir(path.parent)
+    secure_files.fsync_dir(path.parent)
 
 
 def generate_key_pair(spec: DkimSpec) -> tuple[dkim.PublicKey, GeneratedKey]:
     """Generate and write `<key>` (0600) and `<key>.pub`; refuses if the private key file exists."""
     private = generate_private_key(spec.algorithm)
-    files.make_dirs(spec.private_key.parent)
+    secure_files.make_dirs(spec.private_key.parent)
     key_git.ensure_gitignore(spec.private_key.parent)  # before the key exists: git never sees it unignored
     write_new_file(spec.private_key, private_pem(private), PRIVATE_MODE)
     pub = pub_path(spec.private_key)

@@ -9,10 +9,14 @@ with 404 and any other method with 405, and never redirects. The text is generat
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+from dataclasses import dataclass, field
+from typing import Literal
 
 from zonesync.mail import mta_sts
+from zonesync.model import Source
 
 MAIN_MODULE = "mta-sts.mjs"
 COMPATIBILITY_DATE = "2025-01-01"
@@ -70,3 +74,54 @@ def served_policy_id(script: str) -> str | None:
     """The policy id a script generated here names in its header, None for any other script."""
     match = _POLICY_ID.search(script)
     return match.group(1) if match else None
+
+
+TAG = "zonesync"
+"""Tag on every script zonesync uploads (upload metadata `tags`, facts W1): only tagged scripts are deleted."""
+
+
+Kind = Literal["script", "domain"]
+
+
+@dataclass(frozen=True, slots=True)
+class Script:
+    """A Worker script: its name and the text of its (single) module; `etag` and `tags` as read."""
+
+    name: str
+    content: str
+    etag: str | None = field(default=None, compare=False)
+    tags: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.content.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Domain:
+    """A Worker custom domain: `hostname` served by the script `service`; `id` as read."""
+
+    hostname: str
+    service: str
+    id: str | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredWorker:
+    """What the zone file asks for: this script serving `hostname` (the zone's MTA-STS policy host)."""
+
+    script: Script
+    hostname: str
+    source: Source | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LiveWorkers:
+    """What Cloudflare has for one zone: the custom domain at the policy host, and the scripts read."""
+
+    hostname: str
+    domain: Domain | None
+    scripts: tuple[Script, ...]
+
+    def script(self, name: str) -> Script | None:
+        return next((s for s in self.scripts if s.name == name), None)

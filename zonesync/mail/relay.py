@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from zonesync import rdata
 from zonesync.mail import spf
 from zonesync.mail.relay_providers import PROVIDERS
 from zonesync.mail.relay_spec import RelaySpec
 from zonesync.model import Diagnostic, Record, Source
+from zonesync.zonefile import rdata
 
 ORIGIN = "mail:relay"
 

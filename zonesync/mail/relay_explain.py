@@ -3,11 +3,11 @@ goes, the SPF lookups each include costs, how relayed mail aligns with DMARC). P
 
 from __future__ import annotations
 
-from zonesync import rdata
 from zonesync.mail.relay import ORIGIN, dkim_domain, include_costs, spf_name, spf_terms
 from zonesync.mail.relay_providers import PROVIDERS
 from zonesync.mail.relay_spec import RelaySpec
 from zonesync.model import Record
+from zonesync.zonefile import rdata
 
 
 def is_relay_record(rec: Record) -> bool:

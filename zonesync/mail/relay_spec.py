@@ -14,7 +14,7 @@ from typing import Any
 from zonesync.errors import ZoneFileError
 from zonesync.mail.relay_providers import PROVIDER_NAMES, PROVIDERS, smtp_host
 from zonesync.model import Source
-from zonesync.yamlfile import LineDict, LineList, check_keys, did_you_mean, type_name
+from zonesync.zonefile.yaml_lines import LineDict, LineList, check_keys, did_you_mean, type_name
 
 RELAY_KEYS = (
     "provider", "region", "host", "port", "return_path", "return_path_cname", "spf", "dkim_tokens",

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING
 
 from zonesync.model import Diagnostic, Record
 
-if TYPE_CHECKING:
-    from zonesync.mail.keys import KeyState
-    from zonesync.workers import DesiredWorker
+if TYPE_CHECKING:  # annotations only: importing the result loads no key or spec code
+    from zonesync.mail import dkim
+    from zonesync.mail.mta_sts_worker import DesiredWorker
+    from zonesync.mail.spec import DkimSpec
 
 
 @dataclass(frozen=True)
@@ -45,3 +46,20 @@ class MailResult:
     @property
     def errors(self) -> tuple[Diagnostic, ...]:
         return tuple(d for d in self.diagnostics if d.level == "error")
+
+
+@dataclass(frozen=True)
+class KeyState:
+    """What is known about one selector's key after looking at files and the live zone."""
+
+    spec: DkimSpec
+    value: str  # the TXT value to publish (placeholder when pending)
+    pending: bool
+    origin: str  # where the public key came from, in words
+    key: dkim.PublicKey | None
+    diagnostics: tuple[Diagnostic, ...] = ()
+    generated: GeneratedKey | None = None
+
+    @property
+    def private_key(self) -> Path:
+        return self.spec.private_key

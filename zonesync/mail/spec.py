@@ -16,14 +16,13 @@ from typing import Any
 import dns.exception
 import dns.name
 
-from zonesync import names, rdata
 from zonesync.errors import ZoneFileError
 from zonesync.mail.dane_spec import DaneHost, parse_dane
 from zonesync.mail.presets import KEY_FILE_TEMPLATE, NO_MAIL, PRESETS, key_file, preset_defaults
 from zonesync.mail.relay_spec import RelaySpec, parse_relay
 from zonesync.model import Source
-from zonesync.yamlfile import LineDict, LineList, check_keys, did_you_mean, type_name
-from zonesync.zonefile_shape import (
+from zonesync.zonefile import names, rdata
+from zonesync.zonefile.shape import (
     DKIM_DATES,
     DKIM_KEYS,
     DMARC_KEYS,
@@ -36,6 +35,7 @@ from zonesync.zonefile_shape import (
     TLS_RPT_KEYS,
     misplaced,
 )
+from zonesync.zonefile.yaml_lines import LineDict, LineList, check_keys, did_you_mean, type_name
 
 DKIM_STATES = ("next", "active", "retiring", "revoked")
 """A selector's place in a key rotation (docs/dkim-rotation.md): published beside the active key, signing,
@@ -492,7 +492,7 @@ def _parse_mx(value: Any, zone: str, src: Source) -> tuple[MxSpec, ...]:
 
 
 def _parse_hosts(value: Any, zone: str, src: Source) -> tuple[HostSpec, ...]:
-    from zonesync.loader import absolute_name  # the zone-file name rules, one place
+    from zonesync.zonefile.load import absolute_name  # the zone-file name rules, one place
 
     if value is None:
         return ()

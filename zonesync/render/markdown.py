@@ -10,16 +10,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from zonesync import safety
-from zonesync.plan import Plan, ZonePlan
+from zonesync.escape import markdown_code, markdown_text
+from zonesync.plan import safety
+from zonesync.plan.model import Plan, ZonePlan
 from zonesync.plural import counted
-from zonesync.rdata import relative_name
-from zonesync.render.escape import markdown_code, markdown_text
 from zonesync.render.style import unstyle
 from zonesync.render.text import render_change, summary, worker_lines
+from zonesync.zonefile.rdata import relative_name
 
 if TYPE_CHECKING:
-    from zonesync.model import ZoneConfig
+    from zonesync.zonefile.config import ZoneConfig
 
 MARKER = "<!-- zonesync-plan -->"
 FOLD_OVER = 15

@@ -1,15 +1,12 @@
 """zonesync's own colours: ANSI Select Graphic Rendition sequences around a line a renderer made.
 
 Renderers always style; whether the styles reach the terminal is decided at the output boundary
-(`zonesync.render.escape.for_terminal`), so rendering stays pure and knows nothing of the terminal.
+(`zonesync.escape.for_terminal`), so rendering stays pure and knows nothing of the terminal.
 """
 
 from __future__ import annotations
 
-import re
-
-SGR = re.compile("\x1b\\[[0-9;]*m")
-"""A Select Graphic Rendition sequence: the only escape sequence zonesync itself writes."""
+from zonesync.escape import SGR
 
 _COLOURS = {"red": 31, "green": 32, "yellow": 33, "blue": 34, "magenta": 35, "cyan": 36}
 

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from zonesync.escape import escape
 from zonesync.model import Record
-from zonesync.plan import Change, Plan, ZonePlan
-from zonesync.render.escape import escape
+from zonesync.plan.model import Change, Plan, ZonePlan
 from zonesync.render.style import style
 
 if TYPE_CHECKING:
-    from zonesync.model import ApplyReport
-    from zonesync.orchestrate import ZoneOutcome
-    from zonesync.workers import WorkerChange
+    from zonesync.plan.model import ApplyReport, WorkerChange
+    from zonesync.run.orchestrate import ZoneOutcome
 from zonesync.plural import counted
-from zonesync.rdata import display_value, relative_name
+from zonesync.zonefile.rdata import display_value, relative_name
 
 
 def _line(text: str) -> str:
@@ -85,8 +84,7 @@ def render_change(change: Change, zone: str) -> list[str]:
 
 def render_worker_change(change: WorkerChange) -> list[str]:
     """A Worker change shown like a record change: the script (with the policy it serves) or the domain."""
-    from zonesync.mail.mta_sts_worker import served_policy_id
-    from zonesync.workers import Domain, Script
+    from zonesync.mail.mta_sts_worker import Domain, Script, served_policy_id
 
     sign, colour = _SIGN[change.action]
     what = "Worker script" if change.kind == "script" else "Worker custom domain"

@@ -8,8 +8,8 @@ import json
 from typing import Any
 
 from zonesync import __version__
+from zonesync.escape import escape, json_text, markdown_code, markdown_text
 from zonesync.plural import counted
-from zonesync.render.escape import escape, json_text, markdown_code, markdown_text
 from zonesync.verify.result import Finding, Status
 from zonesync.verify.runner import Report
 
@@ -102,7 +102,7 @@ def document(report: Report, strict: bool = False) -> dict[str, Any]:
 
 
 def to_json(report: Report, strict: bool = False) -> str:
-    """Valid UTF-8 whatever the servers sent (`zonesync.render.escape.json_text`)."""
+    """Valid UTF-8 whatever the servers sent (`zonesync.escape.json_text`)."""
     return json_text(json.dumps(document(report, strict), indent=2, ensure_ascii=False))
 
 

@@ -5,4 +5,6 @@ One module per job: `unpack` (bounded reading and decompression), `messages` (re
 mail), `dmarc` and `tlsrpt` (parsing into the frozen values of `model`), `collect` (walking the paths,
 deduplicating), `zonefacts` (what the zone files say about senders), `causes` and `analysis` (pure:
 what failed and why), `reverse` (optional, bounded reverse DNS).
+
+Imports: verify (its resolver, for reverse names) and everything below it; never render or cli.
 """

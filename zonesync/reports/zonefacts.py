@@ -7,8 +7,8 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from zonesync.mail.api import mail_spec
-from zonesync.model import ZoneConfig
+from zonesync.mail.records import mail_spec
+from zonesync.zonefile.config import ZoneConfig
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 

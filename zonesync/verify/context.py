@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 
 from zonesync.mail.expand import in_zone, mx_hosts
 from zonesync.mail.spec import MailSpec
-from zonesync.model import Record, ZoneConfig
+from zonesync.model import Record
 from zonesync.verify.resolver import Answer, Resolver
 from zonesync.verify.result import Finding, NetOptions, Status
+from zonesync.zonefile.config import ZoneConfig
 
 
 @dataclass

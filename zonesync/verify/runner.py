@@ -16,13 +16,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from zonesync.cloudflare.tokens import TOKEN_ENV, TokenError, check_token
 from zonesync.mail.mta_sts import policy_host
-from zonesync.model import ZoneConfig
-from zonesync.tokens import TOKEN_ENV, TokenError, check_token
 from zonesync.verify import dane_check, dkim_check, mx_check, policy_records, relay_check, served, spf_check
 from zonesync.verify.context import ZoneContext
 from zonesync.verify.resolver import Resolver
 from zonesync.verify.result import Finding, NetOptions, Status
+from zonesync.zonefile.config import ZoneConfig
 
 TOPICS = ("dns", "spf", "dkim", "dmarc", "mta-sts", "tls-rpt", "mx", "relay", "smtp", "dane", "outbound")
 """The order topics are shown in: the issue's check order."""
@@ -130,7 +130,7 @@ def _worker_certificate(ctx: ZoneContext, net: NetOptions) -> Callable[[], str |
         return lambda: None
 
     def status() -> str | None:
-        from zonesync.providers.cloudflare_certs import custom_domain_certificate  # the SDK: only when asked
+        from zonesync.cloudflare.certificates import custom_domain_certificate  # the SDK: only when asked
 
         try:
             checked = check_token(token)
@@ -213,7 +213,7 @@ async def verify_async(contexts: Sequence[ZoneContext], opts: VerifyOptions, res
 def build_context(config: ZoneConfig, resolver: Resolver, opts: NetOptions) -> ZoneContext:
     """The zone file's view of one zone (raises the zone file's errors, as validate does)."""
     from zonesync.mail import mail_spec, policy_for
-    from zonesync.orchestrate import build_desired
+    from zonesync.plan.desired import build_desired
 
     desired = build_desired(config, None)
     return ZoneContext(config, desired.records, mail_spec(config), policy_for(config), resolver, opts)

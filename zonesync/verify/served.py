@@ -1,6 +1,6 @@
 """Check 1, DNS as served: every record set the zone file declares, asked of each authoritative server.
 
-Values are compared in zonesync's canonical form (`zonesync.rdata`), so `mx.example.com.` and a served
+Values are compared in zonesync's canonical form (`zonesync.zonefile.rdata`), so `mx.example.com.` and a served
 `mx.example.com.` with other letter case are equal, and TXT is compared as joined text. Proxied records are
 answered with Cloudflare's proxy addresses, so only their presence is checked. A difference is reported as
 "not yet served" when the servers disagree among themselves (a change still travelling to them, their SOA
@@ -17,12 +17,12 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 
-from zonesync import rdata
 from zonesync.mail.expand import in_zone
 from zonesync.model import Record
 from zonesync.verify.context import ZoneContext
 from zonesync.verify.resolver import Answer, Server
 from zonesync.verify.result import Finding, Status
+from zonesync.zonefile import rdata
 
 TOPIC = "dns"
 
