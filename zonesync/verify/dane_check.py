@@ -1,5 +1,6 @@
-"""verify's DANE checks (RFC 7672): the TLSA records published for the MX hosts, the key each MX presents
-after STARTTLS against them, and the DNSSEC they depend on.
+"""verify's DANE checks (RFC 7672): the TLSA records published for the MX hosts, and the key each MX presents
+after STARTTLS against them. The DNSSEC they depend on is `dnssec_check`'s (a zone with TLSA records and no
+valid chain fails there: "senders ignore DANE without DNSSEC").
 
 Usages as an SMTP sender applies them (RFC 7672 §3.1): DANE-EE (3) matches the server's own certificate or key,
 with no name or expiry check; DANE-TA (2) needs the chain the server sends, which Python's ssl does not expose
@@ -9,11 +10,10 @@ before 3.13, so verify says it did not check it; PKIX-TA (0) and PKIX-EE (1) are
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from zonesync.mail.tlsa import DANE_EE, DANE_TA, Tlsa, digest_for, matches, record_name
 from zonesync.verify.context import ZoneContext
-from zonesync.verify.dnssec_state import zone_dnssec
 from zonesync.verify.result import Finding, Status
 
 TOPIC = "dane"
@@ -33,28 +33,6 @@ async def published_tlsa(ctx: ZoneContext, hosts: Sequence[str]) -> dict[str, tu
         if found:
             out[host.lower().rstrip(".")] = tuple(found)
     return out
-
-
-async def check_dnssec_for_dane(ctx: ZoneContext, tlsa: Mapping[str, Sequence[Tlsa]]) -> list[Finding]:
-    """One finding when the zone publishes TLSA records: they count only if DNSSEC validates the zone."""
-    if not tlsa:
-        return []
-    state = await zone_dnssec(ctx)
-    hosts = ", ".join(sorted(tlsa))
-    if state.validated:
-        return [
-            ctx.finding(TOPIC, ctx.zone, Status.PASS, f"TLSA records for {hosts}, DNSSEC: {state.message}")
-        ]
-    return [
-        ctx.finding(
-            TOPIC,
-            ctx.zone,
-            Status.FAIL,
-            f"TLSA records for {hosts}, but DNSSEC of {ctx.zone} is not known to be valid ({state.message}): "
-            "senders ignore DANE without DNSSEC",
-            f"enable DNSSEC for {ctx.zone} (`dnssec: true`) and give the DS record to the registrar",
-        )
-    ]
 
 
 def usable(records: Sequence[Tlsa]) -> tuple[Tlsa, ...]:

@@ -23,7 +23,7 @@ class Status(StrEnum):
 class Finding:
     zone: str
     topic: str
-    """One of: dns, spf, dkim, dmarc, mta-sts, tls-rpt, mx, relay, smtp, dane, outbound."""
+    """One of: dns, dnssec, spf, dkim, dmarc, mta-sts, tls-rpt, mx, relay, smtp, dane, outbound."""
     subject: str
     """What was checked: an owner name, a selector, an MX host, an address, a URL."""
     status: Status
@@ -58,3 +58,5 @@ class NetOptions:
     ca_file: Path | None = None
     """Extra trusted CA certificates (PEM) for HTTPS and SMTP STARTTLS, besides the system store."""
     extra: dict[str, str] = field(default_factory=dict)
+    trust_anchors: tuple[str, ...] = ()
+    """`--trust-anchor DS-or-DNSKEY`: where the DNSSEC chain starts when the parent has no DS (a test zone)."""

@@ -18,13 +18,35 @@ from typing import Any
 
 from zonesync.cloudflare.tokens import TOKEN_ENV, TokenError, check_token
 from zonesync.mail.mta_sts import policy_host
-from zonesync.verify import dane_check, dkim_check, mx_check, policy_records, relay_check, served, spf_check
+from zonesync.verify import (
+    dane_check,
+    dkim_check,
+    dnssec_check,
+    mx_check,
+    policy_records,
+    relay_check,
+    served,
+    spf_check,
+)
 from zonesync.verify.context import ZoneContext
 from zonesync.verify.resolver import Resolver
 from zonesync.verify.result import Finding, NetOptions, Status
 from zonesync.zonefile.config import ZoneConfig
 
-TOPICS = ("dns", "spf", "dkim", "dmarc", "mta-sts", "tls-rpt", "mx", "relay", "smtp", "dane", "outbound")
+TOPICS = (
+    "dns",
+    "dnssec",
+    "spf",
+    "dkim",
+    "dmarc",
+    "mta-sts",
+    "tls-rpt",
+    "mx",
+    "relay",
+    "smtp",
+    "dane",
+    "outbound",
+)
 """The order topics are shown in: the issue's check order."""
 
 
@@ -91,9 +113,8 @@ async def _verify_zone(ctx: ZoneContext, opts: VerifyOptions) -> list[Finding]:
         found += await spf_found
         check_smtp = _optional("smtp", "check_smtp")
         smtp = opts.smtp and not opts.dns_only and check_smtp is not None and bool(addresses)
-        tlsa = await dane_check.published_tlsa(ctx, ctx.mx_hosts()) if smtp or _declares_dane(ctx) else {}
-        found += await dane_check.check_dnssec_for_dane(ctx, tlsa)
         if smtp:
+            tlsa = await dane_check.published_tlsa(ctx, ctx.mx_hosts())
             patterns = _sts_patterns(ctx.policy)
             found += await asyncio.to_thread(check_smtp, ctx.zone, addresses, patterns, opts.net, tlsa)
         return found
@@ -109,6 +130,7 @@ async def _verify_zone(ctx: ZoneContext, opts: VerifyOptions) -> list[Finding]:
 
     groups = await asyncio.gather(
         served.check_served(ctx, servers),
+        dnssec_check.check_dnssec(ctx),
         mx_then_dependents(),
         dkim_check.check_dkim(ctx),
         policy_records.check_dmarc(ctx),
@@ -139,14 +161,6 @@ def _worker_certificate(ctx: ZoneContext, net: NetOptions) -> Callable[[], str |
         return custom_domain_certificate(checked, ctx.zone, policy_host(ctx.zone), net.timeout)
 
     return status
-
-
-def _declares_dane(ctx: ZoneContext) -> bool:
-    """The zone file publishes TLSA records for its MX hosts (`mail.dane`, or written by hand)."""
-    from zonesync.mail.tlsa import record_name
-
-    names = {record_name(h) for h in ctx.mx_hosts()}
-    return any(r.type == "TLSA" and r.name in names for r in ctx.records)
 
 
 async def _first(pair: Awaitable[tuple[dict[str, list[str]], list[Finding]]]) -> dict[str, list[str]]:
