@@ -149,6 +149,7 @@ def echo(message: str = "", err: bool = False, nl: bool = True) -> None:
         "mta-sts": "zonesync.cli.mail:mta_sts",
         "explain": "zonesync.cli.mail:explain",
         "relay": "zonesync.cli.relay:relay",
+        "dane": "zonesync.cli.dane:dane",
         "import": "zonesync.cli.importer:import_",
         "export": "zonesync.cli.export:export",
         "verify": "zonesync.cli.verify:verify",
