@@ -9,14 +9,11 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from zonesync.mail.mta_sts_worker import Domain, Kind, Script
 from zonesync.model import Diagnostic, Record, ZoneInfo
 from zonesync.plan.zone_lock import LockRecord
-
-if TYPE_CHECKING:
-    pass
 
 Action = Literal["create", "update", "delete"]
 ACTION_ORDER: dict[str, int] = {"delete": 0, "update": 1, "create": 2}
@@ -106,7 +103,8 @@ class ZonePlan:
     def counts(self) -> dict[str, int]:
         """DNS and Worker changes by action (what plans and apply reports show)."""
         out = {"create": 0, "update": 0, "delete": 0}
-        for change in (*self.changes, *self.worker_changes):
+        changes: tuple[Change | WorkerChange, ...] = (*self.changes, *self.worker_changes)
+        for change in changes:
             out[change.action] += 1
         return out
 

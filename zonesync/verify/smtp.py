@@ -19,7 +19,7 @@ from typing import TypeVar
 from zonesync.verify.connect import NetFailure, open_tcp, step
 from zonesync.verify.result import Finding, NetOptions, Status
 from zonesync.verify.sts_policy import covering
-from zonesync.verify.tls import cert_info, describe, unverified, verify_failure, verifying_context
+from zonesync.verify.tls import describe, peer_certificate, unverified, verify_failure, verifying_context
 
 TOPIC = "smtp"
 PORT = 25
@@ -80,7 +80,9 @@ class _Session:
 
     def starttls(self, context: ssl.SSLContext) -> ssl.SSLSocket:
         self.do("answer to STARTTLS", lambda: self.client.starttls(context=context))
-        return self.client.sock
+        tls = self.client.sock
+        assert isinstance(tls, ssl.SSLSocket)  # smtplib wraps it or raises
+        return tls
 
     def close(self) -> None:
         with suppress(NetFailure):
@@ -130,7 +132,7 @@ def _probe(zone: str, mx: str, address: str, patterns: Sequence[str], opts: NetO
             if not isinstance(failure.__cause__, ssl.SSLError):
                 raise
             return _certificate_finding(failure.__cause__, host, address, patterns, opts, finding, details)
-        cert = cert_info(tls.getpeercert(binary_form=True))
+        cert = peer_certificate(tls, host)
         details.append(f"{tls.version()}, {describe(cert)}")
         session.do("answer to EHLO after STARTTLS", session.client.ehlo)
     except NetFailure as failure:
