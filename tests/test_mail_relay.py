@@ -160,3 +160,55 @@ def test_relay_config_implicit_tls(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert "smtp_tls_wrappermode = yes" in postfix
     none = CliRunner().invoke(cli, ["relay", "config", "example.com"])
     assert none.exit_code != 0 and "pass --server" in none.output
+
+
+CONFIG_GOLDEN = Path(__file__).parent / "golden" / "relay_config"
+
+
+@pytest.mark.parametrize("path", sorted(CONFIG_GOLDEN.glob("*.txt")), ids=lambda p: p.stem)
+def test_relay_config_matches_the_golden_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: Path
+) -> None:
+    """Each server's snippet for a STARTTLS relay (SES, 587) and an implicit-TLS one (custom, 465)."""
+    server, provider = path.stem.rsplit("-", 1)
+    _zone(tmp_path, json.loads((GOLDEN / f"{provider}.json").read_text())["relay"])
+    monkeypatch.chdir(tmp_path)
+    done = CliRunner().invoke(cli, ["relay", "config", "example.com", "--server", server])
+    assert done.exit_code == 0, done.output
+    assert done.output == path.read_text()
+
+
+def test_every_server_has_golden_files() -> None:
+    from zonesync.mail.relay_config import SERVERS
+
+    assert sorted(p.stem for p in CONFIG_GOLDEN.glob("*.txt")) == sorted(
+        f"{server}-{provider}" for server in SERVERS for provider in ("custom", "ses")
+    )
+
+
+def test_stalwart_and_mox_follow_the_preset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`relay config` without --server picks the preset's server; the snippets carry no secret, only where
+    it goes, and are in each server's own syntax (Stalwart's JSON objects, mox's tab-indented sconf)."""
+    relay = json.loads((GOLDEN / "ses.json").read_text())["relay"]
+    monkeypatch.chdir(tmp_path)
+    _zone(tmp_path, relay, preset="stalwart")
+    stalwart = CliRunner().invoke(cli, ["relay", "config", "example.com"])
+    assert stalwart.exit_code == 0, stalwart.output
+    objects = [json.loads(line) for line in stalwart.output.splitlines() if line.startswith("{")]
+    route, strategy = objects
+    assert route["@type"] == "Relay" and route["name"] == "relay"
+    assert (route["address"], route["port"], route["implicitTls"]) == (
+        "email-smtp.eu-west-1.amazonaws.com",
+        587,
+        False,
+    )
+    assert route["authSecret"] == {"@type": "File", "filePath": "/opt/stalwart/etc/relay-password"}
+    assert strategy["else"] == "'relay'" and "startTls" in stalwart.output
+    _zone(tmp_path, relay, preset="mox")
+    mox = CliRunner().invoke(cli, ["relay", "config", "example.com"])
+    assert mox.exit_code == 0, mox.output
+    body = [line for line in mox.output.splitlines() if line and not line.lstrip().startswith("#")]
+    assert all(not line.startswith(" ") for line in body)  # sconf: tabs only
+    assert "\t\tSubmission:\n\t\t\tHost: email-smtp.eu-west-1.amazonaws.com\n\t\t\tPort: 587\n" in mox.output
+    assert "\t\t\t\tMechanisms:\n\t\t\t\t\t- PLAIN\n" in mox.output
+    assert "Routes:\n\t-\n\t\tTransport: relay\n" in mox.output

@@ -151,7 +151,7 @@ def test_the_child_is_reaped_when_the_parent_stops_early(project: Path) -> None:
     script = f"""
 import os
 from pathlib import Path
-from zonesync import parallel_parse
+from zonesync.run import parse_process as parallel_parse
 parsing = parallel_parse.start([Path({str(path)!r})])
 assert parsing is not None
 parsing.close()   # a run stopped before it took the result

@@ -94,7 +94,8 @@ def test_killed_holder_lock_expires(tmp_path: Path) -> None:
     with Emulator(zones=(ZONE,), rate_limit=0, latency=0.2) as emu:
         first = tmp_path / "first"
         write_zone(first, "a", 30)
-        env = env_for(emu.url, first / "home", ZONESYNC_LOCK_LEASE="3")
+        # the lease outlasts a slow start of the next run on a loaded machine
+        env = env_for(emu.url, first / "home", ZONESYNC_LOCK_LEASE="15")
         proc = zonesync("apply", "--yes", "--batch-size", "5", f"zones/{ZONE}.yaml", env=env, cwd=first)
         while emu.stats()["by_route"].get("POST /zones/:id/dns_records/batch", 0) < 2:
             assert proc.poll() is None
@@ -115,7 +116,7 @@ def test_killed_holder_lock_expires(tmp_path: Path) -> None:
         assert p2.returncode == 1, out + err
         assert "locked by another zonesync apply (run " in err and "nothing was written" in err
         assert emu.records(ZONE) == before
-        # waiting allowed: the hold expires (3 s lease), then the run applies
+        # waiting allowed: the hold expires (15 s lease), then the run applies
         env3 = env_for(emu.url, second / "home", ZONESYNC_LOCK_TIMEOUT="30")
         p3 = zonesync("apply", "--yes", f"zones/{ZONE}.yaml", env=env3, cwd=second)
         out, err = p3.communicate(timeout=60)

@@ -8,7 +8,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 NPM_DIR="${ZONESYNC_INTEROP_CACHE:-$ROOT/.interop-cache}"
 GCL_VERSION="4.72.0"
-PACKAGES=(knot knot-dnssecutils knot-dnsutils unbound nginx-light postfix opendkim opendkim-tools swaks
+# libsasl2-modules: the SASL mechanisms (PLAIN, LOGIN) postfix's client logs in to a relay with
+PACKAGES=(knot knot-dnssecutils knot-dnsutils unbound nginx-light postfix libsasl2-modules opendkim opendkim-tools swaks
           libnet-ssleay-perl dnsutils rsync)
 
 missing=()

@@ -181,17 +181,28 @@ def opendkim(folder: Path, domain: str, selector: str, key_file: Path) -> Iterat
 
 @contextlib.contextmanager
 def postfix(
-    folder: Path, hostname: str, milter_port: int | None, relay_port: int, cert: Path, key: Path
+    folder: Path,
+    hostname: str,
+    milter_port: int | None,
+    relay_port: int,
+    cert: Path,
+    key: Path,
+    main_cf: str = "",
+    hosts: Path | None = None,
 ) -> Iterator[tuple[int, Process]]:
     """postfix with a private configuration: smtpd on 127.0.0.1 (STARTTLS offered with `cert`), mail passed
-    to the opendkim milter and relayed to 127.0.0.1:`relay_port`; yields (smtpd port, process)."""
+    to the opendkim milter and relayed to 127.0.0.1:`relay_port`; yields (smtpd port, process).
+
+    `main_cf`: lines for main.cf as a user writes them; each replaces the test's own line for the same
+    parameter (a relayhost, SASL, TLS settings). `hosts`: a file postfix sees as /etc/hosts (a private mount
+    namespace, `unshare -m`: the host's file is left alone), for a relay host name that exists nowhere else."""
     # postfix's own processes (user postfix) must reach the queue: a folder of its own under /tmp, not the
     # test's (only root may enter pytest's); its log is copied to `folder` at the end
     folder.mkdir(parents=True, exist_ok=True)
     base = Path(tempfile.mkdtemp(prefix="zonesync-interop-postfix-"))
     base.chmod(0o755)
     try:
-        with _postfix(base, hostname, milter_port, relay_port, cert, key) as running:
+        with _postfix(base, hostname, milter_port, relay_port, cert, key, main_cf, hosts) as running:
             yield running
     finally:
         if (base / "maillog").exists():
@@ -201,7 +212,14 @@ def postfix(
 
 @contextlib.contextmanager
 def _postfix(
-    folder: Path, hostname: str, milter_port: int | None, relay_port: int, cert: Path, key: Path
+    folder: Path,
+    hostname: str,
+    milter_port: int | None,
+    relay_port: int,
+    cert: Path,
+    key: Path,
+    main_cf: str,
+    hosts: Path | None,
 ) -> Iterator[tuple[int, Process]]:
     conf = folder / "conf"  # apart from the queue: postfix checks that its configuration is root's alone
     for sub in (conf, folder / "queue", folder / "data"):
@@ -224,7 +242,7 @@ def _postfix(
         if milter_port
         else ""
     )
-    (conf / "main.cf").write_text(
+    base_cf = (
         textwrap.dedent(f"""\
         compatibility_level = 3.6
         queue_directory = {folder}/queue
@@ -251,14 +269,24 @@ def _postfix(
         """)
         + milters
     )
+    (conf / "main.cf").write_text(_override(base_cf, main_cf))
     post = _program("postfix")
     check = subprocess.run(["script", "-qc", f"{post} -c {conf} check", "/dev/null"], capture_output=True,
                            text=True, check=False)  # fmt: skip
     assert check.returncode == 0 and not check.stdout.strip(), check.stdout
-    with started(
-        "postfix", [post, "-c", conf, "start-fg"], folder / "postfix.out", lambda: banner(port)
-    ) as proc:
+    argv: list[str | Path] = [post, "-c", conf, "start-fg"]
+    if hosts is not None:
+        argv = [_program("unshare"), "-m", "sh", "-c",
+                f"mount --bind {hosts} /etc/hosts && exec {post} -c {conf} start-fg"]  # fmt: skip
+    with started("postfix", argv, folder / "postfix.out", lambda: banner(port)) as proc:
         try:
             yield port, proc
         finally:
             subprocess.run([post, "-c", conf, "stop"], capture_output=True, check=False)
+
+
+def _override(base: str, extra: str) -> str:
+    """main.cf text `base` with each parameter set in `extra` replacing the same parameter's line."""
+    names = {line.split("=", 1)[0].strip() for line in extra.splitlines() if "=" in line}
+    kept = [line for line in base.splitlines() if line.split("=", 1)[0].strip() not in names]
+    return "\n".join(kept + extra.splitlines()) + "\n"

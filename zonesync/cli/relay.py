@@ -21,7 +21,7 @@ def relay() -> None:
 @click.argument("zone")
 @click.option(
     "--server",
-    type=click.Choice(["maddy", "postfix", "docker-mailserver"]),
+    type=click.Choice(["maddy", "postfix", "docker-mailserver", "stalwart", "mox"]),
     help="The mail server (default: the one `mail.preset` names).",
 )
 def relay_config(zone: str, server: str | None) -> None:
@@ -43,6 +43,6 @@ def relay_config(zone: str, server: str | None) -> None:
     if chosen is None:
         raise ZonesyncError(
             f"{config.path}: zonesync prints no relay configuration for preset {spec.preset!r} yet: pass "
-            "--server maddy | postfix | docker-mailserver, or see the server's documentation on smarthosts"
+            "--server maddy | postfix | docker-mailserver | stalwart | mox"
         )
     click.echo(config_text(spec.relay, chosen), nl=False)

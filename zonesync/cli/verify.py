@@ -52,6 +52,17 @@ def _connect_to(values: tuple[str, ...]) -> tuple[ConnectTo, ...]:
         raise click.BadParameter(str(exc), param_hint="--connect-to") from None
 
 
+def _trust_anchors(values: tuple[str, ...]) -> tuple[str, ...]:
+    from zonesync.verify.dnssec_chain import parse_anchor
+
+    for value in values:
+        try:
+            parse_anchor(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--trust-anchor") from None
+    return values
+
+
 @click.command(cls=Command, epilog=exitcodes.HELP)
 @click.argument("zones", nargs=-1, metavar="[ZONE_FILE|ZONE]...")
 @click.option(
@@ -104,6 +115,13 @@ def _connect_to(values: tuple[str, ...]) -> tuple[ConnectTo, ...]:
     help="Only the DNS checks: no MTA-STS policy fetch over HTTPS, no SMTP (where the real hosts are unreachable).",
 )
 @click.option(
+    "--trust-anchor",
+    "trust_anchors",
+    multiple=True,
+    metavar="DS-OR-DNSKEY",
+    help="Start the DNSSEC chain here instead of the DS at the parent (the DS `zonesync plan` shows; repeatable).",
+)
+@click.option(
     "-v", "--verbose", is_flag=True, help="Show details: the SPF evaluation tree, the policy as fetched."
 )
 @click.pass_context
@@ -120,6 +138,7 @@ def verify(
     connect_to: tuple[str, ...],
     ca_file: Path | None,
     dns_only: bool,
+    trust_anchors: tuple[str, ...],
     verbose: bool,
 ) -> None:
     """Check that the zones' mail works as the world sees it: records as served by DNS, SPF evaluated
@@ -135,7 +154,10 @@ def verify(
     servers = _nameservers(nameservers)
     rules = _connect_to(connect_to)
     configs = load_configs(_zone_paths(zones))
-    net = NetOptions(timeout=timeout, nameservers=servers, connect_to=rules, ca_file=ca_file)
+    anchors = _trust_anchors(trust_anchors)
+    net = NetOptions(
+        timeout=timeout, nameservers=servers, connect_to=rules, ca_file=ca_file, trust_anchors=anchors
+    )
     opts = VerifyOptions(net, smtp=smtp, outbound=outbound, probe_domain=probe_domain, dns_only=dns_only)
     report = run(configs, opts)
     verbose = verbose or bool(ctx.obj and ctx.obj.get("verbose"))

@@ -38,6 +38,7 @@ from zonesync.plan.zone_lock import LockRecord, LockSession, is_lock_name, lock_
 from zonesync.plural import counted
 
 if TYPE_CHECKING:
+    from zonesync.cloudflare.dnssec import DnssecProvider
     from zonesync.cloudflare.workers_api import WorkersProvider
     from zonesync.plan.model import Change, SkippedRecord
 
@@ -188,6 +189,12 @@ class CloudflareProvider:
         from zonesync.cloudflare.workers_api import WorkersProvider
 
         return WorkersProvider(self._client)
+
+    def dnssec(self) -> DnssecProvider:
+        """DNSSEC calls (`dnssec:` in a zone file) on the same client: auth, retries, limiter, logging."""
+        from zonesync.cloudflare.dnssec import DnssecProvider
+
+        return DnssecProvider(self._client)
 
     # -- requests --------------------------------------------------------------------------------------
 

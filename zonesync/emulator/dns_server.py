@@ -67,6 +67,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
+from .dnssec import Signer, served_types, wants_dnssec
 from .store import NAME_SERVERS
 
 if TYPE_CHECKING:
@@ -264,9 +265,38 @@ class Authority:
                 resp.set_rcode(dns.rcode.REFUSED)
                 resp.flags &= ~dns.flags.RA
                 return resp, None
-            if not self._fill(resp, zone, qname, qtype):
+            signer = self._signer(zone)
+            if signer is not None and qname == zone.name and qtype == "DNSKEY":
+                resp.flags |= dns.flags.AA
+                resp.answer.append(signer.dnskey_rrset())
+                cacheable = True
+            else:
+                cacheable = self._fill(resp, zone, qname, qtype)
+            if signer is not None and wants_dnssec(query):
+                self._sign(resp, signer, zone, qname)
+            if not cacheable:
                 return resp, None
             return resp, (qname, zone, zone.version)
+
+    def _signer(self, zone: Zone) -> Signer | None:
+        """A signer for a zone with DNSSEC keys (every state but deleted signs, see `emulator.dnssec`)."""
+        if zone.dnssec is None:
+            return None
+        registry = self.store.dnssec
+        return Signer(zone.name, zone.dnssec, tamper=bool(registry is not None and registry.tamper))
+
+    def _sign(self, resp: dns.message.Message, signer: Signer, zone: Zone, qname: str) -> None:
+        """RRSIGs for the answer, and compact denial of existence (RFC 9824) for a negative one."""
+        if not resp.flags & dns.flags.AA:  # a referral: prove the child has no DS
+            cut = resp.authority[0].name.to_text(omit_final_dot=True)
+            resp.authority.append(signer.nsec(cut, ("NS", "RRSIG", "NSEC")))
+        elif resp.rcode() == dns.rcode.NXDOMAIN:  # §3.1: the name "exists" with no data but NXNAME
+            resp.set_rcode(dns.rcode.NOERROR)
+            resp.authority.append(signer.nsec(qname, ("RRSIG", "NSEC", "NXNAME")))
+        elif not resp.answer:  # §3.2 NODATA (§3.3 an empty non-terminal: no records, RRSIG and NSEC only)
+            types = served_types(self._records_at(zone, qname), qname == zone.name)
+            resp.authority.append(signer.nsec(qname, types))
+        signer.sign_sections(resp)
 
     def _fill(self, resp: dns.message.Message, zone: Zone, qname: str, qtype: str) -> bool:
         """Answer `qname`/`qtype` from `zone` into `resp`; False when the answer must not be cached."""

@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from . import errors
 from .dns_server import DnsServer
+from .dnssec import Dnssec
 from .edge import Edge
 from .faults import Faults
 from .httpbase import QuietHandler
@@ -105,11 +106,16 @@ class Emulator:
         ip_rate_limit: tuple[int, float] | Literal[0] | None = None,
         rate_limit_block: float | None = None,
         cert_pending: float = 0.0,
+        read_only_tokens: tuple[str, ...] | list[str] = (),
+        dnssec_delay: float = 0.0,
     ) -> None:
         self.account_tokens = dict(account_tokens or {})
         """token -> the one account it may use (an account-scoped API token); other tokens see every account."""
         self.tokens = frozenset(tokens) | frozenset(dns_only_tokens) | frozenset(self.account_tokens)
         self.dns_only_tokens = frozenset(dns_only_tokens)  # accepted, but 403 10000 on Workers (facts W9)
+        self.read_only_tokens = frozenset(read_only_tokens)
+        """Tokens with DNS Read only: every write under /zones is 403 10000 (facts S6)."""
+        self.tokens |= self.read_only_tokens
         self._edge_port, self.ca_file = edge_port, Path(ca_file) if ca_file else None
         self.edge: Edge | None = None
         self.latency = float(latency)
@@ -138,6 +144,8 @@ class Emulator:
         self._by_route: dict[str, int] = {}
         self._by_status: dict[str, int] = {}
         self.workers = Workers(self.store, cert_pending)
+        self.dnssec = self.store.dnssec = Dnssec(self.store.lock, dnssec_delay)
+        """`/zones/{id}/dnssec` and its knobs: `delay` (the registrar step), `tamper` (bad signatures)."""
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.dns: DnsServer | None = None
@@ -319,6 +327,27 @@ class Emulator:
         """The per-address limit; ``requests <= 0`` turns it off."""
         self.ip_limiter.configure(int(requests), float(window_seconds))
 
+    def set_dnssec(self, delay: float | None = None, tamper: bool | None = None) -> None:
+        """DNSSEC knobs: `delay`, seconds a pending state takes to move on (the registrar adding or removing
+        the DS; states already pending move on no later than that from now); `tamper`, serve corrupted signatures (a validator must answer SERVFAIL)."""
+        with self.store.lock:
+            if delay is not None:
+                self.dnssec.delay = float(delay)
+                soon = time.monotonic() + self.dnssec.delay
+                for zone in self.store.zones.values():  # a pending state waits no longer than the new delay
+                    state = zone.dnssec
+                    if state is not None and state.moves_at is not None:
+                        state.moves_at = min(state.moves_at, soon)
+            if tamper is not None:
+                self.dnssec.tamper = bool(tamper)
+                for zone in self.store.zones.values():  # no cached answer survives the switch
+                    zone.version += 1
+
+    def dnssec_ds(self, zone: str) -> str:
+        """The zone's DS text as the API shows it (behind the client's back; empty when never enabled)."""
+        with self.store.lock:
+            return self.dnssec.get(self.store.zone_named(zone))["ds"] or ""
+
     def set_latency(self, seconds: float) -> None:
         self.latency = float(seconds)
 
@@ -423,6 +452,8 @@ class Emulator:
         with store.lock:
             zone = store.zone(parts[1], path)
         self._check_account(token, zone.account_id)
+        if token in self.read_only_tokens and method != "GET":
+            raise errors.ApiError(403, errors.AUTH_ERROR, errors.AUTH_ERROR_MSG)
         if n == 2:
             if method == "GET":
                 return _ok(zone.obj())
@@ -434,6 +465,14 @@ class Emulator:
         if parts[2:4] == ["ssl", "certificate_packs"] and n == 5:
             if method == "GET":
                 return _ok(self.workers.certificate_pack(zone.id, parts[4]))
+            raise _not_allowed()
+        if parts[2] == "dnssec" and n == 3:
+            if method == "GET":
+                return _ok(self.dnssec.get(zone))
+            if method == "PATCH":
+                return _ok(self.dnssec.edit(zone, _json_body(body)))
+            if method == "DELETE":
+                return _ok(self.dnssec.delete(zone))
             raise _not_allowed()
         if parts[2] != "dns_records":
             raise errors.ApiError(
@@ -524,6 +563,8 @@ class Emulator:
                 self.set_ip_rate_limit(int(data.get("requests", 0)), float(data.get("window", 0)))
             elif action == "cert-pending" and method == "POST":
                 self.workers.cert_pending = float(data.get("seconds", 0))
+            elif action == "dnssec" and method == "POST":
+                self.set_dnssec(data.get("delay"), data.get("tamper"))
             elif action == "latency" and method == "POST":
                 self.set_latency(float(data.get("seconds", 0)))
             elif action == "dns-latency" and method == "POST" and self.dns is not None:

@@ -95,6 +95,8 @@ class Zone:
         self.records: dict[str, dict[str, Any]] = {}
         self.by_name: dict[str, dict[str, dict[str, Any]]] = {}
         self.version = 0
+        self.dnssec: Any = None
+        """The zone's DNSSEC keys and state (`emulator.dnssec.ZoneDnssec`), None while never enabled."""
         self._json: dict[str, str] = {}
         self._views: dict[Any, tuple[int, list[dict[str, Any]]]] = {}
 
@@ -187,6 +189,8 @@ class Store:
         self, plan: str = "free", batch_limit: int | None = None, state_path: str | None = None
     ) -> None:
         self.lock = threading.RLock()
+        self.dnssec: Any = None
+        """The DNSSEC resource (`emulator.dnssec.Dnssec`: its knobs), set by the emulator."""
         self.plan = plan
         self.batch_limit = batch_limit
         self.state_path = state_path

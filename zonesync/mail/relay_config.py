@@ -7,21 +7,26 @@ or from environment variables, and says where.
 
 from __future__ import annotations
 
+import json
+
 from zonesync.mail.relay_providers import PROVIDERS
 from zonesync.mail.relay_spec import RelaySpec
 
-SERVERS = ("maddy", "postfix", "docker-mailserver")
+SERVERS = ("maddy", "postfix", "docker-mailserver", "stalwart", "mox")
 """Servers with a printed snippet; rspamd's users sign through postfix (the postfix snippet)."""
 PRESET_SERVER = {
     "maddy": "maddy",
     "docker-mailserver": "docker-mailserver",
     "rspamd": "postfix",
     "postfix": "postfix",
+    "stalwart": "stalwart",
+    "mox": "mox",
 }
 IMPLICIT_TLS_PORTS = (465, 2465, 8465)
 
 MADDY_ENV = "/etc/maddy/relay.env"
 POSTFIX_SASL = "/etc/postfix/sasl_passwd"
+STALWART_SECRET = "/opt/stalwart/etc/relay-password"
 
 
 def implicit_tls(spec: RelaySpec) -> bool:
@@ -30,7 +35,8 @@ def implicit_tls(spec: RelaySpec) -> bool:
 
 
 def server_for(preset: str | None) -> str | None:
-    """The snippet for a preset's server, or None (stalwart, mox, no preset: the caller asks for --server)."""
+    """The snippet for a preset's server, or None (no preset, or one without a snippet: the caller asks for
+    --server)."""
     return PRESET_SERVER.get(preset or "")
 
 
@@ -44,7 +50,13 @@ def config_text(spec: RelaySpec, server: str) -> str:
         + (f" ({provider.smtp_doc})" if provider.smtp_doc else "")
         + "; it never goes in the zone file.",
     ]
-    body = {"maddy": _maddy, "postfix": _postfix, "docker-mailserver": _docker_mailserver}[server](spec)
+    body = {
+        "maddy": _maddy,
+        "postfix": _postfix,
+        "docker-mailserver": _docker_mailserver,
+        "stalwart": _stalwart,
+        "mox": _mox,
+    }[server](spec)
     return "\n".join(head + body) + "\n"
 
 
@@ -107,4 +119,75 @@ def _docker_mailserver(spec: RelaySpec) -> list[str]:
         f"DEFAULT_RELAY_HOST=[{spec.host}]:{spec.port}",
         "RELAY_USER=<SMTP username from the provider>",
         "RELAY_PASSWORD=<SMTP password from the provider>",
+    ]
+
+
+def _stalwart(spec: RelaySpec) -> list[str]:
+    route = {
+        "@type": "Relay",
+        "name": "relay",
+        "description": "Outbound relay (port 25 is blocked)",
+        "address": spec.host,
+        "port": spec.port,
+        "protocol": "smtp",
+        "implicitTls": implicit_tls(spec),
+        "allowInvalidCerts": False,
+        "authUsername": "<SMTP username from the provider>",
+        "authSecret": {"@type": "File", "filePath": STALWART_SECRET},
+    }
+    strategy = {"match": [{"if": "is_local_domain(rcpt_domain)", "then": "'local'"}], "else": "'relay'"}
+    tls = "implicit TLS" if implicit_tls(spec) else "STARTTLS"
+    return [
+        "# Stalwart 0.16 keeps its settings in its database (https://stalw.art/docs/category/configuration).",
+        "# 1. A route of type Relay (https://stalw.art/docs/mta/outbound/routing, fields:",
+        "#    https://stalw.art/docs/ref/object/mta-route): WebUI Settings > MTA > Outbound > Routes, a",
+        '#    "Relay Host" route with these fields; as JSON, the MtaRoute object for the JMAP API or stalwart-cli.',
+        f"#    implicitTls {str(implicit_tls(spec)).lower()}: {tls}; the login is read from the file authSecret names.",
+        json.dumps(route),
+        "# 2. Everything not local goes through it: WebUI Settings > MTA > Outbound > Strategy, `route`",
+        "#    (https://stalw.art/docs/ref/object/mta-outbound-strategy; the default's `else` is 'mx'):",
+        json.dumps(strategy),
+        *(
+            []
+            if implicit_tls(spec)
+            else [
+                "# 3. A TLS strategy's startTls is `optional` by default: set it to `require` in the one the relay",
+                "#    uses (Settings > MTA > Outbound > TLS Strategies, `default`;",
+                "#    https://stalw.art/docs/ref/object/mta-tls-strategy) so the login never crosses in clear.",
+            ]
+        ),
+        "# Stalwart 0.15 and older configure the same fields in config.toml: see the routing page of your version.",
+        "",
+        f"# {STALWART_SECRET} (owned by the user Stalwart runs as, mode 0600), the password alone:",
+        "<SMTP password from the provider>",
+    ]
+
+
+def _mox(spec: RelaySpec) -> list[str]:
+    kind = "Submissions" if implicit_tls(spec) else "Submission"
+    return [
+        "# mox: a Transport in mox.conf, used by a Route in domains.conf (https://www.xmox.nl/config/,",
+        '# "Example transport"; mjl-/mox config/config.go: Transport, TransportSMTP, SMTPAuth, Route).',
+        "# `Submission` is SMTP with STARTTLS (required), `Submissions` TLS from the first byte; mox checks the",
+        "# relay's certificate against Host (queue/submit.go). mox reads the password from mox.conf itself: keep",
+        "# mox.conf readable by root and the mox user only, and out of git. sconf files are indented with tabs,",
+        "# comments on lines of their own.",
+        "# mox.conf (config/mox.conf where `mox quickstart` ran), at the top level:",
+        "Transports:",
+        "\trelay:",
+        f"\t\t{kind}:",
+        f"\t\t\tHost: {spec.host}",
+        f"\t\t\tPort: {spec.port}",
+        "\t\t\tAuth:",
+        "\t\t\t\tUsername: <SMTP username from the provider>",
+        "\t\t\t\tPassword: <SMTP password from the provider>",
+        "\t\t\t\t# mox's default mechanisms (SCRAM-*, CRAM-MD5) leave out PLAIN, the one relays offer;",
+        "\t\t\t\t# the password still travels only inside TLS.",
+        "\t\t\t\tMechanisms:",
+        "\t\t\t\t\t- PLAIN",
+        "",
+        "# domains.conf, at the top level: every outgoing message through the transport (port 25 is blocked)",
+        "Routes:",
+        "\t-",
+        "\t\tTransport: relay",
     ]

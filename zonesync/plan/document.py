@@ -115,6 +115,7 @@ def zone_json(zp: ZonePlan, config: ZoneConfig | None = None, force: bool = Fals
         "counts": zp.counts(),
         "changes": [change_json(c) for c in zp.changes],
         "workers": workers_json(zp.workers),
+        "dnssec": zp.dnssec.to_json() if zp.dnssec is not None else None,
         "skipped": [
             {"name": s.name, "type": s.type, "content": s.content, "reason": s.reason} for s in zp.skipped
         ],

@@ -9,11 +9,14 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from zonesync.mail.mta_sts_worker import Domain, Kind, Script
 from zonesync.model import Diagnostic, Record, ZoneInfo
 from zonesync.plan.zone_lock import LockRecord
+
+if TYPE_CHECKING:
+    from zonesync.plan.dnssec import DnssecPlan
 
 Action = Literal["create", "update", "delete"]
 ACTION_ORDER: dict[str, int] = {"delete": 0, "update": 1, "create": 2}
@@ -87,6 +90,8 @@ class ZonePlan:
     desired_count: int = 0
     workers: WorkerPlan | None = None
     """The Worker serving the MTA-STS policy (`mail.mta_sts.host: worker`), when this zone has or had one."""
+    dnssec: DnssecPlan | None = None
+    """DNSSEC wanted against its live state (`dnssec:` in the zone file); None: left alone, never read."""
     managed: Sequence[Record] = field(default=(), repr=False, compare=False)
     """The live records the changes were computed against (not kept in a saved plan: its fingerprint is)."""
 
@@ -116,8 +121,13 @@ class ZonePlan:
         return out
 
     @property
+    def dnssec_action(self) -> str | None:
+        """ "enable" or "disable" when the plan turns DNSSEC on or off, else None."""
+        return self.dnssec.action if self.dnssec is not None else None
+
+    @property
     def has_changes(self) -> bool:
-        return bool(self.changes or self.worker_changes)
+        return bool(self.changes or self.worker_changes or self.dnssec_action)
 
 
 @dataclass(frozen=True)

@@ -167,6 +167,10 @@ def check(zp: ZonePlan, limits: Limits = DEFAULT, force: bool = False) -> str | 
             return (
                 f"{zp.zone}: refusing to delete {change.name} {change.type}: zonesync could not recreate it"
             )
+    if zp.dnssec is not None:
+        refusal = zp.dnssec.refusal(zp.zone, force)
+        if refusal is not None:
+            return refusal
     if force:
         return None
     counts = zp.record_counts()

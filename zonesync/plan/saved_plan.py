@@ -45,6 +45,7 @@ from zonesync.errors import StalePlanError, ZonesyncError
 from zonesync.model import Diagnostic, IgnoreRule, Source
 from zonesync.plan import document as json_render
 from zonesync.plan import expiry, safety
+from zonesync.plan.dnssec import DnssecPlan
 from zonesync.plan.model import Plan, SkippedRecord, ZonePlan, fingerprint
 from zonesync.plan.saved_plan_check import BadPlan, check_body
 
@@ -248,6 +249,7 @@ def _zone_from_json(data: Mapping[str, Any]) -> SavedZone:
             Diagnostic("warning", Source(w["source"]), w["message"]) for w in data.get("warnings", ())
         ),
         workers=json_render.workers_from_json(data.get("workers")),
+        dnssec=DnssecPlan.from_json(data["dnssec"]) if data.get("dnssec") else None,
     )
     ignore = tuple(IgnoreRule(r["name"], tuple(r.get("types") or ())) for r in data.get("ignore", ()))
     limits = safety.Limits.from_json(data.get("safety", {}).get("limits", {}))

@@ -168,9 +168,11 @@ def check_body(doc: Mapping[str, Any]) -> None:
         raise BadPlan(
             "$.counts", f"says {_count_text(totals)}, but the zones' changes are {_count_text(sums)}"
         )
-    if doc["has_changes"] != any(sums.values()):
+    dnssec = [z["dnssec"]["action"] for z in zones if z.get("dnssec") and z["dnssec"]["action"]]
+    if doc["has_changes"] != (any(sums.values()) or bool(dnssec)):
+        also = f" and {len(dnssec)} DNSSEC change(s)" if dnssec else ""
         raise BadPlan(
-            "$.has_changes", f"is {_what(doc['has_changes'])}, but the plan has {_count_text(sums)}"
+            "$.has_changes", f"is {_what(doc['has_changes'])}, but the plan has {_count_text(sums)}{also}"
         )
 
 
@@ -190,7 +192,7 @@ _ZONE_KEYS = ("zone", "zone_id", "path", "fingerprint", "live_records", "managed
 
 
 def _zone(value: Any, at: str) -> tuple[str, dict[str, int]]:
-    data = _object(value, at, _ZONE_KEYS, ("workers",))
+    data = _object(value, at, _ZONE_KEYS, ("workers", "dnssec"))
     zone_text = _string(data["zone"], f"{at}.zone", nonempty=True)
     assert zone_text is not None
     problem = names.zone_problem(zone_text)
@@ -227,6 +229,8 @@ def _zone(value: Any, at: str) -> tuple[str, dict[str, int]]:
     if data.get("workers") is not None:
         for action in _workers(data["workers"], zone, f"{at}.workers"):
             actual[action] += 1
+    if data.get("dnssec") is not None:
+        _dnssec(data["dnssec"], zone, f"{at}.dnssec")
     if counts != actual:
         raise BadPlan(
             f"{at}.counts",
@@ -365,3 +369,34 @@ def _workers(value: Any, zone: str, at: str) -> list[str]:
                 _string(item["service"], f"{iat}.service", nonempty=True)
                 _string(item["id"], f"{iat}.id", nullable=True)
     return actions
+
+
+_DNSSEC_KEYS = ("wanted", "status", "modified_on", "ds", "action", "parent_ds", "parent_detail", "dangerous")
+_HEX = re.compile(r"[0-9a-f]{2,128}")
+
+
+def _dnssec(value: Any, zone: str, at: str) -> None:
+    """The DNSSEC part of a zone's plan (`zonesync.plan.dnssec.DnssecPlan.to_json`): its action must follow from
+    the wish and the state it was planned against, its DS be a DS record of the zone."""
+    from zonesync.plan.dnssec import STATUSES, DnssecPlan
+
+    data = _object(value, at, _DNSSEC_KEYS)
+    _boolean(data["wanted"], f"{at}.wanted")
+    _one_of(data["status"], STATUSES, f"{at}.status")
+    _string(data["modified_on"], f"{at}.modified_on", nullable=True)
+    _one_of(data["parent_ds"], ("present", "absent", "unknown"), f"{at}.parent_ds")
+    _string(data["parent_detail"], f"{at}.parent_detail")
+    _boolean(data["dangerous"], f"{at}.dangerous")
+    if data["ds"] is not None:
+        dat = f"{at}.ds"
+        ds = _object(data["ds"], dat, ("key_tag", "algorithm", "digest_type", "digest", "ds"))
+        for key in ("key_tag", "algorithm", "digest_type"):
+            _integer(ds[key], f"{dat}.{key}")
+        digest = _pattern(ds["digest"], _HEX, f"{dat}.digest", "lower-case hex")
+        expected = f"{zone}. 3600 IN DS {ds['key_tag']} {ds['algorithm']} {ds['digest_type']} {digest}"
+        text = _string(ds["ds"], f"{dat}.ds")
+        if text is None or text.split()[4:] != expected.split()[4:] or text.split()[0] != f"{zone}.":
+            raise BadPlan(f"{dat}.ds", f"is not the DS record of {zone} its fields make")
+    plan = DnssecPlan.from_json(data)
+    if data["action"] != plan.action or data["dangerous"] != plan.dangerous:
+        raise BadPlan(f"{at}.action", "does not follow from `wanted`, `status` and `parent_ds`")

@@ -76,6 +76,8 @@ def render_zone(zp: ZonePlan, problem: str | None) -> list[str]:
         out += [f"- ⚠️ {_cell(str(w.source))}: {_cell(w.message)}"]
     if zp.warnings:
         out.append("")
+    if zp.dnssec is not None:
+        out += [f"- 🔐 {_cell(zp.dnssec.describe())}", ""]
     lines = _zone_lines(zp)
     if not lines:
         out += ["No changes.", ""]

@@ -141,6 +141,9 @@ def render_zone(zp: ZonePlan) -> list[str]:
     for change in zp.changes:
         lines.extend(render_change(change, zp.zone))
     lines.extend(worker_lines(zp))
+    if zp.dnssec is not None:
+        colour = "red" if zp.dnssec.dangerous else ("yellow" if zp.dnssec.action else None)
+        lines.append(style(_line("  " + zp.dnssec.describe()), fg=colour))
     for skipped in zp.skipped:
         lines.append(
             style(

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from zonesync.mail import GeneratedKey
     from zonesync.model import ZoneInfo
     from zonesync.plan import safety
+    from zonesync.plan.dnssec import DnssecPlan
     from zonesync.plan.model import LiveZone, WorkerPlan
     from zonesync.plan.saved_plan import SavedPlan, SavedZone
 
@@ -91,7 +92,11 @@ class ZoneWork:
 
 
 def make_zone_plan(
-    config: ZoneConfig, live: LiveZone, desired: Desired, workers: WorkerPlan | None = None
+    config: ZoneConfig,
+    live: LiveZone,
+    desired: Desired,
+    workers: WorkerPlan | None = None,
+    dnssec: DnssecPlan | None = None,
 ) -> ZonePlan:
     result = diff(desired.records, live.records, config.zone, config.ignore)
     if desired.worker is not None and workers is not None:
@@ -108,6 +113,7 @@ def make_zone_plan(
         warnings=desired.warnings,
         desired_count=len(desired.records),
         workers=workers,
+        dnssec=dnssec,
         managed=result.managed,
     )
 
@@ -168,7 +174,24 @@ def plan_zone(
     if desired is None:
         desired = build_desired(config, live.records)
     workers = plan_workers(provider, zone, live, desired)
-    return ZoneWork(config, live, desired, make_zone_plan(config, live, desired, workers))
+    dnssec = plan_dnssec(provider, config, zone)
+    return ZoneWork(config, live, desired, make_zone_plan(config, live, desired, workers, dnssec))
+
+
+def plan_dnssec(provider: CloudflareProvider, config: ZoneConfig, zone: ZoneInfo) -> DnssecPlan | None:
+    """`dnssec:` against Cloudflare's state; None (nothing read) when the zone file has no such key. Before
+    disabling an active zone, the parent is asked whether it still publishes the DS (`zonesync.verify.parent_ds`)."""
+    if config.dnssec is None:
+        return None
+    from zonesync.plan.dnssec import DnssecPlan
+
+    plan = DnssecPlan(config.dnssec, provider.dnssec().read(zone.id, zone.name))
+    if plan.action == "disable" and plan.live.status == "active":
+        from zonesync.verify.parent_ds import lookup
+
+        found, detail = lookup(zone.name)
+        plan = DnssecPlan(plan.wanted, plan.live, found, detail)
+    return plan
 
 
 def plan_all(
@@ -193,7 +216,7 @@ def plan_all(
 def with_new_keys(work: ZoneWork) -> ZoneWork:
     """Generate the DKIM keys a plan is waiting for, then re-plan the zone against the same live records."""
     desired = build_desired(work.config, work.live.records, generate_keys=True)
-    plan = make_zone_plan(work.config, work.live, desired, work.plan.workers)
+    plan = make_zone_plan(work.config, work.live, desired, work.plan.workers, work.plan.dnssec)
     return ZoneWork(work.config, work.live, desired, plan)
 
 
@@ -282,7 +305,11 @@ def check_stale(
         live = provider.list_records(info)
         if locks is not None:
             locks[z.plan.zone] = live.lock
-        return stale_reason(z, info, live) or workers_stale(provider, info, z.plan)
+        return (
+            stale_reason(z, info, live)
+            or workers_stale(provider, info, z.plan)
+            or dnssec_stale(provider, info, z.plan)
+        )
 
     problems = [p for p in parallel(one, todo) if p]
     if problems:
@@ -304,6 +331,19 @@ def workers_stale(provider: CloudflareProvider, zone: ZoneInfo, plan: ZonePlan) 
         return (
             f"{plan.zone}: the Worker serving the MTA-STS policy ({names}) changed since the plan was made "
             "(edited or redeployed outside zonesync); run `zonesync plan --out` again and review the new plan"
+        )
+    return None
+
+
+def dnssec_stale(provider: CloudflareProvider, zone: ZoneInfo, plan: ZonePlan) -> str | None:
+    """The DNSSEC part of a saved plan: Cloudflare's state changed since the plan was made."""
+    if plan.dnssec_action is None or plan.dnssec is None:
+        return None
+    live = provider.dnssec().read(zone.id, zone.name)
+    if live.status != plan.dnssec.live.status:
+        return (
+            f"{plan.zone}: DNSSEC is {live.status} now, {plan.dnssec.live.status} when the plan was made; run "
+            "`zonesync plan --out` again and review the new plan"
         )
     return None
 
@@ -460,11 +500,33 @@ def apply_plan(
         report = apply_with_workers(provider, zone, plan, batch_size, session, interrupted)
     else:
         report = provider.apply(zone, plan.changes, batch_size, session, interrupted=interrupted)
+    if plan.dnssec_action is not None:
+        apply_dnssec(provider, zone, plan, report)
     if session.held is not None:
         back = provider.apply(zone, (), None, session)
         if back.error is not None:
             report.notes.append(f"giving the zone lock back failed ({back.error}); it expires on its own")
     return report
+
+
+def apply_dnssec(provider: CloudflareProvider, zone: ZoneInfo, plan: ZonePlan, report: ApplyReport) -> None:
+    """Turn DNSSEC on or off once the zone's records are in (never after a failed batch); the outcome, and
+    while pending the DS to give the registrar, becomes a note of the report."""
+    action = plan.dnssec_action
+    if report.error is not None:
+        report.notes.append(f"DNSSEC not {action}d: the record changes failed first")
+        return
+    try:
+        state = provider.dnssec().set(zone.id, zone.name, action == "enable")
+    except ZonesyncError as exc:
+        report.error = exc.message
+        return
+    note = f"DNSSEC {action}d: Cloudflare says {state.status}"
+    if state.status == "pending" and state.ds is not None:
+        note += f"; give the registrar this DS record: {state.ds.text} (docs/dnssec.md)"
+    elif state.status == "pending-disabled":
+        note += "; remove the DS record at the registrar now"
+    report.notes.append(note)
 
 
 def apply_with_workers(

@@ -4,6 +4,7 @@ and the way to ask DNS (the zone's own names from its authoritative servers, the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from zonesync.mail.expand import in_zone, mx_hosts
 from zonesync.mail.spec import MailSpec
@@ -23,6 +24,8 @@ class ZoneContext:
     """The MTA-STS policy zonesync would publish, or None."""
     resolver: Resolver
     opts: NetOptions = field(default_factory=NetOptions)
+    memo: dict[str, Any] = field(default_factory=dict)
+    """What a check computes once per zone and run and other checks reuse (the DNSSEC trust)."""
 
     @property
     def zone(self) -> str:

@@ -58,3 +58,5 @@ class NetOptions:
     ca_file: Path | None = None
     """Extra trusted CA certificates (PEM) for HTTPS and SMTP STARTTLS, besides the system store."""
     extra: dict[str, str] = field(default_factory=dict)
+    trust_anchors: tuple[str, ...] = ()
+    """`--trust-anchor DS-or-DNSKEY`: where the DNSSEC chain starts when the parent has no DS (a test zone)."""

@@ -18,13 +18,13 @@ from typing import Any
 
 from zonesync.cloudflare.tokens import TOKEN_ENV, TokenError, check_token
 from zonesync.mail.mta_sts import policy_host
-from zonesync.verify import dkim_check, mx_check, policy_records, relay_check, served, spf_check
+from zonesync.verify import dkim_check, dnssec_check, mx_check, policy_records, relay_check, served, spf_check
 from zonesync.verify.context import ZoneContext
 from zonesync.verify.resolver import Resolver
 from zonesync.verify.result import Finding, NetOptions, Status
 from zonesync.zonefile.config import ZoneConfig
 
-TOPICS = ("dns", "spf", "dkim", "dmarc", "mta-sts", "tls-rpt", "mx", "relay", "smtp", "outbound")
+TOPICS = ("dns", "dnssec", "spf", "dkim", "dmarc", "mta-sts", "tls-rpt", "mx", "relay", "smtp", "outbound")
 """The order topics are shown in: the issue's check order."""
 
 
@@ -106,6 +106,7 @@ async def _verify_zone(ctx: ZoneContext, opts: VerifyOptions) -> list[Finding]:
 
     groups = await asyncio.gather(
         served.check_served(ctx, servers),
+        dnssec_check.check_dnssec(ctx),
         mx_then_dependents(),
         dkim_check.check_dkim(ctx),
         policy_records.check_dmarc(ctx),

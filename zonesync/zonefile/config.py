@@ -27,6 +27,9 @@ class ZoneConfig:
     max_changes: Any = None
     max_changes_line: int = 0
     enterprise: bool = False
+    dnssec: bool | None = None
+    """`dnssec: true|false`: signing wanted on or off; None (no key) leaves DNSSEC as it is."""
+    dnssec_line: int = 0
 
     @property
     def base_dir(self) -> Path:

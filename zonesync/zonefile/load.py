@@ -84,6 +84,10 @@ def load_zone_file(path: str | Path, text: str | None = None) -> ZoneConfig:
     ignore: tuple[IgnoreRule, ...] = checked(
         lambda: _ignore_rules(top.get("ignore"), src.at("ignore", top.line_of("ignore"))), ()
     )
+    dnssec = checked(
+        lambda: _bool(top["dnssec"], src.at("dnssec", top.line_of("dnssec"))) if "dnssec" in top else None,
+        None,
+    )
 
     records: list[Record] = []
     raw_records = top.get("records")
@@ -129,6 +133,8 @@ def load_zone_file(path: str | Path, text: str | None = None) -> ZoneConfig:
         max_changes=top.get("max_changes"),
         max_changes_line=top.line_of("max_changes"),
         enterprise=enterprise,
+        dnssec=dnssec,
+        dnssec_line=top.line_of("dnssec") if dnssec is not None else 0,
     )
 
 

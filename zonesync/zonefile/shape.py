@@ -7,7 +7,7 @@ key as unknown; `misplaced` says where it belongs when only one block holds it. 
 
 from __future__ import annotations
 
-TOP_KEYS = ("zone", "ttl", "proxied", "enterprise", "ignore", "records", "mail", "max_changes")
+TOP_KEYS = ("zone", "ttl", "proxied", "enterprise", "ignore", "records", "mail", "max_changes", "dnssec")
 RECORD_KEYS = ("type", "value", "values", "ttl", "proxied", "comment", "tags")
 
 MAIL_KEYS = (
