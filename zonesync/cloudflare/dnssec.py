@@ -19,6 +19,7 @@ import dns.exception
 import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
+import dns.rdtypes.ANY.DS
 
 from zonesync.cloudflare import schema
 from zonesync.errors import ApiError
@@ -72,12 +73,13 @@ def _ds(zone: str, result: dict[str, Any]) -> DsRecord:
         rd = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.DS, " ".join(tokens[at + 1 :]))
     except (dns.exception.DNSException, ValueError):
         raise schema.AnswerError("DNSSEC `ds` does not parse as a DS record") from None
+    assert isinstance(rd, dns.rdtypes.ANY.DS.DS)  # what from_text builds for the DS type
     ttl = tokens[1] if at >= 2 and tokens[1].isdigit() else "3600"
-    digest = rd.digest.hex()  # type: ignore[attr-defined]
+    digest = rd.digest.hex()
     fields = {
-        "key_tag": rd.key_tag,  # type: ignore[attr-defined]
-        "algorithm": rd.algorithm,  # type: ignore[attr-defined]
-        "digest_type": rd.digest_type,  # type: ignore[attr-defined]
+        "key_tag": rd.key_tag,
+        "algorithm": rd.algorithm,
+        "digest_type": rd.digest_type,
     }
     for name, value in fields.items():
         given = result.get(name)
