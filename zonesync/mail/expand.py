@@ -96,11 +96,11 @@ def expand(
         )
         if spec.spf.on_mx_hosts:
             # maddy's tutorial: "It is recommended to serve SPF record for both domain and MX hostname"
-            for host in mx_hosts(spec, user_records, zone):
-                if host != zone and in_zone(host, zone):
+            for mx_host in mx_hosts(spec, user_records, zone):
+                if mx_host != zone and in_zone(mx_host, zone):
                     out.append(
                         Record(
-                            host, "TXT", spf.record_text(["a"], spec.spf.host_all or spec.spf.all), ttl,
+                            mx_host, "TXT", spf.record_text(["a"], spec.spf.host_all or spec.spf.all), ttl,
                             source=_src(spec.spf.source, "spf", "mail.spf.on_mx_hosts"),
                         )
                     )  # fmt: skip

@@ -82,7 +82,9 @@ class _Session:
 
     def starttls(self, context: ssl.SSLContext) -> ssl.SSLSocket:
         self.do("answer to STARTTLS", lambda: self.client.starttls(context=context))
-        return self.client.sock
+        tls = self.client.sock
+        assert isinstance(tls, ssl.SSLSocket)  # smtplib wraps it or raises
+        return tls
 
     def close(self) -> None:
         with suppress(NetFailure):
@@ -161,6 +163,8 @@ def _probe(
                 failure.__cause__, host, address, patterns, opts, finding, details, seen, dane
             )
         der = tls.getpeercert(binary_form=True)
+        if der is None:
+            raise NetFailure("tls", f"{host} sent no certificate")
         seen.append(der)
         cert = cert_info(der)
         details.append(f"{tls.version()}, {describe(cert)}")
