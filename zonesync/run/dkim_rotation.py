@@ -57,7 +57,7 @@ def _load(path: Path) -> tuple[str, ZoneConfig, MailSpec]:
 
 def _written_items(config: ZoneConfig) -> list[Any] | None:
     """`mail.dkim` as written in the file (a list), None when the preset supplies it or it is one mapping."""
-    mail = config.mail or {}
+    mail: Any = config.mail or {}
     value = mail.get("dkim")
     return value if isinstance(value, list) else None
 
@@ -134,7 +134,9 @@ def start(
     except ZoneEditError:
         doc = YamlEdit(text, str(path))
         written = (
-            items if items is not None else ([config.mail["dkim"]] if "dkim" in (config.mail or {}) else [])
+            items
+            if items is not None
+            else ([config.mail["dkim"]] if config.mail and "dkim" in config.mail else [])
         )
         current = [_plain(x) for x in written if isinstance(x, dict)] or [{"selector": old.selector}]
         for item in current:
@@ -240,9 +242,9 @@ def advance(path: Path, net: NetOptions | None = None) -> RotateResult:
     elif step.kind == "revoke":
         doc.set_scalar(item, "state", "revoked")
         doc.set_scalar(item, "revoked_since", day)
-        end = overlap_end(sel, spec.rotation.overlap_days)
+        ended = overlap_end(sel, spec.rotation.overlap_days)
         lines = [
-            f"selector {sel.selector} revoked (the overlap ended on {end}): the next apply publishes `v=DKIM1; p=`",
+            f"selector {sel.selector} revoked (the overlap ended on {ended}): the next apply publishes `v=DKIM1; p=`",
             f"after that is served, remove it in a later run with `{rotate}`",
         ]
     else:

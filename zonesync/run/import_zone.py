@@ -181,8 +181,10 @@ def render_zone_file(
             out.append(f"  - {{name: {scalar(rule.name)}{types}}}")
     if skipped:
         out.append("# Left alone by zonesync (managed by Cloudflare, read-only or not supported):")
-        for s in skipped:
-            out.append(f"#   {relative_name(s.name, zone)} {s.type} {s.content[:80]}  ({s.reason})")
+        for left in skipped:
+            out.append(
+                f"#   {relative_name(left.name, zone)} {left.type} {left.content[:80]}  ({left.reason})"
+            )
     if mail:
         out.extend(mail.rstrip("\n").split("\n"))
     if not records:
