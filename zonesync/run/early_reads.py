@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, TypeVar
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
-    from zonesync.cloudflare.provider import CloudflareProvider
     from zonesync.model import ZoneInfo
     from zonesync.plan.model import LiveZone
+    from zonesync.run.provider import Provider
     from zonesync.zonefile.config import ZoneConfig
 
 T = TypeVar("T")
@@ -39,7 +39,7 @@ class LiveReads:
     records, would otherwise keep for up to 5 ms each time (a zone lookup of one 50 ms round trip took 95 to
     145 ms)."""
 
-    def __init__(self, provider: CloudflareProvider, names: Sequence[str]) -> None:
+    def __init__(self, provider: Provider, names: Sequence[str]) -> None:
         import queue
         import threading
 
