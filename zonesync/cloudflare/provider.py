@@ -38,6 +38,8 @@ from zonesync.plan.zone_lock import LockRecord, LockSession, is_lock_name, lock_
 from zonesync.plural import counted
 
 if TYPE_CHECKING:
+    from cloudflare._types import RequestOptions  # the SDK's type of `options` (typing only)
+
     from zonesync.cloudflare.workers_api import WorkersProvider
     from zonesync.plan.model import Change, SkippedRecord
 
@@ -203,7 +205,7 @@ class CloudflareProvider:
         """One request through the SDK, its answer unread; a 429 is waited out as `Retry-After` asks, up
         to Cloudflare's 5-minute window (a 429 means the request was not processed: sending it again is
         safe, even for a write)."""
-        opts: dict[str, Any] = {"headers": STREAM_HEADERS}
+        opts: RequestOptions = {"headers": STREAM_HEADERS}
         if params is not None:
             opts["params"] = params
         if max_retries is not None:
@@ -475,8 +477,10 @@ class CloudflareProvider:
                 if exc.status_code < 500:
                     # Refused. But refused because another run already changed those records?
                     why = f"{describe_api_error(exc)}{_auth_hint(exc, self.token_env)}"
-                    return self._settle(
-                        zone, chunk, label, report, why, refused=True, resent=attempt > 0, lock=lock
+                    return bool(  # refused: settled one way or the other, never None
+                        self._settle(
+                            zone, chunk, label, report, why, refused=True, resent=attempt > 0, lock=lock
+                        )
                     )
                 why = describe_api_error(exc)
                 delay = min(retry_after(exc.response.headers) or delay, 60.0)
@@ -604,7 +608,7 @@ def lookup_by_pages(missing: int, pages_left: int) -> bool:
     return pages_left <= missing
 
 
-def _map(func: Callable[[T], R], items: Sequence[T] | range) -> list[R]:
+def _map(func: Callable[[T], R], items: Sequence[T]) -> list[R]:
     """`func` over `items` with up to LOOKUP_WORKERS requests in flight (the run's limiter still paces
     them), results in order."""
     if len(items) <= 1:

@@ -114,8 +114,8 @@ class WorkersProvider:
                 or part.get_filename() == entry
                 or part.get_param("name", header="content-disposition") == entry
             ):
-                payload = part.get_payload(decode=True) or b""
-                return payload.decode("utf-8", "replace")
+                payload = part.get_payload(decode=True)
+                return payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
         return ""
 
     def apply(
