@@ -261,12 +261,7 @@ def load(
     try:
         # The SDK before the files: its modules (about 18 MB) then do not settle in the memory a large zone
         # file's parse leaves fragmented (100,000 records parsed here: 12 MB lower peak); and the modules
-        # it shares with ours (importlib.metadata, email, json...) are counted as its own import. Its HTTP
-        # client (httpx, imported by `tls`) comes first of all: the client's CA certificates then load in a
-        # thread while the rest of the SDK, zonesync's modules and the zone files load.
-        from zonesync.cloudflare import tls_context
-
-        tls_context.prepare()
+        # it shares with ours (importlib.metadata, email, json...) are counted as its own import.
         import cloudflare  # noqa: F401
 
         import zonesync.cloudflare.provider  # noqa: F401

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import cloudflare
 import httpx
 
-from zonesync.cloudflare import schema, tls_context
+from zonesync.cloudflare import schema
 from zonesync.cloudflare.answers import _auth_hint, _describe_bad, describe_api_error, read_answer
 from zonesync.cloudflare.jsonstream import Streamed
 from zonesync.cloudflare.ratelimit import RateLimiter
@@ -112,7 +112,7 @@ class DeadlineTransport(httpx.BaseTransport):
     def __init__(self, seconds: float, inner: httpx.BaseTransport | None = None) -> None:
         self.seconds = seconds
         self.inner = inner or httpx.HTTPTransport(
-            verify=tls_context.take(), limits=cloudflare.DEFAULT_CONNECTION_LIMITS
+            verify=True, limits=cloudflare.DEFAULT_CONNECTION_LIMITS
         )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
