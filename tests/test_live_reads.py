@@ -1,13 +1,11 @@
-"""The early reads (`zonesync.run.early_reads`): each request made once, in order, and the interpreter's thread
-switch interval lowered only while they are in flight."""
+"""The early reads (`zonesync.run.early_reads`): each request made once, in order."""
 
 from __future__ import annotations
 
-import sys
 import threading
 from typing import NamedTuple
 
-from zonesync.run.early_reads import READ_SWITCH_INTERVAL, LiveReads
+from zonesync.run.early_reads import LiveReads
 
 
 class Zone(NamedTuple):
@@ -46,15 +44,3 @@ def test_reads_start_at_once_and_each_is_made_once() -> None:
     finally:
         reads.close()
     assert sorted(provider.calls) == ["list id-a.example", "list id-b.example", "lookup"]
-
-
-def test_switch_interval_is_short_only_while_reads_are_in_flight() -> None:
-    before = sys.getswitchinterval()
-    provider = Provider()
-    reads = LiveReads(provider, ["a.example"])  # type: ignore[arg-type]
-    try:
-        assert sys.getswitchinterval() == min(READ_SWITCH_INTERVAL, before) < 0.005
-    finally:
-        provider.gate.set()
-        reads.close()
-    assert sys.getswitchinterval() == before

@@ -4,7 +4,6 @@ of the parsing, planning or checking code: the reads start as soon as the SDK is
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
@@ -21,9 +20,6 @@ T = TypeVar("T")
 MAX_WORKERS = 8
 """Zones read, planned and applied at a time."""
 
-READ_SWITCH_INTERVAL = 0.0005
-"""Seconds a thread may hold the GIL while another waits, as long as reads are in flight."""
-
 
 class LiveReads:
     """The reads `plan_all` starts with — the zone lookup, then each zone's listing (GETs only) — started
@@ -32,12 +28,7 @@ class LiveReads:
     after every file was checked. A run stopped by a bad zone file discards them, errors included.
 
     Up to 8 at a time, as `parallel`, on daemon threads: discarded reads still in flight (an unreachable API
-    retrying for seconds) do not hold up the exit the way concurrent.futures' pool, joined at exit, would.
-
-    While they run, the interpreter switches threads every READ_SWITCH_INTERVAL instead of every 5 ms: a
-    read wakes at each socket event and then needs the GIL, which the main thread, busy parsing or building
-    records, would otherwise keep for up to 5 ms each time (a zone lookup of one 50 ms round trip took 95 to
-    145 ms)."""
+    retrying for seconds) do not hold up the exit the way concurrent.futures' pool, joined at exit, would."""
 
     def __init__(self, provider: Provider, names: Sequence[str]) -> None:
         import queue
@@ -45,8 +36,6 @@ class LiveReads:
 
         self.names = tuple(names)
         self._provider = provider
-        self._switch_interval = sys.getswitchinterval()
-        sys.setswitchinterval(min(READ_SWITCH_INTERVAL, self._switch_interval))
         self._queue: queue.SimpleQueue[tuple[Future[object], Callable[[], object]] | None]
         self._queue = queue.SimpleQueue()
         self._listings: dict[str, Future[LiveZone]] = {}
@@ -100,7 +89,6 @@ class LiveReads:
         `plan_all` took them all: the CLI's quick exit needs no other thread left); `wait=False` when a bad
         zone file stops the run: those in flight end on their own, their answers unused."""
         self._closed = True
-        sys.setswitchinterval(self._switch_interval)
         self._lookup.cancel()
         for future in list(self._listings.values()):
             future.cancel()
