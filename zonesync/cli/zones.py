@@ -42,7 +42,6 @@ if TYPE_CHECKING:
 
     from zonesync.cloudflare.provider import CloudflareProvider
     from zonesync.plan.model import Plan
-    from zonesync.run.early_reads import LiveReads
     from zonesync.run.progress import Progress
     from zonesync.zonefile.config import ZoneConfig
 
@@ -105,7 +104,7 @@ def plan(
 
         ttl = parse_duration(expires_in, "--expires-in (ZONESYNC_PLAN_TTL)")
     progress = Progress("planning", 0)
-    configs, provider, reads = load_reading(ctx, zone_files, changed_since, progress)
+    configs, provider = load_reading(ctx, zone_files, changed_since, progress)
     from zonesync.plan.model import Plan
     from zonesync.run.orchestrate import plan_all
 
@@ -115,10 +114,8 @@ def plan(
     progress.phase("planning", len(configs))
     try:
         with progress_line(progress, enabled=not no_progress):
-            works = plan_all(provider, configs, progress.zone_done, reads)
+            works = plan_all(provider, configs, progress.zone_done)
     finally:
-        if reads is not None:
-            reads.close()
         provider.close()
     the_plan = Plan(tuple(w.plan for w in works))
     emit(the_plan, configs, fmt, out, ttl)
@@ -128,45 +125,13 @@ def plan(
 
 def load_reading(
     ctx: click.Context, zone_files: Sequence[Path], changed_since: str | None, progress: Progress
-) -> tuple[list[ZoneConfig], CloudflareProvider | None, LiveReads | None]:
-    """The zone files to plan, parsed and checked while their live zones are read: the provider and the
-    zone lookup and listings (GETs only, `live_reads.LiveReads`) start from the files' names
-    (`zonefiles.zone_of_path`) before the first file is parsed, so the wait for Cloudflare overlaps the parsing.
-    A bad zone file still stops the run before any write, with its own error: the reads are discarded,
-    their errors too (a missing token or zone is reported only once every file passed, as without the
-    overlap, so the output does not depend on timing). No provider: no zone file to plan."""
-    started: list[tuple[CloudflareProvider, LiveReads]] = []
-
-    def start(paths: list[Path]) -> None:
-        from zonesync.run.early_reads import LiveReads
-        from zonesync.zonefile.locate import zone_of_path
-
-        names = [name for p in paths if (name := zone_of_path(p)) is not None]
-        if not names or len(names) < len(paths):
-            return  # a zone known only from its file's contents: read after parsing, as before
-        try:
-            provider = make_provider(ctx, names, progress.request)
-        except ZonesyncError:
-            return  # raised again after the files are checked, if they pass
-        started.append((provider, LiveReads(provider, names)))
-        from zonesync.cloudflare.provider import load_listing_modules
-
-        load_listing_modules()  # while the zone lookup is on its way
-
-    try:
-        configs = load_changed(zone_files, changed_since, start)
-    except BaseException:
-        for _, reads in started:
-            reads.close(wait=False)  # not their client either: a read in flight ends on its own
-        raise
-    for provider, reads in started:
-        if reads.covers(configs):
-            return configs, provider, reads
-        reads.close()
-        provider.close()
+) -> tuple[list[ZoneConfig], CloudflareProvider | None]:
+    """The zone files to plan, parsed and checked, and the provider for their zones (none: no zone file
+    to plan). A bad zone file stops the run before any request."""
+    configs = load_changed(zone_files, changed_since)
     if not configs:
-        return configs, None, None
-    return configs, make_provider(ctx, [c.zone for c in configs], progress.request), None
+        return configs, None
+    return configs, make_provider(ctx, [c.zone for c in configs], progress.request)
 
 
 def load_changed(
@@ -306,7 +271,6 @@ def apply(
     from zonesync.run.progress import Progress
 
     saved = None
-    reads = None
     if require_signed and not (len(zone_files) == 1 and saved_plan.is_plan_file(zone_files[0])):
         from zonesync.errors import StalePlanError
 
@@ -336,7 +300,7 @@ def apply(
         provider = make_provider(ctx, [z.plan.zone for z in saved.zones], progress.request)
     else:
         progress = Progress("planning", 0)
-        configs, maybe, reads = load_reading(ctx, zone_files, changed_since, progress)
+        configs, maybe = load_reading(ctx, zone_files, changed_since, progress)
         if maybe is None:
             echo("Nothing to apply.")
             return
@@ -351,7 +315,7 @@ def apply(
             if saved is not None:
                 zones = orchestrate.saved_for_apply(provider, saved)
             else:
-                zones = orchestrate.plan_for_apply(provider, configs, progress.zone_done, reads)
+                zones = orchestrate.plan_for_apply(provider, configs, progress.zone_done)
         if saved is None:
             the_plan = orchestrate.plan_of(zones)
             echo(render(the_plan))
@@ -381,8 +345,6 @@ def apply(
                 locking=locking,
             )
     finally:
-        if reads is not None:
-            reads.close()
         provider.close()
     for outcome in outcomes:
         for line in render_outcome(outcome, retry):

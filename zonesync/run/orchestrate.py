@@ -21,7 +21,6 @@ from zonesync.plan.differ import diff
 from zonesync.plan.model import ApplyReport, Plan, ZonePlan
 from zonesync.plan.zone_lock import DEFAULT_LEASE, DEFAULT_TIMEOUT, POLL_SECONDS, LockRecord, LockSession
 from zonesync.run import worker_steps
-from zonesync.run.early_reads import MAX_WORKERS, LiveReads
 from zonesync.zonefile.all_errors import collect, raise_all
 from zonesync.zonefile.config import ZoneConfig
 from zonesync.zonefile.load import load_each
@@ -35,6 +34,9 @@ if TYPE_CHECKING:
     from zonesync.run.provider import Provider
 
 T = TypeVar("T")
+
+MAX_WORKERS = 8
+"""Zones read, planned and applied at a time."""
 R = TypeVar("R")
 
 
@@ -68,10 +70,8 @@ def parallel(func: Callable[[T], R], items: Sequence[T]) -> list[R]:
         return list(pool.map(func, items))
 
 
-def resolve_zones(
-    provider: Provider, configs: Sequence[ZoneConfig], early: LiveReads | None = None
-) -> dict[str, ZoneInfo]:
-    zones = early.zones() if early is not None else provider.find_zones([c.zone for c in configs])
+def resolve_zones(provider: Provider, configs: Sequence[ZoneConfig]) -> dict[str, ZoneInfo]:
+    zones = provider.find_zones([c.zone for c in configs])
     for cfg in configs:
         if cfg.zone not in zones:
             raise ZonesyncError(
@@ -113,13 +113,11 @@ def make_zone_plan(
     )
 
 
-def plan_zone(
-    provider: Provider, config: ZoneConfig, zone: ZoneInfo, early: LiveReads | None = None
-) -> ZoneWork:
+def plan_zone(provider: Provider, config: ZoneConfig, zone: ZoneInfo) -> ZoneWork:
     # A zone no mail check concerns builds the same desired records whatever is live: built before the wait
     # for its listing, which then hides that work.
     desired = build_desired(config, None) if outside_mail(config) else None
-    live = early.live(zone) if early is not None else provider.list_records(zone)
+    live = provider.list_records(zone)
     if desired is None:
         desired = build_desired(config, live.records)
     workers = worker_steps.plan_workers(provider, zone, live, desired)
@@ -130,14 +128,12 @@ def plan_all(
     provider: Provider,
     configs: Sequence[ZoneConfig],
     on_zone_done: Callable[[], None] | None = None,
-    early: LiveReads | None = None,
 ) -> list[ZoneWork]:
-    """Every zone planned, 8 at a time; `on_zone_done` is called as each one is (progress). `early`: the
-    lookup and listings already started for exactly these zones (`LiveReads.covers`)."""
-    zones = resolve_zones(provider, configs, early)
+    """Every zone planned, 8 at a time; `on_zone_done` is called as each one is (progress)."""
+    zones = resolve_zones(provider, configs)
 
     def one(cfg: ZoneConfig) -> ZoneWork:
-        work = plan_zone(provider, cfg, zones[cfg.zone], early)
+        work = plan_zone(provider, cfg, zones[cfg.zone])
         if on_zone_done is not None:
             on_zone_done()
         return work
@@ -206,10 +202,9 @@ def plan_for_apply(
     provider: Provider,
     configs: Sequence[ZoneConfig],
     on_zone_done: Callable[[], None] | None = None,
-    early: LiveReads | None = None,
 ) -> list[ZoneApply]:
     """Plan every zone file against its live zone, now."""
-    works = plan_all(provider, configs, on_zone_done, early)
+    works = plan_all(provider, configs, on_zone_done)
     from zonesync.plan import safety  # apply only
 
     return [
