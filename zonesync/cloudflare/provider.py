@@ -111,9 +111,7 @@ class DeadlineTransport(httpx.BaseTransport):
 
     def __init__(self, seconds: float, inner: httpx.BaseTransport | None = None) -> None:
         self.seconds = seconds
-        self.inner = inner or httpx.HTTPTransport(
-            verify=True, limits=cloudflare.DEFAULT_CONNECTION_LIMITS
-        )
+        self.inner = inner or httpx.HTTPTransport(verify=True, limits=cloudflare.DEFAULT_CONNECTION_LIMITS)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         deadline = time.monotonic() + self.seconds
@@ -301,8 +299,7 @@ class CloudflareProvider:
     def list_records(self, zone: ZoneInfo, per_page: int = MAX_PER_PAGE) -> LiveZone:
         """The whole zone in ceil(records / per_page) requests (one, for any zone Cloudflare hosts today),
         every page and record checked before any is used."""
-        # Loaded here, not with the module: the zone lookup, which needs neither, goes out first
-        # (`load_listing_modules`).
+        # Loaded here, not with the module: the zone lookup, which needs neither, goes out first.
         from zonesync.cloudflare.records import Skipped, from_api
         from zonesync.plan.model import SkippedRecord
 
@@ -594,12 +591,6 @@ def _lock_from_answer(answer: dict[str, Any], lock: LockSession) -> LockRecord |
     if not isinstance(last, dict) or not isinstance(last.get("id"), str):
         raise schema.AnswerError("the batch answer does not hold the lock record it posted")
     return LockRecord(last["id"], str(last.get("content") or ""))
-
-
-def load_listing_modules() -> None:
-    """Load what reading a listing needs (the record conversion and dnspython, the plan's types), which this
-    module leaves out so that the zone lookup goes out sooner: a plan calls this once the lookup is on its
-    way, so its listing does not wait for imports (nor a reader thread for the import lock)."""
 
 
 def lookup_by_pages(missing: int, pages_left: int) -> bool:
