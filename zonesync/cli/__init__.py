@@ -244,21 +244,11 @@ def load(
     for_api: bool = False,
     before_parse: Callable[[list[Path]], None] | None = None,
 ) -> list[ZoneConfig]:
-    """The zone files parsed and checked. For the commands that talk to the API (`for_api`), large files
-    are parsed by a child process (`zonesync.run.parse_process`) while this one loads the SDK, and
-    `before_parse` is handed the paths first (to start the live zones' reads,
+    """The zone files parsed and checked. For the commands that talk to the API (`for_api`), the SDK is
+    loaded first and `before_parse` is handed the paths (to start the live zones' reads,
     `zonesync.cli.zones.load_reading`)."""
     paths = resolve_paths(zone_files)
-    if not for_api:
-        from zonesync.zonefile.load import load_configs
-
-        return load_configs(paths)
-    from zonesync.run import parse_process
-
-    # Before any thread starts (the TLS context's, the reads'), and before the parser and the checks are
-    # loaded: the child loads them itself, while this process loads the SDK.
-    parsing = parse_process.start(paths)
-    try:
+    if for_api:
         # The SDK before the files: its modules (about 18 MB) then do not settle in the memory a large zone
         # file's parse leaves fragmented (100,000 records parsed here: 12 MB lower peak); and the modules
         # it shares with ours (importlib.metadata, email, json...) are counted as its own import.
@@ -268,14 +258,9 @@ def load(
 
         if before_parse is not None:
             before_parse(paths)
-        if parsing is not None:
-            return parsing.result()
-        from zonesync.zonefile.load import load_configs
+    from zonesync.zonefile.load import load_configs
 
-        return load_configs(paths)
-    finally:
-        if parsing is not None:
-            parsing.close()
+    return load_configs(paths)
 
 
 def make_provider(
