@@ -285,5 +285,85 @@ def main() -> None:
     cli.main(prog_name="zonesync")
 
 
+# A/B: no lazy imports in cli/ and run/: every module a command or the run imports later is loaded at start.
+EAGER = (
+    "cloudflare",
+    "concurrent.futures",
+    "dns.exception",
+    "dns.rdatatype",
+    "dns.zone",
+    "logging",
+    "pathlib",
+    "queue",
+    "sys",
+    "threading",
+    "zonesync.cli.interrupt",
+    "zonesync.cli.verify",
+    "zonesync.cloudflare.accounts",
+    "zonesync.cloudflare.provider",
+    "zonesync.cloudflare.ratelimit",
+    "zonesync.cloudflare.records",
+    "zonesync.cloudflare.router",
+    "zonesync.emulator.jsworker",
+    "zonesync.emulator.sample",
+    "zonesync.emulator.server",
+    "zonesync.errors",
+    "zonesync.mail",
+    "zonesync.mail.dkim",
+    "zonesync.mail.expand",
+    "zonesync.mail.explain",
+    "zonesync.mail.keys",
+    "zonesync.mail.mta_sts",
+    "zonesync.mail.presets",
+    "zonesync.mail.recognise",
+    "zonesync.mail.relay_config",
+    "zonesync.plan.desired",
+    "zonesync.plan.differ",
+    "zonesync.plan.document",
+    "zonesync.plan.expiry",
+    "zonesync.plan.model",
+    "zonesync.plan.safety",
+    "zonesync.plan.saved_plan",
+    "zonesync.plan.worker",
+    "zonesync.render.markdown",
+    "zonesync.render.reports",
+    "zonesync.render.text",
+    "zonesync.render.verify",
+    "zonesync.reports.analysis",
+    "zonesync.reports.collect",
+    "zonesync.reports.reverse",
+    "zonesync.reports.zonefacts",
+    "zonesync.run.changed_files",
+    "zonesync.run.dkim_rotation",
+    "zonesync.run.import_zone",
+    "zonesync.run.orchestrate",
+    "zonesync.run.session",
+    "zonesync.run.progress",
+    "zonesync.secure_files",
+    "zonesync.verify.connect",
+    "zonesync.verify.dkim_check",
+    "zonesync.verify.resolver",
+    "zonesync.verify.result",
+    "zonesync.verify.runner",
+    "zonesync.zonefile.load",
+    "zonesync.zonefile.locate",
+    "zonesync.zonefile.names",
+    "zonesync.zonefile.yaml_lines",
+    "zonesync.cli.zones",
+    "zonesync.cli.emulator",
+    "zonesync.cli.mail",
+    "zonesync.cli.relay",
+    "zonesync.cli.importer",
+    "zonesync.cli.export",
+    "zonesync.cli.reports",
+)
+for _name in EAGER:
+    try:
+        importlib.import_module(_name)
+    except ModuleNotFoundError as _missing:  # an optional part that is not installed, as LazyGroup skips it
+        if (_missing.name or "zonesync").startswith("zonesync"):
+            raise
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
