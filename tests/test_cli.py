@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 from click.testing import CliRunner
+from clirun import python
 
 from zonesync.cli import cli
 
@@ -20,6 +21,20 @@ def test_usage_error_is_exit_1_not_2() -> None:
     result = CliRunner().invoke(cli, ["plan", "--no-such-flag"])
     assert result.exit_code == 1  # 2 means "plan found changes"
     assert "No such option '--no-such-flag'" in result.output
+
+
+def test_help_and_validate_do_not_import_the_sdk() -> None:
+    code = (
+        "import sys\n"
+        "from zonesync.cli import cli\n"
+        "try:\n"
+        "    cli.main(['--help'], prog_name='zonesync')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "assert 'cloudflare' not in sys.modules and 'httpx' not in sys.modules, 'SDK imported'\n"
+    )
+    proc = python(code)
+    assert proc.returncode == 0, proc.stderr
 
 
 def test_plan_and_apply_help_list_the_exit_codes() -> None:

@@ -71,6 +71,39 @@ def modules_after(args: list[str], cwd: Path) -> tuple[int, set[str]]:
     return proc.returncode, set(json.loads(out.read_text()))
 
 
+def test_plan_of_a_plain_zone_imports_only_what_it_uses(emulator, tmp_path: Path) -> None:
+    (tmp_path / "zones").mkdir()
+    (tmp_path / "zones" / "example.com.yaml").write_text(PLAIN)
+    applied = CliRunner().invoke(cli, ["apply", "--yes", str(tmp_path / "zones" / "example.com.yaml")])
+    assert applied.exit_code == 0, applied.output
+    code, loaded = modules_after(["plan", "--exit-code", "zones/example.com.yaml"], tmp_path)
+    assert code == 0  # no change
+    assert {"cloudflare", "zonesync.cloudflare.provider", "zonesync.cli.zones", "zonesync.mail"} <= loaded
+    inside = tuple(f"{m}." for m in NOT_FOR_A_PLAIN_PLAN)
+    unused = sorted(m for m in loaded if m in NOT_FOR_A_PLAIN_PLAN or m.startswith(inside))
+    assert unused == []
+
+
+def test_a_plan_with_changes_and_a_mail_block_loads_what_those_need(emulator, tmp_path: Path) -> None:
+    """The shortcuts are not blanket: a zone with a `mail:` block is checked, a change is safety-checked."""
+    (tmp_path / "zones").mkdir()
+    (tmp_path / "zones" / "example.com.yaml").write_text(
+        PLAIN + "mail:\n  mx: [{host: mx, priority: 10}]\n  hosts: {mx: {ipv4: [192.0.2.25]}}\n"
+    )
+    code, loaded = modules_after(["plan", "--exit-code", "zones/example.com.yaml"], tmp_path)
+    assert code == 2  # changes
+    assert {"zonesync.mail.checks", "zonesync.mail.spec", "zonesync.plan.safety"} <= loaded
+
+
+def test_validate_and_help_load_no_sdk(tmp_path: Path) -> None:
+    (tmp_path / "zones").mkdir()
+    (tmp_path / "zones" / "example.com.yaml").write_text(PLAIN)
+    for args in (["validate", "zones/example.com.yaml"], ["--help"]):
+        code, loaded = modules_after(args, tmp_path)
+        assert code == 0
+        assert not {m for m in loaded if m.split(".")[0] in ("cloudflare", "httpx", "httpcore", "logging")}
+
+
 def test_help_lists_every_command_with_its_short_help() -> None:
     result = CliRunner().invoke(cli, ["--help"], terminal_width=100)
     assert result.exit_code == 0
@@ -97,3 +130,19 @@ def test_a_closed_pipe_ends_as_a_plain_click_run(tmp_path: Path) -> None:
     plain = "import sys\nfrom zonesync.cli import cli\ntry:\n    cli.main(['--help'], prog_name='zonesync')\nexcept SystemExit as e:\n    sys.exit(e.code)\n"
     ours = "import sys\nsys.argv = ['zonesync', '--help']\nfrom zonesync.cli import main\nmain()\n"
     assert status(ours) == status(plain) != 0
+
+
+def test_verify_loads_dns_query_only_when_a_lookup_needs_it(tmp_path: Path) -> None:
+    """dns.query (imported by dns.resolver and dns.asyncquery) loads httpx and ssl for DNS over HTTPS: a
+    verify against given nameservers over UDP never needs it; the system's resolvers, TCP and --smtp do."""
+    code = (
+        "import sys\n"
+        "import zonesync.cli.verify, zonesync.verify.runner, zonesync.verify.connect\n"
+        "print(sorted(m for m in ('dns.query', 'dns.asyncquery', 'dns.resolver') if m in sys.modules))\n"
+        "from zonesync.verify import resolver\n"
+        "resolver.system_resolver.Resolver\n"
+        "print('dns.query' in sys.modules)\n"
+    )
+    proc = python(code, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["[]", "True"]
