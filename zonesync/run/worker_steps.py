@@ -10,10 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from zonesync.cloudflare.records import WORKER_RECORD_REASON
 from zonesync.errors import ZonesyncError
 from zonesync.mail import mta_sts
-from zonesync.plan import worker
 from zonesync.plan.model import ApplyReport
 
 if TYPE_CHECKING:
@@ -29,6 +27,8 @@ def plan_workers(provider: Provider, zone: ZoneInfo, live: LiveZone, desired: De
     """The Worker's plan: read and diffed only where one is wanted, or where Cloudflare's record for a Worker
     custom domain sits at the policy host (so zones without one cost no Workers request and need no
     permission); None elsewhere. Raises ZonesyncError (an unknown account) or ApiError (the reads)."""
+    from zonesync.cloudflare.records import WORKER_RECORD_REASON  # (loaded by the listing: not for validate)
+
     hostname = mta_sts.policy_host(zone.name)
     has_domain = any(s.name == hostname and s.reason == WORKER_RECORD_REASON for s in live.skipped)
     if desired.worker is None and not has_domain:
@@ -37,6 +37,8 @@ def plan_workers(provider: Provider, zone: ZoneInfo, live: LiveZone, desired: De
         raise ZonesyncError(
             f"{zone.name}: the zone's account is unknown (no account.id), so its Workers cannot be read"
         )
+    from zonesync.plan import worker  # here: a zone without a Worker, the common case, never loads it
+
     names = (desired.worker.script.name,) if desired.worker else ()
     live_workers = provider.workers(zone.name).read(zone.account_id, hostname, names, zone.name)
     return worker.plan(desired.worker, live_workers)
@@ -50,6 +52,9 @@ def check_host(
     it (409 100117)."""
     if not any(w.kind == "domain" and w.action == "create" for w in workers.changes):
         return
+    from zonesync.cloudflare.records import WORKER_RECORD_REASON
+    from zonesync.plan import worker
+
     unmanaged = [(r.name, r.type, r.value) for r in ignored]
     unmanaged += [(s.name, s.type, s.content) for s in live.skipped if s.reason != WORKER_RECORD_REASON]
     blocking = worker.holding_the_name(hostname, unmanaged)
@@ -68,6 +73,8 @@ def stale_reason(provider: Provider, zone: ZoneInfo, plan: ZonePlan) -> str | No
     dashboard edit, a redeploy), or None. Raises ApiError (the read)."""
     if plan.workers is None:
         return None
+    from zonesync.plan import worker
+
     live = provider.workers(zone.name).read(
         zone.account_id, plan.workers.hostname, plan.workers.scripts, zone.name
     )
@@ -92,6 +99,8 @@ def apply_with_workers(
     other DNS changes (`worker.split_dns`): the `_mta-sts` record never announces a policy that is not
     served. With a lock, the first DNS part takes it (a batch of its own if there is no such change) and
     the second gives it back. Returns the report of all three parts; a failure stops the parts after it."""
+    from zonesync.plan import worker
+
     assert plan.workers is not None
     before, after = worker.split_dns(
         plan.changes, plan.workers.changes, plan.workers.hostname, mta_sts.record_name(zone.name)
