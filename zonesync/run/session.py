@@ -1,6 +1,6 @@
 """A run that talks to Cloudflare: the zone files read, the provider opened, and the steps after them (plan,
-check a saved plan, apply). The command layer resolves its arguments to
-paths, calls these and renders what they return; progress and notices reach it through plain callables.
+check a saved plan, apply). The command layer resolves its arguments to paths, calls these and renders what
+they return; progress and notices reach it through plain callables (`Settings`).
 """
 
 from __future__ import annotations
