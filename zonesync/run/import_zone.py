@@ -192,8 +192,8 @@ def render_zone_file(
         return "\n".join(out) + "\n"
     out.append("records:")
     by_name: dict[str, list[_Set]] = defaultdict(list)
-    for s in group_sets(records):
-        by_name[s.name].append(s)
+    for group in group_sets(records):
+        by_name[group.name].append(group)
     for name in sorted(by_name, key=lambda n: _name_key(n, zone)):
         sets = sorted(
             by_name[name],
@@ -201,8 +201,8 @@ def render_zone_file(
         )
         out.append(f"  {scalar(relative_name(name, zone))}:")
         multi = len(sets) > 1
-        for s in sets:
-            lines = _set_lines(s, ttl)
+        for one in sets:
+            lines = _set_lines(one, ttl)
             if multi:
                 out.append(f"    - {lines[0]}")
                 out.extend(f"      {line}" for line in lines[1:])
