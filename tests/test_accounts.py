@@ -214,3 +214,16 @@ def test_a_zone_locked_by_another_run_is_waited_for_in_its_own_account(two_accou
     assert "internal error" not in result.output
     assert user_records(emu, "same.example", account_id=AGENCY) == []  # nothing written there
     assert [r["content"] for r in user_records(emu, "shop.example", account_id=SHOP)] == ["192.0.2.1"]
+
+
+def test_dnssec_goes_through_the_zones_own_account(two_accounts: Emulator, tmp_path: Path) -> None:
+    """With an accounts file the run's provider is the account router: `dnssec: true` is read and turned on
+    with the token of the account that holds the zone (the other account's token would get 403)."""
+    path = tmp_path / "zones" / "agency.example.yaml"
+    path.write_text("zone: agency.example\ndnssec: true\nrecords:\n  www: {type: A, value: 192.0.2.3}\n")
+    planned = run("plan", str(path))
+    assert planned.exit_code == 0, planned.output
+    assert "DNSSEC" in planned.output and "internal error" not in planned.output
+    applied = run("apply", "--yes", str(path))
+    assert applied.exit_code == 0, applied.output
+    assert "DNSSEC enabled" in applied.output
