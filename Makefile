@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 test: $(STAMP)
 	$(BIN)/ruff check zonesync tests bench
 	$(BIN)/ruff format --check zonesync tests bench
+	$(BIN)/mypy zonesync
 	$(BIN)/python -m pytest -q
 
 # Real servers (Debian's nginx, Knot, unbound, postfix, opendkim, swaks) and a real GitLab runner

@@ -70,13 +70,13 @@ def sync(spec, ids, zone):
 
 
 def main():
-    gc.set_threshold(100_000, 50, 1000)  # what zonesync does too: few cycles, many long-lived objects
+    gc.set_threshold(100_000, 50, 1000)  # the floor's own: few cycles, many long-lived objects
     with open(sys.argv[1]) as fh:
         spec = json.load(fh)
     ids = lookup(spec)
     counts = pool_map(lambda zone: sync(spec, ids, zone), spec["zones"])
     print(json.dumps({"zones": len(counts), "items": sum(counts)}), flush=True)
-    os._exit(0)  # like zonesync (cli.exit_now): no interpreter teardown of the SDK's modules and the listings
+    os._exit(0)  # the floor's own: no interpreter teardown of the SDK's modules and the listings
 
 
 if __name__ == "__main__":

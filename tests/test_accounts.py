@@ -188,3 +188,42 @@ def test_emulator_answers_a_token_of_another_account_like_cloudflare(two_account
     with httpx.Client(base_url=emu.url, headers={"Authorization": "Bearer tok-agency"}) as client:
         workers = client.get(f"/accounts/{SHOP}/workers/scripts")
     assert workers.status_code == 403 and workers.json()["errors"][0]["code"] == 10000
+
+
+def test_a_zone_locked_by_another_run_is_waited_for_in_its_own_account(two_accounts: Emulator) -> None:
+    """With an accounts file the run's provider is the account router: the wait for another run's zone
+    lock reads that lock through the zone's own account (its token), and stops writing nothing."""
+    import time
+
+    from zonesync.plan.zone_lock import held_content, lock_name
+
+    emu = two_accounts
+    lock = {
+        "type": "CNAME",
+        "name": lock_name("same.example"),
+        "content": held_content(int(time.time()) + 600, "0123456789ab"),
+        "ttl": 60,
+    }
+    emu.add_record("same.example", lock, account_id=AGENCY)
+    result = run("apply", "--yes", "--lock-timeout", "0.2")
+    assert result.exit_code == 1, result.output
+    assert (
+        "same.example" in result.output
+        and "locked by another zonesync apply (run 0123456789ab" in result.output
+    )
+    assert "internal error" not in result.output
+    assert user_records(emu, "same.example", account_id=AGENCY) == []  # nothing written there
+    assert [r["content"] for r in user_records(emu, "shop.example", account_id=SHOP)] == ["192.0.2.1"]
+
+
+def test_dnssec_goes_through_the_zones_own_account(two_accounts: Emulator, tmp_path: Path) -> None:
+    """With an accounts file the run's provider is the account router: `dnssec: true` is read and turned on
+    with the token of the account that holds the zone (the other account's token would get 403)."""
+    path = tmp_path / "zones" / "agency.example.yaml"
+    path.write_text("zone: agency.example\ndnssec: true\nrecords:\n  www: {type: A, value: 192.0.2.3}\n")
+    planned = run("plan", str(path))
+    assert planned.exit_code == 0, planned.output
+    assert "DNSSEC" in planned.output and "internal error" not in planned.output
+    applied = run("apply", "--yes", str(path))
+    assert applied.exit_code == 0, applied.output
+    assert "DNSSEC enabled" in applied.output

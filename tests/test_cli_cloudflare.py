@@ -291,10 +291,10 @@ def _closed_port() -> int:
 
 
 @pytest.mark.parametrize("trouble", ["wrong token", "no token", "unreachable API", "unknown zone"])
-def test_a_bad_zone_file_is_the_error_reported_whatever_the_early_reads_meet(
+def test_a_bad_zone_file_is_the_error_reported_whatever_the_api_would_answer(
     emulator, tmp_path: Path, monkeypatch, trouble: str
 ) -> None:
-    """The reads started beside the parsing fail too, but the file's error is the one shown, every time
+    """The API would fail too, but the file's error is the one shown, before any request, every time
     (without the bad record, each trouble is reported as before: tests above)."""
     zone = "not-there.org" if trouble == "unknown zone" else ZONE
     if trouble == "wrong token":

@@ -7,7 +7,7 @@ The layers (docs/architecture.md), top to bottom:
 
     cli (and every __main__)  commands: options, printing, exit codes
     render                   plans, outcomes, verify and receiver reports as text and Markdown
-    run, reports             the runs: plan and apply (files, early reads, provider, outcome), a DKIM
+    run, reports             the runs: plan and apply (files, provider, worker steps, outcome), a DKIM
                              rotation's steps; the receivers' DMARC and TLS-RPT reports explained
     verify                   DNS, HTTPS and SMTP as a sending server sees them
     cloudflare               the I/O edge to Cloudflare: the SDK

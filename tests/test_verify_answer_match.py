@@ -9,6 +9,7 @@ import asyncio
 import json
 from collections.abc import Callable
 
+import dns.flags
 import dns.message
 import dns.name
 import dns.query
@@ -16,6 +17,7 @@ import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
+import dns.update
 import pytest
 from verify_env import MAIL_ZONE, SilentServer, World, findings, world_fixture  # noqa: F401
 
@@ -152,6 +154,17 @@ def test_an_answer_with_nxdomain_is_refused() -> None:
     resp.set_rcode(dns.rcode.NXDOMAIN)
     resp = dns.message.from_wire(resp.to_wire())
     with pytest.raises(Mismatch, match="NXDOMAIN and gives an answer"):
+        match(resp)
+
+
+def test_a_message_of_another_opcode_is_refused() -> None:
+    """An UPDATE response parses as `dns.update.UpdateMessage`, which has no CNAME chain to follow: refused
+    as not an answer (it was an AttributeError, a traceback, before the check mypy asked for)."""
+    update = dns.update.UpdateMessage("example.com.")
+    update.flags |= dns.flags.QR
+    resp = dns.message.from_wire(update.to_wire())
+    assert not isinstance(resp, dns.message.QueryMessage)
+    with pytest.raises(Mismatch, match="not a response to one question"):
         match(resp)
 
 

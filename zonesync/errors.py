@@ -28,8 +28,8 @@ class ZonesyncError(Exception):
         return self.message
 
     def __reduce__(self) -> tuple[Any, ...]:
-        """Picklable whatever the subclass's own arguments (a zone file parsed in a child process raises
-        its error in the parent, `zonesync.run.parse_process`)."""
+        """Picklable whatever the subclass's own arguments (an error raised in one process and shown by
+        another)."""
         return (_rebuild, (type(self), self.message, dict(self.__dict__)))
 
 

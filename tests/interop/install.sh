@@ -8,9 +8,10 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 NPM_DIR="${ZONESYNC_INTEROP_CACHE:-$ROOT/.interop-cache}"
 GCL_VERSION="4.72.0"
-# libsasl2-modules: the SASL mechanisms (PLAIN, LOGIN) postfix's client logs in to a relay with
+# libsasl2-modules: the SASL mechanisms (PLAIN, LOGIN) postfix's client logs in to a relay with;
+# gnutls-bin: danetool, the independent TLSA computation the DANE tests compare with
 PACKAGES=(knot knot-dnssecutils knot-dnsutils unbound nginx-light postfix libsasl2-modules opendkim opendkim-tools swaks
-          libnet-ssleay-perl dnsutils rsync)
+          libnet-ssleay-perl dnsutils rsync gnutls-bin)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

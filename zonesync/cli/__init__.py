@@ -11,14 +11,12 @@ imported by the commands that talk to the API, and sub-commands load on first us
 
 from __future__ import annotations
 
-import atexit
-import gc
 import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -28,9 +26,8 @@ from zonesync.errors import ZonesyncError
 from zonesync.escape import escape, for_terminal
 
 if TYPE_CHECKING:
-    from zonesync.cloudflare.provider import CloudflareProvider
     from zonesync.plan.model import Plan
-    from zonesync.zonefile.config import ZoneConfig
+    from zonesync.run.session import Settings
 
 
 class CommandError(click.ClickException):
@@ -39,7 +36,7 @@ class CommandError(click.ClickException):
     def __init__(self, error: ZonesyncError) -> None:
         # an error quoting a header or the token never shows it, nor a control character from outside
         super().__init__(escape(scrub(error.message)))
-        self.exit_code = error.exit_code
+        vars(self)["exit_code"] = error.exit_code  # click types it a class variable; this error's is its own
 
 
 class _MapErrors:
@@ -85,21 +82,28 @@ class LazyGroup(Group):
             return getattr(module, attr)
         return super().get_command(ctx, cmd_name)
 
-    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
         """click's standalone mode, with zonesync's exit codes: a usage error is bad input (1, not click's
         2, which means "changes" here), and no exception ever reaches the user as a traceback."""
         if not standalone_mode:
-            return super().main(*args, standalone_mode=False, **kwargs)
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:
-            rv = super().main(*args, standalone_mode=False, **kwargs)
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.UsageError as exc:
-            exc.message = escape(scrub(exc.message))
+            _escape_message(exc)
             exc.show()
             # bare `zonesync` shows the help: that is not an error
             no_args = getattr(click.exceptions, "NoArgsIsHelpError", ())
             sys.exit(exitcodes.OK if isinstance(exc, no_args) else exitcodes.ERROR)
         except click.ClickException as exc:
-            exc.message = escape(scrub(exc.message))
+            _escape_message(exc)
             exc.show()
             sys.exit(exc.exit_code)
         except ZonesyncError as exc:
@@ -115,6 +119,12 @@ class LazyGroup(Group):
             echo(f"Error: internal error: {type(exc).__name__}: {exc}", err=True)
             sys.exit(exitcodes.ERROR)
         sys.exit(rv if isinstance(rv, int) else exitcodes.OK)
+
+
+def _escape_message(exc: click.ClickException) -> None:
+    """The message click shows for `exc`, without control characters or secrets (click types `message`
+    final; it is the exception's own attribute)."""
+    vars(exc)["message"] = escape(scrub(exc.message))
 
 
 def use_color() -> bool | None:
@@ -149,6 +159,7 @@ def echo(message: str = "", err: bool = False, nl: bool = True) -> None:
         "mta-sts": "zonesync.cli.mail:mta_sts",
         "explain": "zonesync.cli.mail:explain",
         "relay": "zonesync.cli.relay:relay",
+        "dane": "zonesync.cli.dane:dane",
         "import": "zonesync.cli.importer:import_",
         "export": "zonesync.cli.export:export",
         "verify": "zonesync.cli.verify:verify",
@@ -241,86 +252,19 @@ def resolve_paths(zone_files: Sequence[Path]) -> list[Path]:
     return found
 
 
-def load(
-    zone_files: Sequence[Path],
-    for_api: bool = False,
-    before_parse: Callable[[list[Path]], None] | None = None,
-) -> list[ZoneConfig]:
-    """The zone files parsed and checked. For the commands that talk to the API (`for_api`), large files
-    are parsed by a child process (`zonesync.run.parse_process`) while this one loads the SDK, and
-    `before_parse` is handed the paths first (to start the live zones' reads,
-    `zonesync.cli.zones.load_reading`)."""
-    paths = resolve_paths(zone_files)
-    if not for_api:
-        from zonesync.zonefile.load import load_configs
+def run_settings(ctx: click.Context, on_request: Callable[[], None] | None = None) -> Settings:
+    """How the run talks to the API, from the group's options (`-v`, `--rate-limit`); `on_request` counts
+    the requests (the progress line). Notices while the run waits ("rate limited: waiting 120 s") are
+    printed on stderr."""
+    from zonesync.run.session import Settings
 
-        return load_configs(paths)
-    from zonesync.run import parse_process
-
-    # Before any thread starts (the TLS context's, the reads'), and before the parser and the checks are
-    # loaded: the child loads them itself, while this process loads the SDK.
-    parsing = parse_process.start(paths)
-    try:
-        # The SDK before the files: its modules (about 18 MB) then do not settle in the memory a large zone
-        # file's parse leaves fragmented (100,000 records parsed here: 12 MB lower peak); and the modules
-        # it shares with ours (importlib.metadata, email, json...) are counted as its own import. Its HTTP
-        # client (httpx, imported by `tls`) comes first of all: the client's CA certificates then load in a
-        # thread while the rest of the SDK, zonesync's modules and the zone files load.
-        from zonesync.cloudflare import tls_context
-
-        tls_context.prepare()
-        import cloudflare  # noqa: F401
-
-        import zonesync.cloudflare.provider  # noqa: F401
-
-        if before_parse is not None:
-            before_parse(paths)
-        if parsing is not None:
-            return parsing.result()
-        from zonesync.zonefile.load import load_configs
-
-        return load_configs(paths)
-    finally:
-        if parsing is not None:
-            parsing.close()
-
-
-def make_provider(
-    ctx: click.Context, zones: Sequence[str], on_request: Callable[[], None] | None = None
-) -> CloudflareProvider:
-    """The provider for these zones: one token (CLOUDFLARE_API_TOKEN), or with an accounts file
-    (zonesync.yaml) one provider per account, each with its own token and rate limit. Every token the zones
-    need is read before any request. `on_request` is called before every request (progress)."""
-    from zonesync.cloudflare import accounts as accounts_file
-
-    accounts = accounts_file.load()
-    groups = accounts.route(zones) if accounts.accounts else {accounts_file.DEFAULT_ACCOUNT: list(zones)}
-    tokens = accounts_file.tokens_for(groups, os.environ)
-    from zonesync.cloudflare.provider import CloudflareProvider
-    from zonesync.cloudflare.ratelimit import from_setting
-
-    verbose = bool(ctx.obj and ctx.obj.get("verbose"))
-    limiters: dict[str, Any] = {}  # Cloudflare's budget is per token
-
-    def provider(account: accounts_file.Account) -> CloudflareProvider:
-        token = tokens[account]
-        if token not in limiters:
-            limiters[token] = from_setting(ctx.obj.get("rate_limit") if ctx.obj else None)
-        return CloudflareProvider(
-            token,
-            verbose=verbose,
-            limiter=limiters[token],
-            account_id=account.id,
-            token_env=account.token_env,
-            before_request=on_request,
-            notify=lambda message: echo(message, err=True),  # "rate limited: waiting 120 s"
-        )
-
-    if not accounts.accounts:
-        return provider(accounts_file.DEFAULT_ACCOUNT)
-    from zonesync.cloudflare.router import AccountRouter
-
-    return AccountRouter(accounts, {account: provider(account) for account in groups})  # type: ignore[return-value]
+    obj = ctx.find_root().obj or {}
+    return Settings(
+        verbose=bool(obj.get("verbose")),
+        rate_limit=obj.get("rate_limit"),
+        on_request=on_request,
+        notify=lambda message: echo(message, err=True),
+    )
 
 
 def print_warnings(configs_desired: Sequence[Any]) -> None:
@@ -339,41 +283,7 @@ def confirm(yes: bool, the_plan: Plan) -> None:
 
 
 def main() -> None:
-    # A run builds hundreds of thousands of long-lived objects (parsed YAML and JSON, records) and next to no
-    # reference cycles: with the default gen-0 threshold (700) the collector rescans them over and over,
-    # which makes a 100,000-record plan about twice as slow (bench/, plan stages).
-    gc.set_threshold(100_000, 50, 1000)
-    code: Any = None
-    try:
-        cli.main(prog_name="zonesync")
-    except SystemExit as done:
-        code = done.code
-    finally:
-        # The command is done and its output written and closed: the interpreter's exit would now collect
-        # every object left (the SDK's modules, the zones' records), 0.1 to 0.5 s per run, for no effect.
-        # Frozen objects are skipped by that collection (where exit_now leaves the exit to the interpreter).
-        gc.freeze()
-    exit_now(code)
-
-
-def exit_now(code: Any) -> NoReturn:
-    """End the process as the interpreter ends it after `sys.exit(code)`, without its teardown: freeing
-    some 600 modules (most of them the SDK's) one by one takes 30-100 ms after the output is complete.
-
-    What an exit must do still happens, in the interpreter's order: the atexit handlers run (logging's
-    flush, weakref finalizers), then stdout and stderr are flushed; the status is the same. Where that
-    is not certain the interpreter exits as usual: another thread still running (it waits for it), a
-    message instead of a status, or a flush that fails (a closed pipe: it reports that and exits 120)."""
-    threading = sys.modules.get("threading")  # not imported: no other thread
-    if not (code is None or isinstance(code, int)) or (threading and threading.active_count() > 1):
-        raise SystemExit(code)
-    atexit._run_exitfuncs()
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except (OSError, ValueError):
-        raise SystemExit(code) from None
-    os._exit(code or 0)
+    cli.main(prog_name="zonesync")
 
 
 if __name__ == "__main__":  # pragma: no cover

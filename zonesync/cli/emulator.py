@@ -7,13 +7,14 @@ the command.
 from __future__ import annotations
 
 import os
+from typing import Literal
 
 import click
 
 from zonesync.cli import echo
 
 
-def _rate_limit(value: str | None) -> tuple[int, float] | int | None:
+def _rate_limit(value: str | None) -> tuple[int, float] | Literal[0] | None:
     if value is None:
         return None
     if value.lower() in ("off", "0", "none"):

@@ -27,14 +27,15 @@ def export(ctx: click.Context, zone: str, out: Path) -> None:
     with the origin values of proxied records, each A, AAAA and CNAME marked `; cf_tags=cf-proxied:...`.
     As Cloudflare's header says, the SOA and NS lines need editing before another server loads it
     (docs/interop.md shows how the test layer serves it with Knot DNS). Reads only; needs Zone:Read."""
-    from zonesync.cli import echo, make_provider
+    from zonesync.cli import echo, run_settings
+    from zonesync.run.session import open_provider
     from zonesync.zonefile.names import zone_problem
 
     zone = zone.strip().rstrip(".").lower()
     problem = zone_problem(zone)
     if problem is not None:
         raise ZonesyncError(f"{zone!r} is not a zone name: {problem}")
-    provider = make_provider(ctx, [zone])
+    provider = open_provider([zone], run_settings(ctx))
     try:
         info = provider.find_zones([zone]).get(zone)
         if info is None:

@@ -49,7 +49,7 @@ def import_(
     comments and tags kept, apex NS as an ignore rule. Reads the live zone through the API, or a BIND
     zone file with --from-bind. With --mail the plan changes only what the importer lists as
     improvements."""
-    from zonesync.cli import echo, make_provider
+    from zonesync.cli import echo, run_settings
     from zonesync.run.import_zone import import_records, records_from_bind
     from zonesync.zonefile.names import zone_problem
 
@@ -71,7 +71,9 @@ def import_(
         from zonesync.run.progress import Progress
 
         progress = Progress("importing", 1)
-        provider = make_provider(ctx, [zone], progress.request)
+        from zonesync.run.session import open_provider
+
+        provider = open_provider([zone], run_settings(ctx, progress.request))
         try:
             with progress_line(progress, enabled=not no_progress):
                 info = provider.find_zones([zone]).get(zone)

@@ -6,21 +6,27 @@ inside the commands.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from zonesync.cli import Command, Group, echo
 
+if TYPE_CHECKING:
+    from zonesync.mail.spec import DkimSpec, MailSpec
+    from zonesync.zonefile.config import ZoneConfig
+
 ZONE_HELP = "ZONE is a zone name (zones/<zone>.yaml) or a zone file path."
 
 
-def _load(zone: str):  # -> ZoneConfig
+def _load(zone: str) -> ZoneConfig:
     from zonesync.zonefile.load import load_zone_file
     from zonesync.zonefile.locate import find_zone_file
 
     return load_zone_file(find_zone_file(zone))
 
 
-def _spec(config):  # -> MailSpec
+def _spec(config: ZoneConfig) -> MailSpec:
     from zonesync.errors import ZonesyncError
     from zonesync.mail import mail_spec
 
@@ -33,7 +39,7 @@ def _spec(config):  # -> MailSpec
     return spec
 
 
-def _selected(spec, selector: str | None):
+def _selected(spec: MailSpec, selector: str | None) -> list[DkimSpec]:
     from zonesync.errors import ZonesyncError
     from zonesync.zonefile.yaml_lines import did_you_mean
 

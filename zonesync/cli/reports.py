@@ -114,7 +114,7 @@ def reports(
     window = Window(start, end + 86400 if end is not None else None)
     if start is not None and end is not None and start > end:
         raise click.BadParameter("--since is after --until", param_hint="--since")
-    servers = ()
+    servers: tuple[tuple[str, int], ...] = ()  # (address, port), as verify.resolver.Server
     if nameservers:
         from zonesync.verify.resolver import parse_server
 

@@ -1,7 +1,7 @@
 """`zonesync validate`, `plan` and `apply`: zone files (or a saved plan) to Cloudflare.
 
 Only click and the command layer's helpers are imported at module level (`zonesync --help` stays fast); the
-work is `zonesync.run.orchestrate`'s, the output `zonesync.render`'s.
+work is the run's (`zonesync.run.session`, `zonesync.run.orchestrate`), the output `zonesync.render`'s.
 """
 
 from __future__ import annotations
@@ -18,10 +18,9 @@ from zonesync.cli import (
     confirm,
     echo,
     format_option,
-    load,
-    make_provider,
     print_warnings,
     resolve_paths,
+    run_settings,
     verbose_option,
     zone_files_argument,
 )
@@ -38,12 +37,7 @@ changed_since_option = click.option(
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from zonesync.cloudflare.provider import CloudflareProvider
     from zonesync.plan.model import Plan
-    from zonesync.run.early_reads import LiveReads
-    from zonesync.run.progress import Progress
     from zonesync.zonefile.config import ZoneConfig
 
 
@@ -105,79 +99,25 @@ def plan(
 
         ttl = parse_duration(expires_in, "--expires-in (ZONESYNC_PLAN_TTL)")
     progress = Progress("planning", 0)
-    configs, provider, reads = load_reading(ctx, zone_files, changed_since, progress)
     from zonesync.plan.model import Plan
-    from zonesync.run.orchestrate import plan_all
+    from zonesync.run.session import start_planning
 
-    if provider is None:
-        emit(Plan(()), configs, fmt, out, ttl)
-        return
-    progress.phase("planning", len(configs))
-    try:
+    with start_planning(changed_paths(zone_files, changed_since), run_settings(ctx, progress.request)) as run:
+        progress.phase("planning", len(run.configs))
         with progress_line(progress, enabled=not no_progress):
-            works = plan_all(provider, configs, progress.zone_done, reads)
-    finally:
-        if reads is not None:
-            reads.close()
-        provider.close()
+            works = run.plan(progress.zone_done)
+    configs = run.configs
     the_plan = Plan(tuple(w.plan for w in works))
     emit(the_plan, configs, fmt, out, ttl)
     if exit_code and the_plan.has_changes:
         ctx.exit(exitcodes.CHANGES)
 
 
-def load_reading(
-    ctx: click.Context, zone_files: Sequence[Path], changed_since: str | None, progress: Progress
-) -> tuple[list[ZoneConfig], CloudflareProvider | None, LiveReads | None]:
-    """The zone files to plan, parsed and checked while their live zones are read: the provider and the
-    zone lookup and listings (GETs only, `live_reads.LiveReads`) start from the files' names
-    (`zonefiles.zone_of_path`) before the first file is parsed, so the wait for Cloudflare overlaps the parsing.
-    A bad zone file still stops the run before any write, with its own error: the reads are discarded,
-    their errors too (a missing token or zone is reported only once every file passed, as without the
-    overlap, so the output does not depend on timing). No provider: no zone file to plan."""
-    started: list[tuple[CloudflareProvider, LiveReads]] = []
-
-    def start(paths: list[Path]) -> None:
-        from zonesync.run.early_reads import LiveReads
-        from zonesync.zonefile.locate import zone_of_path
-
-        names = [name for p in paths if (name := zone_of_path(p)) is not None]
-        if not names or len(names) < len(paths):
-            return  # a zone known only from its file's contents: read after parsing, as before
-        try:
-            provider = make_provider(ctx, names, progress.request)
-        except ZonesyncError:
-            return  # raised again after the files are checked, if they pass
-        started.append((provider, LiveReads(provider, names)))
-        from zonesync.cloudflare.provider import load_listing_modules
-
-        load_listing_modules()  # while the zone lookup is on its way
-
-    try:
-        configs = load_changed(zone_files, changed_since, start)
-    except BaseException:
-        for _, reads in started:
-            reads.close(wait=False)  # not their client either: a read in flight ends on its own
-        raise
-    for provider, reads in started:
-        if reads.covers(configs):
-            return configs, provider, reads
-        reads.close()
-        provider.close()
-    if not configs:
-        return configs, None, None
-    return configs, make_provider(ctx, [c.zone for c in configs], progress.request), None
-
-
-def load_changed(
-    zone_files: Sequence[Path],
-    changed_since: str | None,
-    before_parse: Callable[[list[Path]], None] | None = None,
-) -> list[ZoneConfig]:
+def changed_paths(zone_files: Sequence[Path], changed_since: str | None) -> list[Path]:
     """The zone files to plan: all of them, or with `--changed-since REF` those that differ from REF (the
     zone files deleted since are reported on stderr: their zones are left as they are)."""
     if changed_since is None:
-        return load(zone_files, for_api=True, before_parse=before_parse)
+        return resolve_paths(zone_files)
     from zonesync.run.changed_files import changed_since as changed_files
 
     paths = resolve_paths(zone_files)
@@ -189,8 +129,7 @@ def load_changed(
         )
     if not changed.files:
         echo(f"No zone file differs from {changed_since}: nothing to plan.", err=True)
-        return []
-    return load(changed.files, for_api=True, before_parse=before_parse)
+    return list(changed.files)
 
 
 def warn(message: str) -> None:
@@ -304,9 +243,9 @@ def apply(
     zone changed since or the file was altered."""
     from zonesync.plan import saved_plan
     from zonesync.run.progress import Progress
+    from zonesync.run.session import open_saved, start_planning
 
     saved = None
-    reads = None
     if require_signed and not (len(zone_files) == 1 and saved_plan.is_plan_file(zone_files[0])):
         from zonesync.errors import StalePlanError
 
@@ -333,27 +272,23 @@ def apply(
             return
         retry = "Plan again to converge."
         progress = Progress("checking", len(saved.zones))
-        provider = make_provider(ctx, [z.plan.zone for z in saved.zones], progress.request)
+        run = open_saved(saved, run_settings(ctx, progress.request))
     else:
         progress = Progress("planning", 0)
-        configs, maybe, reads = load_reading(ctx, zone_files, changed_since, progress)
-        if maybe is None:
+        run = start_planning(changed_paths(zone_files, changed_since), run_settings(ctx, progress.request))
+        if not run.configs:
             echo("Nothing to apply.")
             return
-        provider = maybe
-        progress.phase("planning", len(configs))
+        progress.phase("planning", len(run.configs))
         retry = "Run apply again to converge."
     from zonesync.render.text import render, render_outcome
-    from zonesync.run import orchestrate
+    from zonesync.run.orchestrate import Locking, plan_of
 
-    try:
+    with run:
         with progress_line(progress, enabled=not no_progress):
-            if saved is not None:
-                zones = orchestrate.saved_for_apply(provider, saved)
-            else:
-                zones = orchestrate.plan_for_apply(provider, configs, progress.zone_done, reads)
+            zones = run.check_saved(saved) if saved is not None else run.plan_for_apply(progress.zone_done)
         if saved is None:
-            the_plan = orchestrate.plan_of(zones)
+            the_plan = plan_of(zones)
             echo(render(the_plan))
             if not the_plan.has_changes:
                 echo("Nothing to apply.")
@@ -368,10 +303,9 @@ def apply(
         from zonesync.cli.interrupt import StopOnSigint
 
         stop = StopOnSigint()
-        locking = orchestrate.Locking(timeout=lock_timeout, lease=lock_lease, interrupted=stop.is_set)
+        locking = Locking(timeout=lock_timeout, lease=lock_lease, interrupted=stop.is_set)
         with progress_line(progress, enabled=not no_progress, show=False) as line, stop:
-            outcomes = orchestrate.apply(
-                provider,
+            outcomes = run.apply(
                 zones,
                 confirm=confirmed,
                 force=force,
@@ -380,13 +314,9 @@ def apply(
                 on_zone_done=progress.zone_done,
                 locking=locking,
             )
-    finally:
-        if reads is not None:
-            reads.close()
-        provider.close()
     for outcome in outcomes:
-        for line in render_outcome(outcome, retry):
-            echo(line, err=outcome.failed)
+        for text in render_outcome(outcome, retry):
+            echo(text, err=outcome.failed)
     if stop.is_set():
         echo(
             "Interrupted (SIGINT): the batches already sent were finished; the lines above say what landed.",

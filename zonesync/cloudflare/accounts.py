@@ -32,7 +32,7 @@ from zonesync.features import lazy
 from zonesync.model import Source
 
 if TYPE_CHECKING:
-    pass
+    from zonesync.zonefile import yaml_lines as yamlfile
 else:
     yamlfile = lazy("zonesync.zonefile.yaml_lines")  # the YAML parser only when there is an accounts file
 

@@ -50,7 +50,7 @@ def batch_state(changes: Sequence[Change], live: Sequence[Record]) -> BatchState
             (landed if equal[after] > 0 else not_landed).append(change)
             continue
         assert before is not None
-        current = by_id.get(before.id)
+        current = by_id.get(before.id) if before.id is not None else None
         if change.action == "delete":
             if current is None:
                 landed.append(change)

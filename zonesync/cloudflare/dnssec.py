@@ -12,13 +12,14 @@ names the permission the token lacks (`zonesync.plan.dnssec.PERMISSION`).
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 import cloudflare
 import dns.exception
 import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
+import dns.rdtypes.ANY.DS
 
 from zonesync.cloudflare import schema
 from zonesync.errors import ApiError
@@ -72,12 +73,13 @@ def _ds(zone: str, result: dict[str, Any]) -> DsRecord:
         rd = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.DS, " ".join(tokens[at + 1 :]))
     except (dns.exception.DNSException, ValueError):
         raise schema.AnswerError("DNSSEC `ds` does not parse as a DS record") from None
+    assert isinstance(rd, dns.rdtypes.ANY.DS.DS)  # what from_text builds for the DS type
     ttl = tokens[1] if at >= 2 and tokens[1].isdigit() else "3600"
-    digest = rd.digest.hex()  # type: ignore[attr-defined]
+    digest = rd.digest.hex()
     fields = {
-        "key_tag": rd.key_tag,  # type: ignore[attr-defined]
-        "algorithm": rd.algorithm,  # type: ignore[attr-defined]
-        "digest_type": rd.digest_type,  # type: ignore[attr-defined]
+        "key_tag": rd.key_tag,
+        "algorithm": rd.algorithm,
+        "digest_type": rd.digest_type,
     }
     for name, value in fields.items():
         given = result.get(name)
@@ -117,7 +119,7 @@ class DnssecProvider:
     def set(self, zone_id: str, zone: str, enable: bool) -> DnssecState:
         """Turn signing on (`status: active`) or off (`disabled`); the state Cloudflare answers with. Raises
         ApiError; a write whose outcome is unknown (no answer) is settled by reading the state back."""
-        status = "active" if enable else "disabled"
+        status: Literal["active", "disabled"] = "active" if enable else "disabled"
         try:
             response = self._client.dns.dnssec.with_raw_response.edit(zone_id=zone_id, status=status)
         except cloudflare.APIStatusError as exc:

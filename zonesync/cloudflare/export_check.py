@@ -36,8 +36,8 @@ def check_export(text: str, zone: str) -> str:
     ExportError naming the line otherwise."""
     bad = _CONTROL.search(text.replace("\r\n", "\n"))
     if bad is not None:
-        line = text.count("\n", 0, bad.start()) + 1
-        raise ExportError(f"line {line}: a control character ({_escaped(bad.group())})")
+        at = text.count("\n", 0, bad.start()) + 1
+        raise ExportError(f"line {at}: a control character ({_escaped(bad.group())})")
     origin = dns.name.from_text(zone)
     lines = text.split("\n")
     soa_lines = []

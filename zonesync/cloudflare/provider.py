@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import cloudflare
 import httpx
 
-from zonesync.cloudflare import schema, tls_context
+from zonesync.cloudflare import schema
 from zonesync.cloudflare.answers import _auth_hint, _describe_bad, describe_api_error, read_answer
 from zonesync.cloudflare.jsonstream import Streamed
 from zonesync.cloudflare.ratelimit import RateLimiter
@@ -38,6 +38,8 @@ from zonesync.plan.zone_lock import LockRecord, LockSession, is_lock_name, lock_
 from zonesync.plural import counted
 
 if TYPE_CHECKING:
+    from cloudflare._types import RequestOptions  # the SDK's type of `options` (typing only)
+
     from zonesync.cloudflare.dnssec import DnssecProvider
     from zonesync.cloudflare.workers_api import WorkersProvider
     from zonesync.plan.model import Change, SkippedRecord
@@ -110,9 +112,7 @@ class DeadlineTransport(httpx.BaseTransport):
 
     def __init__(self, seconds: float, inner: httpx.BaseTransport | None = None) -> None:
         self.seconds = seconds
-        self.inner = inner or httpx.HTTPTransport(
-            verify=tls_context.take(), limits=cloudflare.DEFAULT_CONNECTION_LIMITS
-        )
+        self.inner = inner or httpx.HTTPTransport(verify=True, limits=cloudflare.DEFAULT_CONNECTION_LIMITS)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         deadline = time.monotonic() + self.seconds
@@ -190,8 +190,9 @@ class CloudflareProvider:
 
         return WorkersProvider(self._client)
 
-    def dnssec(self) -> DnssecProvider:
-        """DNSSEC calls (`dnssec:` in a zone file) on the same client: auth, retries, limiter, logging."""
+    def dnssec(self, zone: str) -> DnssecProvider:
+        """DNSSEC calls for `zone` (`dnssec:` in a zone file) on the same client: auth, retries, limiter,
+        logging (one account: `zone` only says which, for the router's sake)."""
         from zonesync.cloudflare.dnssec import DnssecProvider
 
         return DnssecProvider(self._client)
@@ -210,7 +211,7 @@ class CloudflareProvider:
         """One request through the SDK, its answer unread; a 429 is waited out as `Retry-After` asks, up
         to Cloudflare's 5-minute window (a 429 means the request was not processed: sending it again is
         safe, even for a write)."""
-        opts: dict[str, Any] = {"headers": STREAM_HEADERS}
+        opts: RequestOptions = {"headers": STREAM_HEADERS}
         if params is not None:
             opts["params"] = params
         if max_retries is not None:
@@ -306,8 +307,7 @@ class CloudflareProvider:
     def list_records(self, zone: ZoneInfo, per_page: int = MAX_PER_PAGE) -> LiveZone:
         """The whole zone in ceil(records / per_page) requests (one, for any zone Cloudflare hosts today),
         every page and record checked before any is used."""
-        # Loaded here, not with the module: the zone lookup, which needs neither, goes out first
-        # (`load_listing_modules`).
+        # Loaded here, not with the module: the zone lookup, which needs neither, goes out first.
         from zonesync.cloudflare.records import Skipped, from_api
         from zonesync.plan.model import SkippedRecord
 
@@ -482,8 +482,10 @@ class CloudflareProvider:
                 if exc.status_code < 500:
                     # Refused. But refused because another run already changed those records?
                     why = f"{describe_api_error(exc)}{_auth_hint(exc, self.token_env)}"
-                    return self._settle(
-                        zone, chunk, label, report, why, refused=True, resent=attempt > 0, lock=lock
+                    return bool(  # refused: settled one way or the other, never None
+                        self._settle(
+                            zone, chunk, label, report, why, refused=True, resent=attempt > 0, lock=lock
+                        )
                     )
                 why = describe_api_error(exc)
                 delay = min(retry_after(exc.response.headers) or delay, 60.0)
@@ -599,19 +601,13 @@ def _lock_from_answer(answer: dict[str, Any], lock: LockSession) -> LockRecord |
     return LockRecord(last["id"], str(last.get("content") or ""))
 
 
-def load_listing_modules() -> None:
-    """Load what reading a listing needs (the record conversion and dnspython, the plan's types), which this
-    module leaves out so that the zone lookup goes out sooner: a plan calls this once the lookup is on its
-    way, so its listing does not wait for imports (nor a reader thread for the import lock)."""
-
-
 def lookup_by_pages(missing: int, pages_left: int) -> bool:
     """After the zone list's first page: read its other pages (True) or look the missing zones up one by
     one (False), whichever takes fewer requests; pages on a tie (they also settle zones that do not exist)."""
     return pages_left <= missing
 
 
-def _map(func: Callable[[T], R], items: Sequence[T] | range) -> list[R]:
+def _map(func: Callable[[T], R], items: Sequence[T]) -> list[R]:
     """`func` over `items` with up to LOOKUP_WORKERS requests in flight (the run's limiter still paces
     them), results in order."""
     if len(items) <= 1:

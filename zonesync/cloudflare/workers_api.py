@@ -22,7 +22,6 @@ from zonesync.cloudflare import schema
 from zonesync.errors import ApiError
 from zonesync.mail.mta_sts_worker import COMPATIBILITY_DATE, MAIN_MODULE, TAG, Domain, LiveWorkers, Script
 from zonesync.plan.model import WorkerChange
-from zonesync.plan.worker import order
 
 PERMISSION = "Account › Workers Scripts › Edit"
 """The API token permission scripts and custom domains need (facts W9)."""
@@ -115,17 +114,17 @@ class WorkersProvider:
                 or part.get_filename() == entry
                 or part.get_param("name", header="content-disposition") == entry
             ):
-                payload = part.get_payload(decode=True) or b""
-                return payload.decode("utf-8", "replace")
+                payload = part.get_payload(decode=True)
+                return payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
         return ""
 
     def apply(
         self, account_id: str, zone: str, zone_id: str, changes: Sequence[WorkerChange]
     ) -> list[WorkerChange]:
-        """Apply in `zonesync.plan.worker.order`; returns the changes that landed, raises ApiError at the first
-        failure (its message says which changes landed)."""
+        """Apply in the order given (the run's: `zonesync.plan.worker.order`); returns the changes that
+        landed, raises ApiError at the first failure (its message says which changes landed)."""
         done: list[WorkerChange] = []
-        for change in order(changes):
+        for change in changes:
             try:
                 self._one(account_id, zone, zone_id, change)
             except cloudflare.APIError as exc:

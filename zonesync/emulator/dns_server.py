@@ -546,15 +546,16 @@ class DnsServer:
             allow_reuse_address = True
 
         for attempt in range(50):  # port 0: a free UDP port whose TCP twin is free too
-            self._udp = UdpServer((self.host, self._requested_port), Udp)
+            udp = UdpServer((self.host, self._requested_port), Udp)
             try:
-                self._tcp = TcpServer((self.host, self._udp.server_address[1]), Tcp)
+                tcp = TcpServer((self.host, udp.server_address[1]), Tcp)
                 break
             except OSError:
-                self._udp.server_close()
+                udp.server_close()
                 if self._requested_port or attempt == 49:
                     raise
-        for srv in (self._udp, self._tcp):
+        self._udp, self._tcp = udp, tcp  # kept only once both are bound: stop() never meets a closed one
+        for srv in (udp, tcp):
             thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
             thread.start()
             self._threads.append(thread)

@@ -247,12 +247,13 @@ class Signer:
         sig = dns.dnssec.sign(
             rrset, key, self.origin, dnskey, inception=self.inception, expiration=self.expiration
         )
+        served: dns.rdata.Rdata = sig
         if self.tamper:
             broken = bytearray(sig.signature)
             broken[0] ^= 0xFF
-            sig = sig.replace(signature=bytes(broken))
+            served = sig.replace(signature=bytes(broken))
         out = dns.rrset.RRset(rrset.name, dns.rdataclass.IN, dns.rdatatype.RRSIG, rrset.rdtype)
-        out.add(sig, rrset.ttl)
+        out.add(served, rrset.ttl)
         return out
 
     def nsec(self, owner: str, types: Iterable[str]) -> dns.rrset.RRset:

@@ -135,9 +135,9 @@ def content_from_data(rtype: str, data: dict[str, Any]) -> tuple[str, int | None
         text = f"{_int(d.get('weight'), 'weight', rtype)} {_int(d.get('port'), 'port', rtype)} "
         return text + _host(_str(d.get("target"), "target")), prio
     if rtype == "URI":
-        prio = d.get("priority")
-        prio = None if prio is None else _int(prio, "priority", rtype)
-        return f"{_int(d.get('weight'), 'weight', rtype)} {_quote(_str(d.get('target'), 'target'))}", prio
+        raw = d.get("priority")
+        uri_prio = None if raw is None else _int(raw, "priority", rtype)
+        return f"{_int(d.get('weight'), 'weight', rtype)} {_quote(_str(d.get('target'), 'target'))}", uri_prio
     if rtype == "CAA":
         flags = _int(d.get("flags", 0), "flags", rtype, 0, 255)
         return f"{flags} {_str(d.get('tag'), 'tag')} {_quote(_str(d.get('value'), 'value'))}", None

@@ -13,7 +13,7 @@ import threading
 import time
 from http.server import ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 from . import errors
@@ -91,7 +91,7 @@ class Emulator:
         zones: tuple[str, ...] | list[str] = ("example.com",),  # NAME or NAME@ACCOUNT_ID
         plan: str = "free",
         latency: float = 0.0,
-        rate_limit: int | tuple[int, float] | None = None,
+        rate_limit: tuple[int, float] | Literal[0] | None = None,  # (requests, window seconds); 0: off
         seed: str | Path | dict | list | None = None,
         state_path: str | Path | None = None,
         batch_limit: int | None = None,
@@ -103,7 +103,7 @@ class Emulator:
         ca_file: str | Path | None = None,
         account_tokens: dict[str, str] | None = None,
         token_owners: dict[str, str] | None = None,
-        ip_rate_limit: int | tuple[int, float] | None = None,
+        ip_rate_limit: tuple[int, float] | Literal[0] | None = None,
         rate_limit_block: float | None = None,
         cert_pending: float = 0.0,
         read_only_tokens: tuple[str, ...] | list[str] = (),
@@ -604,6 +604,10 @@ def _not_allowed() -> errors.ApiError:
 
 
 class _Handler(QuietHandler):
+    _headers_buffer: list[bytes]
+    """BaseHTTPRequestHandler's buffer of the response head (CPython's, private, so not in typeshed):
+    `_run` appends the body to it to send head and body in one write."""
+
     def _run(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""

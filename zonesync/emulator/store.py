@@ -55,6 +55,15 @@ def is_identifier(value: str) -> bool:
     return len(value) == 32 and all(c in "0123456789abcdef" for c in value)
 
 
+def _modified_on(old: dict[str, Any] | None, field: str, value: Any, ts: str) -> Any:
+    """When `field` (comment, tags) last changed: the `old` record's time when it held `value` too and has
+    one, else `ts`."""
+    key = f"{field}_modified_on"
+    if old is not None and old.get(field) == value and key in old:
+        return old[key]
+    return ts
+
+
 def _sort_key(order: str) -> Any:
     if order == "name":
         return lambda r: (r["name"], r["type"], r["content"])
@@ -246,13 +255,9 @@ class Store:
         rec["created_on"] = old["created_on"] if old else ts
         rec["modified_on"] = ts
         if rec["comment"] is not None:
-            same = old is not None and old.get("comment") == rec["comment"]
-            rec["comment_modified_on"] = (
-                old["comment_modified_on"] if same and "comment_modified_on" in old else ts
-            )
+            rec["comment_modified_on"] = _modified_on(old, "comment", rec["comment"], ts)
         if rec["tags"]:
-            same = old is not None and old.get("tags") == rec["tags"]
-            rec["tags_modified_on"] = old["tags_modified_on"] if same and "tags_modified_on" in old else ts
+            rec["tags_modified_on"] = _modified_on(old, "tags", rec["tags"], ts)
         return rec
 
     def _create(

@@ -480,7 +480,9 @@ def _parse_upload(content_type: str, body: bytes) -> tuple[dict[str, Any], dict[
     modules: dict[str, dict[str, Any]] = {}
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
-        payload = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):  # None for a nested multipart part: no content of its own
+            payload = b""
         if name == "metadata":
             try:
                 metadata = json.loads(payload)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from typing import Literal
 
 from zonesync.mail import dkim, dmarc, mta_sts, spf, tlsrpt
 from zonesync.mail.check_scope import looks_like
@@ -453,9 +454,9 @@ def check_dkim_spec(spec: MailSpec, key_states: Sequence[KeyState]) -> list[Diag
     types = set()
     by_sel = {s.spec.selector: s for s in key_states}
     for d in spec.dkim:
-        state = by_sel.get(d.selector)
-        if state is not None and state.key is not None:
-            types.add(dkim.key_type(state.key))
+        known = by_sel.get(d.selector)
+        if known is not None and known.key is not None:
+            types.add(dkim.key_type(known.key))
         else:
             types.add("ed25519" if d.algorithm == "ed25519" else "rsa")
     if types == {"ed25519"}:
@@ -528,7 +529,7 @@ def check_mta_sts_spec(
         for host in mx_hosts(spec, records, spec.zone):
             if any(mta_sts.pattern_matches(p, host) for p in patterns):
                 continue
-            level = "error" if s.mode == "enforce" else "warning"
+            level: Literal["error", "warning"] = "error" if s.mode == "enforce" else "warning"
             consequence = (
                 "in enforce mode senders refuse to deliver to it, so mail would stop"
                 if s.mode == "enforce"
@@ -571,7 +572,7 @@ def check_mta_sts_spec(
 
 
 def check_tlsrpt_spec(spec: MailSpec) -> list[Diagnostic]:
-    out = []
+    out: list[Diagnostic] = []
     if spec.tls_rpt is None:
         return out
     for uri, src in spec.tls_rpt.rua:

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from zonesync.mail import dkim, dmarc, mta_sts, relay, spf, tlsrpt
+from zonesync.mail.dane import dane_records
 from zonesync.mail.presets import NO_MAIL
 from zonesync.mail.spec import MailSpec
 from zonesync.model import Record, Source
@@ -63,9 +64,13 @@ def sts_policy(spec: MailSpec, user_records: Iterable[Record]) -> str | None:
 
 
 def expand(
-    spec: MailSpec, dkim_values: Mapping[str, DkimValue], user_records: Iterable[Record] = ()
+    spec: MailSpec,
+    dkim_values: Mapping[str, DkimValue],
+    user_records: Iterable[Record] = (),
+    dane_pins: Mapping[str, tuple[str, ...]] | None = None,
 ) -> tuple[Record, ...]:
-    """All records the block asks for, in a fixed order (MX, hosts, SPF, DKIM, DMARC, MTA-STS, TLS-RPT)."""
+    """All records the block asks for, in a fixed order (MX, hosts, SPF, DKIM, DMARC, MTA-STS, TLS-RPT,
+    DANE). `dane_pins`: the pins to publish per MX host (default: the ones recorded in the block)."""
     user_records = tuple(user_records)
     zone, ttl = spec.zone, spec.ttl
     out: list[Record] = []
@@ -93,11 +98,11 @@ def expand(
         )
         if spec.spf.on_mx_hosts:
             # maddy's tutorial: "It is recommended to serve SPF record for both domain and MX hostname"
-            for host in mx_hosts(spec, user_records, zone):
-                if host != zone and in_zone(host, zone):
+            for mx_host in mx_hosts(spec, user_records, zone):
+                if mx_host != zone and in_zone(mx_host, zone):
                     out.append(
                         Record(
-                            host, "TXT", spf.record_text(["a"], spec.spf.host_all or spec.spf.all), ttl,
+                            mx_host, "TXT", spf.record_text(["a"], spec.spf.host_all or spec.spf.all), ttl,
                             source=_src(spec.spf.source, "spf", "mail.spf.on_mx_hosts"),
                         )
                     )  # fmt: skip
@@ -140,6 +145,7 @@ def expand(
         )
     if spec.relay is not None:
         out.extend(r.record for r in relay.relay_records(spec.relay, zone, ttl))
+    out.extend(dane_records(spec.dane, dane_pins or {}, ttl))
     return tuple(out)
 
 

@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING
 
 from zonesync.clock import today
 from zonesync.mail.checks import check_all, check_live_replacements, check_user_records
-from zonesync.mail.expand import DkimValue, expand, keep_live_spelling, sts_policy
+from zonesync.mail.dane import check_dane
+from zonesync.mail.dane_keys import DanePins, resolve_pins
+from zonesync.mail.expand import DkimValue, expand, keep_live_spelling, mx_hosts, sts_policy
 from zonesync.mail.keys import resolve
 from zonesync.mail.result import KeyState, MailResult
 from zonesync.mail.rotation import REVOKED_VALUE, check_rotation
@@ -35,6 +37,7 @@ def mail_records(config: ZoneConfig, live: Sequence[Record] | None, *, generate_
     spec = mail_spec(config)
     states: tuple[KeyState, ...] = ()
     records: tuple[Record, ...] = ()
+    dane: tuple[DanePins, ...] = ()
     if spec is not None:
         states = tuple(
             resolve(d, config.zone, live, generate=generate_keys and d.generate)
@@ -43,8 +46,13 @@ def mail_records(config: ZoneConfig, live: Sequence[Record] | None, *, generate_
         )
         values = {s.spec.selector: DkimValue(s.value, s.pending) for s in states}
         values.update({d.selector: DkimValue(REVOKED_VALUE) for d in spec.dkim if d.state == "revoked"})
-        records = keep_live_spelling(expand(spec, values, config.records), live)
+        dane = tuple(resolve_pins(h, spec.ttl) for h in spec.dane)
+        pins = {d.host.host: d.pins for d in dane}
+        records = keep_live_spelling(expand(spec, values, config.records, pins), live)
     diagnostics = check_all(spec, records, config.records, config.zone, states, live)
+    if spec is not None and spec.dane:
+        diagnostics += check_dane(spec.dane, mx_hosts(spec, config.records, config.zone), config.zone)
+        diagnostics += [diag for d in dane for diag in d.diagnostics]
     if spec is not None:
         diagnostics += _keys_the_server_makes(spec, states)
         if spec.dkim:

@@ -85,9 +85,9 @@ def relay_records(spec: RelaySpec, zone: str, ttl: int, all_: str = "softfail") 
         add(
             "return-path", rp, "CNAME", spec.return_path_cname + ".", spec.source.at("mail.relay.return_path")
         )
-    name = spf_name(spec, zone)
-    if name is not None:
-        add("spf", name, "TXT", spf.record_text(list(spf_terms(spec)), all_), spec.source.at("mail.relay"))
+    spf_at = spf_name(spec, zone)
+    if spf_at is not None:
+        add("spf", spf_at, "TXT", spf.record_text(list(spf_terms(spec)), all_), spec.source.at("mail.relay"))
     if spec.provider == "ses" and rp is not None:
         # SES: "an MX record so that your custom MAIL FROM domain can receive the bounce and complaint
         # notifications" (its mail-from page): 10 feedback-smtp.<region>.amazonses.com

@@ -17,6 +17,7 @@ import dns.exception
 import dns.name
 
 from zonesync.errors import ZoneFileError
+from zonesync.mail.dane_spec import DaneHost, parse_dane
 from zonesync.mail.presets import KEY_FILE_TEMPLATE, NO_MAIL, PRESETS, key_file, preset_defaults
 from zonesync.mail.relay_spec import RelaySpec, parse_relay
 from zonesync.model import Source
@@ -163,6 +164,7 @@ class MailSpec:
     key_dir: Path
     ttl: int
     source: Source
+    dane: tuple[DaneHost, ...] = ()
     relay: RelaySpec | None = None
     """`mail.relay`: the outbound relay (smarthost) and its provider's records."""
     rotation: RotationPolicy = RotationPolicy()
@@ -318,6 +320,9 @@ def parse_mail(
         key_dir=key_dir,
         ttl=ttl,
         source=src,
+        dane=parse_dane(node["dane"], at("dane"), base_dir, lambda t, s: host_name(t, zone, s))
+        if "dane" in node
+        else (),
         relay=parse_relay(node.get("relay"), zone, src.at("mail.relay", node.line_of("relay")))
         if "relay" in node
         else None,
@@ -362,7 +367,7 @@ def _date(value: Any, src: Source) -> datetime.date:
 
 def _refuse_with_no_mail(node: LineDict, at: Any) -> None:
     """`preset: no-mail` says the domain has no mail: a section that publishes mail records contradicts it."""
-    for key in ("mx", "hosts", "spf", "dkim", "mta_sts", "tls_rpt", "relay"):
+    for key in ("mx", "hosts", "spf", "dkim", "mta_sts", "tls_rpt", "relay", "dane"):
         if key in node:
             raise ZoneFileError(
                 at(key),

@@ -39,7 +39,7 @@ def check_record(text: str) -> list[Finding]:
     parts = [p.strip() for p in text.split(";") if p.strip()]
     if not parts or parts[0].replace(" ", "") != "v=TLSRPTv1":
         return [("error", "a TLS-RPT record must start with `v=TLSRPTv1` (RFC 8460 §3)")]
-    tags = dict(p.split("=", 1) if "=" in p else (p, "") for p in parts[1:])
+    tags = {k: v for k, _, v in (p.partition("=") for p in parts[1:])}
     tags = {k.strip(): v.strip() for k, v in tags.items()}
     if "rua" not in tags:
         return [("error", "no `rua=`: the record must say where TLS reports go (RFC 8460 §3)")]

@@ -18,8 +18,6 @@ from zonesync.plan.zone_lock import LockRecord
 if TYPE_CHECKING:
     from zonesync.plan.dnssec import DnssecPlan
 
-    pass
-
 Action = Literal["create", "update", "delete"]
 ACTION_ORDER: dict[str, int] = {"delete": 0, "update": 1, "create": 2}
 """Cloudflare's batch order (deletes, patches/puts, posts): applying in this order never conflicts."""
@@ -110,7 +108,8 @@ class ZonePlan:
     def counts(self) -> dict[str, int]:
         """DNS and Worker changes by action (what plans and apply reports show)."""
         out = {"create": 0, "update": 0, "delete": 0}
-        for change in (*self.changes, *self.worker_changes):
+        changes: tuple[Change | WorkerChange, ...] = (*self.changes, *self.worker_changes)
+        for change in changes:
             out[change.action] += 1
         return out
 

@@ -57,7 +57,7 @@ def _load(path: Path) -> tuple[str, ZoneConfig, MailSpec]:
 
 def _written_items(config: ZoneConfig) -> list[Any] | None:
     """`mail.dkim` as written in the file (a list), None when the preset supplies it or it is one mapping."""
-    mail = config.mail or {}
+    mail: dict[str, Any] = config.mail or {}
     value = mail.get("dkim")
     return value if isinstance(value, list) else None
 
@@ -133,9 +133,8 @@ def start(
         doc.append(("mail", "dkim"), entry)
     except ZoneEditError:
         doc = YamlEdit(text, str(path))
-        written = (
-            items if items is not None else ([config.mail["dkim"]] if "dkim" in (config.mail or {}) else [])
-        )
+        mail: dict[str, Any] = config.mail or {}
+        written = items if items is not None else ([mail["dkim"]] if "dkim" in mail else [])
         current = [_plain(x) for x in written if isinstance(x, dict)] or [{"selector": old.selector}]
         for item in current:
             if str(item.get("selector", "default")).lower() == old.selector:
@@ -232,17 +231,17 @@ def advance(path: Path, net: NetOptions | None = None) -> RotateResult:
         old_item = ("mail", "dkim", _index(config, step.old.selector))
         doc.set_scalar(old_item, "state", "retiring")
         doc.set_scalar(old_item, "retiring_since", day)
-        end = day + datetime.timedelta(days=spec.rotation.overlap_days)
+        revoke_on = day + datetime.timedelta(days=spec.rotation.overlap_days)
         lines = [
             f"recorded: the mail server signs with {sel.selector} since {day}; {step.old.selector} is retiring",
-            f"{step.old.selector} stays published until the overlap ends: revoke it on or after {end} with `{rotate}`",
+            f"{step.old.selector} stays published until the overlap ends: revoke it on or after {revoke_on} with `{rotate}`",
         ]
     elif step.kind == "revoke":
         doc.set_scalar(item, "state", "revoked")
         doc.set_scalar(item, "revoked_since", day)
-        end = overlap_end(sel, spec.rotation.overlap_days)
+        ended = overlap_end(sel, spec.rotation.overlap_days)
         lines = [
-            f"selector {sel.selector} revoked (the overlap ended on {end}): the next apply publishes `v=DKIM1; p=`",
+            f"selector {sel.selector} revoked (the overlap ended on {ended}): the next apply publishes `v=DKIM1; p=`",
             f"after that is served, remove it in a later run with `{rotate}`",
         ]
     else:

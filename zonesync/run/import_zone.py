@@ -181,8 +181,10 @@ def render_zone_file(
             out.append(f"  - {{name: {scalar(rule.name)}{types}}}")
     if skipped:
         out.append("# Left alone by zonesync (managed by Cloudflare, read-only or not supported):")
-        for s in skipped:
-            out.append(f"#   {relative_name(s.name, zone)} {s.type} {s.content[:80]}  ({s.reason})")
+        for left in skipped:
+            out.append(
+                f"#   {relative_name(left.name, zone)} {left.type} {left.content[:80]}  ({left.reason})"
+            )
     if mail:
         out.extend(mail.rstrip("\n").split("\n"))
     if not records:
@@ -190,8 +192,8 @@ def render_zone_file(
         return "\n".join(out) + "\n"
     out.append("records:")
     by_name: dict[str, list[_Set]] = defaultdict(list)
-    for s in group_sets(records):
-        by_name[s.name].append(s)
+    for group in group_sets(records):
+        by_name[group.name].append(group)
     for name in sorted(by_name, key=lambda n: _name_key(n, zone)):
         sets = sorted(
             by_name[name],
@@ -199,8 +201,8 @@ def render_zone_file(
         )
         out.append(f"  {scalar(relative_name(name, zone))}:")
         multi = len(sets) > 1
-        for s in sets:
-            lines = _set_lines(s, ttl)
+        for one in sets:
+            lines = _set_lines(one, ttl)
             if multi:
                 out.append(f"    - {lines[0]}")
                 out.extend(f"      {line}" for line in lines[1:])

@@ -15,26 +15,29 @@ from typing import TYPE_CHECKING, TypeVar
 
 from zonesync.errors import InvalidZoneError, StalePlanError, ZoneFileError, ZonesyncError
 from zonesync.mail.check_scope import outside_mail
-from zonesync.model import IgnoreRule, Record
+from zonesync.model import IgnoreRule
 from zonesync.plan.desired import Desired, build_desired
 from zonesync.plan.differ import diff
 from zonesync.plan.model import ApplyReport, Plan, ZonePlan
 from zonesync.plan.zone_lock import DEFAULT_LEASE, DEFAULT_TIMEOUT, POLL_SECONDS, LockRecord, LockSession
-from zonesync.run.early_reads import MAX_WORKERS, LiveReads
+from zonesync.run import worker_steps
 from zonesync.zonefile.all_errors import collect, raise_all
 from zonesync.zonefile.config import ZoneConfig
 from zonesync.zonefile.load import load_each
 
 if TYPE_CHECKING:
-    from zonesync.cloudflare.provider import CloudflareProvider
     from zonesync.mail import GeneratedKey
     from zonesync.model import ZoneInfo
     from zonesync.plan import safety
     from zonesync.plan.dnssec import DnssecPlan
     from zonesync.plan.model import LiveZone, WorkerPlan
     from zonesync.plan.saved_plan import SavedPlan, SavedZone
+    from zonesync.run.provider import Provider
 
 T = TypeVar("T")
+
+MAX_WORKERS = 8
+"""Zones read, planned and applied at a time."""
 R = TypeVar("R")
 
 
@@ -68,10 +71,8 @@ def parallel(func: Callable[[T], R], items: Sequence[T]) -> list[R]:
         return list(pool.map(func, items))
 
 
-def resolve_zones(
-    provider: CloudflareProvider, configs: Sequence[ZoneConfig], early: LiveReads | None = None
-) -> dict[str, ZoneInfo]:
-    zones = early.zones() if early is not None else provider.find_zones([c.zone for c in configs])
+def resolve_zones(provider: Provider, configs: Sequence[ZoneConfig]) -> dict[str, ZoneInfo]:
+    zones = provider.find_zones([c.zone for c in configs])
     for cfg in configs:
         if cfg.zone not in zones:
             raise ZonesyncError(
@@ -100,7 +101,7 @@ def make_zone_plan(
 ) -> ZonePlan:
     result = diff(desired.records, live.records, config.zone, config.ignore)
     if desired.worker is not None and workers is not None:
-        check_worker_host(config, desired.worker.hostname, live, result.ignored, workers)
+        worker_steps.check_host(config, desired.worker.hostname, live, result.ignored, workers)
     return ZonePlan(
         zone=config.zone,
         path=config.path,
@@ -118,74 +119,26 @@ def make_zone_plan(
     )
 
 
-def check_worker_host(
-    config: ZoneConfig, hostname: str, live: LiveZone, ignored: Sequence[Record], workers: WorkerPlan
-) -> None:
-    """Before attaching the custom domain: a live A, AAAA or CNAME at its hostname that zonesync does not
-    manage (ignored by a rule, or managed by Cloudflare) would make Cloudflare refuse it (409 100117)."""
-    from zonesync.cloudflare.records import WORKER_RECORD_REASON
-    from zonesync.plan.worker import holding_the_name
-
-    if not any(w.kind == "domain" and w.action == "create" for w in workers.changes):
-        return
-    unmanaged = [(r.name, r.type, r.value) for r in ignored]
-    unmanaged += [(s.name, s.type, s.content) for s in live.skipped if s.reason != WORKER_RECORD_REASON]
-    blocking = holding_the_name(hostname, unmanaged)
-    if blocking:
-        listed = ", ".join(f"{name} {rtype} {value}" for name, rtype, value in blocking)
-        raise ZonesyncError(
-            f"{config.path}: mail.mta_sts.host: worker needs {hostname} for the Worker custom domain, but the "
-            f"live record {listed} is not managed by zonesync (an `ignore` rule or Cloudflare keeps it), and "
-            "Cloudflare refuses a custom domain over it (409 100117): delete it, or narrow the ignore rule so "
-            "zonesync deletes it first"
-        )
-
-
-def plan_workers(
-    provider: CloudflareProvider, zone: ZoneInfo, live: LiveZone, desired: Desired
-) -> WorkerPlan | None:
-    """Read and diff the Worker only where one is wanted, or where Cloudflare's record for a Worker custom
-    domain sits at the policy host (so zones without one cost no Workers request and need no permission)."""
-    from zonesync.cloudflare.records import WORKER_RECORD_REASON
-    from zonesync.mail import mta_sts
-
-    hostname = mta_sts.policy_host(zone.name)
-    has_domain = any(s.name == hostname and s.reason == WORKER_RECORD_REASON for s in live.skipped)
-    if desired.worker is None and not has_domain:
-        return None
-    from zonesync.plan.worker import plan  # only zones with a Worker load the Workers module
-
-    if not zone.account_id:
-        raise ZonesyncError(
-            f"{zone.name}: the zone's account is unknown (no account.id), so its Workers cannot be read"
-        )
-    names = (desired.worker.script.name,) if desired.worker else ()
-    live_workers = provider.workers(zone.name).read(zone.account_id, hostname, names, zone.name)
-    return plan(desired.worker, live_workers)
-
-
-def plan_zone(
-    provider: CloudflareProvider, config: ZoneConfig, zone: ZoneInfo, early: LiveReads | None = None
-) -> ZoneWork:
+def plan_zone(provider: Provider, config: ZoneConfig, zone: ZoneInfo) -> ZoneWork:
     # A zone no mail check concerns builds the same desired records whatever is live: built before the wait
     # for its listing, which then hides that work.
     desired = build_desired(config, None) if outside_mail(config) else None
-    live = early.live(zone) if early is not None else provider.list_records(zone)
+    live = provider.list_records(zone)
     if desired is None:
         desired = build_desired(config, live.records)
-    workers = plan_workers(provider, zone, live, desired)
+    workers = worker_steps.plan_workers(provider, zone, live, desired)
     dnssec = plan_dnssec(provider, config, zone)
     return ZoneWork(config, live, desired, make_zone_plan(config, live, desired, workers, dnssec))
 
 
-def plan_dnssec(provider: CloudflareProvider, config: ZoneConfig, zone: ZoneInfo) -> DnssecPlan | None:
+def plan_dnssec(provider: Provider, config: ZoneConfig, zone: ZoneInfo) -> DnssecPlan | None:
     """`dnssec:` against Cloudflare's state; None (nothing read) when the zone file has no such key. Before
     disabling an active zone, the parent is asked whether it still publishes the DS (`zonesync.verify.parent_ds`)."""
     if config.dnssec is None:
         return None
     from zonesync.plan.dnssec import DnssecPlan
 
-    plan = DnssecPlan(config.dnssec, provider.dnssec().read(zone.id, zone.name))
+    plan = DnssecPlan(config.dnssec, provider.dnssec(zone.name).read(zone.id, zone.name))
     if plan.action == "disable" and plan.live.status == "active":
         from zonesync.verify.parent_ds import lookup
 
@@ -195,17 +148,15 @@ def plan_dnssec(provider: CloudflareProvider, config: ZoneConfig, zone: ZoneInfo
 
 
 def plan_all(
-    provider: CloudflareProvider,
+    provider: Provider,
     configs: Sequence[ZoneConfig],
     on_zone_done: Callable[[], None] | None = None,
-    early: LiveReads | None = None,
 ) -> list[ZoneWork]:
-    """Every zone planned, 8 at a time; `on_zone_done` is called as each one is (progress). `early`: the
-    lookup and listings already started for exactly these zones (`LiveReads.covers`)."""
-    zones = resolve_zones(provider, configs, early)
+    """Every zone planned, 8 at a time; `on_zone_done` is called as each one is (progress)."""
+    zones = resolve_zones(provider, configs)
 
     def one(cfg: ZoneConfig) -> ZoneWork:
-        work = plan_zone(provider, cfg, zones[cfg.zone], early)
+        work = plan_zone(provider, cfg, zones[cfg.zone])
         if on_zone_done is not None:
             on_zone_done()
         return work
@@ -271,13 +222,12 @@ def plan_of(zones: Sequence[ZoneApply]) -> Plan:
 
 
 def plan_for_apply(
-    provider: CloudflareProvider,
+    provider: Provider,
     configs: Sequence[ZoneConfig],
     on_zone_done: Callable[[], None] | None = None,
-    early: LiveReads | None = None,
 ) -> list[ZoneApply]:
     """Plan every zone file against its live zone, now."""
-    works = plan_all(provider, configs, on_zone_done, early)
+    works = plan_all(provider, configs, on_zone_done)
     from zonesync.plan import safety  # apply only
 
     return [
@@ -287,7 +237,7 @@ def plan_for_apply(
 
 
 def check_stale(
-    provider: CloudflareProvider, saved: SavedPlan, locks: dict[str, LockRecord | None] | None = None
+    provider: Provider, saved: SavedPlan, locks: dict[str, LockRecord | None] | None = None
 ) -> dict[str, ZoneInfo]:
     """Re-read every zone the plan changes; raise StalePlanError naming each stale zone. `locks` receives
     each zone's lock record as read."""
@@ -307,7 +257,7 @@ def check_stale(
             locks[z.plan.zone] = live.lock
         return (
             stale_reason(z, info, live)
-            or workers_stale(provider, info, z.plan)
+            or worker_steps.stale_reason(provider, info, z.plan)
             or dnssec_stale(provider, info, z.plan)
         )
 
@@ -317,29 +267,11 @@ def check_stale(
     return found
 
 
-def workers_stale(provider: CloudflareProvider, zone: ZoneInfo, plan: ZonePlan) -> str | None:
-    """The Worker part of a saved plan: its script or custom domain changed since (a dashboard edit)."""
-    from zonesync.plan.worker import fingerprint
-
-    if plan.workers is None:
-        return None
-    live = provider.workers(zone.name).read(
-        zone.account_id, plan.workers.hostname, plan.workers.scripts, zone.name
-    )
-    if fingerprint(live) != plan.workers.fingerprint:
-        names = ", ".join(plan.workers.scripts) or plan.workers.hostname
-        return (
-            f"{plan.zone}: the Worker serving the MTA-STS policy ({names}) changed since the plan was made "
-            "(edited or redeployed outside zonesync); run `zonesync plan --out` again and review the new plan"
-        )
-    return None
-
-
-def dnssec_stale(provider: CloudflareProvider, zone: ZoneInfo, plan: ZonePlan) -> str | None:
+def dnssec_stale(provider: Provider, zone: ZoneInfo, plan: ZonePlan) -> str | None:
     """The DNSSEC part of a saved plan: Cloudflare's state changed since the plan was made."""
     if plan.dnssec_action is None or plan.dnssec is None:
         return None
-    live = provider.dnssec().read(zone.id, zone.name)
+    live = provider.dnssec(zone.name).read(zone.id, zone.name)
     if live.status != plan.dnssec.live.status:
         return (
             f"{plan.zone}: DNSSEC is {live.status} now, {plan.dnssec.live.status} when the plan was made; run "
@@ -348,7 +280,7 @@ def dnssec_stale(provider: CloudflareProvider, zone: ZoneInfo, plan: ZonePlan) -
     return None
 
 
-def saved_for_apply(provider: CloudflareProvider, saved: SavedPlan) -> list[ZoneApply]:
+def saved_for_apply(provider: Provider, saved: SavedPlan) -> list[ZoneApply]:
     """The zones of a saved plan that change something, once every one is checked to be still current."""
     locks: dict[str, LockRecord | None] = {}
     found = check_stale(provider, saved, locks)
@@ -371,7 +303,7 @@ def refuse_new_keys(zones: Sequence[ZoneApply]) -> None:
 
 
 def apply(
-    provider: CloudflareProvider,
+    provider: Provider,
     zones: Sequence[ZoneApply],
     *,
     confirm: Callable[[], None],
@@ -404,7 +336,7 @@ def apply(
 
 
 def apply_zone(
-    provider: CloudflareProvider,
+    provider: Provider,
     target: ZoneApply,
     batch_size: int | None,
     locking: Locking | None = None,
@@ -434,7 +366,7 @@ def apply_zone(
 
 
 def settle_wait(
-    provider: CloudflareProvider,
+    provider: Provider,
     target: ZoneApply,
     plan: ZonePlan,
     session: LockSession,
@@ -486,7 +418,7 @@ def settle_wait(
 
 
 def apply_plan(
-    provider: CloudflareProvider,
+    provider: Provider,
     zone: ZoneInfo,
     plan: ZonePlan,
     batch_size: int | None,
@@ -497,7 +429,7 @@ def apply_plan(
     that leaves it held gives it back with one more batch (the lock's patch alone), else other runs wait
     for it to expire."""
     if plan.worker_changes:
-        report = apply_with_workers(provider, zone, plan, batch_size, session, interrupted)
+        report = worker_steps.apply_with_workers(provider, zone, plan, batch_size, session, interrupted)
     else:
         report = provider.apply(zone, plan.changes, batch_size, session, interrupted=interrupted)
     if plan.dnssec_action is not None:
@@ -509,7 +441,7 @@ def apply_plan(
     return report
 
 
-def apply_dnssec(provider: CloudflareProvider, zone: ZoneInfo, plan: ZonePlan, report: ApplyReport) -> None:
+def apply_dnssec(provider: Provider, zone: ZoneInfo, plan: ZonePlan, report: ApplyReport) -> None:
     """Turn DNSSEC on or off once the zone's records are in (never after a failed batch); the outcome, and
     while pending the DS to give the registrar, becomes a note of the report."""
     action = plan.dnssec_action
@@ -517,7 +449,7 @@ def apply_dnssec(provider: CloudflareProvider, zone: ZoneInfo, plan: ZonePlan, r
         report.notes.append(f"DNSSEC not {action}d: the record changes failed first")
         return
     try:
-        state = provider.dnssec().set(zone.id, zone.name, action == "enable")
+        state = provider.dnssec(zone.name).set(zone.id, zone.name, action == "enable")
     except ZonesyncError as exc:
         report.error = exc.message
         return
@@ -527,45 +459,3 @@ def apply_dnssec(provider: CloudflareProvider, zone: ZoneInfo, plan: ZonePlan, r
     elif state.status == "pending-disabled":
         note += "; remove the DS record at the registrar now"
     report.notes.append(note)
-
-
-def apply_with_workers(
-    provider: CloudflareProvider,
-    zone: ZoneInfo,
-    plan: ZonePlan,
-    batch_size: int | None,
-    session: LockSession | None = None,
-    interrupted: Callable[[], bool] | None = None,
-) -> ApplyReport:
-    """DNS changes that must come first, then the script and custom domain, then the other DNS changes
-    (`zonesync.plan.worker.split_dns`): the `_mta-sts` record never announces a policy that is not served.
-    With a lock, the first DNS part takes it (a batch of its own if there is no such change) and the
-    second gives it back."""
-    from zonesync.mail import mta_sts
-    from zonesync.plan.worker import split_dns
-
-    assert plan.workers is not None
-    before, after = split_dns(
-        plan.changes, plan.workers.changes, plan.workers.hostname, mta_sts.record_name(zone.name)
-    )
-    if before or session is not None:
-        report = provider.apply(zone, before, batch_size, session, release=False, interrupted=interrupted)
-    else:
-        report = ApplyReport(zone.name)
-    if report.error is None:
-        try:
-            provider.workers(zone.name).apply(zone.account_id, zone.name, zone.id, plan.workers.changes)
-        except ZonesyncError as exc:
-            report.error = exc.message
-    if report.error is not None:
-        report.not_applied.extend(after)
-        return report
-    if after or session is not None:
-        rest = provider.apply(zone, after, batch_size, session, interrupted=interrupted)
-    else:
-        rest = ApplyReport(zone.name)
-    report.batches += rest.batches
-    report.applied.extend(rest.applied)
-    report.not_applied.extend(rest.not_applied)
-    report.error = rest.error
-    return report

@@ -44,6 +44,8 @@ def _text(rrset: dns.rrset.RRset) -> str:
 def match(msg: dns.message.Message) -> Matched:
     """The answer of `msg` to its one question. Raises Mismatch: a record set off the chain, a chain too long,
     NXDOMAIN with an answer, or not a response to one question."""
+    if not isinstance(msg, dns.message.QueryMessage):  # another opcode (UPDATE, NOTIFY): not an answer
+        raise Mismatch("it is not a response to one question")
     try:
         chain = msg.resolve_chaining()
     except dns.message.ChainTooLong as exc:

@@ -22,6 +22,8 @@ import dns.rcode
 import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
+import dns.rdtypes.ANY.DNSKEY
+import dns.rdtypes.ANY.DS
 import dns.rrset
 
 with warnings.catch_warnings():  # dnspython's DSA support warns on import with recent cryptography
@@ -80,7 +82,7 @@ def _rdata(kind: str, text: str) -> dns.rdata.Rdata:
         rd = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.from_text(kind), text)
     except (dns.exception.DNSException, ValueError) as exc:
         raise ValueError(f"not a {kind}: {exc}") from None
-    if kind == "DNSKEY" and rd.protocol != 3:  # type: ignore[attr-defined]
+    if isinstance(rd, dns.rdtypes.ANY.DNSKEY.DNSKEY) and rd.protocol != 3:
         raise ValueError("not a DNSKEY: the protocol field must be 3")
     return rd
 
@@ -157,8 +159,10 @@ def _matches(zone: str, anchor: dns.rdata.Rdata, key: dns.rdata.Rdata) -> bool:
     if anchor.rdtype == dns.rdatatype.DNSKEY:
         return anchor == key
     ds = anchor
+    if not isinstance(ds, dns.rdtypes.ANY.DS.DS):
+        return False
     try:
-        made = dns.dnssec.make_ds(zone + ".", key, ds.digest_type)  # type: ignore[attr-defined]
+        made = dns.dnssec.make_ds(zone + ".", key, ds.digest_type)
     except (dns.dnssec.UnsupportedAlgorithm, ValueError):
         return False
     return made == ds
@@ -215,7 +219,7 @@ def proven(
 
 def _types(nsec: dns.rrset.RRset) -> set[int]:
     out: set[int] = set()
-    for window, bitmap in nsec[0].windows:  # type: ignore[attr-defined]
+    for window, bitmap in nsec[0].windows:
         for i, byte in enumerate(bitmap):
             for bit in range(8):
                 if byte & (0x80 >> bit):
@@ -224,7 +228,7 @@ def _types(nsec: dns.rrset.RRset) -> set[int]:
 
 
 def _covers(nsec: dns.rrset.RRset, name: dns.name.Name) -> bool:
-    owner, nxt = nsec.name, nsec[0].next  # type: ignore[attr-defined]
+    owner, nxt = nsec.name, nsec[0].next
     if owner < nxt:
         return owner < name < nxt
     return name > owner or name < nxt  # the last NSEC of the zone wraps to the apex
@@ -235,7 +239,7 @@ def _closest_encloser(
 ) -> dns.name.Name:
     best = origin
     for nsec in nsecs:
-        for other in (nsec.name, nsec[0].next):  # type: ignore[attr-defined]
+        for other in (nsec.name, nsec[0].next):
             _, _, common = name.fullcompare(other)
             if common > len(best.labels) and name.is_subdomain(origin):
                 best = name.split(common)[1]

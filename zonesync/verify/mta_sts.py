@@ -20,9 +20,9 @@ from zonesync.verify.connect import NetFailure, open_tcp, step
 from zonesync.verify.result import Finding, NetOptions, Status
 from zonesync.verify.tls import (
     CertInfo,
-    cert_info,
     describe,
     now,
+    peer_certificate,
     unverified,
     verify_failure,
     verifying_context,
@@ -56,10 +56,7 @@ def fetch(host: str, opts: NetOptions) -> Fetched:
             raise verify_failure(exc, host, _certificate_anyway(host, opts)) from exc
         # read now: a server that closes after its answer (HTTP/1.0, `Connection: close`) has http.client close
         # the socket under us once the body is read
-        der = tls.getpeercert(binary_form=True)
-        if der is None:
-            raise NetFailure("tls", f"{host} sent no certificate")
-        cert = cert_info(der)
+        cert = peer_certificate(tls, host)
         conn = http.client.HTTPSConnection(host, 443, timeout=opts.timeout)
         conn.sock = tls  # connected and verified above; http.client only speaks HTTP over it
         with step(tls, opts.timeout, "HTTP answer"):
@@ -169,7 +166,9 @@ def check_policy(
     domain's certificate as Cloudflare's API tells it, or None when it cannot be read."""
     host, url = policy_host(zone), policy_url(zone)
 
-    def finding(subject: str, status: Status, message: str, fix: str = "", details=()) -> Finding:
+    def finding(
+        subject: str, status: Status, message: str, fix: str = "", details: Sequence[str] = ()
+    ) -> Finding:
         return Finding(zone, TOPIC, subject, status, message, fix, tuple(details))
 
     try:

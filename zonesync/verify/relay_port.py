@@ -14,7 +14,7 @@ from zonesync.mail.relay_config import implicit_tls
 from zonesync.mail.relay_spec import RelaySpec
 from zonesync.verify.connect import NetFailure, open_tcp, step
 from zonesync.verify.result import Finding, NetOptions, Status
-from zonesync.verify.tls import cert_info, verifying_context
+from zonesync.verify.tls import peer_certificate, verifying_context
 
 TOPIC = "outbound"
 
@@ -62,7 +62,7 @@ def _talk(spec: RelaySpec, opts: NetOptions) -> tuple[str, str]:
                 client.ehlo()
         tls_sock = client.sock
         assert isinstance(tls_sock, ssl.SSLSocket)
-        cert = cert_info(tls_sock.getpeercert(binary_form=True))
+        cert = peer_certificate(tls_sock, spec.host)
         auth = client.has_extn("auth")
         version = tls_sock.version() or "TLS"
         with suppress(smtplib.SMTPException, OSError):

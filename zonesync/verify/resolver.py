@@ -250,8 +250,8 @@ class _Gate:
     def __init__(self, size: int, bulk_size: int) -> None:
         self.size, self.bulk_size = size, bulk_size
         self.in_flight = self.bulk_in_flight = 0
-        self.chain: deque[asyncio.Future[None]] = deque()
-        self.bulk: deque[tuple[tuple[Server, str, str], asyncio.Future[None]]] = deque()
+        self.chain: deque[asyncio.Future[bool]] = deque()  # each set to whether it went as bulk
+        self.bulk: deque[tuple[tuple[Server, str, str], asyncio.Future[bool]]] = deque()
 
     def _may(self, bulk: bool) -> bool:
         return self.in_flight < self.size and (not bulk or self.bulk_in_flight < self.bulk_size)
@@ -261,18 +261,18 @@ class _Gate:
         if not self.chain and (not bulk or not self.bulk) and self._may(bulk):
             self._take(bulk)
             return bulk
-        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        turn: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         entry = (key, turn)
         (self.bulk.append(entry) if bulk else self.chain.append(turn))
         try:
             await turn  # set by `_wake` once a place is taken for it; True when it went as bulk
         except asyncio.CancelledError:
             if turn.done() and not turn.cancelled():
-                self.leave(bool(turn.result()))
+                self.leave(turn.result())
             else:
                 self._forget(turn)
             raise
-        return bool(turn.result())
+        return turn.result()
 
     def _take(self, bulk: bool) -> None:
         self.in_flight += 1
@@ -288,12 +288,12 @@ class _Gate:
             turn = self.chain.popleft()
             if not turn.done():
                 self._take(False)
-                turn.set_result(False)  # type: ignore[arg-type]
+                turn.set_result(False)
         while self.bulk and self._may(True):
             turn = self.bulk.popleft()[1]
             if not turn.done():
                 self._take(True)
-                turn.set_result(True)  # type: ignore[arg-type]
+                turn.set_result(True)
 
     def promote(self, key: tuple[Server, str, str]) -> None:
         for entry in list(self.bulk):
@@ -302,7 +302,7 @@ class _Gate:
                 self.chain.append(entry[1])
         self._wake()
 
-    def _forget(self, turn: asyncio.Future[None]) -> None:
+    def _forget(self, turn: asyncio.Future[bool]) -> None:
         with contextlib.suppress(ValueError):
             self.chain.remove(turn)
         for entry in list(self.bulk):

@@ -23,7 +23,7 @@ class Status(StrEnum):
 class Finding:
     zone: str
     topic: str
-    """One of: dns, spf, dkim, dmarc, mta-sts, tls-rpt, mx, relay, smtp, outbound."""
+    """One of: dns, dnssec, spf, dkim, dmarc, mta-sts, tls-rpt, mx, relay, smtp, dane, outbound."""
     subject: str
     """What was checked: an owner name, a selector, an MX host, an address, a URL."""
     status: Status

@@ -19,13 +19,35 @@ from typing import Any
 from zonesync.cloudflare.tokens import TOKEN_ENV, TokenError, check_token
 from zonesync.mail.mta_sts import policy_host
 from zonesync.mail.rollout import Aligned
-from zonesync.verify import dkim_check, dnssec_check, mx_check, policy_records, relay_check, served, spf_check
+from zonesync.verify import (
+    dane_check,
+    dkim_check,
+    dnssec_check,
+    mx_check,
+    policy_records,
+    relay_check,
+    served,
+    spf_check,
+)
 from zonesync.verify.context import ZoneContext
 from zonesync.verify.resolver import Resolver
 from zonesync.verify.result import Finding, NetOptions, Status, WaitOutcome
 from zonesync.zonefile.config import ZoneConfig
 
-TOPICS = ("dns", "dnssec", "spf", "dkim", "dmarc", "mta-sts", "tls-rpt", "mx", "relay", "smtp", "outbound")
+TOPICS = (
+    "dns",
+    "dnssec",
+    "spf",
+    "dkim",
+    "dmarc",
+    "mta-sts",
+    "tls-rpt",
+    "mx",
+    "relay",
+    "smtp",
+    "dane",
+    "outbound",
+)
 """The order topics are shown in: the issue's check order."""
 
 
@@ -97,9 +119,11 @@ async def verify_zone(ctx: ZoneContext, opts: VerifyOptions) -> list[Finding]:
         found += await mx_check.check_reverse(ctx, addresses)
         found += await spf_found
         check_smtp = _optional("smtp", "check_smtp")
-        if opts.smtp and not opts.dns_only and check_smtp is not None and addresses:
+        smtp = opts.smtp and not opts.dns_only and check_smtp is not None and bool(addresses)
+        if smtp:
+            tlsa = await dane_check.published_tlsa(ctx, ctx.mx_hosts())
             patterns = _sts_patterns(ctx.policy)
-            found += await asyncio.to_thread(check_smtp, ctx.zone, addresses, patterns, opts.net)
+            found += await asyncio.to_thread(check_smtp, ctx.zone, addresses, patterns, opts.net, tlsa)
         return found
 
     groups = await asyncio.gather(

@@ -89,15 +89,15 @@ async def _check_group(
     if errors:
         return [ctx.finding(TOPIC, subject, Status.ERROR, f"cannot check: {errors[0].error}")]
     if proxied:
-        missing = [a.server for a in answers if not a.ok]
-        if not missing:
+        not_serving = [a.server for a in answers if not a.ok]
+        if not not_serving:
             return []
         return [
             ctx.finding(
                 TOPIC,
                 subject,
                 Status.FAIL,
-                f"proxied {rdtype} not served by {', '.join(missing)} ({answers[0].describe()})",
+                f"proxied {rdtype} not served by {', '.join(not_serving)} ({answers[0].describe()})",
                 "run zonesync apply",
             )
         ]

@@ -16,7 +16,9 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from typing import TypeVar
 
+from zonesync.mail.tlsa import Tlsa
 from zonesync.verify.connect import NetFailure, open_tcp, step
+from zonesync.verify.dane_check import judge, usable
 from zonesync.verify.result import Finding, NetOptions, Status
 from zonesync.verify.sts_policy import covering
 from zonesync.verify.tls import cert_info, describe, unverified, verify_failure, verifying_context
@@ -59,9 +61,9 @@ def _speaking(what: str) -> Iterator[None]:
 class _Session:
     """One SMTP conversation with one MX address, every step bounded by the timeout."""
 
-    def __init__(self, host: str, address: str, opts: NetOptions) -> None:
-        self.host, self.opts = host, opts
-        self.sock = open_tcp(host, PORT, opts, address=address)
+    def __init__(self, host: str, address: str | None, opts: NetOptions, port: int = PORT) -> None:
+        self.host, self.opts, self.port = host, opts, port
+        self.sock = open_tcp(host, port, opts, address=address)
         self.client = _Client(self.sock, host)
 
     def do(self, what: str, action: Callable[[], _T]) -> _T:
@@ -69,7 +71,7 @@ class _Session:
             return action()
 
     def greet(self) -> str:
-        code, banner = self.do("SMTP banner", lambda: self.client.connect(self.host, PORT))
+        code, banner = self.do("SMTP banner", lambda: self.client.connect(self.host, self.port))
         text = banner.decode("utf-8", "replace").replace("\n", " / ")
         if code != 220:
             raise NetFailure("greeting", f"greets with {code} {text}: it does not accept mail")
@@ -80,7 +82,9 @@ class _Session:
 
     def starttls(self, context: ssl.SSLContext) -> ssl.SSLSocket:
         self.do("answer to STARTTLS", lambda: self.client.starttls(context=context))
-        return self.client.sock
+        tls = self.client.sock
+        assert isinstance(tls, ssl.SSLSocket)  # smtplib wraps it or raises
+        return tls
 
     def close(self) -> None:
         with suppress(NetFailure):
@@ -89,18 +93,44 @@ class _Session:
 
 
 def check_smtp(
-    zone: str, mx_addresses: Mapping[str, Sequence[str]], sts_mx_patterns: Sequence[str], opts: NetOptions
+    zone: str,
+    mx_addresses: Mapping[str, Sequence[str]],
+    sts_mx_patterns: Sequence[str],
+    opts: NetOptions,
+    tlsa: Mapping[str, Sequence[Tlsa]] | None = None,
 ) -> list[Finding]:
-    """One finding per MX address (probed concurrently), in the order given."""
+    """One finding per MX address (probed concurrently), in the order given; for an MX host with TLSA records
+    (`tlsa`, by host name), a DANE finding after it: the key presented after STARTTLS against them."""
     targets = [(host, address) for host, addresses in mx_addresses.items() for address in addresses]
     if not targets:
         return []
+    tlsa = tlsa or {}
+
+    def probe(target: tuple[str, str]) -> list[Finding]:
+        host = target[0].lower().rstrip(".")
+        records = tuple(tlsa.get(host, ()))
+        seen: list[bytes] = []
+        first = _probe(zone, host, target[1], sts_mx_patterns, opts, seen, bool(usable(records)))
+        if not records:
+            return [first]
+        why = "" if seen else first.message
+        return [first, judge(zone, host, target[1], records, seen[0] if seen else None, why)]
+
     with ThreadPoolExecutor(max_workers=min(8, len(targets))) as pool:
-        return list(pool.map(lambda t: _probe(zone, t[0], t[1], sts_mx_patterns, opts), targets))
+        return [f for found in pool.map(probe, targets) for f in found]
 
 
-def _probe(zone: str, mx: str, address: str, patterns: Sequence[str], opts: NetOptions) -> Finding:
-    host = mx.lower().rstrip(".")
+def _probe(
+    zone: str,
+    host: str,
+    address: str,
+    patterns: Sequence[str],
+    opts: NetOptions,
+    seen: list[bytes],
+    dane: bool = False,
+) -> Finding:
+    """The STARTTLS check of one MX address; the certificate presented is appended to `seen`. With `dane`
+    (the host has usable TLSA records) and no MTA-STS policy, a certificate no CA vouches for is fine."""
     subject = f"{host} ({address})"
 
     def finding(status: Status, message: str, fix: str = "", details: Sequence[str] = ()) -> Finding:
@@ -129,8 +159,14 @@ def _probe(zone: str, mx: str, address: str, patterns: Sequence[str], opts: NetO
         except NetFailure as failure:
             if not isinstance(failure.__cause__, ssl.SSLError):
                 raise
-            return _certificate_finding(failure.__cause__, host, address, patterns, opts, finding, details)
-        cert = cert_info(tls.getpeercert(binary_form=True))
+            return _certificate_finding(
+                failure.__cause__, host, address, patterns, opts, finding, details, seen, dane
+            )
+        der = tls.getpeercert(binary_form=True)
+        if der is None:
+            raise NetFailure("tls", f"{host} sent no certificate")
+        seen.append(der)
+        cert = cert_info(der)
         details.append(f"{tls.version()}, {describe(cert)}")
         session.do("answer to EHLO after STARTTLS", session.client.ehlo)
     except NetFailure as failure:
@@ -160,10 +196,23 @@ def _certificate_finding(
     opts: NetOptions,
     finding: Callable[..., Finding],
     details: list[str],
+    seen: list[bytes],
+    dane: bool,
 ) -> Finding:
     """A certificate that does not verify: mail still flows to senders doing opportunistic TLS, but not to
-    senders enforcing MTA-STS (or DANE), so it fails when the zone has an MTA-STS policy."""
-    failure = verify_failure(exc, host, _certificate_anyway(host, address, opts))
+    senders enforcing MTA-STS, so it fails when the zone has an MTA-STS policy. DANE senders check the TLSA
+    records instead (RFC 7672 §3.1.1: no name or expiry checks for DANE-EE): the DANE finding judges it."""
+    der = _certificate_anyway(host, address, opts)
+    if der is not None:
+        seen.append(der)
+    failure = verify_failure(exc, host, der)
+    if dane and not patterns:
+        return finding(
+            Status.PASS,
+            f"STARTTLS; {failure.message}, which senders using DANE do not need (the TLSA records decide)",
+            "",
+            details,
+        )
     if patterns:
         return finding(
             Status.FAIL,
@@ -177,6 +226,22 @@ def _certificate_finding(
         _fix(failure.kind, host),
         details,
     )
+
+
+def presented_certificate(host: str, opts: NetOptions, port: int = PORT) -> bytes:
+    """The certificate (DER) `host` presents after STARTTLS on `port`, unverified: what `zonesync dane pin`
+    pins. Raises NetFailure (one line: what failed) when there is no STARTTLS or no certificate."""
+    session = _Session(host.lower().rstrip("."), None, opts, port)
+    try:
+        session.greet()
+        if not session.client.has_extn("starttls"):
+            raise NetFailure("protocol", f"{host} does not offer STARTTLS on port {port}")
+        der = session.starttls(unverified()).getpeercert(binary_form=True)
+    finally:
+        session.close()
+    if not der:
+        raise NetFailure("tls", f"{host} presented no certificate after STARTTLS")
+    return der
 
 
 def _certificate_anyway(host: str, address: str, opts: NetOptions) -> bytes | None:

@@ -61,6 +61,15 @@ def cert_info(der: bytes) -> CertInfo:
     return CertInfo(names=names, not_after=cert.not_valid_after_utc, issuer=cert.issuer.rfc4514_string())
 
 
+def peer_certificate(tls: ssl.SSLSocket, host: str) -> CertInfo:
+    """What the certificate `host` presented on `tls` says. Raises NetFailure ("tls") when it presented
+    none, which only a context that does not verify lets through."""
+    der = tls.getpeercert(binary_form=True)
+    if der is None:
+        raise NetFailure("tls", f"{host} sent no certificate")
+    return cert_info(der)
+
+
 def describe(cert: CertInfo) -> str:
     return f"certificate for {', '.join(cert.names) or '(no names)'}, valid until {cert.not_after:%Y-%m-%d}"
 

@@ -13,8 +13,7 @@ from zonesync.zonefile.yaml_lines import LineDict
 @dataclass(frozen=True)
 class ZoneConfig:
     """One zone file, checked: its zone, defaults and records; the `mail:` block as parsed (`zonesync.mail`
-    reads it). Made by `zonesync.zonefile.load`; here, with the other values, so that a process that receives
-    configs (`zonesync.run.parse_process`) needs nothing of the YAML parser."""
+    reads it). Made by `zonesync.zonefile.load`."""
 
     path: str
     zone: str

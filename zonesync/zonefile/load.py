@@ -81,7 +81,9 @@ def load_zone_file(path: str | Path, text: str | None = None) -> ZoneConfig:
     proxied = checked(
         lambda: _bool(top.get("proxied", False), src.at("proxied", top.line_of("proxied"))), False
     )
-    ignore = checked(lambda: _ignore_rules(top.get("ignore"), src.at("ignore", top.line_of("ignore"))), ())
+    ignore: tuple[IgnoreRule, ...] = checked(
+        lambda: _ignore_rules(top.get("ignore"), src.at("ignore", top.line_of("ignore"))), ()
+    )
     dnssec = checked(
         lambda: _bool(top["dnssec"], src.at("dnssec", top.line_of("dnssec"))) if "dnssec" in top else None,
         None,
@@ -252,9 +254,9 @@ def absolute_name(name: Any, zone: str, src: Source) -> str:
     leftmost label, length limits): one such name would fail its whole batch at apply."""
     if not isinstance(name, str) or not name:
         raise ZoneFileError(src, f"a record name must be a string, not {type_name(name)}")
-    fqdn = _plain_name(name, zone)
-    if fqdn is not None:
-        return fqdn
+    plain = _plain_name(name, zone)
+    if plain is not None:
+        return plain
     origin = rdata.zone_origin(zone)
     try:
         fqdn = origin if name == "@" else dns.name.from_text(name, origin)

@@ -1,6 +1,6 @@
 """Where the zone files are: `zones/<zone>.yaml`, found by zone name or by path, and the zone a file's name
 declares. Nothing here parses a file: a run knows its files and their zones before the YAML parser, the
-record checks or the SDK are loaded (the live zones' reads and the parse process start from this)."""
+record checks or the SDK are loaded."""
 
 from __future__ import annotations
 

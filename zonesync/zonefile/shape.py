@@ -12,6 +12,7 @@ RECORD_KEYS = ("type", "value", "values", "ttl", "proxied", "comment", "tags")
 
 MAIL_KEYS = (
     "preset", "mx", "hosts", "spf", "dkim", "dkim_rotation", "dmarc", "mta_sts", "tls_rpt", "key_dir", "relay",
+    "dane",
 )  # fmt: skip
 MX_KEYS = ("host", "priority")
 HOST_KEYS = ("ipv4", "ipv6")
