@@ -29,7 +29,6 @@ import httpx
 
 from zonesync.cloudflare import schema, tls_context
 from zonesync.cloudflare.answers import _auth_hint, _describe_bad, describe_api_error, read_answer
-from zonesync.cloudflare.jsonstream import Streamed
 from zonesync.cloudflare.ratelimit import RateLimiter
 from zonesync.errors import ApiError
 from zonesync.model import Record, ZoneInfo
@@ -311,30 +310,26 @@ class CloudflareProvider:
         page = 1
         try:
             while True:
-                items = 0
-
-                def add(item: Any, page: int = page) -> None:
-                    nonlocal items
-                    schema.check_record(item, items, zone.name)
-                    items += 1
+                response = self._send(
+                    "GET", f"/zones/{zone.id}/dns_records", params={"per_page": per_page, "page": page}
+                )
+                body = read_answer(response)
+                schema.check_envelope(body)
+                result = schema.result_of(body, "a list")
+                for index, item in enumerate(result):
+                    schema.check_record(item, index, zone.name)
                     listing.item_id(item["id"], page)
                     if item["type"] == "CNAME" and is_lock_name(item["name"], zone.name):
                         locks.append(LockRecord(item["id"], str(item.get("content") or "")))
-                        return
+                        continue
                     rec = from_api(item, zone.name)
                     if isinstance(rec, Skipped):
                         skipped.append(SkippedRecord(rec.name, rec.type, rec.content, rec.reason))
                     else:
                         records.append(rec)
-
-                response = self._send(
-                    "GET", f"/zones/{zone.id}/dns_records", params={"per_page": per_page, "page": page}
-                )
-                body = read_answer(response, add)
-                schema.check_envelope(body)
-                if not isinstance(body.get("result"), Streamed):  # a list was streamed to `add`
-                    schema.result_of(body, "a list")
-                listing.page(page, schema.result_info(body), items)
+                items, info = len(result), schema.result_info(body)
+                del result, body  # the page's JSON, not kept beside its records
+                listing.page(page, info, items)
                 assert listing.first is not None
                 # Past the last page only when that page was full: a listing that hid records behind a
                 # low total_count shows them there (an empty page costs a request only in that case).
