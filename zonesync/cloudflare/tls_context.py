@@ -1,7 +1,7 @@
 """The API client's TLS context, built in a thread while the rest of the SDK and the zone files load.
 
 httpx builds it when the transport is made (`create_ssl_context`: the CAs of SSL_CERT_FILE, SSL_CERT_DIR
-or certifi, with verification on). Loading the CA file takes 30-50 ms inside OpenSSL, which releases the
+or certifi, with verification on). Loading the CA file happens inside OpenSSL, which releases the
 GIL, so `prepare` starts that same call as soon as httpx is imported and the first transport `take`s its
 result: the same context, made earlier, next to the importing and parsing that follows (the rest of the
 SDK, zonesync's modules, the zone files). Nothing about verification changes.

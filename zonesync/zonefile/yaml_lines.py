@@ -2,10 +2,9 @@
 
 PyYAML's parser already knows each node's position; the mappings and lists built here keep it
 (`LineDict.line`, `LineDict.key_lines`, `LineList.item_lines`). The C parser is used when PyYAML was built
-with it: parsing is most of `validate`'s cost on a large zone. Documents are built straight from the
-parser's events, without PyYAML's node graph, which for a 100,000-record zone is over 300 MB and twice
-the time (bench/); the few constructs left to PyYAML's composer (merge keys, explicit collection tags)
-take the composer's path.
+with it. Documents are built straight from the parser's events, without PyYAML's node graph (see
+docs/performance.md for what that saves); the few constructs left to PyYAML's composer (merge keys,
+explicit collection tags) take the composer's path.
 
 Two bounds keep a small file from becoming a huge or endless one, each refused with the line it is on:
 - nesting: at most MAX_DEPTH levels of lists and mappings (a zone file needs about six; deeper ones would
