@@ -1,14 +1,15 @@
-"""Cloudflare's answers read and described: the envelope parsed and checked as JSON, API errors in one line."""
+"""Cloudflare's answers read and described: the envelope parsed as it arrives, API errors in one line."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from typing import Any
 
 import cloudflare
 import httpx
 
 from zonesync.cloudflare import schema
+from zonesync.cloudflare.jsonstream import InvalidJSON, Streamed, parse_object
 
 
 def describe_api_error(exc: Exception) -> str:
@@ -59,43 +60,17 @@ def _auth_hint(exc: Exception, token_env: str) -> str:
     return ""
 
 
-_JSON_STARTS = frozenset('{["-0123456789tfn')
-_KINDS = {list: "a JSON list", type(None): "JSON null", str: "a JSON string", bool: "a JSON boolean"}
-
-
-def _members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise schema.AnswerError(f"not valid JSON: member {key!r} appears twice")
-            seen.add(key)
-    return obj
-
-
-def read_answer(response: httpx.Response) -> dict[str, Any]:
-    """The answer's body as one JSON object (UTF-8, no member twice in an object), read whole.
-
-    Raises AnswerError for a body that is not one JSON object; httpx errors (cut off, deadline) pass."""
+def read_answer(response: httpx.Response, on_item: Callable[[Any], None] | None = None) -> dict[str, Any]:
+    """The answer's envelope, parsed as it arrives; each element of a `result` list goes to `on_item`
+    (the envelope then holds their count) or, without `on_item`, stays in the envelope. Raises
+    AnswerError for a body that is not one JSON object; httpx errors (cut off, deadline) pass."""
+    items: list[Any] = []
     try:
-        raw = response.read()
+        body = parse_object(response.iter_bytes(), "result", on_item or items.append)
+    except InvalidJSON as exc:
+        raise schema.AnswerError(str(exc)) from None
     finally:
         response.close()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise schema.AnswerError(f"not valid JSON: not UTF-8 text ({exc.reason})") from None
-    start = text.lstrip(" \t\n\r")
-    if not start:
-        raise schema.AnswerError("the body is empty")
-    if start[0] not in _JSON_STARTS:
-        raise schema.AnswerError(f"the body is not JSON (it starts with {start[:20]!r})")
-    try:
-        body = json.loads(text, object_pairs_hook=_members)
-    except json.JSONDecodeError as exc:
-        raise schema.AnswerError(f"not valid JSON: {exc.msg} at character {exc.pos}") from None
-    if not isinstance(body, dict):
-        kind = _KINDS.get(type(body), "a JSON number")
-        raise schema.AnswerError(f"the body is {kind}, not a JSON object")
+    if on_item is None and isinstance(body.get("result"), Streamed):
+        body["result"] = items
     return body

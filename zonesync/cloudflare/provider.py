@@ -31,6 +31,7 @@ from zonesync.cloudflare import schema, tls_context
 from zonesync.cloudflare.answers import _auth_hint, _describe_bad, describe_api_error, read_answer
 from zonesync.cloudflare.batch_outcome import batch_state
 from zonesync.cloudflare.export import read_export
+from zonesync.cloudflare.jsonstream import Streamed
 from zonesync.cloudflare.ratelimit import RateLimiter
 from zonesync.cloudflare.records import Skipped, from_api, to_api
 from zonesync.cloudflare.workers_api import WorkersProvider
@@ -49,7 +50,7 @@ MAX_PER_PAGE = 5_000_000
 """dns_records `per_page` maximum in Cloudflare's OpenAPI schema (record_list_params.py)."""
 STREAM_HEADERS = {"X-Stainless-Raw-Response": "stream"}
 """What the SDK's `.with_streaming_response` sends: the SDK then returns the response unread, and zonesync
-reads it under its own deadline (`_DeadlineStream`) and parses it (`answers.read_answer`)."""
+parses it as it arrives (`answers.read_answer`), so a large listing's JSON is never whole in memory."""
 ZONES_PER_PAGE = 50
 """zones `per_page` maximum."""
 LOOKUP_WORKERS = 8
@@ -307,26 +308,30 @@ class CloudflareProvider:
         page = 1
         try:
             while True:
-                response = self._send(
-                    "GET", f"/zones/{zone.id}/dns_records", params={"per_page": per_page, "page": page}
-                )
-                body = read_answer(response)
-                schema.check_envelope(body)
-                result = schema.result_of(body, "a list")
-                for index, item in enumerate(result):
-                    schema.check_record(item, index, zone.name)
+                items = 0
+
+                def add(item: Any, page: int = page) -> None:
+                    nonlocal items
+                    schema.check_record(item, items, zone.name)
+                    items += 1
                     listing.item_id(item["id"], page)
                     if item["type"] == "CNAME" and is_lock_name(item["name"], zone.name):
                         locks.append(LockRecord(item["id"], str(item.get("content") or "")))
-                        continue
+                        return
                     rec = from_api(item, zone.name)
                     if isinstance(rec, Skipped):
                         skipped.append(SkippedRecord(rec.name, rec.type, rec.content, rec.reason))
                     else:
                         records.append(rec)
-                items, info = len(result), schema.result_info(body)
-                del result, body  # the page's JSON, not kept beside its records
-                listing.page(page, info, items)
+
+                response = self._send(
+                    "GET", f"/zones/{zone.id}/dns_records", params={"per_page": per_page, "page": page}
+                )
+                body = read_answer(response, add)
+                schema.check_envelope(body)
+                if not isinstance(body.get("result"), Streamed):  # a list was streamed to `add`
+                    schema.result_of(body, "a list")
+                listing.page(page, schema.result_info(body), items)
                 assert listing.first is not None
                 # Past the last page only when that page was full: a listing that hid records behind a
                 # low total_count shows them there (an empty page costs a request only in that case).
