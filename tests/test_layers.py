@@ -14,7 +14,8 @@ The layers (docs/architecture.md), top to bottom:
     plan                     desired zone, diff, safety, the plan value and its saved file
     mail                     the mail block: parse, expand, check, keys
     zonefile                 zone files read into typed, canonical records
-    model                    records, errors, exit codes, escaping, plurals, the clock, secure files
+    model                    records, errors, exit codes, escaping, plurals, the clock, optional
+                             features, secure files
 
 The emulator models Cloudflare, not zonesync: it imports nothing of zonesync outside itself, and only the
 command layer starts it.
@@ -30,7 +31,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "zonesync"
 LAYERS: dict[str, int] = {
-    "zonesync": 0,  # the package's own modules: model, errors, exitcodes, private_dirs
+    "zonesync": 0,  # the package's own modules: model, errors, exitcodes, features, private_dirs
     "zonesync.zonefile": 1,
     "zonesync.mail": 2,
     "zonesync.plan": 3,

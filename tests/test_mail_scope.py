@@ -4,6 +4,9 @@ without loading them, and that result is exactly what the full checks return."""
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
+import textwrap
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -73,3 +76,30 @@ def test_a_broken_spf_record_is_still_an_error(tmp_path) -> None:
     text = f"zone: {ZONE}\nrecords:\n  '@': {{type: TXT, value: 'v=spf1 bogus:x -all'}}\n"
     result = mail_records(load_zone_file("zones/example.com.yaml", text), None, generate_keys=False)
     assert [d.level for d in result.diagnostics] == ["error"]
+
+
+def test_a_zone_without_mail_loads_no_mail_checks(tmp_path) -> None:
+    (tmp_path / "zones").mkdir()
+    (tmp_path / "zones" / "example.com.yaml").write_text(
+        textwrap.dedent(f"""\
+            zone: {ZONE}
+            records:
+              www: {{type: A, value: 192.0.2.1}}
+              host: {{type: MX, value: 10 mx.example.net.}}
+              note: {{type: TXT, value: hello}}
+            """)
+    )
+    code = (
+        "import sys\n"
+        "from zonesync.zonefile.load import load_zone_file\n"
+        "from zonesync.run.orchestrate import build_desired\n"
+        "d = build_desired(load_zone_file('zones/example.com.yaml'), None)\n"
+        "assert len(d.records) == 3 and not d.warnings\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('zonesync.mail.', 'cryptography', 'dns'))))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
+    ).stdout
+    loaded = eval(out)  # a list of module names
+    assert "zonesync.mail.checks" not in loaded and "zonesync.mail.spec" not in loaded
+    assert not [m for m in loaded if m.startswith("cryptography")]

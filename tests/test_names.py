@@ -159,7 +159,13 @@ def test_a_plain_zone_name_reads_as_dnspython_reads_it(text: str) -> None:
     assert got == expected
 
 
-def test_a_zone_is_read_from_its_file_name() -> None:
-    from zonesync.zonefile.locate import zone_of_path
+def test_a_zone_read_from_its_file_name_loads_no_dnspython() -> None:
+    """What a plan does before its first request: the zone from the file name, without dnspython."""
+    from tests.clirun import python
 
-    assert zone_of_path("zones/Example.COM.yaml") == "example.com"
+    result = python(
+        "import sys; from zonesync.zonefile.locate import zone_of_path;"
+        "print(zone_of_path('zones/Example.COM.yaml'), 'dns.name' in sys.modules)"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["example.com", "False"]

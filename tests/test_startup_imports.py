@@ -1,5 +1,6 @@
 """Start-up: a command imports only what it uses. `zonesync plan` of a plain zone with no change loads no
-verify, saved-plan or other commands' modules; `--help` still lists every command with its short help."""
+mail checks, DKIM keys, cryptography, Workers, verify, saved-plan or other commands' modules; `--help`
+still lists every command with its short help."""
 
 from __future__ import annotations
 
@@ -24,11 +25,21 @@ records:
 """
 
 NOT_FOR_A_PLAIN_PLAN = (
+    "zonesync.mail.records",
+    "zonesync.mail.checks",
+    "zonesync.mail.spec",
+    "zonesync.mail.expand",
+    "zonesync.mail.keys",
+    "zonesync.mail.dkim",
+    "cryptography",
+    "zonesync.plan.worker",
+    "zonesync.cloudflare.workers_api",
     "zonesync.verify",
     "zonesync.plan.saved_plan",
     "zonesync.plan.document",
     "zonesync.render.markdown",
     "zonesync.plan.safety",
+    "zonesync.cloudflare.batch_outcome",
     "zonesync.run.changed_files",
     "zonesync.run.import_zone",
     "zonesync.emulator",
@@ -36,6 +47,11 @@ NOT_FOR_A_PLAIN_PLAN = (
     "zonesync.cli.verify",
     "zonesync.cli.emulator",
     "zonesync.cli.importer",
+    "dns.rdata",
+    "dns.renderer",
+    "dns.rdataclass",
+    "dns.rdatatype",
+    "difflib",
 )
 
 
@@ -143,3 +159,19 @@ def test_a_closed_pipe_ends_as_without_exit_now(tmp_path: Path) -> None:
     plain = "import sys\nfrom zonesync.cli import cli\ntry:\n    cli.main(['--help'], prog_name='zonesync')\nexcept SystemExit as e:\n    sys.exit(e.code)\n"
     ours = "import sys\nsys.argv = ['zonesync', '--help']\nfrom zonesync.cli import main\nmain()\n"
     assert status(ours) == status(plain) != 0
+
+
+def test_verify_loads_dns_query_only_when_a_lookup_needs_it(tmp_path: Path) -> None:
+    """dns.query (imported by dns.resolver and dns.asyncquery) loads httpx and ssl for DNS over HTTPS: a
+    verify against given nameservers over UDP never needs it; the system's resolvers, TCP and --smtp do."""
+    code = (
+        "import sys\n"
+        "import zonesync.cli.verify, zonesync.verify.runner, zonesync.verify.connect\n"
+        "print(sorted(m for m in ('dns.query', 'dns.asyncquery', 'dns.resolver') if m in sys.modules))\n"
+        "from zonesync.verify import resolver\n"
+        "resolver.system_resolver.Resolver\n"
+        "print('dns.query' in sys.modules)\n"
+    )
+    proc = python(code, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["[]", "True"]

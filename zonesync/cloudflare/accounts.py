@@ -24,11 +24,17 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from zonesync.cloudflare.tokens import check_token
 from zonesync.errors import ZoneFileError, ZonesyncError
+from zonesync.features import lazy
 from zonesync.model import Source
-from zonesync.zonefile import yaml_lines as yamlfile
+
+if TYPE_CHECKING:
+    pass
+else:
+    yamlfile = lazy("zonesync.zonefile.yaml_lines")  # the YAML parser only when there is an accounts file
 
 ACCOUNTS_FILE = "zonesync.yaml"
 DEFAULT_TOKEN_ENV = "CLOUDFLARE_API_TOKEN"

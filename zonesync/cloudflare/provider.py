@@ -29,20 +29,17 @@ import httpx
 
 from zonesync.cloudflare import schema, tls_context
 from zonesync.cloudflare.answers import _auth_hint, _describe_bad, describe_api_error, read_answer
-from zonesync.cloudflare.batch_outcome import batch_state
-from zonesync.cloudflare.export import read_export
 from zonesync.cloudflare.jsonstream import Streamed
 from zonesync.cloudflare.ratelimit import RateLimiter
-from zonesync.cloudflare.records import Skipped, from_api, to_api
-from zonesync.cloudflare.workers_api import WorkersProvider
 from zonesync.errors import ApiError
 from zonesync.model import Record, ZoneInfo
-from zonesync.plan.model import ACTION_ORDER, ApplyReport, LiveZone, SkippedRecord
-from zonesync.plan.zone_lock import LOCK_OPS, LockRecord, LockSession, is_lock_name, lock_name
+from zonesync.plan.model import ApplyReport, LiveZone
+from zonesync.plan.zone_lock import LockRecord, LockSession, is_lock_name, lock_name
 from zonesync.plural import counted
 
 if TYPE_CHECKING:
-    from zonesync.plan.model import Change
+    from zonesync.cloudflare.workers_api import WorkersProvider
+    from zonesync.plan.model import Change, SkippedRecord
 
 log = logging.getLogger("zonesync.api")
 
@@ -188,6 +185,7 @@ class CloudflareProvider:
     def workers(self, zone: str = "") -> WorkersProvider:
         """Workers calls (`mail.mta_sts.host: worker`) for `zone`, on the same client: auth, retries, limiter,
         logging."""
+        from zonesync.cloudflare.workers_api import WorkersProvider
 
         return WorkersProvider(self._client)
 
@@ -301,6 +299,11 @@ class CloudflareProvider:
     def list_records(self, zone: ZoneInfo, per_page: int = MAX_PER_PAGE) -> LiveZone:
         """The whole zone in ceil(records / per_page) requests (one, for any zone Cloudflare hosts today),
         every page and record checked before any is used."""
+        # Loaded here, not with the module: the zone lookup, which needs neither, goes out first
+        # (`load_listing_modules`).
+        from zonesync.cloudflare.records import Skipped, from_api
+        from zonesync.plan.model import SkippedRecord
+
         records: list[Record] = []
         skipped: list[SkippedRecord] = []
         locks: list[LockRecord] = []
@@ -366,6 +369,7 @@ class CloudflareProvider:
     def export(self, zone: ZoneInfo) -> str:
         """Cloudflare's own BIND export of the zone (`dns.records.export`), checked
         (`cloudflare_export`)."""
+        from zonesync.cloudflare.export import read_export
 
         try:
             return read_export(self._client, zone.id, zone.name)
@@ -402,7 +406,10 @@ class CloudflareProvider:
         but the first: once it says True (SIGINT), no further batch is sent."""
         limit = batch_limit or zone.batch_limit
         if lock is not None:
+            from zonesync.plan.zone_lock import LOCK_OPS
+
             limit = max(1, min(limit, zone.batch_limit - LOCK_OPS))
+        from zonesync.plan.model import ACTION_ORDER
 
         ordered = sorted(changes, key=lambda c: ACTION_ORDER[c.action])
         report = ApplyReport(zone.name)
@@ -431,6 +438,7 @@ class CloudflareProvider:
         last: bool = True,
     ) -> bool:
         """Send one batch, never blind twice; True when it landed (report updated either way)."""
+        from zonesync.cloudflare.records import to_api
 
         deletes = [{"id": c.before.id} for c in chunk if c.action == "delete" and c.before]
         puts = [
@@ -514,6 +522,7 @@ class CloudflareProvider:
             )
             report.unknown.extend(chunk)
             return False
+        from zonesync.cloudflare.batch_outcome import batch_state  # only when a batch went wrong
 
         state = batch_state(chunk, live.records)
         if lock is not None:
@@ -584,7 +593,9 @@ def _lock_from_answer(answer: dict[str, Any], lock: LockSession) -> LockRecord |
 
 
 def load_listing_modules() -> None:
-    """Nothing to do: what reading a listing needs is imported with this module (kept for its callers)."""
+    """Load what reading a listing needs (the record conversion and dnspython, the plan's types), which this
+    module leaves out so that the zone lookup goes out sooner: a plan calls this once the lookup is on its
+    way, so its listing does not wait for imports (nor a reader thread for the import lock)."""
 
 
 def lookup_by_pages(missing: int, pages_left: int) -> bool:

@@ -29,8 +29,6 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from zonesync.errors import ZonesyncError
-
 ENV = "ZONESYNC_RATE_LIMIT"
 DEFAULT = "1200/300"
 """Cloudflare's global API rate limit: 1,200 requests per 5 minutes."""
@@ -210,6 +208,7 @@ class RateLimiter:
 
 def from_setting(spec: str | None) -> RateLimiter | None:
     """The run's limiter from an option/env value (None: the default); None when turned off."""
+    from zonesync.errors import ZonesyncError
 
     try:
         rate = parse(spec if spec else DEFAULT)

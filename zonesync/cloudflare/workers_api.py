@@ -19,11 +19,10 @@ from typing import Any
 import cloudflare
 
 from zonesync.cloudflare import schema
-from zonesync.cloudflare.answers import describe_api_error, read_answer
 from zonesync.errors import ApiError
 from zonesync.mail.mta_sts_worker import COMPATIBILITY_DATE, MAIN_MODULE, TAG, Domain, LiveWorkers, Script
 from zonesync.plan.model import WorkerChange
-from zonesync.plan.worker import order, scripts_to_read
+from zonesync.plan.worker import order
 
 PERMISSION = "Account › Workers Scripts › Edit"
 """The API token permission scripts and custom domains need (facts W9)."""
@@ -31,6 +30,7 @@ PERMISSION = "Account › Workers Scripts › Edit"
 
 def describe(exc: Exception, what: str) -> str:
     """One line for a failed Workers call, naming the permission when Cloudflare answers 403 10000."""
+    from zonesync.cloudflare.answers import describe_api_error
 
     line = f"{what}: {describe_api_error(exc)}"
     if isinstance(exc, cloudflare.APIStatusError) and exc.status_code == 403:
@@ -47,6 +47,7 @@ def describe(exc: Exception, what: str) -> str:
 def _listing(response: Any, kind: str) -> list[dict[str, Any]]:
     """A Workers listing (an SDK `with_raw_response` answer) read as the JSON it is and checked like
     zonesync's own listings."""
+    from zonesync.cloudflare.answers import read_answer
 
     try:
         body = read_answer(response.http_response)
@@ -65,6 +66,7 @@ class WorkersProvider:
     def read(self, account_id: str, hostname: str, names: Sequence[str], zone: str) -> LiveWorkers:
         """The custom domain at `hostname` and the scripts named (plus the one that domain serves); both
         listings are checked before anything of them is used (`cloudflare_schema.check_worker_items`)."""
+        from zonesync.plan.worker import scripts_to_read
 
         workers = self._client.workers
         try:

@@ -13,7 +13,6 @@ from zonesync.mail import dkim, dmarc, mta_sts, spf, tlsrpt
 from zonesync.mail.check_scope import looks_like
 from zonesync.mail.expand import in_zone, mx_hosts, sts_patterns
 from zonesync.mail.presets import NO_MAIL, PRESET_INFO
-from zonesync.mail.relay import check_relay
 from zonesync.mail.result import KeyState
 from zonesync.mail.spec import MailSpec, MtaStsSpec
 from zonesync.model import Diagnostic, Record, Source
@@ -147,6 +146,7 @@ def check_relay_spec(spec: MailSpec, records: Sequence[Record]) -> list[Diagnost
     """`mail.relay`: see `zonesync.mail.relay.check_relay`."""
     if spec.relay is None:
         return []
+    from zonesync.mail.relay import check_relay
 
     apex = next((r for r in records if r.name == spec.zone and r.type == "TXT" and spf.is_spf(r.value)), None)
     dm = spec.dmarc

@@ -15,8 +15,15 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from zonesync.features import lazy
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+else:  # cryptography (about 15 ms) only when a DKIM key is read or made
+    serialization = lazy("cryptography.hazmat.primitives.serialization")
+    ed25519 = lazy("cryptography.hazmat.primitives.asymmetric.ed25519")
+    rsa = lazy("cryptography.hazmat.primitives.asymmetric.rsa")
 
 if TYPE_CHECKING:
     PublicKey = rsa.RSAPublicKey | ed25519.Ed25519PublicKey

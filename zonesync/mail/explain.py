@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from zonesync.mail import dkim, mta_sts, relay_explain
+from zonesync.mail import dkim, mta_sts
 from zonesync.mail.checks import kind, place
 from zonesync.mail.relay_spec import RelaySpec
 from zonesync.model import Diagnostic, Record
@@ -154,6 +154,7 @@ def explain(
 ) -> str:
     """The whole explanation: one paragraph per mail record, the MTA-STS policy, the outbound relay (when
     `mail.relay` is set), then any problems."""
+    from zonesync.mail import relay_explain
 
     lines = [f"Mail records for {zone}", ""]
     shown = 0

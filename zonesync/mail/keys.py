@@ -20,14 +20,23 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from zonesync.features import lazy
+from zonesync.mail.result import KeyState
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+else:  # cryptography (about 15 ms) only when a DKIM key is read or made
+    serialization = lazy("cryptography.hazmat.primitives.serialization")
+    ed25519 = lazy("cryptography.hazmat.primitives.asymmetric.ed25519")
+    rsa = lazy("cryptography.hazmat.primitives.asymmetric.rsa")
 
 from zonesync import secure_files
 from zonesync.mail import dkim, key_git
 from zonesync.mail.keyfiles import KeyFileError, loose_mode, read_key_file, read_key_text
-from zonesync.mail.result import GeneratedKey, KeyState
+from zonesync.mail.result import GeneratedKey
 from zonesync.mail.spec import DkimSpec
 from zonesync.model import Diagnostic, Record
 

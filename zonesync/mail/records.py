@@ -6,17 +6,16 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from zonesync.clock import today
-from zonesync.mail import mta_sts
 from zonesync.mail.checks import check_all, check_live_replacements, check_user_records
 from zonesync.mail.expand import DkimValue, expand, keep_live_spelling, sts_policy
 from zonesync.mail.keys import resolve
-from zonesync.mail.mta_sts_worker import DesiredWorker, Script, worker_script
 from zonesync.mail.result import KeyState, MailResult
 from zonesync.mail.rotation import REVOKED_VALUE, check_rotation
 from zonesync.mail.spec import MailSpec, parse_mail
 from zonesync.model import Diagnostic, Record
 
 if TYPE_CHECKING:
+    from zonesync.mail.mta_sts_worker import DesiredWorker
     from zonesync.zonefile.config import ZoneConfig
 
 
@@ -64,6 +63,8 @@ def desired_worker(spec: MailSpec | None, config: ZoneConfig) -> DesiredWorker |
     """The Worker serving the MTA-STS policy when the block says `mta_sts.host: worker`."""
     if spec is None or spec.mta_sts is None or spec.mta_sts.host != "worker" or spec.mta_sts.script is None:
         return None
+    from zonesync.mail import mta_sts
+    from zonesync.mail.mta_sts_worker import DesiredWorker, Script, worker_script
 
     policy = sts_policy(spec, config.records)
     assert policy is not None

@@ -17,13 +17,10 @@ import dns.exception
 import dns.name
 
 from zonesync.errors import ZoneFileError
-from zonesync.mail.dkim import selector_problem
-from zonesync.mail.mta_sts_worker import default_script_name, script_name_problem
 from zonesync.mail.presets import KEY_FILE_TEMPLATE, NO_MAIL, PRESETS, key_file, preset_defaults
 from zonesync.mail.relay_spec import RelaySpec, parse_relay
 from zonesync.model import Source
 from zonesync.zonefile import names, rdata
-from zonesync.zonefile.load import absolute_name
 from zonesync.zonefile.shape import (
     DKIM_DATES,
     DKIM_KEYS,
@@ -438,6 +435,7 @@ def _parse_tls_rpt(sec: _Section | None, zone: str) -> TlsRptSpec | None:
 
 def _worker_name(sec: _Section, zone: str) -> str | None:
     """`mail.mta_sts.script`: the Worker's name, only with `host: worker` (default `mta-sts-<zone>`)."""
+    from zonesync.mail.mta_sts_worker import default_script_name, script_name_problem
 
     worker = sec.get("host", "external") == "worker"
     if sec.has("script") and not worker:
@@ -489,6 +487,7 @@ def _parse_mx(value: Any, zone: str, src: Source) -> tuple[MxSpec, ...]:
 
 
 def _parse_hosts(value: Any, zone: str, src: Source) -> tuple[HostSpec, ...]:
+    from zonesync.zonefile.load import absolute_name  # the zone-file name rules, one place
 
     if value is None:
         return ()
@@ -577,6 +576,7 @@ def _key_path(key_dir: Path, template: str, zone: str, selector: str, src: Sourc
     """`<key_dir>/<template>` (maddy's `{domain}_{selector}.key` by default). The selector becomes part of a
     file name, so it must be a valid selector (DNS labels: no `/`, no `..`; the zone name is checked by the
     loader), and the file must land in the key folder itself."""
+    from zonesync.mail.dkim import selector_problem  # cryptography only for zones with DKIM
 
     problem = selector_problem(selector)
     if problem is not None:

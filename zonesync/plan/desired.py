@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from zonesync.errors import InvalidZoneError
-from zonesync.mail import mail_records
 from zonesync.model import Diagnostic, Record
 from zonesync.plan.desired_checks import check_record_set
 from zonesync.plan.differ import is_ignored
@@ -41,6 +40,7 @@ def build_desired(
     generated: tuple[GeneratedKey, ...] = ()
     # Always: without a `mail:` block this still checks hand-written SPF, DKIM, DMARC, MTA-STS and MX
     # records, where a typo silently breaks mail.
+    from zonesync.mail import mail_records
 
     # mail_records sets the levels: without a block most findings only warn (the records are the user's
     # own), but a broken SPF/DMARC/... record this plan would publish is an error either way.

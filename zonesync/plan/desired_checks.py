@@ -11,9 +11,7 @@ from itertools import groupby
 from operator import attrgetter
 
 from zonesync.model import Diagnostic, Record, Source
-from zonesync.plan.zone_lock import is_lock_name, lock_name
 from zonesync.zonefile.record_limits import check_set
-from zonesync.zonefile.relative_targets import meant_outside
 
 
 def _where(record: Record) -> Source:
@@ -89,6 +87,7 @@ TARGET_TYPES = frozenset({"CNAME", "MX", "NS", "SRV", "PTR"})
 def check_reserved(records: Iterable[Record], zone: str) -> list[Diagnostic]:
     """A record at the zone lock's name (`zonesync.plan.zone_lock`), of any type: zonesync owns that name, and
     neither shows nor touches what is there, so a record declared there could never be applied."""
+    from zonesync.plan.zone_lock import is_lock_name, lock_name
 
     return [
         Diagnostic(
@@ -104,6 +103,7 @@ def check_reserved(records: Iterable[Record], zone: str) -> list[Diagnostic]:
 
 def check_targets(records: Iterable[Record], zone: str) -> list[Diagnostic]:
     """A target that reads like an outside domain but lies inside the zone: a forgotten trailing dot."""
+    from zonesync.zonefile.relative_targets import meant_outside
 
     out: list[Diagnostic] = []
     inside = "." + zone + "."

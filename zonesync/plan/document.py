@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from zonesync import __version__
 from zonesync.escape import json_text
-from zonesync.mail.mta_sts_worker import Domain, Script
 from zonesync.model import Record, Source
 from zonesync.plan import safety
-from zonesync.plan.model import Change, Plan, WorkerChange, WorkerPlan, ZonePlan
+from zonesync.plan.model import Change, Plan, ZonePlan
 
 if TYPE_CHECKING:
+    from zonesync.mail.mta_sts_worker import Domain, Script
+    from zonesync.plan.model import WorkerChange, WorkerPlan
     from zonesync.zonefile.config import ZoneConfig
 
 FORMAT = "zonesync-plan"
@@ -66,6 +67,7 @@ def change_json(change: Change) -> dict[str, Any]:
 
 
 def _worker_item_json(item: Script | Domain | None) -> dict[str, Any] | None:
+    from zonesync.mail.mta_sts_worker import Script
 
     if item is None:
         return None
@@ -174,6 +176,7 @@ def change_from_json(data: Mapping[str, Any]) -> Change:
 
 
 def _worker_item_from_json(kind: str, data: Mapping[str, Any] | None) -> Script | Domain | None:
+    from zonesync.mail.mta_sts_worker import Domain, Script
 
     if data is None:
         return None
@@ -183,6 +186,7 @@ def _worker_item_from_json(kind: str, data: Mapping[str, Any] | None) -> Script 
 
 
 def workers_from_json(data: Mapping[str, Any] | None) -> WorkerPlan | None:
+    from zonesync.plan.model import WorkerChange, WorkerPlan
 
     if data is None:
         return None

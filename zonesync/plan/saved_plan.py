@@ -45,7 +45,6 @@ from zonesync.errors import StalePlanError, ZonesyncError
 from zonesync.model import Diagnostic, IgnoreRule, Source
 from zonesync.plan import document as json_render
 from zonesync.plan import expiry, safety
-from zonesync.plan.differ import split_ignored
 from zonesync.plan.model import Plan, SkippedRecord, ZonePlan, fingerprint
 from zonesync.plan.saved_plan_check import BadPlan, check_body
 
@@ -331,6 +330,7 @@ def is_plan_file(path: str | Path) -> bool:
 
 def stale_reason(saved: SavedZone, zone: ZoneInfo | None, live: LiveZone | None) -> str | None:
     """Why the saved zone plan no longer matches the live zone, or None."""
+    from zonesync.plan.differ import split_ignored
 
     zp = saved.plan
     if zone is None:

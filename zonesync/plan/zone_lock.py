@@ -24,7 +24,6 @@ it reads the zone again before deciding anything.
 from __future__ import annotations
 
 import re
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +58,7 @@ def is_lock_name(name: str, zone: str) -> bool:
 
 def new_holder() -> str:
     """A random id for this run (it names the holder in other runs' messages; nothing else identifies it)."""
+    import secrets  # not at start-up: `zonesync --help` imports this module for its defaults
 
     return secrets.token_hex(6)
 

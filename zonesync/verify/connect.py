@@ -15,12 +15,17 @@ import socket
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
+from typing import Any
 
 import dns.exception
-import dns.nameserver as nameserver
-import dns.resolver as resolver_module
 
+from zonesync.features import lazy
 from zonesync.verify.result import ConnectTo, NetOptions
+
+# loaded by the first name this module resolves itself (--smtp, --outbound): dns.resolver pulls dns.query,
+# which loads httpx and ssl for DNS over HTTPS (~0.1 s) that a DNS-only verify never needs
+nameserver: Any = lazy("dns.nameserver")
+resolver_module: Any = lazy("dns.resolver")
 
 
 class NetFailure(Exception):

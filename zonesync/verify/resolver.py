@@ -26,21 +26,26 @@ import socket
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-import dns.asyncquery as asyncquery
 import dns.entropy
 import dns.exception
 import dns.flags
 import dns.message
 import dns.name
-import dns.query as query_module
 import dns.rcode
 import dns.rdatatype
-import dns.resolver as system_resolver
 import dns.reversename
 
+from zonesync.features import lazy
 from zonesync.verify import answer_match
 from zonesync.verify.result import NetOptions
+
+# dns.query (which dns.asyncquery and dns.resolver import) loads httpx/httpcore and ssl for DNS over HTTPS:
+# ~0.1 s that a run only pays for a truncated answer (TCP), a malformed one, or the system's resolvers
+asyncquery: Any = lazy("dns.asyncquery")
+query_module: Any = lazy("dns.query")
+system_resolver: Any = lazy("dns.resolver")
 
 Server = tuple[str, int]
 MAX_IN_FLIGHT = 256

@@ -16,15 +16,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from zonesync.cloudflare.certificates import custom_domain_certificate
 from zonesync.cloudflare.tokens import TOKEN_ENV, TokenError, check_token
-from zonesync.mail import mail_spec, policy_for
 from zonesync.mail.mta_sts import policy_host
-from zonesync.plan.desired import build_desired
 from zonesync.verify import dkim_check, mx_check, policy_records, relay_check, served, spf_check
 from zonesync.verify.context import ZoneContext
-from zonesync.verify.outbound import with_relay_advice
-from zonesync.verify.relay_port import check_relay_port
 from zonesync.verify.resolver import Resolver
 from zonesync.verify.result import Finding, NetOptions, Status
 from zonesync.zonefile.config import ZoneConfig
@@ -132,6 +127,7 @@ def _worker_certificate(ctx: ZoneContext, net: NetOptions) -> Callable[[], str |
         return lambda: None
 
     def status() -> str | None:
+        from zonesync.cloudflare.certificates import custom_domain_certificate  # the SDK: only when asked
 
         try:
             checked = check_token(token)
@@ -162,6 +158,8 @@ async def _outbound(
     found = await _port25(resolver, opts)
     if not any(f.status is Status.FAIL for f in found):
         return found
+    from zonesync.verify.outbound import with_relay_advice
+    from zonesync.verify.relay_port import check_relay_port
 
     relays = [(c.zone, c.spec.relay) for c in contexts if c.spec is not None and c.spec.relay is not None]
     found = with_relay_advice(found, [zone for zone, _ in relays])
@@ -203,6 +201,8 @@ async def verify_async(contexts: Sequence[ZoneContext], opts: VerifyOptions, res
 
 def build_context(config: ZoneConfig, resolver: Resolver, opts: NetOptions) -> ZoneContext:
     """The zone file's view of one zone (raises the zone file's errors, as validate does)."""
+    from zonesync.mail import mail_spec, policy_for
+    from zonesync.plan.desired import build_desired
 
     desired = build_desired(config, None)
     return ZoneContext(config, desired.records, mail_spec(config), policy_for(config), resolver, opts)

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from zonesync.errors import ZoneFileError
 from zonesync.model import Source
-from zonesync.zonefile import names
 
 SUFFIXES = (".yaml", ".yml")
 
@@ -42,6 +41,7 @@ def zone_from_file_name(path: str) -> str | None:
 def zone_of_path(path: str | Path) -> str | None:
     """The zone a valid file at `path` declares, known from its name alone (a valid file's `zone:` must match
     it): lets the live zone be read while the file is parsed. None when the name does not tell."""
+    from zonesync.zonefile import names
 
     named = zone_from_file_name(str(path))
     if named is None:

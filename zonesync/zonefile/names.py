@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import dns.exception
-import dns.name
+if TYPE_CHECKING:
+    import dns.name
 
 MAX_LABEL = 63
 MAX_NAME = 253
@@ -114,6 +115,8 @@ def zone_name(text: str) -> str:
     plain = text.strip()
     if zone_problem(plain) is None:  # LDH labels only, as dnspython would read them
         return plain.removesuffix(".").lower()
+    import dns.exception
+    import dns.name
 
     try:
         name = dns.name.from_text(text.strip())

@@ -8,18 +8,23 @@ one spelling: hostnames absolute and lower-cased (RFC 4034 §6.2 canonical form,
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import dns.exception
 import dns.ipv4
 import dns.ipv6
 import dns.name
-import dns.rdata as dns_rdata
-import dns.rdataclass as dns_rdataclass
-import dns.rdatatype as dns_rdatatype
-import dns.rdtypes.ANY.TXT as dns_txt
 import dns.tokenizer
 
+from zonesync.features import lazy
 from zonesync.zonefile import names
+
+dns_rdata: Any = lazy("dns.rdata")
+dns_rdataclass: Any = lazy("dns.rdataclass")
+dns_rdatatype: Any = lazy("dns.rdatatype")
+dns_txt: Any = lazy("dns.rdtypes.ANY.TXT")
+"""On first use: addresses, host names and TXT text need none of them, and with `dns.rdata` and the TXT
+type comes most of dnspython (renderer, rdataset, TSIG, EDNS...)."""
 
 SUPPORTED_TYPES: tuple[str, ...] = (
     "A", "AAAA", "CNAME", "MX", "TXT", "SRV", "CAA", "NS", "PTR", "TLSA", "SSHFP", "HTTPS", "SVCB",

@@ -9,12 +9,16 @@ count, so private names stay quiet). Pure.
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
-from publicsuffixlist import PublicSuffixList
+if TYPE_CHECKING:
+    from publicsuffixlist import PublicSuffixList
 
 
 @cache
 def _psl() -> PublicSuffixList:
+    from publicsuffixlist import PublicSuffixList
+
     return PublicSuffixList(accept_unknown=False)
 
 

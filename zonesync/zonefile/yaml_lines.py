@@ -17,7 +17,6 @@ Two bounds keep a small file from becoming a huge or endless one, each refused w
 from __future__ import annotations
 
 import datetime
-import difflib
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -426,6 +425,7 @@ def _tab_line(text: str, line: int | None) -> int | None:
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """The ' (did you mean X?)' suffix for an unknown key or value, or ''."""
+    import difflib  # only a misspelt key needs it
 
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
