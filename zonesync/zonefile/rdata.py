@@ -117,8 +117,10 @@ def _fast_address(family: socket.AddressFamily, text: str) -> str | None:
 
 def _fast_value(rdtype: str, text: str, zone: str) -> str | None:
     """The canonical text of the commonest simple values (A and AAAA already in canonical form; MX, CNAME,
-    NS, PTR to plain host names) without dnspython, which costs ~20 µs an address and ~50 µs an MX
-    record; None for anything else, which dnspython then parses."""
+    NS, PTR to plain host names) without dnspython; None for anything else, which dnspython then parses.
+
+    Why it stays: without it scenario 1's bench ratio fell past the bound of docs/performance.md
+    ("Mechanisms that earn their place"), and a plain zone's plan would load `dns.rdata`."""
     if rdtype == "A":
         return _fast_address(socket.AF_INET, text.strip())
     if rdtype == "AAAA":
