@@ -76,34 +76,6 @@ def test_unquoted_txt_content_is_literal() -> None:
     assert isinstance(rec, Record) and rec.value == "v=spf1 mx ~all"
 
 
-def test_a_live_record_is_the_record_its_constructor_makes() -> None:
-    """`live_record` (slots set directly, for the listing's speed) builds exactly `Record(...)`: every
-    field, equality, hash, and it stays frozen."""
-    import dataclasses
-
-    from hypothesis import given
-    from hypothesis import strategies as st
-
-    from zonesync.model import live_record
-
-    @given(
-        st.tuples(
-            st.text(max_size=5), st.sampled_from(["A", "TXT"]), st.text(max_size=5), st.integers(1, 86400),
-            st.sampled_from([None, True, False]), st.none() | st.text(max_size=5),
-            st.lists(st.text(max_size=3), max_size=2).map(tuple), st.text(max_size=5),
-        )
-    )  # fmt: skip
-    def same(values: tuple) -> None:
-        made, built = live_record(*values), Record(*values)
-        for f in dataclasses.fields(Record):
-            assert getattr(made, f.name) == getattr(built, f.name), f.name
-        assert made == built and hash(made) == hash(built)
-        with pytest.raises(dataclasses.FrozenInstanceError):
-            made.value = "x"  # type: ignore[misc]
-
-    same()
-
-
 def test_the_listing_converts_to_the_records_it_would_without_the_fast_paths() -> None:
     """`from_api` builds the same Record as the dataclass constructor for the values of every type."""
     for rtype, text in VALUES.items():

@@ -114,56 +114,6 @@ def test_record_fields_are_checked_never_coerced(field, value, message) -> None:
         schema.check_record({**RECORD, field: value}, 0, "example.com")
 
 
-_field_values = st.sampled_from(
-    [None, "x", "", 1, 300, 0, 1.5, True, False, [], ["a:b"], ["a:b", 1], {}, {"k": 1}]
-)
-
-
-def _outcome(item: dict) -> str:
-    try:
-        schema.check_record(item, 0, "example.com")
-    except schema.AnswerError as exc:
-        return str(exc)
-    return "ok"
-
-
-@given(
-    st.lists(
-        st.fixed_dictionaries(
-            {},
-            optional={
-                name: _field_values
-                for name in (
-                    "content",
-                    "proxied",
-                    "proxiable",
-                    "locked",
-                    "priority",
-                    "comment",
-                    "tags",
-                    "meta",
-                )
-            },
-        ),
-        min_size=1,
-        max_size=12,
-    ),
-    st.sampled_from([1, 300, "300", None, 0]),
-)
-def test_record_shapes_seen_before_are_checked_as_the_first(extras: list[dict], ttl: object) -> None:
-    """An answer whose shape (keys, value types) passed before takes a shortcut; every record gets the
-    outcome it gets with nothing remembered: the same error, or none."""
-    items = [{**RECORD, "ttl": ttl, **extra} for extra in extras] + [{**RECORD, **extra} for extra in extras]
-    items += [{**RECORD, **extra, "tags": tags} for extra in extras for tags in (["a:b"], ["a:b", 1])]
-    alone = []
-    for item in items:
-        schema._RECORD_SHAPES.known.clear()
-        alone.append(_outcome(item))
-    schema._RECORD_SHAPES.known.clear()
-    assert [_outcome(item) for item in items] == alone
-    assert [_outcome(item) for item in items] == alone  # every shape now known
-
-
 def test_optional_fields_may_be_null_or_absent() -> None:
     item = {**RECORD, "comment": None, "tags": None, "proxied": None, "meta": {"read_only": True}}
     assert schema.check_record(item, 0, "example.com") is item

@@ -7,7 +7,7 @@ spells names; a value in the canonical text that `zonesync.zonefile.rdata` produ
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
@@ -61,40 +61,6 @@ class Record:
     def settings(self) -> tuple[int, bool | None, str | None, tuple[str, ...]]:
         """Everything but the identity (name, type, value): what an in-place update may change."""
         return (self.ttl, self.proxied, self.comment, self.tags)
-
-
-_RECORD_FIELDS = ("name", "type", "value", "ttl", "proxied", "comment", "tags", "id", "source", "pending")
-assert tuple(f.name for f in fields(Record)) == _RECORD_FIELDS, "live_record sets every field"
-(_put_name, _put_type, _put_value, _put_ttl, _put_proxied, _put_comment, _put_tags, _put_id, _put_source,
- _put_pending) = (getattr(Record, name).__set__ for name in _RECORD_FIELDS)  # fmt: skip
-_new = object.__new__
-
-
-def live_record(
-    name: str,
-    type: str,
-    value: str,
-    ttl: int,
-    proxied: bool | None,
-    comment: str | None,
-    tags: tuple[str, ...],
-    id: str,
-) -> Record:
-    """`Record(name, type, value, ttl, proxied, comment, tags, id)` at half the cost, for a listing's
-    100,000 records: a frozen dataclass's `__init__` sets each field through `object.__setattr__`; this
-    sets the slots through their descriptors (no source, not pending: a live record)."""
-    record = _new(Record)
-    _put_name(record, name)
-    _put_type(record, type)
-    _put_value(record, value)
-    _put_ttl(record, ttl)
-    _put_proxied(record, proxied)
-    _put_comment(record, comment)
-    _put_tags(record, tags)
-    _put_id(record, id)
-    _put_source(record, None)
-    _put_pending(record, False)
-    return record
 
 
 @dataclass(frozen=True, slots=True)

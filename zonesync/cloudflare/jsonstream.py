@@ -6,8 +6,11 @@ scanner (`JSONDecoder.raw_decode`), element by element of that list, so a 100,00
 whole in memory and nothing but the object's top level is walked in Python.
 
 A value cut by a chunk boundary is parsed again once more bytes arrived, but only after what is buffered
-has at least doubled: a single 80 MB string is scanned about twice, not once per chunk (ijson's C parser,
-used before, re-scanned the pending token on every 64 KB chunk: quadratic, 31 s for 80 MB).
+has at least doubled: a long value is scanned about twice, not once per chunk (linear time; ijson's C
+parser, used before, was quadratic: docs/reliability.md).
+
+Why it stays: a listing read whole and parsed by `json.loads` raised a 100,000-record plan's peak memory
+past the bar of docs/performance.md ("Mechanisms that earn their place").
 """
 
 from __future__ import annotations
@@ -72,7 +75,9 @@ class _Buffer:
     def skip_ws(self) -> str:
         """The next non-blank character (not consumed), or '' at the end of the stream."""
         while True:
-            self.pos = pos = _BLANKS.match(self.text, self.pos).end()
+            blanks = _BLANKS.match(self.text, self.pos)
+            assert blanks is not None  # the pattern matches the empty string anywhere
+            self.pos = pos = blanks.end()
             if pos < len(self.text):
                 return self.text[pos]
             if not self.more():

@@ -8,9 +8,9 @@ SDK does not do is done here: every answer is checked against the API's schema b
 landed, the zone is read back and the live state decides (`batch_outcome`).
 
 Requests go through the SDK client's generic methods with `cast_to=httpx.Response` (its raw-response
-interface: same auth, base URL, retries and error classes) and the JSON is read as is: building pydantic
-models for 10,000 records costs more than the request itself (0.79 s against 0.1 s, bench/), and loading
-the typed `zones` and `dns.records` resource modules costs another 0.12 s per run.
+interface: same auth, base URL, retries and error classes) and the JSON is read as is, without the SDK's
+pydantic models or its typed `zones` and `dns.records` resource modules (docs/performance.md says what
+they would cost).
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ MAX_PER_PAGE = 5_000_000
 """dns_records `per_page` maximum in Cloudflare's OpenAPI schema (record_list_params.py)."""
 STREAM_HEADERS = {"X-Stainless-Raw-Response": "stream"}
 """What the SDK's `.with_streaming_response` sends: the SDK then returns the response unread, and zonesync
-parses it as it arrives (a 100,000-record listing, 27 MB of JSON, is never whole in memory)."""
+parses it as it arrives (`answers.read_answer`), so a large listing's JSON is never whole in memory."""
 ZONES_PER_PAGE = 50
 """zones `per_page` maximum."""
 LOOKUP_WORKERS = 8

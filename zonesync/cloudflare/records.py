@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import dns.name
 
-from zonesync.model import PROXIABLE_TYPES, Record, live_record
+from zonesync.model import PROXIABLE_TYPES, Record
 from zonesync.zonefile import rdata
 
 if TYPE_CHECKING:
@@ -150,7 +150,7 @@ def from_api(item: dict[str, Any], zone: str) -> Record | Skipped:
         return Skipped(name, rtype, content, f"value zonesync cannot parse ({exc})", rid)
     tags = item.get("tags")
     ttl = item.get("ttl") or 1
-    return live_record(
+    return Record(
         name,
         rtype,
         value,
@@ -247,8 +247,8 @@ def to_api(record: Record) -> dict[str, Any]:
         if priority is not None:
             body["priority"] = priority
     elif rtype == "MX":
-        priority, _, host = record.value.partition(" ")
-        body["priority"] = int(priority)
+        preference, _, host = record.value.partition(" ")
+        body["priority"] = int(preference)
         body["content"] = _strip_dot(host)
     elif rtype in ("CNAME", "NS", "PTR"):
         body["content"] = _strip_dot(record.value)

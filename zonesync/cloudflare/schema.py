@@ -58,8 +58,7 @@ _CHECKS = {
 
 
 _EXACT = {"a string": str, "a boolean": bool, "an integer": int, "an object": dict}
-"""Types JSON decodes to exactly (a bool is not an integer here): one `type() is` test, 100,000 records
-a run."""
+"""Types JSON decodes to exactly (a bool is not an integer here), checked with one `type() is` test."""
 
 
 def check_fields(obj: Mapping[str, Any], schema: Mapping[str, tuple[str, bool]], what: str) -> None:
@@ -264,49 +263,13 @@ MAX_TTL = 2**31 - 1
 """RFC 2181 §8; Cloudflare accepts 1 (automatic) or 30/60..86400 today, and once took up to this."""
 
 
-class _Shapes:
-    """The shapes (keys, and the type of each value) of objects that passed `check_fields` against one
-    schema. Whether an object passes depends on nothing else but the contents of the fields checked by more
-    than their type (`deep`: a list's members, a number's finiteness), which are checked every time: an
-    object of a known shape passes after one tuple and a set lookup instead of a test per field. A listing's
-    records nearly all share a handful of shapes; a new one takes `check_fields`, errors included."""
-
-    __slots__ = ("deep", "known", "schema")
-    LIMIT = 256  # shapes remembered; past it, objects are checked field by field
-
-    def __init__(self, schema: Mapping[str, tuple[str, bool]]) -> None:
-        self.schema = schema
-        self.deep = tuple((name, _CHECKS[t]) for name, (t, _) in schema.items() if t not in _EXACT)
-        self.known: set[tuple[Any, ...]] = set()
-
-    def passes(self, obj: dict[str, Any]) -> bool:
-        """True when `obj` has a shape that passed and its deep fields pass; else `check` it."""
-        if (*obj, *map(type, obj.values())) not in self.known:
-            return False
-        for name, ok in self.deep:
-            value = obj.get(name)
-            if value and not ok(value):  # an empty list, 0: types that passed pass
-                return False
-        return True
-
-    def check(self, obj: dict[str, Any], what: str) -> None:
-        """`check_fields`, and the shape remembered when it passed."""
-        check_fields(obj, self.schema, what)
-        if len(self.known) < self.LIMIT:
-            self.known.add((*obj, *map(type, obj.values())))
-
-
-_RECORD_SHAPES = _Shapes(_RECORD)
-
-
 def check_record(item: Any, index: int, zone: str) -> dict[str, Any]:
     """One element of zone `zone`'s dns_records listing; errors name the record id (or its index) and
     field. Besides types: a name inside the zone and a TTL DNS allows (a record outside the zone or with
     TTL 0 cannot exist at Cloudflare, and planned against it would become a delete or an update)."""
     if type(item) is not dict:
         raise AnswerError(f"record #{index + 1} of the listing is {_kind(item)}, not an object")
-    if not _RECORD_SHAPES.passes(item):
-        _RECORD_SHAPES.check(item, _record_what(item, index))
+    check_fields(item, _RECORD, _record_what(item, index))
     if not item["id"]:
         raise AnswerError(f"{_record_what(item, index)}: `id` is empty")
     name = item["name"].rstrip(".").lower()

@@ -284,8 +284,8 @@ class Emulator:
 
     def warm(self) -> None:
         """Render every record's JSON now, as an emulator that has been answering for a while holds it: the
-        bench seeds zones and calls this before timing a tool, so the first listing's rendering (about
-        80 ms for 10,000 records) is not charged to the tool that happens to read first."""
+        bench seeds zones and calls this before timing a tool, so the first listing's rendering is not
+        charged to the tool that happens to read first."""
         with self.store.lock:
             for zone in self.store.zones.values():
                 for rec in zone.records.values():

@@ -15,10 +15,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from zonesync.features import lazy
 from zonesync.mail import dkim, dmarc, mta_sts, spf, tlsrpt
 from zonesync.mail.expand import NO_MAIL_DKIM, in_zone
 from zonesync.mail.presets import NO_MAIL, PRESET_INFO, preset_defaults
 from zonesync.model import Record
+
+yaml: Any = lazy("yaml")
 
 _ALL = {"-all": "fail", "~all": "softfail", "?all": "neutral"}
 _ALIGN = {"r": "relaxed", "s": "strict"}
@@ -284,8 +287,6 @@ _MISSING = object()
 
 def block_yaml(block: dict[str, Any]) -> str:
     """The block as zone-file YAML (`mail:` and its sections, leaves in flow style)."""
-    import yaml
-
     text = yaml.safe_dump(
         {"mail": block}, sort_keys=False, default_flow_style=None, width=110, allow_unicode=True
     )

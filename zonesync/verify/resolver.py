@@ -52,12 +52,12 @@ MAX_IN_FLIGHT = 256
 """Questions on the wire at once (all on one socket per server): a 1,000-record zone in four round trips, within
 what a server's receive buffer takes in one burst (a lost datagram is sent again, see RETRANSMIT_AFTER)."""
 MAX_BULK_IN_FLIGHT = 224
-"""Of them, questions whose answers nothing waits for (see `_Gate`): enough to keep the client's CPU busy with a
-50 ms round trip (~0.5 ms of dnspython per question), few enough that a chain's answer is not stuck behind
-hundreds of others in the event loop."""
+"""Of them, questions whose answers nothing waits for (see `_Gate`): enough to keep the client's CPU busy over
+a round trip, few enough that a chain's answer is not stuck behind hundreds of others in the event loop
+(docs/performance.md, verify)."""
 RECEIVE_BUFFER = 1 << 20
-"""Bytes of answers the UDP socket holds while the client is busy (the default, ~200 KB, overflows at about 100
-small answers)."""
+"""Bytes of answers the UDP socket holds while the client is busy (the system's default is too small for
+MAX_IN_FLIGHT answers arriving together)."""
 RETRANSMIT_AFTER = 0.5
 """Seconds before a UDP question without an answer is sent again (doubling each time, within the timeout)."""
 MAX_CNAME_HOPS = 8

@@ -19,10 +19,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from zonesync.features import lazy
 
 if TYPE_CHECKING:
     import dns.name
+
+dns_name: Any = lazy("dns.name")
+dns_exception: Any = lazy("dns.exception")
 
 MAX_LABEL = 63
 MAX_NAME = 253
@@ -115,12 +120,9 @@ def zone_name(text: str) -> str:
     plain = text.strip()
     if zone_problem(plain) is None:  # LDH labels only, as dnspython would read them
         return plain.removesuffix(".").lower()
-    import dns.exception
-    import dns.name
-
     try:
-        name = dns.name.from_text(text.strip())
-    except dns.exception.DNSException as exc:
+        name = dns_name.from_text(text.strip())
+    except dns_exception.DNSException as exc:
         raise ValueError(f"{text!r} is not a valid domain name: {exc}") from None
     problem = zone_problem(name)
     if problem is not None:

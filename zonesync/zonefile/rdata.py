@@ -117,8 +117,10 @@ def _fast_address(family: socket.AddressFamily, text: str) -> str | None:
 
 def _fast_value(rdtype: str, text: str, zone: str) -> str | None:
     """The canonical text of the commonest simple values (A and AAAA already in canonical form; MX, CNAME,
-    NS, PTR to plain host names) without dnspython, which costs ~20 µs an address and ~50 µs an MX
-    record; None for anything else, which dnspython then parses."""
+    NS, PTR to plain host names) without dnspython; None for anything else, which dnspython then parses.
+
+    Why it stays: without it scenario 1's bench ratio fell past the bound of docs/performance.md
+    ("Mechanisms that earn their place"), and a plain zone's plan would load `dns.rdata`."""
     if rdtype == "A":
         return _fast_address(socket.AF_INET, text.strip())
     if rdtype == "AAAA":
@@ -129,8 +131,8 @@ def _fast_value(rdtype: str, text: str, zone: str) -> str | None:
     if rdtype == "MX":
         m = _SIMPLE_MX.fullmatch(text)
         if m and int(m.group(1)) <= 65535:
-            host = _fast_host(m.group(2), zone)
-            return f"{int(m.group(1))} {host}" if host else None
+            target = _fast_host(m.group(2), zone)
+            return f"{int(m.group(1))} {target}" if target else None
     return None
 
 

@@ -9,17 +9,19 @@ count, so private names stay quiet). Pure.
 from __future__ import annotations
 
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from zonesync.features import lazy
 
 if TYPE_CHECKING:
     from publicsuffixlist import PublicSuffixList
 
+publicsuffixlist: Any = lazy("publicsuffixlist")
+
 
 @cache
 def _psl() -> PublicSuffixList:
-    from publicsuffixlist import PublicSuffixList
-
-    return PublicSuffixList(accept_unknown=False)
+    return publicsuffixlist.PublicSuffixList(accept_unknown=False)
 
 
 def meant_outside(target: str, zone: str) -> str | None:

@@ -2,10 +2,9 @@
 
 PyYAML's parser already knows each node's position; the mappings and lists built here keep it
 (`LineDict.line`, `LineDict.key_lines`, `LineList.item_lines`). The C parser is used when PyYAML was built
-with it: parsing is most of `validate`'s cost on a large zone. Documents are built straight from the
-parser's events, without PyYAML's node graph, which for a 100,000-record zone is over 300 MB and twice
-the time (bench/); the few constructs left to PyYAML's composer (merge keys, explicit collection tags)
-take the composer's path.
+with it. Documents are built straight from the parser's events, without PyYAML's node graph (see
+docs/performance.md for what that saves); the few constructs left to PyYAML's composer (merge keys,
+explicit collection tags) take the composer's path.
 
 Two bounds keep a small file from becoming a huge or endless one, each refused with the line it is on:
 - nesting: at most MAX_DEPTH levels of lists and mappings (a zone file needs about six; deeper ones would
@@ -95,7 +94,7 @@ class LineList(list[Any]):
         return self.item_lines[index] if index < len(self.item_lines) else self.line
 
 
-class _Loader(_Base):  # type: ignore[misc,valid-type]
+class _Loader(_Base):
     pass
 
 
@@ -223,50 +222,6 @@ class _Anchors(dict[str, Any]):
         return result
 
 
-class _Texts:
-    """Which plain scalars are strings, as PyYAML's resolver decides it, without asking it for most.
-
-    The resolver matches a plain scalar against the implicit resolvers registered for its first character
-    (`yaml_implicit_resolvers`), and without path resolvers (SafeLoader has none) nothing else: a text whose
-    first character has none is a string (`www`, `host12`, `value`); the others (`type`, `10.0.0.1`, `A`:
-    candidates for booleans, numbers, dates...) are resolved once per distinct text, up to CACHED of them.
-    A quoted or block scalar without a tag is always a string."""
-
-    __slots__ = ("candidates", "resolve", "resolved")
-    CACHED = 4096
-
-    def __init__(self, loader: Any) -> None:
-        resolvers = loader.yaml_implicit_resolvers
-        if None in resolvers or loader.yaml_path_resolvers:  # pragma: no cover - not SafeLoader's rules
-            self.candidates: Any = _EVERY_CHARACTER
-        else:
-            self.candidates = frozenset(resolvers)
-        self.resolved: dict[str, str] = {}
-        self.resolve = loader.resolve
-
-    def text(self, event: Any) -> str | None:
-        """The event's text if it is an untagged, unanchored scalar that resolves to a string, else None."""
-        if type(event) is not ScalarEvent or event.tag is not None or event.anchor is not None:
-            return None
-        text: str = event.value
-        if not event.implicit[0] or (text and text[0] not in self.candidates):
-            return text
-        tag = self.resolved.get(text)
-        if tag is None:
-            tag = self.resolve(yaml.ScalarNode, text, event.implicit)
-            if len(self.resolved) < self.CACHED:
-                self.resolved[text] = tag
-        return text if tag == _STR_TAG else None
-
-
-class _EveryCharacter:
-    def __contains__(self, item: object) -> bool:
-        return True
-
-
-_EVERY_CHARACTER = _EveryCharacter()
-
-
 def _load_events(text: str) -> Any:
     """The document built from parser events, with the same results and errors as `_Loader`."""
     loader = _Loader(text)
@@ -277,7 +232,7 @@ def _load_events(text: str) -> Any:
         if isinstance(event, StreamEndEvent):
             return None
         start = event.start_mark
-        value = _build(loader, get, get(), _Anchors(), 0, _Texts(loader))
+        value = _build(loader, get, get(), _Anchors(), 0)
         get()  # DocumentEndEvent
         event = get()
         if not isinstance(event, StreamEndEvent):
@@ -292,9 +247,8 @@ def _load_events(text: str) -> Any:
         loader.dispose()
 
 
-def _build(loader: Any, get: Any, event: Any, anchors: _Anchors, depth: int, texts: _Texts) -> Any:
-    """The value of `event` (and of the events up to its end). Scalars that are plain strings, nearly all
-    of a zone file, are taken in place (`_Texts`); everything else is built here, recursively."""
+def _build(loader: Any, get: Any, event: Any, anchors: _Anchors, depth: int) -> Any:
+    """The value of `event` (and of the events up to its end), built recursively."""
     cls = type(event)
     value: Any
     if cls is ScalarEvent:
@@ -321,7 +275,6 @@ def _build(loader: Any, get: Any, event: Any, anchors: _Anchors, depth: int, tex
             anchors[event.anchor] = value
             anchors.open.add(event.anchor)
         depth += 1
-        text = texts.text
         intern = sys.intern
         while True:
             key_event = get()
@@ -330,24 +283,20 @@ def _build(loader: Any, get: Any, event: Any, anchors: _Anchors, depth: int, tex
                 if event.anchor is not None:
                     anchors.open.discard(event.anchor)
                 return value
-            key = text(key_event)
-            if key is None:
-                key = _build(loader, get, key_event, anchors, depth, texts)
-                if type(key) is not str:
-                    if not isinstance(key, int | float) or isinstance(key, bool):
-                        raise yaml.constructor.ConstructorError(
-                            None, None, "mapping keys must be plain strings", key_event.start_mark
-                        )
-                    # as written: `010:` is the name 010, not the octal number 8
-                    key = key_event.value if type(key_event) is ScalarEvent else str(key)
+            key = _build(loader, get, key_event, anchors, depth)
+            if type(key) is not str:
+                if not isinstance(key, int | float) or isinstance(key, bool):
+                    raise yaml.constructor.ConstructorError(
+                        None, None, "mapping keys must be plain strings", key_event.start_mark
+                    )
+                # as written: `010:` is the name 010, not the octal number 8
+                key = key_event.value if type(key_event) is ScalarEvent else str(key)
             key = intern(key)  # "type", "value"... once, not once per record set
             if key in value:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"duplicate key {key!r}", key_event.start_mark
                 )
-            value_event = get()
-            item = text(value_event)
-            value[key] = item if item is not None else _build(loader, get, value_event, anchors, depth, texts)
+            value[key] = _build(loader, get, get(), anchors, depth)
             key_lines.append(key_event.start_mark.line + 1)
     elif cls is SequenceStartEvent:
         if event.tag not in _SEQ_TAGS:
@@ -361,7 +310,6 @@ def _build(loader: Any, get: Any, event: Any, anchors: _Anchors, depth: int, tex
             anchors[event.anchor] = value
             anchors.open.add(event.anchor)
         depth += 1
-        text = texts.text
         while True:
             item_event = get()
             if type(item_event) is SequenceEndEvent:
@@ -369,8 +317,7 @@ def _build(loader: Any, get: Any, event: Any, anchors: _Anchors, depth: int, tex
                     anchors.open.discard(event.anchor)
                 return value
             item_lines.append(item_event.start_mark.line + 1)
-            item = text(item_event)
-            value.append(item if item is not None else _build(loader, get, item_event, anchors, depth, texts))
+            value.append(_build(loader, get, item_event, anchors, depth))
     elif cls is AliasEvent:
         return anchors.alias(event, depth)
     else:  # pragma: no cover - the parser yields nothing else where a value is expected
@@ -446,7 +393,8 @@ def load(path: str | Path, text: str | None = None) -> Any:
             _check_bounds(text)
             return yaml.load(text, Loader=_Loader)
     except _LimitError as exc:
-        raise ZoneFileError(Source(path_s, exc.problem_mark.line + 1), str(exc.problem)) from None
+        line = exc.problem_mark.line + 1 if exc.problem_mark is not None else None  # always set by _too_deep
+        raise ZoneFileError(Source(path_s, line), str(exc.problem)) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
