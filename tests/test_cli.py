@@ -44,6 +44,33 @@ def test_plan_and_apply_help_list_the_exit_codes() -> None:
         assert "3  a saved plan was refused as stale or altered" in result.output
 
 
+def test_main_freezes_the_heap_after_the_command_whatever_its_exit(monkeypatch) -> None:
+    """The exit-time collection is skipped (gc.freeze) only once the command has run to its end: after a
+    success and after an error alike, with the command's own exit code kept."""
+    import gc
+
+    import zonesync.cli as cli_module
+
+    calls: list[str] = []
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+    monkeypatch.setattr(gc, "set_threshold", lambda *a: None)
+
+    def exit_now(code: object) -> None:  # the real one ends the process (os._exit): tested apart
+        raise SystemExit(code)
+
+    monkeypatch.setattr(cli_module, "exit_now", exit_now)
+    for argv, code in ((["zonesync", "--version"], 0), (["zonesync", "plan", "--no-such-flag"], 1)):
+        calls.clear()
+        monkeypatch.setattr(sys, "argv", argv)
+        try:
+            cli_module.main()
+        except SystemExit as exc:
+            assert exc.code == code
+        else:
+            raise AssertionError("main() returned without exiting")
+        assert calls == ["freeze"]
+
+
 def test_a_run_ends_normally_after_the_freeze(tmp_path) -> None:
     """A real process: output complete and exit code kept (the freeze only skips the final collection)."""
     zone = tmp_path / "example.com.yaml"

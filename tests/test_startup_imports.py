@@ -118,7 +118,36 @@ def test_help_lists_every_command_with_its_short_help() -> None:
         assert f"{name} " in listing and first_words in " ".join(listing.split()), name
 
 
-def test_a_closed_pipe_ends_as_a_plain_click_run(tmp_path: Path) -> None:
+def run_exit_now(body: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    code = "import atexit, sys, threading, time\nfrom zonesync.cli import exit_now\n" + body
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+
+
+def test_exit_now_does_what_an_exit_must(tmp_path: Path) -> None:
+    """zonesync.cli.main ends the process without the interpreter's teardown, but still runs the atexit
+    handlers, flushes what is buffered, keeps the status, and waits for a thread still running."""
+    done = run_exit_now(
+        "atexit.register(lambda: print('handler', file=sys.stderr))\n"
+        "sys.stdout.write('buffered, no newline')\n"
+        "exit_now(2)\n",
+        tmp_path,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (2, "buffered, no newline", "handler\n")
+    assert run_exit_now("exit_now(None)\n", tmp_path).returncode == 0
+    message = run_exit_now("exit_now('a message')\n", tmp_path)
+    assert (message.returncode, message.stderr) == (1, "a message\n")  # as sys.exit('a message')
+    late = run_exit_now(
+        "t = threading.Thread(target=lambda: (time.sleep(0.2), print('thread done')))\n"
+        "t.start()\n"
+        "exit_now(3)\n",
+        tmp_path,
+    )
+    assert (late.returncode, late.stdout) == (3, "thread done\n")
+
+
+def test_a_closed_pipe_ends_as_without_exit_now(tmp_path: Path) -> None:
     def status(code: str) -> int:
         proc = subprocess.Popen(
             [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
