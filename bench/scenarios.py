@@ -42,8 +42,8 @@ FLOOR_SCRIPT = Path(__file__).resolve().with_name("floor.py")
 OCTODNS_RETRY_PERIOD = 300
 """octodns-cloudflare sleeps this long (its `retry_period` default) after a 429 before trying again."""
 RATE_LIMIT_MESSAGE = "rate limit encountered"
-CLI_GC_THRESHOLD = (700, 10, 10)
-"""The interpreter's default, which `zonesync.cli.main` keeps, so in-process stage timings match the command's."""
+CLI_GC_THRESHOLD = (100_000, 50, 1000)
+"""What `zonesync.cli.main` sets, so in-process stage timings match the command's."""
 
 
 @dataclass
