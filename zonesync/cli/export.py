@@ -28,7 +28,7 @@ def export(ctx: click.Context, zone: str, out: Path) -> None:
     As Cloudflare's header says, the SOA and NS lines need editing before another server loads it
     (docs/interop.md shows how the test layer serves it with Knot DNS). Reads only; needs Zone:Read."""
     from zonesync.cli import echo, run_settings
-    from zonesync.run.session import open_provider
+    from zonesync.run.session import find_zone, open_provider
     from zonesync.zonefile.names import zone_problem
 
     zone = zone.strip().rstrip(".").lower()
@@ -37,16 +37,11 @@ def export(ctx: click.Context, zone: str, out: Path) -> None:
         raise ZonesyncError(f"{zone!r} is not a zone name: {problem}")
     provider = open_provider([zone], run_settings(ctx))
     try:
-        info = provider.find_zones([zone]).get(zone)
-        if info is None:
-            raise ZonesyncError(
-                f"zone {zone} does not exist in this Cloudflare account (or the API token cannot see it)"
-            )
-        text = provider.export(info)
+        text = provider.export(find_zone(provider, zone))
     finally:
         provider.close()
     if str(out) == "-":
-        click.echo(text, nl=False)
+        echo(text, nl=False)
         return
     from zonesync.plan.saved_plan import write_text
 

@@ -71,17 +71,12 @@ def import_(
         from zonesync.run.progress import Progress
 
         progress = Progress("importing", 1)
-        from zonesync.run.session import open_provider
+        from zonesync.run.session import find_zone, open_provider
 
         provider = open_provider([zone], run_settings(ctx, progress.request))
         try:
             with progress_line(progress, enabled=not no_progress):
-                info = provider.find_zones([zone]).get(zone)
-                if info is None:
-                    raise ZonesyncError(
-                        f"zone {zone} does not exist in this Cloudflare account (or the API token cannot see it)"
-                    )
-                live = provider.list_records(info)
+                live = provider.list_records(find_zone(provider, zone))
         finally:
             provider.close()
         records, skipped = list(live.records), live.skipped

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from zonesync.cloudflare.provider import CloudflareProvider
     from zonesync.cloudflare.ratelimit import RateLimiter
+    from zonesync.model import ZoneInfo
     from zonesync.plan.saved_plan import SavedPlan
     from zonesync.run.orchestrate import Locking, ZoneApply, ZoneOutcome, ZoneWork
     from zonesync.run.provider import Provider
@@ -33,6 +34,19 @@ class Settings:
     """Called before every request (the progress line counts them)."""
     notify: Callable[[str], None] | None = None
     """Hears what the user should know while the run waits ("rate limited: waiting 120 s")."""
+
+
+def find_zone(provider: Provider, zone: str) -> ZoneInfo:
+    """The live zone `zone` (one lookup). Raises ZonesyncError when the account has no such zone, or the
+    token cannot see it; ApiError as the lookup does."""
+    from zonesync.errors import ZonesyncError
+
+    info = provider.find_zones([zone]).get(zone)
+    if info is None:
+        raise ZonesyncError(
+            f"zone {zone} does not exist in this Cloudflare account (or the API token cannot see it)"
+        )
+    return info
 
 
 def open_provider(zones: Sequence[str], settings: Settings) -> Provider:
