@@ -180,10 +180,10 @@ def dkim_rotate(
     else:
         result = rot.start(path, selector=selector, algorithm=algorithm, replace=replace)
     for line in result.lines:
-        click.echo(line)
+        echo(line)
     if result.switch:
-        click.echo("")
-        click.echo(result.switch, nl=False)
+        echo("")
+        echo(result.switch, nl=False)
 
 
 @click.group("mta-sts", cls=Group)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from zonesync.cli import Group
+from zonesync.cli import Group, echo
 
 ZONE_HELP = "ZONE is a zone name (zones/<zone>.yaml) or a zone file path."
 
@@ -45,4 +45,4 @@ def relay_config(zone: str, server: str | None) -> None:
             f"{config.path}: zonesync prints no relay configuration for preset {spec.preset!r} yet: pass "
             "--server maddy | postfix | docker-mailserver | stalwart | mox"
         )
-    click.echo(config_text(spec.relay, chosen), nl=False)
+    echo(config_text(spec.relay, chosen), nl=False)

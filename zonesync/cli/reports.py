@@ -148,10 +148,10 @@ def reports(
 
         summary = run(reverse_names(summary.addresses(), timeout=timeout, nameservers=servers))
     if fmt == "json":
-        click.echo(render.to_json(summary))
+        echo(render.to_json(summary))
     elif fmt == "markdown":
-        click.echo(render.markdown(summary))
+        echo(render.markdown(summary))
     else:
-        click.echo(render.text(summary))
+        echo(render.text(summary))
     if summary.over_threshold:
         ctx.exit(exitcodes.REPORTS_FAILED)
