@@ -14,8 +14,9 @@ The layers (docs/architecture.md), top to bottom:
     plan                     desired zone, diff, safety, the plan value and its saved file
     mail                     the mail block: parse, expand, check, keys
     zonefile                 zone files read into typed, canonical records
-    model                    records, errors, exit codes, escaping, plurals, the clock, optional
-                             features, secure files
+    base                     what every layer uses: escaping, plurals, the clock, the deferred imports,
+                             secure files
+    model                    records and errors (the modules at the top of the package)
 
 The emulator models Cloudflare, not zonesync: it imports nothing of zonesync outside itself, and only the
 command layer starts it.
@@ -31,16 +32,17 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "zonesync"
 LAYERS: dict[str, int] = {
-    "zonesync": 0,  # the package's own modules: model, errors, exitcodes, features, private_dirs
-    "zonesync.zonefile": 1,
-    "zonesync.mail": 2,
-    "zonesync.plan": 3,
-    "zonesync.cloudflare": 4,
-    "zonesync.verify": 5,
-    "zonesync.run": 6,
-    "zonesync.reports": 6,
-    "zonesync.render": 7,
-    "zonesync.cli": 8,
+    "zonesync": 0,  # the modules at the top of the package: model, errors
+    "zonesync.base": 1,
+    "zonesync.zonefile": 2,
+    "zonesync.mail": 3,
+    "zonesync.plan": 4,
+    "zonesync.cloudflare": 5,
+    "zonesync.verify": 6,
+    "zonesync.run": 7,
+    "zonesync.reports": 7,
+    "zonesync.render": 8,
+    "zonesync.cli": 9,
 }
 EMULATOR = "zonesync.emulator"
 

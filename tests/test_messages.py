@@ -14,9 +14,9 @@ import pytest
 from click.testing import CliRunner, Result
 from dns.rcode import NXDOMAIN
 
+from zonesync.base.plural import counted
 from zonesync.cli import cli
 from zonesync.emulator.server import Emulator
-from zonesync.plural import counted
 
 ZONE = "zone: example.com\nrecords:\n  www: {type: A, value: 192.0.2.1}\n"
 

@@ -19,7 +19,7 @@ from clirun import process
 from raw_tls import RawAnswer, http_answer, raw_tls_server
 from verify_env import MAIL_ZONE, World, world_fixture  # noqa: F401
 
-from zonesync.escape import escape, json_text, markdown_code, markdown_text
+from zonesync.base.escape import escape, json_text, markdown_code, markdown_text
 
 PAYLOADS = {
     "OSC 52 (clipboard)": "\x1b]52;c;aGVsbG8=\x07",

@@ -1,24 +1,36 @@
 """Errors that end a run with a one-line message and a documented exit code, never a traceback.
 
 Plain exceptions, like dnspython's: the core raises them without knowing any CLI; the command layer
-(`zonesync.cli`) prints `Error: <message>` and exits with `exit_code`.
+(`zonesync.cli`) prints `Error: <message>` and exits with `exit_code`, one of `ExitCode` (every code
+zonesync returns, documented in `--help` and docs/zone-file.md).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import IntEnum
 from typing import TYPE_CHECKING, Any
-
-from zonesync import exitcodes
 
 if TYPE_CHECKING:
     from zonesync.model import Diagnostic, Source
 
 
+class ExitCode(IntEnum):
+    """Every exit code zonesync returns."""
+
+    OK = 0  # success; with `plan --exit-code`: no changes
+    ERROR = 1  # bad input, rejected token, API failure
+    CHANGES = 2  # `plan --exit-code` found changes
+    STALE = 3  # a saved plan was refused: the live zone changed since, or the plan file was altered
+    UNSAFE = 4  # refused as unsafe: too many deletes/updates for the safety threshold (see `--force`)
+    VERIFY_FAILED = 5  # `verify`: a check failed (with `--strict`, also a warning)
+    REPORTS_FAILED = 5  # `reports`: a domain's DMARC or TLS failures are above `--threshold`
+
+
 class ZonesyncError(Exception):
     """Base: `message` is the one line the user sees; `exit_code` is what the run exits with."""
 
-    exit_code = exitcodes.ERROR
+    exit_code = ExitCode.ERROR
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -68,8 +80,8 @@ class ApiError(ZonesyncError):
 
 
 class StalePlanError(ZonesyncError):
-    exit_code = exitcodes.STALE
+    exit_code = ExitCode.STALE
 
 
 class UnsafePlanError(ZonesyncError):
-    exit_code = exitcodes.UNSAFE
+    exit_code = ExitCode.UNSAFE

@@ -22,14 +22,26 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from zonesync import __version__, exitcodes
+from zonesync import __version__
+from zonesync.base.escape import escape, for_terminal
 from zonesync.cloudflare.tokens import scrub
-from zonesync.errors import ZonesyncError
-from zonesync.escape import escape, for_terminal
+from zonesync.errors import ExitCode, ZonesyncError
 
 if TYPE_CHECKING:
     from zonesync.plan.model import Plan
     from zonesync.run.session import Settings
+
+
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0  success (with plan --exit-code: no changes)
+  1  error: bad input, rejected token, API failure
+  2  plan --exit-code: there are changes
+  3  a saved plan was refused as stale or altered
+  4  refused as unsafe (change threshold; see --force)
+  5  verify: a check failed (with --strict, also a warning);
+     reports: failures above the threshold"""
+"""The epilog of `--help` for the commands that return more than 0 and 1 (`errors.ExitCode`)."""
 
 
 class CommandError(click.ClickException):
@@ -103,7 +115,7 @@ class LazyGroup(Group):
             exc.show()
             # bare `zonesync` shows the help: that is not an error
             no_args = getattr(click.exceptions, "NoArgsIsHelpError", ())
-            sys.exit(exitcodes.OK if isinstance(exc, no_args) else exitcodes.ERROR)
+            sys.exit(ExitCode.OK if isinstance(exc, no_args) else ExitCode.ERROR)
         except click.ClickException as exc:
             _escape_message(exc)
             exc.show()
@@ -113,14 +125,14 @@ class LazyGroup(Group):
             sys.exit(exc.exit_code)
         except (click.Abort, KeyboardInterrupt):
             click.echo("Aborted.", err=True)
-            sys.exit(exitcodes.ERROR)
+            sys.exit(ExitCode.ERROR)
         except Exception as exc:
             # A bug, not bad input: still one line (set ZONESYNC_DEBUG=1 for the traceback).
             if os.environ.get("ZONESYNC_DEBUG"):
                 raise
             echo(f"Error: internal error: {type(exc).__name__}: {exc}", err=True)
-            sys.exit(exitcodes.ERROR)
-        sys.exit(rv if isinstance(rv, int) else exitcodes.OK)
+            sys.exit(ExitCode.ERROR)
+        sys.exit(rv if isinstance(rv, int) else ExitCode.OK)
 
 
 def _escape_message(exc: click.ClickException) -> None:
@@ -142,7 +154,7 @@ def color_on(err: bool = False) -> bool:
 
 
 def echo(message: str = "", err: bool = False, nl: bool = True) -> None:
-    """Print through the output boundary: every control character escaped (`zonesync.escape`,
+    """Print through the output boundary: every control character escaped (`zonesync.base.escape`,
     zonesync's own colours kept on a terminal); errors and warnings (stderr) also without header values or
     secrets (`zonesync.cloudflare.tokens.scrub`). Everything zonesync prints goes through here or the error mapping."""
     color = color_on(err)
@@ -167,7 +179,7 @@ def echo(message: str = "", err: bool = False, nl: bool = True) -> None:
         "verify": "zonesync.cli.verify:verify",
         "reports": "zonesync.cli.reports:reports",
     },
-    epilog=exitcodes.HELP,
+    epilog=EXIT_CODES_HELP,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 @click.version_option(__version__, prog_name="zonesync")

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
+from zonesync.base.plural import counted
 from zonesync.cli import Command, verbose_option
 from zonesync.cli.progress import no_progress_option, progress_line
 from zonesync.errors import ZonesyncError
-from zonesync.plural import counted
 
 
 @click.command("import", cls=Command)

@@ -202,10 +202,10 @@ def mta_sts_policy(zone: str, out_dir: str | None) -> None:
     """Print ZONE's MTA-STS policy (or write it, ready for any static host)."""
     from pathlib import Path
 
+    from zonesync.base.secure_files import make_dirs
     from zonesync.errors import ZonesyncError
     from zonesync.mail import policy_for
     from zonesync.mail.mta_sts import policy_url
-    from zonesync.secure_files import make_dirs
 
     config = _load(zone)
     policy = policy_for(config)

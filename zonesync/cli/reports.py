@@ -12,9 +12,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from zonesync import exitcodes
-from zonesync.cli import Command, echo, format_option
-from zonesync.errors import ZonesyncError
+from zonesync.cli import EXIT_CODES_HELP, Command, echo, format_option
+from zonesync.errors import ExitCode, ZonesyncError
 
 if TYPE_CHECKING:
     from zonesync.reports.analysis import Summary
@@ -46,7 +45,7 @@ def _zone_facts(zones: tuple[str, ...]) -> dict[str, ZoneFacts]:
     return {c.zone: zone_facts(c) for c in load_configs(paths)}
 
 
-@click.command(cls=Command, epilog=exitcodes.HELP)
+@click.command(cls=Command, epilog=EXIT_CODES_HELP)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option(
     "-z",
@@ -154,4 +153,4 @@ def reports(
     else:
         echo(render.text(summary))
     if summary.over_threshold:
-        ctx.exit(exitcodes.REPORTS_FAILED)
+        ctx.exit(ExitCode.REPORTS_FAILED)

@@ -13,9 +13,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from zonesync import exitcodes
-from zonesync.cli import Command, echo, format_option, use_color
-from zonesync.errors import ZonesyncError
+from zonesync.cli import EXIT_CODES_HELP, Command, echo, format_option, use_color
+from zonesync.errors import ExitCode, ZonesyncError
 
 if TYPE_CHECKING:
     from zonesync.verify.result import ConnectTo
@@ -137,7 +136,7 @@ def _trust_anchors(values: tuple[str, ...]) -> tuple[str, ...]:
     return values
 
 
-@click.command(cls=Command, epilog=exitcodes.HELP)
+@click.command(cls=Command, epilog=EXIT_CODES_HELP)
 @click.argument("zones", nargs=-1, metavar="[ZONE_FILE|ZONE]...")
 @click.option(
     "--nameserver",
@@ -292,5 +291,5 @@ def verify(
         return
     counts = report.counts()
     if counts["fail"] or (strict and counts["warn"]):
-        ctx.exit(exitcodes.VERIFY_FAILED)
-    ctx.exit(exitcodes.ERROR)
+        ctx.exit(ExitCode.VERIFY_FAILED)
+    ctx.exit(ExitCode.ERROR)

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from zonesync import exitcodes
+from zonesync.base.plural import counted
 from zonesync.cli import (
+    EXIT_CODES_HELP,
     Command,
     confirm,
     echo,
@@ -25,9 +26,8 @@ from zonesync.cli import (
     zone_files_argument,
 )
 from zonesync.cli.progress import no_progress_option, progress_line
-from zonesync.errors import ZonesyncError
+from zonesync.errors import ExitCode, ZonesyncError
 from zonesync.plan.zone_lock import DEFAULT_LEASE, DEFAULT_TIMEOUT
-from zonesync.plural import counted
 
 changed_since_option = click.option(
     "--changed-since",
@@ -57,7 +57,7 @@ def validate(zone_files: tuple[Path, ...]) -> None:
         echo(f"{cfg.path}: {cfg.zone}: {counted(len(d.records), 'record')} OK")
 
 
-@click.command(cls=Command, epilog=exitcodes.HELP)
+@click.command(cls=Command, epilog=EXIT_CODES_HELP)
 @zone_files_argument
 @verbose_option
 @click.option("--exit-code", is_flag=True, help="Exit 2 when there are changes, 0 when there are none.")
@@ -110,7 +110,7 @@ def plan(
     the_plan = Plan(tuple(w.plan for w in works))
     emit(the_plan, configs, fmt, out, ttl)
     if exit_code and the_plan.has_changes:
-        ctx.exit(exitcodes.CHANGES)
+        ctx.exit(ExitCode.CHANGES)
 
 
 def changed_paths(zone_files: Sequence[Path], changed_since: str | None) -> list[Path]:
@@ -181,7 +181,7 @@ def emit(
         )
 
 
-@click.command(cls=Command, epilog=exitcodes.HELP)
+@click.command(cls=Command, epilog=EXIT_CODES_HELP)
 @zone_files_argument
 @verbose_option
 @click.option("-y", "--yes", is_flag=True, help="Apply without asking (required when not on a terminal).")
@@ -322,8 +322,8 @@ def apply(
             "Interrupted (SIGINT): the batches already sent were finished; the lines above say what landed.",
             err=True,
         )
-        ctx.exit(exitcodes.ERROR)
+        ctx.exit(ExitCode.ERROR)
     if any(o.report.stale for o in outcomes):
-        ctx.exit(exitcodes.STALE)  # another run changed the zone meanwhile: the plan no longer holds
+        ctx.exit(ExitCode.STALE)  # another run changed the zone meanwhile: the plan no longer holds
     if any(o.failed for o in outcomes):
-        ctx.exit(exitcodes.ERROR)
+        ctx.exit(ExitCode.ERROR)

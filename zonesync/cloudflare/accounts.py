@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from zonesync.base.features import lazy
 from zonesync.cloudflare.tokens import check_token
 from zonesync.errors import ZoneFileError, ZonesyncError
-from zonesync.features import lazy
 from zonesync.model import Source
 
 if TYPE_CHECKING:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import cloudflare
 import httpx
 
+from zonesync.base.plural import counted
 from zonesync.cloudflare import schema
 from zonesync.cloudflare.answers import _auth_hint, _describe_bad, describe_api_error, read_answer
 from zonesync.cloudflare.jsonstream import Streamed
@@ -35,7 +36,6 @@ from zonesync.errors import ApiError
 from zonesync.model import Record, ZoneInfo
 from zonesync.plan.model import ApplyReport, LiveZone
 from zonesync.plan.zone_lock import LockRecord, LockSession, is_lock_name, lock_name
-from zonesync.plural import counted
 
 if TYPE_CHECKING:
     from cloudflare._types import RequestOptions  # the SDK's type of `options` (typing only)

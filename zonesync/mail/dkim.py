@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from zonesync.features import lazy
+from zonesync.base.features import lazy
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives import serialization

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from zonesync.features import lazy
+from zonesync.base.features import lazy
 from zonesync.mail.result import KeyState
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ else:  # cryptography (about 15 ms) only when a DKIM key is read or made
     ed25519 = lazy("cryptography.hazmat.primitives.asymmetric.ed25519")
     rsa = lazy("cryptography.hazmat.primitives.asymmetric.rsa")
 
-from zonesync import secure_files
+from zonesync.base import secure_files
 from zonesync.mail import dkim, key_git
 from zonesync.mail.keyfiles import KeyFileError, loose_mode, read_key_file, read_key_text
 from zonesync.mail.result import GeneratedKey

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from zonesync.features import lazy
+from zonesync.base.features import lazy
 from zonesync.mail import dkim, dmarc, mta_sts, spf, tlsrpt
 from zonesync.mail.expand import NO_MAIL_DKIM, in_zone
 from zonesync.mail.presets import NO_MAIL, PRESET_INFO, preset_defaults

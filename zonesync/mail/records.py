@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from zonesync.clock import today
+from zonesync.base.clock import today
 from zonesync.mail.checks import check_all, check_live_replacements, check_user_records
 from zonesync.mail.dane import check_dane
 from zonesync.mail.dane_keys import DanePins, resolve_pins

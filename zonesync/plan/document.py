@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from zonesync import __version__
-from zonesync.escape import json_text
+from zonesync.base.escape import json_text
 from zonesync.model import Record, Source
 from zonesync.plan import safety
 from zonesync.plan.model import Change, Plan, ZonePlan
@@ -144,7 +144,7 @@ def document(
 
 def dumps(doc: Mapping[str, Any]) -> str:
     """The document as text: readable UTF-8, every character a terminal or a UTF-8 reader chokes on
-    JSON-escaped (`zonesync.escape.json_text`: a byte that was not UTF-8 is `\\udcXX`, which
+    JSON-escaped (`zonesync.base.escape.json_text`: a byte that was not UTF-8 is `\\udcXX`, which
     `json.loads` reads back as the same value)."""
     return json_text(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"
 

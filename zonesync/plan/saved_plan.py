@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from zonesync import secure_files
+from zonesync.base import secure_files
 from zonesync.errors import StalePlanError, ZonesyncError
 from zonesync.model import Diagnostic, IgnoreRule, Source
 from zonesync.plan import document as json_render

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from zonesync.escape import markdown_code, markdown_text
+from zonesync.base.escape import markdown_code, markdown_text
+from zonesync.base.plural import counted
 from zonesync.plan import safety
 from zonesync.plan.model import Plan, ZonePlan
-from zonesync.plural import counted
 from zonesync.render.style import unstyle
 from zonesync.render.text import render_change, summary, worker_lines
 from zonesync.zonefile.rdata import relative_name

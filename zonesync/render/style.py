@@ -1,12 +1,12 @@
 """zonesync's own colours: ANSI Select Graphic Rendition sequences around a line a renderer made.
 
 Renderers always style; whether the styles reach the terminal is decided at the output boundary
-(`zonesync.escape.for_terminal`), so rendering stays pure and knows nothing of the terminal.
+(`zonesync.base.escape.for_terminal`), so rendering stays pure and knows nothing of the terminal.
 """
 
 from __future__ import annotations
 
-from zonesync.escape import SGR
+from zonesync.base.escape import SGR
 
 _COLOURS = {"red": 31, "green": 32, "yellow": 33, "blue": 34, "magenta": 35, "cyan": 36}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from zonesync.escape import escape
+from zonesync.base.escape import escape
 from zonesync.model import Record
 from zonesync.plan.model import Change, Plan, ZonePlan
 from zonesync.render.style import style
@@ -12,7 +12,7 @@ from zonesync.render.style import style
 if TYPE_CHECKING:
     from zonesync.plan.model import ApplyReport, WorkerChange
     from zonesync.run.orchestrate import ZoneOutcome
-from zonesync.plural import counted
+from zonesync.base.plural import counted
 from zonesync.zonefile.rdata import display_value, relative_name
 
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from zonesync import __version__
-from zonesync.escape import escape, json_text, markdown_code, markdown_text
-from zonesync.plural import counted, duration
+from zonesync.base.escape import escape, json_text, markdown_code, markdown_text
+from zonesync.base.plural import counted, duration
 from zonesync.verify.result import Finding, Status
 from zonesync.verify.runner import Report
 from zonesync.verify.since import Change
@@ -174,7 +174,7 @@ def document(report: Report, strict: bool = False, since: Since | None = None) -
 
 
 def to_json(report: Report, strict: bool = False, since: Since | None = None) -> str:
-    """Valid UTF-8 whatever the servers sent (`zonesync.escape.json_text`)."""
+    """Valid UTF-8 whatever the servers sent (`zonesync.base.escape.json_text`)."""
     return json_text(json.dumps(document(report, strict, since), indent=2, ensure_ascii=False))
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zonesync.clock import today
+from zonesync.base.clock import today
 from zonesync.errors import ZonesyncError
 from zonesync.mail import dkim as dkim_mod
 from zonesync.mail import key_git

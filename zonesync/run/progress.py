@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from zonesync.plural import duration
+from zonesync.base.plural import duration
 
 
 def format_line(

@@ -19,7 +19,7 @@ from typing import Any
 
 import dns.exception
 
-from zonesync.features import lazy
+from zonesync.base.features import lazy
 from zonesync.verify.result import ConnectTo, NetOptions
 
 # loaded by the first name this module resolves itself (--smtp, --outbound): dns.resolver pulls dns.query,

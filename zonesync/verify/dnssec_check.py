@@ -26,7 +26,7 @@ import dns.message
 import dns.rcode
 import dns.rdatatype
 
-from zonesync.features import lazy
+from zonesync.base.features import lazy
 from zonesync.verify.context import ZoneContext
 from zonesync.verify.dnssec_chain import Anchor, ChainError, parse_anchor, proven, trusted_keys
 from zonesync.verify.result import Finding, Status

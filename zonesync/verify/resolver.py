@@ -37,7 +37,7 @@ import dns.rcode
 import dns.rdatatype
 import dns.reversename
 
-from zonesync.features import lazy
+from zonesync.base.features import lazy
 from zonesync.verify import answer_match
 from zonesync.verify.result import NetOptions
 

@@ -15,9 +15,9 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 
+from zonesync.base.plural import duration
 from zonesync.errors import ZonesyncError
 from zonesync.plan.expiry import parse_duration as parse_lifetime
-from zonesync.plural import duration
 from zonesync.verify import dkim_check, served
 from zonesync.verify.context import ZoneContext
 from zonesync.verify.resolver import Resolver

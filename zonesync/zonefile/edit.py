@@ -38,7 +38,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
-from zonesync import secure_files
+from zonesync.base import secure_files
 from zonesync.errors import ZonesyncError
 
 PathKey = str | int

@@ -21,7 +21,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from zonesync.features import lazy
+from zonesync.base.features import lazy
 
 if TYPE_CHECKING:
     import dns.name

@@ -18,7 +18,7 @@ import dns.ipv6
 import dns.name
 import dns.tokenizer
 
-from zonesync.features import lazy
+from zonesync.base.features import lazy
 from zonesync.zonefile import names
 
 dns_rdata: Any = lazy("dns.rdata")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from zonesync.features import lazy
+from zonesync.base.features import lazy
 
 if TYPE_CHECKING:
     from publicsuffixlist import PublicSuffixList

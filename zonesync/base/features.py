@@ -55,5 +55,5 @@ def lazy(name: str) -> Any:
 
     Raises KeyError when `name` is not declared in DEFERRED."""
     if name not in DEFERRED:
-        raise KeyError(f"{name} is not declared in zonesync.features.DEFERRED")
+        raise KeyError(f"{name} is not declared in zonesync.base.features.DEFERRED")
     return LazyModule(name)
