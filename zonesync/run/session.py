@@ -84,19 +84,6 @@ def open_provider(zones: Sequence[str], settings: Settings) -> Provider:
     return AccountRouter(accounts, {account: provider(account) for account in groups})
 
 
-def read_zone_files(paths: Sequence[Path]) -> list[ZoneConfig]:
-    """The zone files of a run that talks to the API, parsed and checked. Raises ZoneFileError or
-    InvalidZoneError (the first file with errors)."""
-    # The SDK before the files: its modules then do not settle in the memory a large zone file's parse
-    # leaves fragmented.
-    import cloudflare  # noqa: F401
-
-    import zonesync.cloudflare.provider  # noqa: F401
-    from zonesync.zonefile.load import load_configs
-
-    return load_configs(paths)
-
-
 class Session:
     """A run's provider and what it plans: the zone files read and checked, or a saved plan's zones. No zone
     file: no provider, and the plan is empty without a request. A context manager: leaving it closes the
@@ -181,9 +168,33 @@ def open_saved(saved: SavedPlan, settings: Settings) -> Session:
 
 def start_planning(paths: Sequence[Path], settings: Settings) -> Session:
     """A session for planning these zone files: each parsed and checked first (a bad zone file stops the
-    run before any request, with its own error), then the provider for their zones opened. No path: no
-    provider. Raises ZonesyncError (a zone file's errors, a bad accounts file, a token not set)."""
+    run before any write, with its own error), then the provider for their zones. No path: no provider.
+    When every file's name says its zone, the zone lookup and listings start before the parse and overlap
+    it (`read_ahead`). Raises ZonesyncError (a zone file's errors, a bad accounts file, a token not set)."""
     if not paths:
         return Session([], None)
-    configs = read_zone_files(paths)
-    return Session(configs, open_provider([c.zone for c in configs], settings))
+    # The SDK before the files: its modules then do not settle in the memory a large zone file's parse
+    # leaves fragmented; and the reads below need it.
+    import cloudflare  # noqa: F401
+
+    import zonesync.cloudflare.provider  # noqa: F401
+    from zonesync.run import read_ahead
+    from zonesync.zonefile.load import load_configs
+    from zonesync.zonefile.locate import zone_of_path
+
+    names = [name for p in paths if (name := zone_of_path(p)) is not None]
+    ahead = None
+    if len(names) == len(paths):
+        ahead = read_ahead.start(names, lambda: open_provider(names, settings))
+    try:
+        configs = load_configs(paths)
+    except BaseException:
+        if ahead is not None:
+            ahead.abandon()
+        raise
+    zones = [c.zone for c in configs]
+    if ahead is not None:
+        if ahead.covers(zones):
+            return Session(configs, ahead)
+        ahead.close()
+    return Session(configs, open_provider(zones, settings))
