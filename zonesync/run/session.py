@@ -170,28 +170,39 @@ def start_planning(paths: Sequence[Path], settings: Settings) -> Session:
     """A session for planning these zone files: each parsed and checked first (a bad zone file stops the
     run before any write, with its own error), then the provider for their zones. No path: no provider.
     When every file's name says its zone, the zone lookup and listings start before the parse and overlap
-    it (`read_ahead`). Raises ZonesyncError (a zone file's errors, a bad accounts file, a token not set)."""
+    it (`read_ahead`); large files are parsed by a child process on another core (`parse_process`). Raises ZonesyncError (a zone file's errors, a bad accounts file, a token not set)."""
     if not paths:
         return Session([], None)
-    # The SDK before the files: its modules then do not settle in the memory a large zone file's parse
-    # leaves fragmented; and the reads below need it.
-    import cloudflare  # noqa: F401
+    from zonesync.run import parse_process, read_ahead
 
-    import zonesync.cloudflare.provider  # noqa: F401
-    from zonesync.run import read_ahead
-    from zonesync.zonefile.load import load_configs
-    from zonesync.zonefile.locate import zone_of_path
-
-    names = [name for p in paths if (name := zone_of_path(p)) is not None]
+    # First, while this process runs one thread: large files go to a child process, which loads the parser
+    # and the checks itself while this one loads the SDK.
+    parsing = parse_process.start(paths)
     ahead = None
-    if len(names) == len(paths):
-        ahead = read_ahead.start(names, lambda: open_provider(names, settings))
     try:
-        configs = load_configs(paths)
+        # The SDK before the files: its modules then do not settle in the memory a large zone file's parse
+        # leaves fragmented; and the reads need it.
+        import cloudflare  # noqa: F401
+
+        import zonesync.cloudflare.provider  # noqa: F401
+        from zonesync.zonefile.locate import zone_of_path
+
+        names = [name for p in paths if (name := zone_of_path(p)) is not None]
+        if len(names) == len(paths):
+            ahead = read_ahead.start(names, lambda: open_provider(names, settings))
+        if parsing is not None:
+            configs = parsing.result()
+        else:
+            from zonesync.zonefile.load import load_configs
+
+            configs = load_configs(paths)
     except BaseException:
         if ahead is not None:
             ahead.abandon()
         raise
+    finally:
+        if parsing is not None:
+            parsing.close()
     zones = [c.zone for c in configs]
     if ahead is not None:
         if ahead.covers(zones):
