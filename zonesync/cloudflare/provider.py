@@ -28,7 +28,7 @@ import cloudflare
 import httpx
 
 from zonesync.base.plural import counted
-from zonesync.cloudflare import schema
+from zonesync.cloudflare import schema, tls_context
 from zonesync.cloudflare.answers import _auth_hint, _describe_bad, describe_api_error, read_answer
 from zonesync.cloudflare.jsonstream import Streamed
 from zonesync.cloudflare.ratelimit import RateLimiter
@@ -112,7 +112,9 @@ class DeadlineTransport(httpx.BaseTransport):
 
     def __init__(self, seconds: float, inner: httpx.BaseTransport | None = None) -> None:
         self.seconds = seconds
-        self.inner = inner or httpx.HTTPTransport(verify=True, limits=cloudflare.DEFAULT_CONNECTION_LIMITS)
+        self.inner = inner or httpx.HTTPTransport(
+            verify=tls_context.take(), limits=cloudflare.DEFAULT_CONNECTION_LIMITS
+        )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         deadline = time.monotonic() + self.seconds

@@ -181,7 +181,11 @@ def start_planning(paths: Sequence[Path], settings: Settings) -> Session:
     ahead = None
     try:
         # The SDK before the files: its modules then do not settle in the memory a large zone file's parse
-        # leaves fragmented; and the reads need it.
+        # leaves fragmented; and the reads need it. Its HTTP client (httpx) comes first of all: the CA
+        # certificates then load in a thread while the rest of the SDK loads.
+        from zonesync.cloudflare import tls_context
+
+        tls_context.prepare()
         import cloudflare  # noqa: F401
 
         import zonesync.cloudflare.provider  # noqa: F401
