@@ -8,7 +8,10 @@ own peak. Wall time is measured here too, so the wrapper's start-up is not count
 A tool may run child processes at the same time as itself (zonesync parses large zone files in one), and
 the kernel's peak is per process: the largest one's, not the tree's. So the tree's memory is also sampled
 every SAMPLE_S (the proportional set size, so pages parent and child share count once), and the peak
-reported is the larger of the two.
+reported is the larger of the two. Sampling takes CPU from the tool it measures (it reads every process's
+smaps_rollup, on a machine of two cores): SAMPLE_S is long enough for that to stay small in the wall time
+and short enough for a child that lives a few tenths of a second to be sampled several times
+(docs/performance.md, "How it measures").
 """
 
 import json
@@ -17,7 +20,7 @@ import sys
 import threading
 import time
 
-SAMPLE_S = 0.005
+SAMPLE_S = 0.02
 
 
 def _descendants(pid: int) -> list[int]:

@@ -232,13 +232,12 @@ def targets(rows: Sequence[Row], lines: Sequence[dict[str, Any]]) -> list[dict[s
             add(*verify_target(r))
         if r.scenario == "6" and r.tool == ZONESYNC:
             e = r.extra
-            within = (
-                e["requests_per_s"] >= 0.9 * e["limit_per_s"]
-                and e["requests_per_s"] <= e["limit_per_s"] * 1.0
-            )
+            # Over the limit shows as answers 429 (none allowed); the rate is the whole run's, and the limiter
+            # may spend a window's budget at once at the start, so it can sit a hair above the limit.
+            near = e["requests_per_s"] >= 0.9 * e["limit_per_s"]
             add(
-                "scenario 6: requests = minimum, no 429, rate within 10% of the limit",
-                r.requests == r.minimum and not e.get("refused") and within,
+                "scenario 6: requests = minimum, no 429, rate at least 90% of the limit",
+                r.requests == r.minimum and not e.get("refused") and near,
                 f"{r.requests} requests (minimum {r.minimum}), {e.get('refused', 0)} answers 429, {e['requests_per_s']}/s vs {e['limit_per_s']}/s",
             )
     return out

@@ -1,12 +1,12 @@
 """The API client's TLS context, built in a thread while the rest of the SDK and the zone files load.
 
 httpx builds it when the transport is made (`create_ssl_context`: the CAs of SSL_CERT_FILE, SSL_CERT_DIR
-or certifi, with verification on). Loading the CA file takes 30-50 ms inside OpenSSL, which releases the
-GIL, so `prepare` starts that same call as soon as httpx is imported and the first transport `take`s its
-result: the same context, made earlier, next to the importing and parsing that follows (the rest of the
-SDK, zonesync's modules, the zone files). Nothing about verification changes. Why it stays: without it,
-the bench's scenarios were slower past the bar of issue 22 (docs/performance.md, "Mechanisms that earn
-their place").
+or certifi, with verification on). Loading the CA file is OpenSSL's work, which releases the GIL, so
+`prepare` starts that same call as soon as httpx is imported and the first transport `take`s its result:
+the same context, made earlier, next to the importing that follows (the rest of the SDK). Nothing about
+verification changes. Why it stays: it takes the CA loading off the way to a plan's first request, and
+without it the bench's scenario 0 stood past the bound of issue 22 (docs/performance.md, "Mechanisms that
+earn their place").
 """
 
 from __future__ import annotations

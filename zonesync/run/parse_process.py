@@ -1,13 +1,13 @@
 """Large zone files parsed and checked in a forked child process, on another core, while this process
-loads the SDK and reads the live zones. Why it stays: without it, scenario 1 of the bench was slower past
-the bar of issue 22 (docs/performance.md, "Mechanisms that earn their place").
+loads the SDK and reads the live zones. Why it stays: without it, the bench's scenario 1 ratio fell past
+the bound of issue 22 (docs/performance.md, "Mechanisms that earn their place").
 
-Reading a zone file is CPU work in Python (10,000 records: about 0.2 s of YAML events and per-record
-checks), and so is everything `plan` does next to it: importing the SDK, sending the requests, reading the
-listing. Under the GIL a thread cannot run them side by side (a reader thread even loses its turn for
-5 ms at every socket call while the parser runs), a second process can. The child runs exactly
-`load_configs`, so the results and the errors are the ones an in-process parse gives; it sends them back
-through a pipe and ends with `os._exit` (no atexit handler, no flush of the parent's copied buffers).
+Reading a zone file is CPU work in Python (YAML events and per-record checks), and so is everything
+`plan` does next to it: importing the SDK, sending the requests, reading the listing. Under the GIL a
+thread cannot run them side by side (a reader thread even waits for its turn at every socket call while
+the parser runs), a second process can. The child runs exactly `load_configs`, so the results and the
+errors are the ones an in-process parse gives; it sends them back through a pipe and ends with `os._exit`
+(no atexit handler, no flush of the parent's copied buffers).
 
 Only where it is safe and pays:
 - Linux (`os.fork` without exec is undefined after some macOS frameworks, absent on Windows);
@@ -15,9 +15,9 @@ Only where it is safe and pays:
   one forever;
 - at least PARALLEL_BYTES of zone files: below that, the parse costs less than the fork and the transfer.
 
-Records travel as plain tuples: pickling 10,000 slotted dataclasses costs about 70 ms each way, tuples
-10 ms. Anything but a zonesync error in the child (a bug, no memory) is not reported from there: the
-parent parses again itself, so such a failure looks exactly as it does without the child.
+Records travel as plain tuples, far cheaper to pickle than the dataclasses. Anything but a zonesync error
+in the child (a bug, no memory) is not reported from there: the parent parses again itself, so such a
+failure looks exactly as it does without the child.
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ if TYPE_CHECKING:
     from zonesync.zonefile.config import ZoneConfig
 
 PARALLEL_BYTES = 64 * 1024
-"""Zone files (in all) at least this large are parsed in a child: about 1,500 records, 25 ms of parsing."""
+"""Zone files (in all) at least this large are parsed in a child (about 1,500 records): below it, the
+parse costs less than the fork and the transfer."""
 
 _OK, _ERROR, _CRASH = "ok", "error", "crash"
 

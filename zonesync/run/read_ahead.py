@@ -1,6 +1,6 @@
 """The reads a plan starts with, started before the zone files are parsed: the zone lookup, then each zone's
 listing (GETs only), on threads of their own, so the wait for Cloudflare (and Cloudflare's own work) overlaps
-the parse. Why it stays: without it, scenario 1 of the bench was slower past the bar of issue 22
+the parse. Why it stays: without it, the bench's scenario 1 ratio fell past the bound of issue 22
 (docs/performance.md, "Mechanisms that earn their place").
 
 `ReadAhead` is a `Provider`: the run plans through it as through any provider, and the first zone lookup and
