@@ -11,7 +11,7 @@ every SAMPLE_S (the proportional set size, so pages parent and child share count
 reported is the larger of the two. Sampling takes CPU from the tool it measures (it reads every process's
 smaps_rollup, on a machine of two cores): SAMPLE_S is long enough for that to stay small in the wall time
 and short enough for a child that lives a few tenths of a second to be sampled several times
-(docs/performance.md, "How it measures").
+(`python -m bench.sampler_cost` measures it; docs/performance.md, "How it measures").
 """
 
 import json
