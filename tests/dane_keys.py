@@ -72,17 +72,70 @@ PIN_SHAPE = "0123456789abcdef" * 4
 """A well-formed pin no key has."""
 
 
+def private_ca(name: str = "DANE test CA") -> tuple[object, x509.Certificate]:
+    """A CA of its own (a key and its self-signed CA certificate), as a DANE-TA operator runs one."""
+    key = new_key()
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())  # type: ignore[attr-defined]
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)  # type: ignore[attr-defined]
+        .sign(key, hashes.SHA256())  # type: ignore[arg-type]
+    )
+    return key, cert
+
+
+def issued(
+    ca: tuple[object, x509.Certificate], key: object, host: str, days: tuple[int, int] = (-1, 30)
+) -> x509.Certificate:
+    """A certificate for `host` and `key` issued by `ca`, valid from `days[0]` to `days[1]` days from now."""
+    ca_key, ca_cert = ca
+    now = datetime.datetime.now(datetime.UTC)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)]))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())  # type: ignore[attr-defined]
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now + datetime.timedelta(days=days[0]))
+        .not_valid_after(now + datetime.timedelta(days=days[1]))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),  # type: ignore[attr-defined]
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())  # type: ignore[arg-type]
+    )
+
+
 @contextlib.contextmanager
 def dane_server(
-    tmp_path: Path, key: object, names: tuple[str, ...] = ("mx.example.com",), starttls: bool = True
+    tmp_path: Path,
+    key: object,
+    names: tuple[str, ...] = ("mx.example.com",),
+    starttls: bool = True,
+    chain: tuple[x509.Certificate, ...] = (),
 ) -> Iterator[int]:
-    """aiosmtpd on loopback presenting a self-signed certificate for `key` after STARTTLS."""
+    """aiosmtpd on loopback presenting, after STARTTLS, `chain` (the leaf first, for `key`) or else a
+    self-signed certificate for `key`."""
     kwargs = {}
     if starttls:
         tmp_path.mkdir(parents=True, exist_ok=True)
         cert = tmp_path / "cert.pem"
         keyfile = tmp_path / "key.pem"
-        cert.write_bytes(cert_pem(self_signed(key, names[0])))
+        certs = chain or (self_signed(key, names[0]),)
+        cert.write_bytes(b"".join(cert_pem(c) for c in certs))
         keyfile.write_bytes(key_pem(key))
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ctx.load_cert_chain(cert, keyfile)

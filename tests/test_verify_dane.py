@@ -7,7 +7,7 @@ import json
 import textwrap
 
 import trustme
-from dane_keys import PIN_SHAPE, dane_server, new_key, pin_of
+from dane_keys import PIN_SHAPE, cert_pem, dane_server, issued, new_key, pin_of, private_ca
 from verify_env import MAIL_ZONE, World, findings, world_fixture  # noqa: F401
 
 from zonesync.mail.tlsa import Tlsa
@@ -98,6 +98,79 @@ def test_host_without_tlsa_gets_no_dane_finding(tmp_path, ca: trustme.CA, ca_fil
     with dane_server(tmp_path, new_key()) as port:
         found = probe(port, [])
     assert [f.topic for f in found] == ["smtp"]
+
+
+def ta_record(ca_cert, selector: int = 0, matching: int = 1) -> str:
+    """A DANE-TA record for the CA, computed here independently of zonesync.mail.tlsa."""
+    import hashlib
+
+    from cryptography.hazmat.primitives import serialization
+
+    if selector == 0:
+        data = ca_cert.public_bytes(serialization.Encoding.DER)
+    else:
+        data = ca_cert.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    value = data.hex() if matching == 0 else hashlib.sha256(data).hexdigest()
+    return f"2 {selector} {matching} {value}"
+
+
+def test_dane_ta_chain_validates_up_to_the_anchor(tmp_path):
+    """A private CA named by `2 0 1` or `2 1 1`, the server sending its certificate and the CA's: the chain
+    validates for the MX host's name (RFC 7672 §3.2.2), though no public CA vouches for it."""
+    ca, key = private_ca(), new_key()
+    with dane_server(tmp_path, key, chain=(issued(ca, key, MX), ca[1])) as port:
+        smtp, by_cert = probe(port, [ta_record(ca[1])])
+        _smtp, by_key = probe(port, [f"3 1 1 {PIN_SHAPE}", ta_record(ca[1], selector=1)])
+    assert by_cert.status is Status.PASS, by_cert.message
+    assert by_cert.message == (
+        f"the certificate {MX} presents validates up to the trust anchor of TLSA {ta_record(ca[1])} "
+        f"(DANE-TA: name {MX} and dates checked)"
+    )
+    assert by_key.status is Status.PASS, by_key.message  # a DANE-EE record that does not match is no matter
+    assert smtp.status is Status.PASS and "senders using DANE do not need" in smtp.message
+
+
+def test_dane_ta_reads_the_chain_of_a_verified_session_too(tmp_path):
+    """With the CA given as --ca-file the first handshake verifies, and its chain is the one judged."""
+    ca, key = private_ca(), new_key()
+    ca_file = tmp_path / "ca.pem"
+    ca_file.write_bytes(cert_pem(ca[1]))
+    with dane_server(tmp_path / "server", key, chain=(issued(ca, key, MX), ca[1])) as port:
+        smtp, dane = probe(port, [ta_record(ca[1])], ca_file=str(ca_file))
+    assert smtp.status is Status.PASS and "STARTTLS with a certificate valid for" in smtp.message
+    assert dane.status is Status.PASS, dane.message
+
+
+def test_dane_ta_checks_the_name_and_the_dates(tmp_path):
+    ca, key = private_ca(), new_key()
+    with dane_server(tmp_path / "name", key, chain=(issued(ca, key, "other.example.com"), ca[1])) as port:
+        _smtp, wrong_name = probe(port, [ta_record(ca[1])])
+    with dane_server(tmp_path / "dates", key, chain=(issued(ca, key, MX, days=(-30, -1)), ca[1])) as port:
+        _smtp, expired = probe(port, [ta_record(ca[1])])
+    for dane in (wrong_name, expired):
+        assert dane.status is Status.FAIL, dane.message
+        assert "does not validate up to its DANE-TA trust anchor" in dane.message
+        assert dane.message.endswith("senders using DANE hold the mail for this MX")
+    assert f"no matching subjectAltName for {MX} (TLSA" in wrong_name.message  # the reason, not the object
+    assert "not valid at validation time" in expired.message
+
+
+def test_dane_ta_anchor_must_be_sent_or_published_whole(tmp_path):
+    """The anchor must come with the chain (RFC 7671 §5.2.2), unless `2 0 0` publishes it whole; another
+    CA's pin names no certificate of the chain."""
+    ca, other, key = private_ca(), private_ca("another CA"), new_key()
+    with dane_server(tmp_path, key, chain=(issued(ca, key, MX),)) as port:  # the leaf alone
+        _smtp, unsent = probe(port, [ta_record(ca[1])])
+        _smtp, whole = probe(port, [ta_record(ca[1], matching=0)])
+        _smtp, another = probe(port, [ta_record(other[1])])
+    assert (
+        unsent.status is Status.FAIL
+        and f"no certificate of the chain {MX} presents is the trust anchor" in unsent.message
+    )
+    assert whole.status is Status.PASS, whole.message
+    assert another.status is Status.FAIL
 
 
 def _dane_zone(world: World, pin: str) -> None:

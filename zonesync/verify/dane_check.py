@@ -3,16 +3,31 @@ after STARTTLS against them. The DNSSEC they depend on is `dnssec_check`'s (a zo
 valid chain fails there: "senders ignore DANE without DNSSEC").
 
 Usages as an SMTP sender applies them (RFC 7672 §3.1): DANE-EE (3) matches the server's own certificate or key,
-with no name or expiry check; DANE-TA (2) needs the chain the server sends, which Python's ssl does not expose
-before 3.13, so verify says it did not check it; PKIX-TA (0) and PKIX-EE (1) are unusable for SMTP (§3.1.3).
+with no name or expiry check; DANE-TA (2) matches a trust anchor in the chain the server sends (or, `2 0 0`,
+the anchor's whole certificate in the record), and the server's certificate must then validate up to that
+anchor, for the MX host's name and today's date (§3.2.2, §3.2.3), as `cryptography`'s path validation
+checks it; PKIX-TA (0) and PKIX-EE (1) are unusable for SMTP (§3.1.3).
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Sequence
+from contextlib import suppress
+from datetime import datetime
 
-from zonesync.mail.tlsa import DANE_EE, DANE_TA, Tlsa, digest_for, matches, record_name
+from zonesync.base import clock
+from zonesync.mail.tlsa import (
+    DANE_EE,
+    DANE_TA,
+    MATCH_FULL,
+    SELECTOR_CERT,
+    Tlsa,
+    digest_for,
+    matches,
+    record_name,
+)
 from zonesync.verify.context import ZoneContext
 from zonesync.verify.result import Finding, Status
 
@@ -41,10 +56,17 @@ def usable(records: Sequence[Tlsa]) -> tuple[Tlsa, ...]:
 
 
 def judge(
-    zone: str, host: str, address: str, records: Sequence[Tlsa], cert_der: bytes | None, why_none: str = ""
+    zone: str,
+    host: str,
+    address: str,
+    records: Sequence[Tlsa],
+    chain: Sequence[bytes],
+    why_none: str = "",
+    now: datetime | None = None,
 ) -> Finding:
-    """The certificate `host` presented at `address` (None: none was seen, `why_none` says why) against its
-    TLSA records. Pure."""
+    """The certificate chain `host` presented at `address` (DER, the leaf first; empty: none was seen,
+    `why_none` says why) against its TLSA records, at `now` (default: `base.clock.now()`). Pure but for
+    the clock."""
     subject = f"{host} ({address})"
 
     def finding(status: Status, message: str, fix: str = "") -> Finding:
@@ -59,12 +81,13 @@ def judge(
             "(RFC 7672 §3.1.3), so DANE senders cannot authenticate it",
             f"publish `3 1 1` records (`zonesync dane pin {host}`)",
         )
-    if cert_der is None:
+    if not chain:
         return finding(
             Status.FAIL,
             f"TLSA records for {host}, but no certificate was seen ({why_none}): DANE senders hold the mail",
             f"offer STARTTLS on {host} with the key its TLSA records pin",
         )
+    cert_der = chain[0]
     ee = [r for r in good if r.usage == DANE_EE]
     hit = next((r for r in ee if matches(r, cert_der)), None)
     if hit is not None:
@@ -72,11 +95,29 @@ def judge(
             Status.PASS,
             f"the key {host} presents matches TLSA {hit.text()} (DANE-EE: no name or expiry checks)",
         )
-    if len(ee) < len(good):
+    ta = [r for r in good if r.usage == DANE_TA]
+    if ta:
+        anchor, why = trust_anchor(host, ta, chain, now or clock.now())
+        if anchor is not None:
+            return finding(
+                Status.PASS,
+                f"the certificate {host} presents validates up to the trust anchor of TLSA {anchor.text()} "
+                f"(DANE-TA: name {host} and dates checked)",
+            )
+        ee_part = ""
+        if ee:
+            presented = sorted(
+                {f"{r.usage} {r.selector} {r.matching_type} {digest_for(r, cert_der)}" for r in ee}
+            )
+            ee_part = (
+                f"the key {host} presents ({'; '.join(presented)}) matches none of its DANE-EE records, and "
+            )
         return finding(
-            Status.WARN,
-            f"no DANE-EE record of {host} matches; its DANE-TA records were not checked (verify does not read "
-            "the certificate chain)",
+            Status.FAIL,
+            f"{ee_part}{why} (TLSA {', '.join(r.text() for r in ta)}): senders using DANE hold the mail for "
+            "this MX",
+            f"serve {host} a certificate for {host} issued under the anchor its `2` records name, with that "
+            "anchor's certificate in the chain, or publish `3 1 1` records (`zonesync dane pin`)",
         )
     presented = sorted({f"{r.usage} {r.selector} {r.matching_type} {digest_for(r, cert_der)}" for r in ee})
     published = ", ".join(r.text() for r in ee)
@@ -85,4 +126,73 @@ def judge(
         f"the key {host} presents ({'; '.join(presented)}) matches none of its TLSA records ({published}): "
         "senders using DANE hold the mail for this MX",
         f"publish the presented key's pin first (`zonesync dane pin {host}`, then apply), or serve the pinned key",
+    )
+
+
+_ENCOUNTERED = re.compile(r" \(encountered processing <Certificate\(.*\)$", re.DOTALL)
+"""The validator's note of which certificate it was at: the reason alone is the message."""
+MAX_REASON = 160
+"""Characters kept of the path validator's reason (it quotes certificate names the server chose)."""
+
+
+def trust_anchor(
+    host: str, records: Sequence[Tlsa], chain: Sequence[bytes], now: datetime
+) -> tuple[Tlsa | None, str]:
+    """The DANE-TA record (usage 2) whose trust anchor `chain` (DER, the leaf first) validates up to for
+    `host` at `now`, and ""; or None and why none does. Anchors: the chain's certificates after the leaf
+    that match a record, and the certificate a `2 0 0` record holds whole (RFC 7671 §5.2.2). The path is
+    checked by `cryptography`: signatures, dates, the CA's constraints and the leaf's subjectAltName for
+    `host` (RFC 7672 §3.2.3); the leaf's other extensions are not held to the web PKI's rules."""
+    from cryptography import x509
+    from cryptography.x509.verification import (
+        Criticality,
+        ExtensionPolicy,
+        PolicyBuilder,
+        Store,
+        VerificationError,
+    )
+
+    try:
+        certs = [x509.load_der_x509_certificate(der) for der in chain]
+    except ValueError:
+        return None, f"a certificate of the chain {host} presents cannot be read"
+    anchors: list[tuple[Tlsa, x509.Certificate]] = []
+    for record in records:
+        anchors += [
+            (record, cert) for der, cert in zip(chain[1:], certs[1:], strict=True) if matches(record, der)
+        ]
+        if record.selector == SELECTOR_CERT and record.matching_type == MATCH_FULL:
+            with suppress(ValueError):
+                anchors.append((record, x509.load_der_x509_certificate(record.data)))
+    if not anchors:
+        return (
+            None,
+            f"no certificate of the chain {host} presents is the trust anchor its DANE-TA records name",
+        )
+    try:
+        name = x509.DNSName(host)
+    except ValueError:
+        return None, f"{host} is not a host name a certificate can be checked for"
+    leaf_policy = ExtensionPolicy.permit_all().require_present(
+        x509.SubjectAlternativeName, Criticality.AGNOSTIC, None
+    )
+    reasons = []
+    for record, anchor in anchors:
+        verifier = (
+            PolicyBuilder()
+            .store(Store([anchor]))
+            .time(now)
+            .extension_policies(ca_policy=ExtensionPolicy.webpki_defaults_ca(), ee_policy=leaf_policy)
+            .build_server_verifier(name)
+        )
+        try:
+            verifier.verify(certs[0], certs[1:])
+        except VerificationError as exc:
+            reason = _ENCOUNTERED.sub("", str(exc).removeprefix("validation failed: "))
+            reasons.append(reason[:MAX_REASON])
+            continue
+        return record, ""
+    return (
+        None,
+        f"the certificate {host} presents does not validate up to its DANE-TA trust anchor: {reasons[0]}",
     )

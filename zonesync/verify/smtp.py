@@ -21,7 +21,14 @@ from zonesync.verify.connect import NetFailure, open_tcp, step
 from zonesync.verify.dane_check import judge, usable
 from zonesync.verify.result import Finding, NetOptions, Status
 from zonesync.verify.sts_policy import covering
-from zonesync.verify.tls import cert_info, describe, unverified, verify_failure, verifying_context
+from zonesync.verify.tls import (
+    cert_info,
+    describe,
+    presented_chain,
+    unverified,
+    verify_failure,
+    verifying_context,
+)
 
 TOPIC = "smtp"
 PORT = 25
@@ -109,12 +116,12 @@ def check_smtp(
     def probe(target: tuple[str, str]) -> list[Finding]:
         host = target[0].lower().rstrip(".")
         records = tuple(tlsa.get(host, ()))
-        seen: list[bytes] = []
+        seen: list[tuple[bytes, ...]] = []
         first = _probe(zone, host, target[1], sts_mx_patterns, opts, seen, bool(usable(records)))
         if not records:
             return [first]
         why = "" if seen else first.message
-        return [first, judge(zone, host, target[1], records, seen[0] if seen else None, why)]
+        return [first, judge(zone, host, target[1], records, seen[0] if seen else (), why)]
 
     with ThreadPoolExecutor(max_workers=min(8, len(targets))) as pool:
         return [f for found in pool.map(probe, targets) for f in found]
@@ -126,10 +133,10 @@ def _probe(
     address: str,
     patterns: Sequence[str],
     opts: NetOptions,
-    seen: list[bytes],
+    seen: list[tuple[bytes, ...]],
     dane: bool = False,
 ) -> Finding:
-    """The STARTTLS check of one MX address; the certificate presented is appended to `seen`. With `dane`
+    """The STARTTLS check of one MX address; the certificate chain presented is appended to `seen`. With `dane`
     (the host has usable TLSA records) and no MTA-STS policy, a certificate no CA vouches for is fine."""
     subject = f"{host} ({address})"
 
@@ -165,7 +172,7 @@ def _probe(
         der = tls.getpeercert(binary_form=True)
         if der is None:
             raise NetFailure("tls", f"{host} sent no certificate")
-        seen.append(der)
+        seen.append(presented_chain(tls))
         cert = cert_info(der)
         details.append(f"{tls.version()}, {describe(cert)}")
         session.do("answer to EHLO after STARTTLS", session.client.ehlo)
@@ -196,16 +203,16 @@ def _certificate_finding(
     opts: NetOptions,
     finding: Callable[..., Finding],
     details: list[str],
-    seen: list[bytes],
+    seen: list[tuple[bytes, ...]],
     dane: bool,
 ) -> Finding:
     """A certificate that does not verify: mail still flows to senders doing opportunistic TLS, but not to
     senders enforcing MTA-STS, so it fails when the zone has an MTA-STS policy. DANE senders check the TLSA
     records instead (RFC 7672 §3.1.1: no name or expiry checks for DANE-EE): the DANE finding judges it."""
-    der = _certificate_anyway(host, address, opts)
-    if der is not None:
-        seen.append(der)
-    failure = verify_failure(exc, host, der)
+    chain = _certificate_anyway(host, address, opts)
+    if chain:
+        seen.append(chain)
+    failure = verify_failure(exc, host, chain[0] if chain else None)
     if dane and not patterns:
         return finding(
             Status.PASS,
@@ -244,17 +251,18 @@ def presented_certificate(host: str, opts: NetOptions, port: int = PORT) -> byte
     return der
 
 
-def _certificate_anyway(host: str, address: str, opts: NetOptions) -> bytes | None:
-    """The certificate that failed verification, read in a second unverified session, for the message."""
+def _certificate_anyway(host: str, address: str, opts: NetOptions) -> tuple[bytes, ...]:
+    """The certificate chain that failed verification (leaf first), read in a second unverified session, for
+    the message and the DANE check; empty when that session fails too."""
     try:
         session = _Session(host, address, opts)
     except NetFailure:
-        return None
+        return ()
     try:
         session.greet()
-        return session.starttls(unverified()).getpeercert(binary_form=True)
+        return presented_chain(session.starttls(unverified()))
     except NetFailure:
-        return None
+        return ()
     finally:
         session.close()
 

@@ -7,6 +7,7 @@ dates, for the message, are read with `cryptography` from an unverified second h
 
 from __future__ import annotations
 
+import _ssl
 import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -68,6 +69,26 @@ def peer_certificate(tls: ssl.SSLSocket, host: str) -> CertInfo:
     if der is None:
         raise NetFailure("tls", f"{host} sent no certificate")
     return cert_info(der)
+
+
+MAX_CHAIN = 10
+"""Certificates of a presented chain kept (the leaf first); a real chain holds two to four."""
+
+
+def presented_chain(tls: ssl.SSLSocket | ssl.SSLObject) -> tuple[bytes, ...]:
+    """The certificates the server sent (DER), the leaf first, at most MAX_CHAIN: what a DANE-TA check
+    validates (RFC 7671 §5.2.2). Python 3.13 has `get_unverified_chain()`; 3.11 and 3.12 hold the same call
+    on the socket's `_sslobj` (what 3.13's method wraps). Without it, the leaf alone. Empty: no certificate."""
+    get = getattr(tls, "get_unverified_chain", None)
+    if get is not None:
+        chain = [bytes(der) for der in get() or ()]
+    else:
+        raw = getattr(getattr(tls, "_sslobj", None), "get_unverified_chain", None)
+        chain = [cert.public_bytes(_ssl.ENCODING_DER) for cert in (raw() or ())] if raw is not None else []
+    if not chain:
+        leaf = tls.getpeercert(binary_form=True)
+        chain = [leaf] if leaf else []
+    return tuple(chain[:MAX_CHAIN])
 
 
 def describe(cert: CertInfo) -> str:
