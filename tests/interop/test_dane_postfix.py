@@ -2,17 +2,16 @@
 TLSA record zonesync published, and deferring (the mail stays queued) when the MX presents a key no TLSA
 record names; the `next` pin keeping mail flowing across a key change.
 
-The chain, all on loopback: `zonesync apply` -> the Cloudflare API emulator -> its authoritative DNS, exported
-(every record set the emulator serves, read over DNS) into Knot DNS, which signs the zone
-(`dnssec-signing: on`: the emulator does not sign yet) -> unbound on 127.0.0.1:53 validating with Knot's DS as
-trust anchor -> Postfix, whose /etc/resolv.conf is a bind mount in a private mount namespace (`unshare -m`;
-the host's file is never touched) -> aiosmtpd on 127.0.0.2:25 with a self-signed certificate (DANE-EE needs
-no CA).
+The chain, all on loopback: `zonesync apply` (the zone file says `dnssec: true`) -> the Cloudflare API
+emulator, which signs the zone -> its authoritative DNS -> unbound on 127.0.0.1:53 validating with the zone's
+DS as trust anchor -> Postfix, whose /etc/resolv.conf is a bind mount in a private mount namespace
+(`unshare -m`; the host's file is never touched) -> aiosmtpd on 127.0.0.2:25 with a self-signed certificate
+(DANE-EE needs no CA).
 
-Needs root and Debian's postfix, knot, knot-dnsutils (keymgr, knotc), unbound and util-linux's unshare; skips
-in one line without them, fails instead when ZONESYNC_INTEROP=required. Install:
+Needs root and Debian's postfix, unbound and util-linux's unshare; skips in one line without them, fails
+instead when ZONESYNC_INTEROP=required. Install:
     echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
-    apt-get install -y --no-install-recommends postfix knot knot-dnsutils unbound
+    apt-get install -y --no-install-recommends postfix unbound
 Self-contained: imports only zonesync, its emulator, dnspython, cryptography and aiosmtpd.
 """
 
@@ -52,7 +51,7 @@ ZONE = "dane.test"
 MX = f"mx.{ZONE}"
 MX_ADDRESS = "127.0.0.2"  # not postfix's own address: its mail-loop check would refuse the MX
 TOKEN = "interop-token"
-TOOLS = ("postfix", "postconf", "postqueue", "knotd", "knotc", "keymgr", "unbound", "unshare")
+TOOLS = ("postfix", "postconf", "postqueue", "unbound", "unshare")
 WAIT = 60.0
 
 
@@ -63,7 +62,7 @@ def _need() -> None:
     if os.geteuid() != 0:
         why = "needs root (postfix, a mount namespace, port 53 and 25)"
     elif missing:
-        why = f"needs {', '.join(missing)} (apt-get install postfix knot knot-dnsutils unbound)"
+        why = f"needs {', '.join(missing)} (apt-get install postfix unbound)"
     else:
         for port, address in ((53, "127.0.0.1"), (25, MX_ADDRESS)):
             with socket.socket() as s:
@@ -143,76 +142,11 @@ def mx_server(inbox: Inbox, key_path: Path, cert_path: Path) -> Iterator[None]:
         controller.stop()
 
 
-# -- DNS: the emulator's zone, signed by Knot, validated by unbound ---------------------------------------
-
-
-def export_zone(emu: Emulator) -> str:
-    """The zone as the emulator's DNS serves it: every record set, asked over DNS, in zone-file form."""
-    assert emu.dns is not None
-    wanted = {("", "SOA"), ("", "NS")} | {
-        (r["name"], r["type"]) for r in emu.records(ZONE) if r["type"] not in ("SOA", "NS")
-    }
-    lines = []
-    for name, rtype in sorted(wanted):
-        query = dns.message.make_query(name or ZONE, rtype)
-        answer = dns.query.udp(query, "127.0.0.1", port=emu.dns.port, timeout=5)
-        lines += [rrset.to_text() for rrset in answer.answer]
-    return "\n".join(lines) + "\n"
-
-
-class Knot:
-    def __init__(self, folder: Path) -> None:
-        self.folder, self.port = folder, _free_port()
-        folder.mkdir()
-        self.conf = folder / "knot.conf"
-        self.conf.write_text(
-            f"server:\n  rundir: {folder}\n  listen: 127.0.0.1@{self.port}\n"
-            "log:\n  - target: stderr\n    any: info\n"
-            f"database:\n  storage: {folder}\n"
-            f"template:\n  - id: default\n    storage: {folder}\n    zonefile-sync: -1\n"
-            "    zonefile-load: difference-no-serial\n    journal-content: all\n"
-            f"zone:\n  - domain: {ZONE}\n    file: {ZONE}.zone\n    dnssec-signing: on\n"
-        )
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self, zone_text: str) -> None:
-        (self.folder / f"{ZONE}.zone").write_text(zone_text)
-        self.proc = subprocess.Popen(
-            ["knotd", "-c", str(self.conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        _until("Knot to serve the signed zone", lambda: self.rrset(ZONE, "DNSKEY"))
-
-    def reload(self, zone_text: str, name: str, rtype: str, count: int) -> None:
-        (self.folder / f"{ZONE}.zone").write_text(zone_text)
-        _run("knotc", "-c", self.conf, "zone-reload", ZONE)
-        _until(
-            f"Knot to serve {count} {rtype} at {name}", lambda: len(self.rrset(name, rtype) or ()) == count
-        )
-
-    def rrset(self, name: str, rtype: str) -> dns.rrset.RRset | None:
-        try:
-            answer = dns.query.udp(
-                dns.message.make_query(name, rtype), "127.0.0.1", port=self.port, timeout=1
-            )
-        except (OSError, dns.exception.Timeout):
-            return None
-        return answer.answer[0] if answer.answer else None
-
-    def ds(self) -> str:
-        """The DS (SHA-256) of the key Knot signs with, as a trust anchor line."""
-        out = _run("keymgr", "-c", self.conf, ZONE, "ds").stdout
-        return next(
-            line.strip() for line in out.splitlines() if " DS " in line and " 2 " in line.split("DS")[1][:12]
-        )
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(timeout=30)
+# -- DNS: the emulator's zone, signed by the emulator, validated by unbound ---------------------------
 
 
 class Unbound:
-    def __init__(self, folder: Path, knot_port: int, anchor: str) -> None:
+    def __init__(self, folder: Path, dns_port: int, anchor: str) -> None:
         folder.mkdir()
         self.conf = folder / "unbound.conf"
         self.conf.write_text(
@@ -221,7 +155,7 @@ class Unbound:
             f'  module-config: "validator iterator"\n  trust-anchor: "{anchor}"\n'
             f'  local-zone: "test." nodefault\n'
             f"remote-control:\n  control-enable: no\n"
-            f'stub-zone:\n  name: "{ZONE}"\n  stub-addr: 127.0.0.1@{knot_port}\n'
+            f'stub-zone:\n  name: "{ZONE}"\n  stub-addr: 127.0.0.1@{dns_port}\n'
         )
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -351,7 +285,7 @@ def test_postfix_dane_delivers_defers_and_next_pin_prevents_the_outage(
     keys.mkdir()
     key_a, key_b, key_c = (_key_files(keys, s) for s in ("a", "b", "c"))
     emu = Emulator(tokens=(TOKEN,), zones=(ZONE,), rate_limit=0, dns_port=0).start()
-    knot, unbound, postfix = Knot(tmp_path / "knot"), None, Postfix()
+    unbound, postfix = None, Postfix()
     inbox = Inbox()
     (tmp_path / "zones").mkdir()
     monkeypatch.chdir(tmp_path)
@@ -359,7 +293,7 @@ def test_postfix_dane_delivers_defers_and_next_pin_prevents_the_outage(
     monkeypatch.setenv("CLOUDFLARE_BASE_URL", emu.url)
     zone_file = tmp_path / "zones" / f"{ZONE}.yaml"
     zone_file.write_text(
-        f"zone: {ZONE}\nmail:\n  mx: [mx]\n  hosts:\n    mx: {{ipv4: [{MX_ADDRESS}]}}\n"
+        f"zone: {ZONE}\ndnssec: true\nmail:\n  mx: [mx]\n  hosts:\n    mx: {{ipv4: [{MX_ADDRESS}]}}\n"
         f"  dane:\n    mx: {{file: {key_a[1]}}}  # the server's certificate\n"
     )
     try:
@@ -367,9 +301,9 @@ def test_postfix_dane_delivers_defers_and_next_pin_prevents_the_outage(
         with mx_server(inbox, *key_a):
             _zonesync("dane", "pin", MX, "--connect-to", f"{MX}:25:{MX_ADDRESS}:25")
         assert f"current: {_pin(key_a[1])}" in zone_file.read_text()
-        _zonesync("apply", "--yes")
-        knot.start(export_zone(emu))
-        unbound = Unbound(tmp_path / "unbound", knot.port, knot.ds())
+        _zonesync("apply", "--yes")  # the TLSA record, and DNSSEC turned on
+        assert emu.dns is not None
+        unbound = Unbound(tmp_path / "unbound", emu.dns.port, emu.dnssec_ds(ZONE))
         unbound.start()
         tlsa = unbound.validated(f"_25._tcp.{MX}", "TLSA")
         assert tlsa is not None and f"3 1 1 {_pin(key_a[1])}" in tlsa.answer[0].to_text()
@@ -383,8 +317,14 @@ def test_postfix_dane_delivers_defers_and_next_pin_prevents_the_outage(
         # 2. the next key's pin published before the switch: mail flows on both sides of the key change
         _zonesync("dane", "pin", MX, "--next", str(key_b[1]))
         _zonesync("apply", "--yes")
-        knot.reload(export_zone(emu), f"_25._tcp.{MX}", "TLSA", 2)
         unbound.start()
+        _until(
+            f"unbound to validate 2 TLSA records at _25._tcp.{MX}",
+            lambda: (
+                (answer := unbound.validated(f"_25._tcp.{MX}", "TLSA")) is not None
+                and len(answer.answer[0]) == 2
+            ),
+        )
         postfix.cmd("postfix", "reload")  # a running smtp process caches TLSA answers
         with mx_server(inbox, *key_a):
             postfix.send("two")
@@ -414,5 +354,4 @@ def test_postfix_dane_delivers_defers_and_next_pin_prevents_the_outage(
         postfix.stop()
         if unbound is not None:
             unbound.stop()
-        knot.stop()
         emu.stop()
