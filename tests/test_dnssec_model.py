@@ -136,3 +136,50 @@ def test_emulator_signs_only_for_do_and_proves_no_ds_at_a_referral(emu: Emulator
     assert not any(
         r.rdtype == dns.rdatatype.RRSIG and r.covers == dns.rdatatype.NS for r in referral.authority
     )
+
+
+def test_emulator_publishes_cds_and_cdnskey_as_the_state_says(emu: Emulator) -> None:
+    """RFC 7344 / RFC 8078 at the apex: the key-signing key's DS and DNSKEY while signing is on, signed by
+    it and equal to the DS the API gives; the delete signal while it is turned off; nothing once off."""
+    import dns.dnssec
+    import dns.name
+
+    authority = emu.dns.authority  # type: ignore[union-attr]
+    zone = emu.store.zone_named("example.com")
+
+    def ask(rdtype: str) -> dns.message.Message:
+        return authority.resolve(dns.message.make_query("example.com", rdtype, want_dnssec=True))
+
+    def only(rdtype: str) -> list[str]:
+        return [
+            rr.to_text()
+            for s in ask(rdtype).answer
+            if s.rdtype == dns.rdatatype.from_text(rdtype)
+            for rr in s
+        ]
+
+    assert only("CDS") == [] and only("CDNSKEY") == []  # never signed
+    emu.set_dnssec(delay=600)
+    emu.dnssec.edit(zone, {"status": "active"})  # pending: signing is on, the registrar may take the DS now
+    (cds,) = only("CDS")
+    api_ds = emu.dnssec_ds("example.com")
+    assert api_ds.endswith(" DS " + cds), (api_ds, cds)
+    keys = next(s for s in ask("DNSKEY").answer if s.rdtype == dns.rdatatype.DNSKEY)
+    ksk = [rr for rr in keys if rr.flags == 257]
+    assert only("CDNSKEY") == [ksk[0].to_text()]
+    origin = dns.name.from_text("example.com")
+    answer = ask("CDS").answer
+    rrset = next(s for s in answer if s.rdtype == dns.rdatatype.CDS)
+    rrsig = next(s for s in answer if s.rdtype == dns.rdatatype.RRSIG)
+    dns.dnssec.validate(rrset, rrsig, {origin: keys})  # raises if the signature does not verify
+    apex_nodata = ask("TXT")
+    nsec = [s for s in apex_nodata.authority if s.rdtype == dns.rdatatype.NSEC]
+    assert nsec and "CDS" in nsec[0].to_text() and "CDNSKEY" in nsec[0].to_text()
+    emu.set_dnssec(delay=0)
+    emu.dnssec.edit(zone, {"status": "active"})
+    emu.set_dnssec(delay=600)
+    emu.dnssec.edit(zone, {"status": "disabled"})  # pending-disabled: the DS may still be at the registrar
+    assert only("CDS") == ["0 0 0 00"] and only("CDNSKEY") == ["0 3 0 AA=="]
+    emu.set_dnssec(delay=0)
+    emu.dnssec.edit(zone, {"status": "disabled"})
+    assert only("CDS") == [] and only("CDNSKEY") == []

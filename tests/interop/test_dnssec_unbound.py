@@ -128,6 +128,20 @@ def test_positive_answer_is_validated(signed: tuple[Emulator, int]) -> None:
     ]
 
 
+def test_cds_and_cdnskey_are_validated(signed: tuple[Emulator, int]) -> None:
+    """The apex CDS and CDNSKEY a registry scans for (RFC 8078): validated, and the CDS is the zone's DS."""
+    emu, port = signed
+    cds = ask(port, ZONE, "CDS")
+    assert cds.rcode() == dns.rcode.NOERROR and cds.flags & dns.flags.AD
+    (value,) = [rr.to_text() for rrset in cds.answer if rrset.rdtype == dns.rdatatype.CDS for rr in rrset]
+    assert emu.dnssec_ds(ZONE).endswith(" DS " + value)
+    cdnskey = ask(port, ZONE, "CDNSKEY")
+    assert cdnskey.flags & dns.flags.AD
+    assert [
+        rr.flags for rrset in cdnskey.answer if rrset.rdtype == dns.rdatatype.CDNSKEY for rr in rrset
+    ] == [257]
+
+
 def test_nodata_is_validated(signed: tuple[Emulator, int]) -> None:
     _, port = signed
     answer = ask(port, f"www.{ZONE}", "MX")

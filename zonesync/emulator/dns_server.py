@@ -275,9 +275,18 @@ class Authority:
                 resp.flags &= ~dns.flags.RA
                 return resp, None
             signer = self._signer(zone)
+            signal = (
+                signer.parent_signal(qtype)
+                if signer is not None and qname == zone.name and qtype in ("CDS", "CDNSKEY")
+                else None
+            )
             if signer is not None and qname == zone.name and qtype == "DNSKEY":
                 resp.flags |= dns.flags.AA
                 resp.answer.append(signer.dnskey_rrset())
+                cacheable = True
+            elif signal is not None:
+                resp.flags |= dns.flags.AA
+                resp.answer.append(signal)
                 cacheable = True
             else:
                 cacheable = self._fill(resp, zone, qname, qtype)
@@ -303,7 +312,10 @@ class Authority:
             resp.set_rcode(dns.rcode.NOERROR)
             resp.authority.append(signer.nsec(qname, ("RRSIG", "NSEC", "NXNAME")))
         elif not resp.answer:  # §3.2 NODATA (§3.3 an empty non-terminal: no records, RRSIG and NSEC only)
-            types = served_types(self._records_at(zone, qname), qname == zone.name)
+            apex = qname == zone.name
+            types = served_types(
+                self._records_at(zone, qname), apex, apex and signer.parent_signal("CDS") is not None
+            )
             resp.authority.append(signer.nsec(qname, types))
         signer.sign_sections(resp)
 

@@ -19,6 +19,11 @@ name without the type gets the same NSEC listing the name's types plus RRSIG and
 non-terminal lists only RRSIG and NSEC (§3.3). A referral carries an NSEC at the cut (NS, RRSIG, NSEC: no
 DS). Answers a wildcard synthesised are signed as the name itself (online signing needs no wildcard proof).
 
+For registries that scan for them (RFC 7344, RFC 8078), the apex carries CDS and CDNSKEY, as Cloudflare
+publishes them (its docs list it among the providers that do, with the delete signal): the key-signing key's
+DS (SHA-256) and DNSKEY while signing is on (`pending`, `active`); the delete signal (`CDS 0 0 0 00`,
+`CDNSKEY 0 3 0 AA==`, RFC 8078 §4) while it is being turned off (`pending-disabled`); none once `disabled`.
+
 `tamper` corrupts every signature served (a fault knob, for tests of validators). Keys live in memory only:
 they are not written to the emulator's state file (a restarted emulator has new keys, as a re-enabled zone
 would). Like the rest of the emulator this models Cloudflare and imports nothing of zonesync's client.
@@ -229,6 +234,7 @@ class Signer:
     def __init__(self, zone_name: str, dnssec: ZoneDnssec, tamper: bool = False) -> None:
         self.origin = dns.name.from_text(zone_name)
         self.keys = dnssec.keys
+        self.status = dnssec.status
         self.tamper = tamper
         now = int(time.time())
         self.inception, self.expiration = now - SIGNATURE_BEFORE, now + SIGNATURE_AFTER
@@ -237,6 +243,22 @@ class Signer:
         rrset = dns.rrset.RRset(self.origin, dns.rdataclass.IN, dns.rdatatype.DNSKEY)
         rrset.add(self.keys.ksk_dnskey, DNSKEY_TTL)
         rrset.add(self.keys.zsk_dnskey, DNSKEY_TTL)
+        return rrset
+
+    def parent_signal(self, rdtype: str) -> dns.rrset.RRset | None:
+        """The apex CDS or CDNSKEY set for the zone's state (see the module's docstring), or None."""
+        if self.status in ("pending", "active"):
+            if rdtype == "CDS":
+                ds = dns.dnssec.make_ds(self.origin, self.keys.ksk_dnskey, "SHA256")
+                text = f"{ds.key_tag} {ds.algorithm} {ds.digest_type} {ds.digest.hex()}"
+            else:
+                text = self.keys.ksk_dnskey.to_text()
+        elif self.status == "pending-disabled":
+            text = "0 0 0 00" if rdtype == "CDS" else "0 3 0 AA=="
+        else:
+            return None
+        rrset = dns.rrset.RRset(self.origin, dns.rdataclass.IN, dns.rdatatype.from_text(rdtype))
+        rrset.add(dns.rdata.from_text(dns.rdataclass.IN, rrset.rdtype, text), DNSKEY_TTL)
         return rrset
 
     def rrsig(self, rrset: dns.rrset.RRset) -> dns.rrset.RRset:
@@ -285,9 +307,10 @@ class Signer:
             section[:] = signed
 
 
-def served_types(recs: Iterable[dict[str, Any]], apex: bool) -> set[str]:
+def served_types(recs: Iterable[dict[str, Any]], apex: bool, signals: bool = False) -> set[str]:
     """The types a name is answered with (proxied records as A and AAAA; CNAMEs left out: a NODATA at a
-    name with a CNAME only happens under CNAME flattening, where the CNAME is never shown)."""
+    name with a CNAME only happens under CNAME flattening, where the CNAME is never shown); `signals`: the
+    apex carries CDS and CDNSKEY."""
     types = {"RRSIG", "NSEC"}
     for rec in recs:
         if rec.get("proxied"):
@@ -296,4 +319,6 @@ def served_types(recs: Iterable[dict[str, Any]], apex: bool) -> set[str]:
             types.add(rec["type"])
     if apex:
         types.update(("SOA", "NS", "DNSKEY"))
+        if signals:
+            types.update(("CDS", "CDNSKEY"))
     return types
