@@ -183,3 +183,34 @@ def test_emulator_publishes_cds_and_cdnskey_as_the_state_says(emu: Emulator) -> 
     emu.set_dnssec(delay=0)
     emu.dnssec.edit(zone, {"status": "disabled"})
     assert only("CDS") == [] and only("CDNSKEY") == []
+
+
+def test_emulator_keeps_dnssec_keys_and_state_in_its_state_file(tmp_path) -> None:
+    """A restarted emulator signs with the same keys (the DS at the registrar stays valid) and keeps the
+    state; the state file holding private keys is written 0600, and a deleted state is gone from it."""
+    import json
+    import stat
+
+    state = tmp_path / "state.json"
+    with Emulator(zones=("example.com",), state_path=state, rate_limit=0) as first:
+        cf = cloudflare.Cloudflare(api_token="test-token", base_url=first.url, max_retries=0)
+        zid = first.zone_id("example.com")
+        cf.dns.dnssec.edit(zone_id=zid, status="active")
+        before = cf.dns.dnssec.get(zone_id=zid)
+        assert before.status == "active" and before.ds
+    saved = json.loads(state.read_text())
+    (zone,) = saved["zones"]
+    assert zone["dnssec"]["status"] in ("pending", "active")
+    assert "BEGIN PRIVATE KEY" in zone["dnssec"]["keys"]["ksk"]
+    assert stat.S_IMODE(state.stat().st_mode) == 0o600
+    with Emulator(zones=(), state_path=state, rate_limit=0, dns_port=0) as second:
+        cf = cloudflare.Cloudflare(api_token="test-token", base_url=second.url, max_retries=0)
+        after = cf.dns.dnssec.get(zone_id=zid)
+        assert (after.status, after.ds, after.key_tag) == ("active", before.ds, before.key_tag)
+        answer = second.dns.authority.resolve(  # type: ignore[union-attr]
+            dns.message.make_query("example.com", "DNSKEY", want_dnssec=True)
+        )
+        assert any(r.rdtype == dns.rdatatype.RRSIG for r in answer.answer)  # signing again, same keys
+        cf.dns.dnssec.edit(zone_id=zid, status="disabled")
+        cf.dns.dnssec.delete(zone_id=zid)
+    assert "dnssec" not in json.loads(state.read_text())["zones"][0]

@@ -24,9 +24,9 @@ publishes them (its docs list it among the providers that do, with the delete si
 DS (SHA-256) and DNSKEY while signing is on (`pending`, `active`); the delete signal (`CDS 0 0 0 00`,
 `CDNSKEY 0 3 0 AA==`, RFC 8078 §4) while it is being turned off (`pending-disabled`); none once `disabled`.
 
-`tamper` corrupts every signature served (a fault knob, for tests of validators). Keys live in memory only:
-they are not written to the emulator's state file (a restarted emulator has new keys, as a re-enabled zone
-would). Like the rest of the emulator this models Cloudflare and imports nothing of zonesync's client.
+`tamper` corrupts every signature served (a fault knob, for tests of validators). With a state file, each
+zone's keys and state are saved in it (the file is written 0600), so a restarted emulator signs with the
+same keys and the DS a registrar holds stays valid, as at Cloudflare. Like the rest of the emulator this models Cloudflare and imports nothing of zonesync's client.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rdtypes.ANY.DNSKEY
 import dns.rrset
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from . import errors
@@ -85,13 +86,34 @@ class Keys:
 
     @classmethod
     def generate(cls) -> Keys:
-        ksk, zsk = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+        return cls.of(ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1()))
+
+    @classmethod
+    def of(cls, ksk: ec.EllipticCurvePrivateKey, zsk: ec.EllipticCurvePrivateKey) -> Keys:
         return cls(
             ksk,
             zsk,
             dns.dnssec.make_dnskey(ksk.public_key(), ALGORITHM, flags=257),
             dns.dnssec.make_dnskey(zsk.public_key(), ALGORITHM, flags=256),
         )
+
+    def to_state(self) -> dict[str, str]:
+        """The private halves as PKCS#8 PEM, for the emulator's state file (written 0600)."""
+        return {"ksk": _pem(self.ksk), "zsk": _pem(self.zsk)}
+
+    @classmethod
+    def from_state(cls, data: dict[str, str]) -> Keys:
+        """Keys from `to_state`'s mapping. Raises ValueError (or TypeError) for anything else."""
+        ksk, zsk = (serialization.load_pem_private_key(data[k].encode(), None) for k in ("ksk", "zsk"))
+        if not isinstance(ksk, ec.EllipticCurvePrivateKey) or not isinstance(zsk, ec.EllipticCurvePrivateKey):
+            raise ValueError("DNSSEC keys in the state file are not ECDSA P-256 keys")
+        return cls.of(ksk, zsk)
+
+
+def _pem(key: ec.EllipticCurvePrivateKey) -> str:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
 
 
 class ZoneDnssec:
@@ -103,6 +125,25 @@ class ZoneDnssec:
         self.modified_on: str | None = None
         self.moves_at: float | None = None
         """time.monotonic() at which a pending state moves on (the registrar step), None when settled."""
+
+    def to_state(self) -> dict[str, Any]:
+        """What the emulator's state file keeps: the keys, the state and when it last changed (a pending
+        state is saved as it stands and moves on once the emulator that loads it is asked)."""
+        return {"status": self.status, "modified_on": self.modified_on, "keys": self.keys.to_state()}
+
+    @classmethod
+    def from_state(cls, data: dict[str, Any]) -> ZoneDnssec:
+        """`to_state`'s mapping back (a pending state moves on at once: the registrar step is a knob)."""
+        dnssec = cls(Keys.from_state(data["keys"]))
+        dnssec.status = (
+            data["status"]
+            if data.get("status") in ("pending", "active", "pending-disabled", "disabled")
+            else "disabled"
+        )
+        dnssec.modified_on = data.get("modified_on")
+        if dnssec.status in ("pending", "pending-disabled"):
+            dnssec.moves_at = 0.0
+        return dnssec
 
     def settle(self, now: float) -> bool:
         """Move a pending state on once its time came; True when the state changed."""

@@ -474,9 +474,13 @@ class Emulator:
             if method == "GET":
                 return _ok(self.dnssec.get(zone))
             if method == "PATCH":
-                return _ok(self.dnssec.edit(zone, _json_body(body)))
+                edited = self.dnssec.edit(zone, _json_body(body))
+                self.store.save()  # the keys and the state survive a restart (a state file only)
+                return _ok(edited)
             if method == "DELETE":
-                return _ok(self.dnssec.delete(zone))
+                deleted = self.dnssec.delete(zone)
+                self.store.save()
+                return _ok(deleted)
             raise _not_allowed()
         if parts[2] != "dns_records":
             raise errors.ApiError(

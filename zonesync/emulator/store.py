@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from . import errors
+from .dnssec import ZoneDnssec
 from .validation import build, check_conflicts, is_read_only, merge_patch
 
 PLANS = {
@@ -431,7 +432,8 @@ class Store:
                 }
             )
             recs = ",".join(zone.record_json(r) for r in zone.records.values())
-            parts.append(head[:-1] + ',"records":[' + recs + "]}")
+            dnssec = "" if zone.dnssec is None else ',"dnssec":' + json.dumps(zone.dnssec.to_state())
+            parts.append(head[:-1] + dnssec + ',"records":[' + recs + "]}")
         workers = json.dumps({"scripts": list(self.scripts.values()), "domains": list(self.domains.values())})
         return '{"version":1,"zones":[' + ",".join(parts) + '],"workers":' + workers + "}"
 
@@ -463,6 +465,8 @@ class Store:
                     zone.created_on = z["created_on"]
                 for rec in z.get("records", []):
                     zone.set(rec["id"], rec)
+                if z.get("dnssec"):
+                    zone.dnssec = ZoneDnssec.from_state(z["dnssec"])
             workers = data.get("workers") or {}
             for script in workers.get("scripts", []):
                 script.setdefault("account_id", ACCOUNT_ID)
