@@ -106,12 +106,7 @@ def judge(
             )
         ee_part = ""
         if ee:
-            presented = sorted(
-                {f"{r.usage} {r.selector} {r.matching_type} {digest_for(r, cert_der)}" for r in ee}
-            )
-            ee_part = (
-                f"the key {host} presents ({'; '.join(presented)}) matches none of its DANE-EE records, and "
-            )
+            ee_part = f"the key {host} presents ({_presented(ee, cert_der)}) matches none of its DANE-EE records, and "
         return finding(
             Status.FAIL,
             f"{ee_part}{why} (TLSA {', '.join(r.text() for r in ta)}): senders using DANE hold the mail for "
@@ -119,14 +114,19 @@ def judge(
             f"serve {host} a certificate for {host} issued under the anchor its `2` records name, with that "
             "anchor's certificate in the chain, or publish `3 1 1` records (`zonesync dane pin`)",
         )
-    presented = sorted({f"{r.usage} {r.selector} {r.matching_type} {digest_for(r, cert_der)}" for r in ee})
     published = ", ".join(r.text() for r in ee)
     return finding(
         Status.FAIL,
-        f"the key {host} presents ({'; '.join(presented)}) matches none of its TLSA records ({published}): "
+        f"the key {host} presents ({_presented(ee, cert_der)}) matches none of its TLSA records ({published}): "
         "senders using DANE hold the mail for this MX",
         f"publish the presented key's pin first (`zonesync dane pin {host}`, then apply), or serve the pinned key",
     )
+
+
+def _presented(records: Sequence[Tlsa], cert_der: bytes) -> str:
+    """What the certificate gives for each record's selector and matching type, as TLSA values."""
+    found = {f"{r.usage} {r.selector} {r.matching_type} {digest_for(r, cert_der)}" for r in records}
+    return "; ".join(sorted(found))
 
 
 _ENCOUNTERED = re.compile(r" \(encountered processing <Certificate\(.*\)$", re.DOTALL)
