@@ -275,18 +275,14 @@ class Authority:
                 resp.flags &= ~dns.flags.RA
                 return resp, None
             signer = self._signer(zone)
-            signal = (
-                signer.parent_signal(qtype)
-                if signer is not None and qname == zone.name and qtype in ("CDS", "CDNSKEY")
-                else None
-            )
+            apex_signal = signer.parent_signal(qtype) if signer is not None and qname == zone.name else None
             if signer is not None and qname == zone.name and qtype == "DNSKEY":
                 resp.flags |= dns.flags.AA
                 resp.answer.append(signer.dnskey_rrset())
                 cacheable = True
-            elif signal is not None:
+            elif apex_signal is not None:
                 resp.flags |= dns.flags.AA
-                resp.answer.append(signal)
+                resp.answer.append(apex_signal)
                 cacheable = True
             else:
                 cacheable = self._fill(resp, zone, qname, qtype)
@@ -313,9 +309,7 @@ class Authority:
             resp.authority.append(signer.nsec(qname, ("RRSIG", "NSEC", "NXNAME")))
         elif not resp.answer:  # §3.2 NODATA (§3.3 an empty non-terminal: no records, RRSIG and NSEC only)
             apex = qname == zone.name
-            types = served_types(
-                self._records_at(zone, qname), apex, apex and signer.parent_signal("CDS") is not None
-            )
+            types = served_types(self._records_at(zone, qname), apex, apex and signer.signals)
             resp.authority.append(signer.nsec(qname, types))
         signer.sign_sections(resp)
 

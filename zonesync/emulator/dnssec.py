@@ -26,7 +26,8 @@ DS (SHA-256) and DNSKEY while signing is on (`pending`, `active`); the delete si
 
 `tamper` corrupts every signature served (a fault knob, for tests of validators). With a state file, each
 zone's keys and state are saved in it (the file is written 0600), so a restarted emulator signs with the
-same keys and the DS a registrar holds stays valid, as at Cloudflare. Like the rest of the emulator this models Cloudflare and imports nothing of zonesync's client.
+same keys and the DS a registrar holds stays valid, as at Cloudflare. Like the rest of the emulator this
+models Cloudflare and imports nothing of zonesync's client.
 """
 
 from __future__ import annotations
@@ -68,6 +69,10 @@ SIGNATURE_AFTER = 2 * 86400
 """RRSIG inception an hour back (clock skew), expiration two days on: fresh signatures on every answer."""
 STATUSES = ("active", "disabled")
 """The values PATCH accepts for `status` (SDK `dnssec_edit_params.py`)."""
+STATES = ("pending", "active", "pending-disabled", "disabled")
+"""Every state a zone's DNSSEC is in (docs `dns/dnssec/dnssec-states.mdx`)."""
+SIGNALLING = {"pending": "keys", "active": "keys", "pending-disabled": "delete"}
+"""The apex CDS/CDNSKEY each state publishes: the key-signing key's, or the delete signal (RFC 8078 §4)."""
 
 BAD_STATUS = 1007  # chosen: no quoted answer for an invalid status; 1007 is the "invalid value" family
 BAD_STATUS_MSG = "Invalid value for status: use active or disabled"
@@ -135,11 +140,7 @@ class ZoneDnssec:
     def from_state(cls, data: dict[str, Any]) -> ZoneDnssec:
         """`to_state`'s mapping back (a pending state moves on at once: the registrar step is a knob)."""
         dnssec = cls(Keys.from_state(data["keys"]))
-        dnssec.status = (
-            data["status"]
-            if data.get("status") in ("pending", "active", "pending-disabled", "disabled")
-            else "disabled"
-        )
+        dnssec.status = data["status"] if data.get("status") in STATES else "disabled"
         dnssec.modified_on = data.get("modified_on")
         if dnssec.status in ("pending", "pending-disabled"):
             dnssec.moves_at = 0.0
@@ -286,18 +287,23 @@ class Signer:
         rrset.add(self.keys.zsk_dnskey, DNSKEY_TTL)
         return rrset
 
+    @property
+    def signals(self) -> bool:
+        """The apex carries CDS and CDNSKEY in this state (SIGNALLING)."""
+        return self.status in SIGNALLING
+
     def parent_signal(self, rdtype: str) -> dns.rrset.RRset | None:
-        """The apex CDS or CDNSKEY set for the zone's state (see the module's docstring), or None."""
-        if self.status in ("pending", "active"):
-            if rdtype == "CDS":
-                ds = dns.dnssec.make_ds(self.origin, self.keys.ksk_dnskey, "SHA256")
-                text = f"{ds.key_tag} {ds.algorithm} {ds.digest_type} {ds.digest.hex()}"
-            else:
-                text = self.keys.ksk_dnskey.to_text()
-        elif self.status == "pending-disabled":
-            text = "0 0 0 00" if rdtype == "CDS" else "0 3 0 AA=="
-        else:
+        """The apex `rdtype` (CDS or CDNSKEY) set for the zone's state (SIGNALLING), or None."""
+        kind = SIGNALLING.get(self.status)
+        if kind is None or rdtype not in ("CDS", "CDNSKEY"):
             return None
+        if kind == "delete":
+            text = "0 0 0 00" if rdtype == "CDS" else "0 3 0 AA=="
+        elif rdtype == "CDS":
+            ds = dns.dnssec.make_ds(self.origin, self.keys.ksk_dnskey, "SHA256")
+            text = f"{ds.key_tag} {ds.algorithm} {ds.digest_type} {ds.digest.hex()}"
+        else:
+            text = self.keys.ksk_dnskey.to_text()
         rrset = dns.rrset.RRset(self.origin, dns.rdataclass.IN, dns.rdatatype.from_text(rdtype))
         rrset.add(dns.rdata.from_text(dns.rdataclass.IN, rrset.rdtype, text), DNSKEY_TTL)
         return rrset
