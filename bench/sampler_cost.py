@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import subprocess
 import sys
@@ -25,6 +26,8 @@ from bench.ab import ZONE, install
 from bench.zonedata import make_records, zonesync_yaml
 
 MEASURE = Path(__file__).with_name("_measure.py")
+SAMPLE_LINE = re.compile(r"^SAMPLE_S = [0-9.]+$", re.MULTILINE)
+"""The sampling interval's line in _measure.py, replaced in each copy (whatever its value today)."""
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -40,8 +43,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         (work / "zones").mkdir()
         (work / "zones" / f"{ZONE}.yaml").write_text(zonesync_yaml(ZONE, base))
         sampler = {interval: work / f"measure-{interval}.py" for interval in ("0.005", "0.02")}
+        source = MEASURE.read_text()
+        if len(SAMPLE_LINE.findall(source)) != 1:
+            raise SystemExit(f"{MEASURE}: expected one `SAMPLE_S = <seconds>` line to vary")
         for interval, path in sampler.items():
-            path.write_text(MEASURE.read_text().replace("SAMPLE_S = 0.02", f"SAMPLE_S = {interval}"))
+            path.write_text(SAMPLE_LINE.sub(f"SAMPLE_S = {interval}", source))
         plan = [str(script), "plan", "--exit-code", f"zones/{ZONE}.yaml"]
         walls: dict[str, list[float]] = {"bare": [], **{f"sampled every {i} s": [] for i in sampler}}
         with emulator.running({ZONE: base}, latency=0.05) as emu:

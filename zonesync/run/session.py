@@ -170,7 +170,8 @@ def start_planning(paths: Sequence[Path], settings: Settings) -> Session:
     """A session for planning these zone files: each parsed and checked first (a bad zone file stops the
     run before any write, with its own error), then the provider for their zones. No path: no provider.
     When every file's name says its zone, the zone lookup and listings start before the parse and overlap
-    it (`read_ahead`); large files are parsed by a child process on another core (`parse_process`). Raises ZonesyncError (a zone file's errors, a bad accounts file, a token not set)."""
+    it (`read_ahead`); large files are parsed by a child process on another core (`parse_process`).
+    Raises ZonesyncError (a zone file's errors, a bad accounts file, a token not set)."""
     if not paths:
         return Session([], None)
     from zonesync.run import parse_process, read_ahead

@@ -169,11 +169,11 @@ def _probe(
             return _certificate_finding(
                 failure.__cause__, host, address, patterns, opts, finding, details, seen, dane
             )
-        der = tls.getpeercert(binary_form=True)
-        if der is None:
+        chain = presented_chain(tls)
+        if not chain:
             raise NetFailure("tls", f"{host} sent no certificate")
-        seen.append(presented_chain(tls))
-        cert = cert_info(der)
+        seen.append(chain)
+        cert = cert_info(chain[0])
         details.append(f"{tls.version()}, {describe(cert)}")
         session.do("answer to EHLO after STARTTLS", session.client.ehlo)
     except NetFailure as failure:
